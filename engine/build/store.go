@@ -1,0 +1,41 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"io"
+
+	digest "github.com/opencontainers/go-digest"
+
+	"layerlab/engine/image"
+)
+
+// ErrNotFound is returned by a Store for a missing image, tag or blob.
+var ErrNotFound = errors.New("not found")
+
+// Store is what the builder needs from an image store, for one workspace.
+// package db implements it over SQLite and a blob directory; the engine's tests use
+// an in-memory one (buildtest.Store).
+type Store interface {
+	// Image returns the image with this ID, or ErrNotFound.
+	Image(ctx context.Context, id digest.Digest) (*image.Record, error)
+	// Lookup resolves a reference (name[:tag], name@digest, a full ID or a unique ID
+	// prefix) to an image, or ErrNotFound.
+	Lookup(ctx context.Context, ref string) (*image.Record, error)
+	// Cached returns the newest image whose parent is parent ("" for FROM scratch)
+	// and whose CacheKey is key: Docker's classic cache probe. ErrNotFound on a miss.
+	Cached(ctx context.Context, parent digest.Digest, key string) (*image.Record, error)
+	// Children returns the images whose parent is parent, newest first.
+	Children(ctx context.Context, parent digest.Digest) ([]*image.Record, error)
+	// PutBlob stores content (verifying it hashes to d when d is set) and returns its
+	// digest and size. Storing a blob that exists is cheap and not an error.
+	PutBlob(ctx context.Context, d digest.Digest, r io.Reader) (digest.Digest, int64, error)
+	// OpenBlob opens a stored blob, or returns ErrNotFound.
+	OpenBlob(ctx context.Context, d digest.Digest) (io.ReadCloser, error)
+	// PutImage stores an image whose layer blobs are already stored. Storing an image
+	// that exists is not an error.
+	PutImage(ctx context.Context, rec *image.Record) error
+	// Tag points ref (normalised, e.g. docker.io/library/demo:v1) at id, moving it off
+	// any image it named before.
+	Tag(ctx context.Context, ref image.Ref, id digest.Digest) error
+}

@@ -1,0 +1,75 @@
+package image
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/distribution/reference"
+)
+
+// Ref is a parsed, normalised image reference.
+type Ref struct {
+	named reference.Named
+}
+
+// ParseRef parses a reference the way the docker CLI does: "busybox" means
+// docker.io/library/busybox:latest; a digest reference keeps its digest.
+func ParseRef(s string) (Ref, error) {
+	n, err := reference.ParseNormalizedNamed(s)
+	if err != nil {
+		return Ref{}, fmt.Errorf("invalid reference format: %q: %w", s, err)
+	}
+	if _, ok := n.(reference.Digested); !ok {
+		n = reference.TagNameOnly(n)
+	}
+	return Ref{named: n}, nil
+}
+
+// String is the fully qualified form (docker.io/library/busybox:latest).
+func (r Ref) String() string { return r.named.String() }
+
+// Familiar is the short form Docker prints (busybox:latest, localhost:5000/x:v1).
+func (r Ref) Familiar() string { return reference.FamiliarString(r.named) }
+
+// Repository is the familiar repository name (busybox, me/app).
+func (r Ref) Repository() string { return reference.FamiliarName(r.named) }
+
+// Domain is the registry host (docker.io for the default).
+func (r Ref) Domain() string { return reference.Domain(r.named) }
+
+// Path is the repository path within its registry (library/busybox).
+func (r Ref) Path() string { return reference.Path(r.named) }
+
+// Tag is the tag, "" for a digest reference.
+func (r Ref) Tag() string {
+	if t, ok := r.named.(reference.Tagged); ok {
+		return t.Tag()
+	}
+	return ""
+}
+
+// Digest is the digest of a digest reference, else "".
+func (r Ref) Digest() string {
+	if d, ok := r.named.(reference.Digested); ok {
+		return d.Digest().String()
+	}
+	return ""
+}
+
+// IsZero reports whether r was never set.
+func (r Ref) IsZero() bool { return r.named == nil }
+
+// LooksLikeID reports whether s could be an image ID or a prefix of one
+// (hex, optionally with "sha256:"), as Docker tries before names.
+func LooksLikeID(s string) bool {
+	h := strings.TrimPrefix(s, "sha256:")
+	if len(h) == 0 || len(h) > 64 {
+		return false
+	}
+	for _, c := range h {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
