@@ -42,9 +42,9 @@ func (r *Record) Size() int64 {
 // StepInfo is what the builder remembers about the step that produced an image, so a
 // later build can say why a step was rebuilt ("COPY sources changed: app.py").
 type StepInfo struct {
-	Instruction string            `json:"instruction"`     // as written, continuations joined
-	Keyword     string            `json:"keyword"`         // upper-case
-	Line        int               `json:"line"`            // first line in the Dockerfile
+	Instruction string            `json:"instruction"`       // as written, continuations joined
+	Keyword     string            `json:"keyword"`           // upper-case
+	Line        int               `json:"line"`              // first line in the Dockerfile
 	Sources     map[string]string `json:"sources,omitempty"` // COPY/ADD: context path -> content hash
 	BuildArgs   map[string]string `json:"build_args,omitempty"`
 	ContentSize int64             `json:"content_size,omitempty"` // bytes the step's layer added

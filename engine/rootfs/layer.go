@@ -183,7 +183,8 @@ const (
 	sIFLNK = 0o120000
 )
 
-func modeBits(m fs.FileMode) int64 {
+// ModeBits returns the permission, setuid, setgid and sticky bits as st_mode holds them.
+func ModeBits(m fs.FileMode) int64 {
 	b := int64(m.Perm())
 	if m&fs.ModeSetuid != 0 {
 		b |= 0o4000
@@ -207,7 +208,7 @@ func writeEntry(tw *tar.Writer, key string, e *Entry) error {
 	if h.ModTime.IsZero() {
 		h.ModTime = epoch
 	}
-	mode := modeBits(e.Mode)
+	mode := ModeBits(e.Mode)
 	switch e.Kind {
 	case KindDir:
 		h.Typeflag = tar.TypeDir

@@ -1,0 +1,283 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"layerlab/db"
+	"layerlab/engine/archive"
+	"layerlab/engine/build"
+	"layerlab/engine/dockerfile"
+	"layerlab/engine/image"
+)
+
+type cli struct {
+	dataDir        string
+	getenv         env
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	store          *db.Store
+}
+
+func (c *cli) close() {
+	if c.store != nil {
+		c.store.Close()
+	}
+}
+
+func (c *cli) workspace(ctx context.Context) (*db.Workspace, error) {
+	if c.store == nil {
+		s, err := db.Open(ctx, c.dataDir)
+		if err != nil {
+			return nil, fmt.Errorf("open store %s: %w", c.dataDir, err)
+		}
+		c.store = s
+	}
+	return c.store.Workspace(ctx, db.DefaultWorkspace)
+}
+
+// stringsFlag is a repeatable flag.
+type stringsFlag []string
+
+func (s *stringsFlag) String() string     { return strings.Join(*s, ",") }
+func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
+
+const buildUsage = `Usage:  layerlab build [OPTIONS] PATH
+
+Build an image from a Dockerfile, as Docker's classic builder does
+
+Options:
+      --build-arg list      Set build-time variables
+  -f, --file string         Name of the Dockerfile (Default is 'PATH/Dockerfile')
+      --no-cache            Do not use cache when building the image
+      --progress string     Set type of progress output (classic, json) (default "classic")
+  -q, --quiet               Suppress the build output and print image ID on success
+  -t, --tag list            Name and optionally a tag in the 'name:tag' format
+      --target string       Set the target build stage to build.
+`
+
+func (c *cli) build(ctx context.Context, args []string) error {
+	var tags, buildArgs stringsFlag
+	var file, target, progress = "", "", "classic"
+	var noCache, quiet bool
+	var pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, val, hasVal := strings.Cut(a, "=")
+		next := func() (string, error) {
+			if hasVal {
+				return val, nil
+			}
+			if i+1 >= len(args) {
+				return "", &exitError{code: 125, msg: fmt.Sprintf("flag needs an argument: %s\nSee 'layerlab build --help'.", name)}
+			}
+			i++
+			return args[i], nil
+		}
+		var err error
+		var v string
+		switch name {
+		case "-t", "--tag":
+			v, err = next()
+			tags = append(tags, v)
+		case "--build-arg":
+			v, err = next()
+			buildArgs = append(buildArgs, v)
+		case "-f", "--file":
+			file, err = next()
+		case "--target":
+			target, err = next()
+		case "--progress":
+			progress, err = next()
+		case "--no-cache":
+			noCache = true
+		case "-q", "--quiet":
+			quiet = true
+		case "-h", "--help":
+			fmt.Fprint(c.stdout, buildUsage)
+			return nil
+		default:
+			if strings.HasPrefix(a, "-") && a != "-" {
+				return &exitError{code: 125, msg: fmt.Sprintf("unknown flag: %s\nSee 'layerlab build --help'.", name)}
+			}
+			pos = append(pos, a)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if len(pos) != 1 {
+		return &exitError{code: 1, msg: "\"layerlab build\" requires exactly 1 argument.\nSee 'layerlab build --help'.\n\nUsage:  layerlab build [OPTIONS] PATH\n\nBuild an image from a Dockerfile"}
+	}
+	if progress != "classic" && progress != "json" && progress != "auto" && progress != "plain" {
+		return &exitError{code: 1, msg: fmt.Sprintf("invalid --progress %q: use classic or json", progress)}
+	}
+	bargs := map[string]string{}
+	for _, kv := range buildArgs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			var set bool
+			v = c.getenv(k)
+			set = v != ""
+			if !set {
+				continue
+			}
+		}
+		bargs[k] = v
+	}
+	dir := pos[0]
+	dfName := ""
+	if file != "" {
+		rel, err := filepath.Rel(dir, file)
+		if err != nil || strings.HasPrefix(rel, "..") {
+			rel = file
+		}
+		if !filepath.IsAbs(file) {
+			if _, err := os.Stat(filepath.Join(dir, file)); err == nil {
+				rel = file
+			}
+		}
+		dfName = filepath.ToSlash(rel)
+	}
+	bctx, err := build.LoadDir(dir, dfName)
+	if err != nil {
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	ws, err := c.workspace(ctx)
+	if err != nil {
+		return err
+	}
+	b := build.New(ws, build.StandIns{})
+	var sink build.Sink
+	var out = c.stdout
+	switch {
+	case quiet:
+	case progress == "json":
+		sink = build.JSONPrinter(out)
+	default:
+		fmt.Fprintf(out, "Sending build context to Docker daemon  %s\n\n", dockerSize(bctx.Bytes))
+		sink = build.ClassicPrinter(out)
+	}
+	res, err := b.Build(ctx, bctx, build.Options{Tags: tags, BuildArgs: bargs, Target: target, NoCache: noCache, Sink: sink})
+	if err != nil {
+		var pe *dockerfile.Error
+		var se *build.StepError
+		msg := err.Error()
+		code := 1
+		switch {
+		case errors.As(err, &pe):
+			msg = "Error response from daemon: " + pe.Msg
+			if pe.Hint != "" {
+				msg += "\n[layerlab] line " + fmt.Sprint(pe.Line) + ": " + pe.Hint
+			}
+		case errors.As(err, &se):
+			if se.ExitCode != 0 {
+				code = se.ExitCode
+			}
+			if se.Hint != "" {
+				msg += "\n[layerlab] line " + fmt.Sprint(se.Line) + ": " + se.Hint
+			}
+		}
+		if progress == "json" && !quiet {
+			return &exitError{code: code}
+		}
+		return &exitError{code: code, msg: msg}
+	}
+	if quiet {
+		fmt.Fprintln(out, res.Image)
+	}
+	return nil
+}
+
+// dockerSize is the CLI's "Sending build context" size: go-units HumanSize, 4 significant digits.
+func dockerSize(n int64) string {
+	units := []string{"B", "kB", "MB", "GB", "TB"}
+	f := float64(n)
+	i := 0
+	for f >= 1000 && i < len(units)-1 {
+		f /= 1000
+		i++
+	}
+	return fmt.Sprintf("%.4g%s", f, units[i])
+}
+
+const saveUsage = `Usage:  layerlab save [OPTIONS] IMAGE [IMAGE...]
+
+Save one or more images to a tar archive (streamed to STDOUT by default)
+
+Options:
+  -o, --output string   Write to a file, instead of STDOUT
+`
+
+func (c *cli) save(ctx context.Context, args []string) error {
+	out := ""
+	var names []string
+	for i := 0; i < len(args); i++ {
+		switch a := args[i]; {
+		case a == "-o" || a == "--output":
+			if i+1 >= len(args) {
+				return &exitError{code: 125, msg: "flag needs an argument: 'o' in -o\nSee 'layerlab save --help'."}
+			}
+			i++
+			out = args[i]
+		case strings.HasPrefix(a, "--output="):
+			out = strings.TrimPrefix(a, "--output=")
+		case a == "-h" || a == "--help":
+			fmt.Fprint(c.stdout, saveUsage)
+			return nil
+		default:
+			names = append(names, a)
+		}
+	}
+	if len(names) == 0 {
+		return &exitError{code: 1, msg: "\"layerlab save\" requires at least 1 argument.\nSee 'layerlab save --help'."}
+	}
+	ws, err := c.workspace(ctx)
+	if err != nil {
+		return err
+	}
+	var items []archive.Item
+	for _, n := range names {
+		rec, err := ws.Lookup(ctx, n)
+		if err != nil {
+			return &exitError{code: 1, msg: "Error response from daemon: No such image: " + n}
+		}
+		var tags []string
+		if ref, err := image.ParseRef(n); err == nil && !image.LooksLikeID(n) {
+			tags = []string{ref.Familiar()}
+		}
+		items = append(items, archive.Item{Record: rec, Tags: tags})
+	}
+	var w io.Writer = c.stdout
+	if out == "" {
+		if f, ok := c.stdout.(*os.File); ok && isTerminal(f) {
+			return &exitError{code: 1, msg: "cowardly refusing to save to a terminal. Use the -o flag or redirect"}
+		}
+	} else {
+		tmp := out + ".tmp"
+		f, err := os.Create(tmp)
+		if err != nil {
+			return err
+		}
+		defer os.Remove(tmp)
+		if err := archive.Save(ctx, f, ws, items); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+		return os.Rename(tmp, out)
+	}
+	return archive.Save(ctx, w, ws, items)
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

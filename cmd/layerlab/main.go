@@ -1,0 +1,112 @@
+// Command layerlab is a teaching playground for how Docker builds images, and a
+// docker-compatible command line over its own engine (no Docker daemon needed).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		var ee *exitError
+		if errors.As(err, &ee) {
+			if ee.msg != "" {
+				fmt.Fprintln(os.Stderr, ee.msg)
+			}
+			os.Exit(ee.code)
+		}
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// exitError ends the program with a status; msg (if any) goes to stderr.
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+// env is how run reads the environment (os.Getenv in main, a map in tests).
+type env func(string) string
+
+const usage = `Usage:  layerlab [OPTIONS] COMMAND
+
+A playground for how Docker builds images: its own engine, no Docker daemon.
+
+Options:
+      --data-dir string   Where images are stored (default $LAYERLAB_DATA, else %s)
+
+Commands:
+  build       Build an image from a Dockerfile
+  save        Save one or more images to a tar archive (docker-archive)
+  serve       Serve the playground in the browser (not built yet)
+
+Run 'layerlab COMMAND --help' for more information on a command.
+`
+
+func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout, stderr io.Writer) error {
+	dataDir := ""
+	for len(args) > 0 {
+		a := args[0]
+		switch {
+		case a == "--data-dir" && len(args) > 1:
+			dataDir, args = args[1], args[2:]
+			continue
+		case len(a) > len("--data-dir=") && a[:len("--data-dir=")] == "--data-dir=":
+			dataDir, args = a[len("--data-dir="):], args[1:]
+			continue
+		case a == "-h" || a == "--help":
+			fmt.Fprintf(stdout, usage, defaultDataDir(getenv))
+			return nil
+		}
+		break
+	}
+	if dataDir == "" {
+		dataDir = getenv("LAYERLAB_DATA")
+	}
+	if dataDir == "" {
+		dataDir = defaultDataDir(getenv)
+	}
+	if len(args) == 0 {
+		args = []string{"serve"}
+	}
+	cli := &cli{dataDir: dataDir, getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	defer cli.close()
+	switch args[0] {
+	case "build":
+		return cli.build(ctx, args[1:])
+	case "save":
+		return cli.save(ctx, args[1:])
+	case "serve":
+		return &exitError{code: 1, msg: "layerlab: the browser playground is not built yet (it is the next piece of work).\n" +
+			"Build from a terminal meanwhile:  layerlab build -t demo:v1 ./examples/fastapi"}
+	case "image":
+		if len(args) > 1 {
+			return run(ctx, append([]string{"--data-dir", dataDir, args[1]}, args[2:]...), getenv, stdin, stdout, stderr)
+		}
+	}
+	return &exitError{code: 1, msg: fmt.Sprintf("layerlab: '%s' is not a layerlab command.\nSee 'layerlab --help'", args[0])}
+}
+
+// defaultDataDir is the per-user store: $XDG_DATA_HOME/layerlab or ~/.local/share/layerlab.
+func defaultDataDir(getenv env) string {
+	if x := getenv("XDG_DATA_HOME"); x != "" {
+		return filepath.Join(x, "layerlab")
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".local", "share", "layerlab")
+	}
+	return filepath.Join(os.TempDir(), "layerlab")
+}

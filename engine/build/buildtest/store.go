@@ -1,0 +1,223 @@
+// Package buildtest holds an in-memory build.Store for the engine's tests: the engine
+// builds and tests with no SQLite, HTTP or browser.
+package buildtest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+
+	digest "github.com/opencontainers/go-digest"
+
+	"layerlab/engine/build"
+	"layerlab/engine/image"
+)
+
+// Store is an in-memory build.Store.
+type Store struct {
+	mu     sync.Mutex
+	images map[digest.Digest]*image.Record
+	tags   map[string]digest.Digest // normalised ref -> id
+	blobs  map[digest.Digest][]byte
+}
+
+var _ build.Store = (*Store)(nil)
+
+// New returns an empty store.
+func New() *Store {
+	return &Store{images: map[digest.Digest]*image.Record{}, tags: map[string]digest.Digest{}, blobs: map[digest.Digest][]byte{}}
+}
+
+// Image implements build.Store.
+func (s *Store) Image(_ context.Context, id digest.Digest) (*image.Record, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r, ok := s.images[id]; ok {
+		return r, nil
+	}
+	return nil, fmt.Errorf("image %s: %w", id, build.ErrNotFound)
+}
+
+// Lookup implements build.Store: tag, full ID or unique ID prefix.
+func (s *Store) Lookup(ctx context.Context, ref string) (*image.Record, error) {
+	s.mu.Lock()
+	if r, err := image.ParseRef(ref); err == nil {
+		if id, ok := s.tags[r.String()]; ok {
+			s.mu.Unlock()
+			return s.Image(ctx, id)
+		}
+	}
+	var found []digest.Digest
+	if image.LooksLikeID(ref) {
+		h := strings.TrimPrefix(ref, "sha256:")
+		for id := range s.images {
+			if strings.HasPrefix(id.Encoded(), h) {
+				found = append(found, id)
+			}
+		}
+	}
+	s.mu.Unlock()
+	if len(found) == 1 {
+		return s.Image(ctx, found[0])
+	}
+	return nil, fmt.Errorf("No such image: %s: %w", ref, build.ErrNotFound)
+}
+
+// Cached implements build.Store.
+func (s *Store) Cached(_ context.Context, parent digest.Digest, key string) (*image.Record, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var best *image.Record
+	for _, r := range s.images {
+		if r.Parent == parent && r.CacheKey == key && r.CacheKey != "" {
+			if best == nil || r.Created.After(best.Created) {
+				best = r
+			}
+		}
+	}
+	if best == nil {
+		return nil, build.ErrNotFound
+	}
+	return best, nil
+}
+
+// Children implements build.Store.
+func (s *Store) Children(_ context.Context, parent digest.Digest) ([]*image.Record, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []*image.Record
+	for _, r := range s.images {
+		if r.Parent == parent && r.CacheKey != "" {
+			out = append(out, r)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
+	return out, nil
+}
+
+// PutBlob implements build.Store.
+func (s *Store) PutBlob(_ context.Context, d digest.Digest, r io.Reader) (digest.Digest, int64, error) {
+	b, err := io.ReadAll(r)
+	if err != nil {
+		return "", 0, err
+	}
+	got := digest.FromBytes(b)
+	if d != "" && d != got {
+		return "", 0, fmt.Errorf("blob digest mismatch: want %s, got %s", d, got)
+	}
+	s.mu.Lock()
+	s.blobs[got] = b
+	s.mu.Unlock()
+	return got, int64(len(b)), nil
+}
+
+// OpenBlob implements build.Store.
+func (s *Store) OpenBlob(_ context.Context, d digest.Digest) (io.ReadCloser, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.blobs[d]
+	if !ok {
+		return nil, fmt.Errorf("blob %s: %w", d, build.ErrNotFound)
+	}
+	return io.NopCloser(bytes.NewReader(b)), nil
+}
+
+// PutImage implements build.Store.
+func (s *Store) PutImage(_ context.Context, r *image.Record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, l := range r.Layers {
+		if _, ok := s.blobs[l.DiffID]; !ok {
+			return fmt.Errorf("put image %s: layer %s: %w", r.ID, l.DiffID, build.ErrNotFound)
+		}
+	}
+	if _, ok := s.images[r.ID]; !ok {
+		s.images[r.ID] = r
+	}
+	return nil
+}
+
+// Tag implements build.Store.
+func (s *Store) Tag(_ context.Context, ref image.Ref, id digest.Digest) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.images[id]; !ok {
+		return fmt.Errorf("tag %s: %w", ref.Familiar(), build.ErrNotFound)
+	}
+	s.tags[ref.String()] = id
+	return nil
+}
+
+// Untag removes a tag (for tests of dangling images).
+func (s *Store) Untag(ref image.Ref) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.tags, ref.String())
+}
+
+// Tags returns the tags pointing at id, familiar forms, sorted.
+func (s *Store) Tags(id digest.Digest) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for t, i := range s.tags {
+		if i == id {
+			r, _ := image.ParseRef(t)
+			out = append(out, r.Familiar())
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Len is the number of images (`docker image ls -a` count).
+func (s *Store) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.images)
+}
+
+// Dangling counts images with no tag and no child (`image ls -f dangling=true`).
+func (s *Store) Dangling() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tagged := map[digest.Digest]bool{}
+	for _, id := range s.tags {
+		tagged[id] = true
+	}
+	parents := map[digest.Digest]bool{}
+	for _, r := range s.images {
+		parents[r.Parent] = true
+	}
+	n := 0
+	for id := range s.images {
+		if !tagged[id] && !parents[id] {
+			n++
+		}
+	}
+	return n
+}
+
+// Rows is the number of rows `docker image ls -a` prints: one per tag, and one for
+// each untagged image.
+func (s *Store) Rows() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	tags := map[digest.Digest]int{}
+	for _, id := range s.tags {
+		tags[id]++
+	}
+	n := 0
+	for id := range s.images {
+		if tags[id] > 0 {
+			n += tags[id]
+		} else {
+			n++
+		}
+	}
+	return n
+}

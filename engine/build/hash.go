@@ -1,0 +1,73 @@
+package build
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"strconv"
+	"strings"
+
+	"layerlab/engine/rootfs"
+)
+
+// The classic builder's content hashes, as they appear in COPY/ADD history rows
+// (`COPY file:<sha256> in /app/ `). They are Docker's "tarsum v1" per-file sums: a
+// sha256 over selected tar header fields (name, mode with type bits, uid, gid, size,
+// typeflag, linkname, uname, gname, devmajor, devminor; not mtime) and then the
+// content. That is why an mtime-only change is a cache hit while a rename or a chmod is
+// a miss. Verified against the recordings in testdata/conformance.
+
+// fileSum is one entry's tarsum. name is the tar name (a directory ends in "/");
+// uname/gname are what the sender's tar header carried: empty for a build context
+// (the docker CLI sends 0:0 without names), "root" for uid/gid 0 of an image source
+// (the daemon looks names up on its host).
+func fileSum(name string, e *rootfs.Entry, uname, gname string) string {
+	h := sha256.New()
+	mode := rootfs.ModeBits(e.Mode)
+	var size int64
+	typ := byte('0')
+	link := ""
+	switch e.Kind {
+	case rootfs.KindDir:
+		mode |= 0o40000
+		typ = '5'
+	case rootfs.KindSymlink:
+		mode |= 0o120000
+		typ = '2'
+		link = e.Linkname
+	default:
+		mode |= 0o100000
+		size = e.Size()
+	}
+	var b strings.Builder
+	b.WriteString("name")
+	b.WriteString(name)
+	b.WriteString("mode")
+	b.WriteString(strconv.FormatInt(mode, 10))
+	b.WriteString("uid")
+	b.WriteString(strconv.Itoa(e.UID))
+	b.WriteString("gid")
+	b.WriteString(strconv.Itoa(e.GID))
+	b.WriteString("size")
+	b.WriteString(strconv.FormatInt(size, 10))
+	b.WriteString("typeflag")
+	b.WriteByte(typ)
+	b.WriteString("linkname")
+	b.WriteString(link)
+	b.WriteString("uname")
+	b.WriteString(uname)
+	b.WriteString("gname")
+	b.WriteString(gname)
+	b.WriteString("devmajor0devminor0")
+	io.WriteString(h, b.String())
+	if e.Kind == rootfs.KindFile && size > 0 {
+		io.Copy(h, e.Data.Open())
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// hashList is the classic builder's hashStringSlice: prefix ":" sha256(join(",")).
+func hashList(prefix string, sums []string) string {
+	h := sha256.Sum256([]byte(strings.Join(sums, ",")))
+	return prefix + ":" + hex.EncodeToString(h[:])
+}

@@ -1,0 +1,151 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	digest "github.com/opencontainers/go-digest"
+
+	"layerlab/engine/image"
+	"layerlab/engine/rootfs"
+)
+
+// ChainID is the OCI chain ID of a layer stack: the identity of "these layers applied in
+// this order". Filesystem snapshots are cached by it, so the snapshot after a metadata
+// step is the one after the last layer before it.
+func ChainID(diffIDs []digest.Digest) digest.Digest {
+	if len(diffIDs) == 0 {
+		return ""
+	}
+	c := diffIDs[0]
+	for _, d := range diffIDs[1:] {
+		c = digest.FromString(c.String() + " " + d.String())
+	}
+	return c
+}
+
+// snapCache keeps recent filesystem snapshots by chain ID. Snapshots share entries, so
+// holding many of one lineage costs little; the count bound keeps memory in check.
+type snapCache struct {
+	mu    sync.Mutex
+	max   int
+	m     map[digest.Digest]*rootfs.FS
+	order []digest.Digest
+}
+
+func newSnapCache(max int) *snapCache {
+	return &snapCache{max: max, m: map[digest.Digest]*rootfs.FS{}}
+}
+
+func (c *snapCache) get(id digest.Digest) (*rootfs.FS, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, ok := c.m[id]
+	return f, ok
+}
+
+func (c *snapCache) put(id digest.Digest, f *rootfs.FS) {
+	if id == "" {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[id]; ok {
+		return
+	}
+	c.m[id] = f
+	c.order = append(c.order, id)
+	for len(c.order) > c.max {
+		delete(c.m, c.order[0])
+		c.order = c.order[1:]
+	}
+}
+
+// snapshot returns the filesystem of an image: from the cache, or by applying its
+// layer blobs on top of the longest cached prefix. The result must not be changed;
+// callers Clone it.
+func (b *Builder) snapshot(ctx context.Context, rec *image.Record) (*rootfs.FS, error) {
+	if rec == nil {
+		return rootfs.New(), nil
+	}
+	diffIDs := rec.Image.RootFS.DiffIDs
+	start := 0
+	base := rootfs.New()
+	for i := len(diffIDs); i > 0; i-- {
+		if f, ok := b.snaps.get(ChainID(diffIDs[:i])); ok {
+			base, start = f, i
+			break
+		}
+	}
+	if start == len(diffIDs) {
+		return base, nil
+	}
+	f := base.Clone()
+	for i := start; i < len(diffIDs); i++ {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if err := b.applyBlob(ctx, f, diffIDs[i]); err != nil {
+			return nil, fmt.Errorf("restore filesystem of %s: layer %d: %w", image.ShortID(rec.ID), i+1, err)
+		}
+		b.snaps.put(ChainID(diffIDs[:i+1]), f)
+		if i+1 < len(diffIDs) {
+			f = f.Clone()
+		}
+	}
+	return f, nil
+}
+
+func (b *Builder) applyBlob(ctx context.Context, f *rootfs.FS, d digest.Digest) error {
+	if d == image.EmptyLayerDiffID {
+		return nil
+	}
+	rc, err := b.Store.OpenBlob(ctx, d)
+	if err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("layer blob %s is missing from the store: %w", d, err)
+		}
+		return err
+	}
+	defer rc.Close()
+	r, err := maybeDecompress(rc)
+	if err != nil {
+		return err
+	}
+	return rootfs.Apply(f, r, rootfs.ApplyOptions{Whiteouts: true})
+}
+
+// layerSize is Docker's DiffSize of a layer: the bytes of its regular files plus the
+// length of its symlink targets (what overlay2's upper directory holds).
+func layerSize(changes []rootfs.Change) int64 {
+	var n int64
+	for _, c := range changes {
+		if c.Entry == nil {
+			continue
+		}
+		switch c.Entry.Kind {
+		case rootfs.KindFile:
+			n += c.Entry.Size()
+		case rootfs.KindSymlink:
+			n += int64(len(c.Entry.Linkname))
+		}
+	}
+	return n
+}
+
+// storeLayer writes the tar of changes into the store and returns the layer.
+func storeLayer(ctx context.Context, s Store, changes []rootfs.Change) (image.Layer, error) {
+	pr, pw := io.Pipe()
+	go func() {
+		pw.CloseWithError(rootfs.WriteTar(pw, changes))
+	}()
+	d, _, err := s.PutBlob(ctx, "", pr)
+	pr.CloseWithError(err)
+	if err != nil {
+		return image.Layer{}, fmt.Errorf("store layer: %w", err)
+	}
+	return image.Layer{DiffID: d, Size: layerSize(changes)}, nil
+}

@@ -1,0 +1,516 @@
+package build
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	digest "github.com/opencontainers/go-digest"
+
+	"layerlab/engine/dockerfile"
+	"layerlab/engine/image"
+	"layerlab/engine/rootfs"
+)
+
+// stage is the state of one stage while it builds: Docker's dispatchState.
+type stage struct {
+	name   string
+	id     digest.Digest // current image; "" before the first commit of a FROM scratch
+	rec    *image.Record // current image record; nil for scratch
+	config *image.ContainerConfig
+	author string
+	cmdSet bool
+	args   map[string]*string // ARGs declared in this stage: their values (nil = no value)
+	// For reasons: the first rebuilt step of this stage (0 = none yet), and the image the
+	// previous build had at this point of the stage (nil when unknown).
+	rebuilt int
+	prev    *image.Record
+	fs      *rootfs.FS // snapshot of id's filesystem, loaded lazily; never mutated
+}
+
+func (s *stage) shell() []string {
+	if len(s.config.Shell) > 0 {
+		return s.config.Shell
+	}
+	return []string{"/bin/sh", "-c"}
+}
+
+// defaultPath is the PATH Docker adds to a stage that has none.
+const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+func (r *run) buildStage(ds *dockerfile.Stage) (*stage, error) {
+	st := &stage{name: ds.Name, args: map[string]*string{}}
+	if err := r.from(st, ds); err != nil {
+		return nil, err
+	}
+	for i := range ds.Steps {
+		if err := r.ctx.Err(); err != nil {
+			return nil, r.fail(ds.Steps[i].Step, &ds.Steps[i], err, "")
+		}
+		if err := r.step(st, &ds.Steps[i], false); err != nil {
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+func (r *run) from(st *stage, ds *dockerfile.Stage) error {
+	in := &ds.From
+	t0 := time.Now()
+	r.emit(Event{Type: EventStepStarted, Step: in.Step, Of: r.file.Steps, Line: in.Line, EndLine: in.EndLine, Stage: ds.Name, Instruction: in.Original})
+	name, err := r.lex.Word(ds.Base, r.metaEnv())
+	if err != nil {
+		return r.fail(in.Step, in, fmt.Errorf("failed to process %q: %w", ds.Base, err), "")
+	}
+	if name == "" {
+		return r.fail(in.Step, in, errors.New("base name ("+ds.Base+") should not be blank"), "")
+	}
+	pulled := false
+	switch {
+	case strings.EqualFold(name, "scratch"):
+		st.config = &image.ContainerConfig{}
+	default:
+		if prev := r.stageByName(name); prev != nil {
+			st.id, st.rec = prev.id, prev.rec
+			st.config = prev.config.Clone()
+			if prev.rec != nil && prev.rec.Image.Config != nil {
+				st.config = prev.rec.Image.Config.Clone()
+			}
+			break
+		}
+		rec, p, err := r.resolveImage(name)
+		if err != nil {
+			return r.fail(in.Step, in, err, "")
+		}
+		pulled = p
+		st.id, st.rec = rec.ID, rec
+		st.config = rec.Image.Config.Clone()
+		if rec.Image.Author != "" {
+			st.author = rec.Image.Author
+		}
+	}
+	if _, ok := st.config.GetEnv("PATH"); !ok {
+		st.config.Env = append(st.config.Env, "PATH="+defaultPath)
+	}
+	st.config.OpenStdin, st.config.StdinOnce = false, false
+	triggers := st.config.OnBuild
+	st.config.OnBuild = nil
+	r.res.Steps = append(r.res.Steps, StepResult{Step: in.Step, Line: in.Line, EndLine: in.EndLine, Stage: ds.Name,
+		Keyword: "FROM", Instruction: in.Original, State: StateBase, Image: st.id, Ms: ms(time.Since(t0))})
+	r.emit(Event{Type: EventStepDone, Step: in.Step, Of: r.file.Steps, Line: in.Line, EndLine: in.EndLine, Stage: ds.Name,
+		Instruction: in.Original, State: StateBase, Image: st.id.String(), Pulled: pulled, Ms: ms(time.Since(t0)),
+		Reason: baseReason(name, pulled)})
+	if len(triggers) > 0 {
+		r.emit(Event{Type: EventStepLog, Step: in.Step, Text: fmt.Sprintf("# Executing %d build trigger", len(triggers)) + plural(len(triggers))})
+	}
+	for _, t := range triggers {
+		tin, err := dockerfile.ParseOnbuild(t, in.Line)
+		if err != nil {
+			return r.fail(in.Step, in, err, "")
+		}
+		tin.Step = in.Step
+		switch tin.Keyword {
+		case "ONBUILD", "FROM", "MAINTAINER":
+			return r.fail(in.Step, in, fmt.Errorf("%s isn't allowed as an ONBUILD trigger", tin.Keyword), "")
+		}
+		if err := r.step(st, &tin, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+func baseReason(name string, pulled bool) string {
+	if pulled {
+		return "base image " + name + " pulled into the store"
+	}
+	return "base image " + name
+}
+
+func (r *run) stageByName(name string) *stage {
+	for i, st := range r.stages {
+		if st.name != "" && strings.EqualFold(st.name, name) {
+			return st
+		}
+		_ = i
+	}
+	return nil
+}
+
+// resolveImage finds an image by reference in the store, else pulls it.
+func (r *run) resolveImage(name string) (*image.Record, bool, error) {
+	rec, err := r.b.Store.Lookup(r.ctx, name)
+	if err == nil {
+		return rec, false, nil
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return nil, false, err
+	}
+	ref, perr := image.ParseRef(name)
+	if perr != nil {
+		return nil, false, perr
+	}
+	if r.b.Puller == nil {
+		return nil, false, fmt.Errorf("pull access denied for %s, repository does not exist or may require 'docker login'", ref.Repository())
+	}
+	rec, fs, err := r.b.Puller.Pull(r.ctx, r.b.Store, ref)
+	if err != nil {
+		return nil, false, err
+	}
+	if fs != nil {
+		r.b.snaps.put(ChainID(rec.Image.RootFS.DiffIDs), fs)
+	}
+	return rec, true, nil
+}
+
+// filesystem returns the current image's snapshot (shared; Clone before changing).
+func (r *run) filesystem(st *stage) (*rootfs.FS, error) {
+	if st.fs != nil {
+		return st.fs, nil
+	}
+	f, err := r.b.snapshot(r.ctx, st.rec)
+	if err != nil {
+		return nil, err
+	}
+	st.fs = f
+	return f, nil
+}
+
+// buildArgEnv returns the build args in effect for a step (Docker's FilterAllowed):
+// declared ARGs with a value plus given proxy args, minus names an ENV already sets.
+func (r *run) buildArgEnv(st *stage) []string {
+	var out []string
+	for k, v := range r.allowedArgs(st) {
+		if _, ok := st.config.GetEnv(k); ok {
+			continue
+		}
+		out = append(out, k+"="+v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (r *run) allowedArgs(st *stage) map[string]string {
+	m := map[string]string{}
+	for k, def := range st.args {
+		if v, ok := r.opt.BuildArgs[k]; ok {
+			m[k] = v
+		} else if def != nil {
+			m[k] = *def
+		}
+	}
+	for k := range builtinArgs {
+		if v, ok := r.opt.BuildArgs[k]; ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// expandEnv is the environment instruction arguments expand against.
+func (r *run) expandEnv(st *stage) []string {
+	return append(append([]string{}, r.buildArgEnv(st)...), st.config.Env...)
+}
+
+func (r *run) word(st *stage, w string) (string, error) { return r.lex.Word(w, r.expandEnv(st)) }
+
+// step dispatches one instruction: compute its container config, probe the cache, run on
+// a miss, commit, report.
+func (r *run) step(st *stage, in *dockerfile.Instruction, trigger bool) error {
+	t0 := time.Now()
+	r.emit(Event{Type: EventStepStarted, Step: in.Step, Of: r.file.Steps, Line: in.Line, EndLine: in.EndLine, Stage: st.name, Instruction: in.Original})
+	d, err := r.prepare(st, in)
+	if err != nil {
+		return r.fail(in.Step, in, err, hintFor(err))
+	}
+	// The parent's ID is in every config: Docker sets runConfig.Image before each step.
+	st.config.Image = st.id.String()
+	cc := d.containerConfig
+	cc.Image = st.id.String()
+	key := cc.CacheKey()
+	createdBy := strings.Join(cc.Cmd, " ")
+	info := &image.StepInfo{Instruction: in.Original, Keyword: in.Keyword, Line: in.Line, Sources: d.sources, BuildArgs: d.buildArgs}
+
+	res := StepResult{Step: in.Step, Line: in.Line, EndLine: in.EndLine, Stage: st.name, Keyword: in.Keyword, Instruction: in.Original, CreatedBy: createdBy}
+	if !r.opt.NoCache {
+		hit, err := r.b.Store.Cached(r.ctx, st.id, key)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return r.fail(in.Step, in, err, "")
+		}
+		if err == nil {
+			d.apply(st)
+			st.prev = hit
+			st.id, st.rec, st.fs = hit.ID, hit, nil
+			res.State, res.Image = StateCached, hit.ID
+			r.fillLayer(&res, hit)
+			res.Ms = ms(time.Since(t0))
+			r.res.Steps = append(r.res.Steps, res)
+			r.emitDone(in, st, res)
+			return nil
+		}
+	}
+	state, reason := r.whyRebuilt(st, in, key, info)
+	container := digest.FromString(fmt.Sprintf("%s/%d/%s/%d", r.opt.ID, in.Step, createdBy, time.Now().UnixNano())).Encoded()
+	if d.showsContainer {
+		r.emit(Event{Type: EventStepLog, Step: in.Step, Container: container[:12]})
+	}
+	var changes []rootfs.Change
+	emptyLayer := true
+	if d.run != nil {
+		parent, err := r.filesystem(st)
+		if err != nil {
+			return r.fail(in.Step, in, err, "")
+		}
+		work := parent.Clone()
+		if err := d.run(work, container); err != nil {
+			res.State = StateFailed
+			res.Ms = ms(time.Since(t0))
+			r.res.Steps = append(r.res.Steps, res)
+			r.emit(Event{Type: EventStepDone, Step: in.Step, Of: r.file.Steps, Line: in.Line, EndLine: in.EndLine, Stage: st.name,
+				Instruction: in.Original, State: StateFailed, Reason: err.Error(), Ms: res.Ms})
+			return r.fail(in.Step, in, err, hintFor(err))
+		}
+		changes = rootfs.Diff(parent, work)
+		emptyLayer = len(changes) == 0
+		st.fs = work
+	}
+	d.apply(st)
+	st.config.Image = st.id.String()
+	rec, err := r.commit(st, cc, createdBy, container, changes, emptyLayer, key, info)
+	if err != nil {
+		return r.fail(in.Step, in, err, "")
+	}
+	if !emptyLayer {
+		r.b.snaps.put(ChainID(rec.Image.RootFS.DiffIDs), st.fs)
+	}
+	if st.rebuilt == 0 {
+		st.rebuilt = in.Step
+	}
+	st.id, st.rec = rec.ID, rec
+	res.State, res.Reason, res.Image = state, reason, rec.ID
+	r.fillLayer(&res, rec)
+	res.Ms = ms(time.Since(t0))
+	r.res.Steps = append(r.res.Steps, res)
+	if d.showsContainer {
+		r.emit(Event{Type: EventStepLog, Step: in.Step, Text: "Removing intermediate container " + container[:12], Container: container[:12]})
+	}
+	r.emitDone(in, st, res)
+	_ = trigger
+	return nil
+}
+
+func (r *run) fillLayer(res *StepResult, rec *image.Record) {
+	h := rec.Image.History
+	if len(h) > 0 && !h[len(h)-1].EmptyLayer && len(rec.Layers) > 0 {
+		l := rec.Layers[len(rec.Layers)-1]
+		res.Layer, res.Size = l.DiffID, l.Size
+	} else {
+		res.EmptyLayer = true
+	}
+}
+
+func (r *run) emitDone(in *dockerfile.Instruction, st *stage, res StepResult) {
+	size := res.Size
+	ev := Event{Type: EventStepDone, Step: in.Step, Of: r.file.Steps, Line: in.Line, EndLine: in.EndLine, Stage: st.name,
+		Instruction: in.Original, State: res.State, Reason: res.Reason, Image: res.Image.String(), Size: &size, Ms: res.Ms}
+	if st.rec != nil && st.rec.Parent != "" {
+		ev.Parent = st.rec.Parent.String()
+	}
+	if res.Layer != "" {
+		ev.Layer = res.Layer.String()
+	}
+	r.emit(ev)
+}
+
+// commit stores the image a step made: the parent's image JSON with the new config,
+// container config, history row and (when the step changed files) layer.
+func (r *run) commit(st *stage, cc *image.ContainerConfig, createdBy, container string, changes []rootfs.Change,
+	emptyLayer bool, key string, info *image.StepInfo) (*image.Record, error) {
+	now := r.b.now()
+	img := &image.Image{
+		Created:         now,
+		Container:       container,
+		ContainerConfig: cc,
+		DockerVersion:   image.DockerVersion,
+		Author:          st.author,
+		Config:          st.config.Clone(),
+		Architecture:    "amd64",
+		OS:              "linux",
+		RootFS:          image.RootFS{Type: "layers"},
+	}
+	cc.Hostname = container[:12]
+	var layers []image.Layer
+	if st.rec != nil {
+		img.RootFS.DiffIDs = append(img.RootFS.DiffIDs, st.rec.Image.RootFS.DiffIDs...)
+		img.History = append(img.History, st.rec.Image.History...)
+		layers = append(layers, st.rec.Layers...)
+		if st.rec.Image.Architecture != "" {
+			img.Architecture = st.rec.Image.Architecture
+		}
+	}
+	if !emptyLayer {
+		l, err := storeLayer(r.ctx, r.b.Store, changes)
+		if err != nil {
+			return nil, err
+		}
+		img.RootFS.DiffIDs = append(img.RootFS.DiffIDs, l.DiffID)
+		layers = append(layers, l)
+		info.ContentSize = l.Size
+	}
+	img.History = append(img.History, image.History{Created: now, CreatedBy: createdBy, EmptyLayer: emptyLayer})
+	raw, id, err := img.Encode()
+	if err != nil {
+		return nil, err
+	}
+	rec := &image.Record{ID: id, Config: raw, Image: img, Parent: st.id, Layers: layers, Created: now, CacheKey: key, Build: info}
+	if err := r.b.Store.PutImage(r.ctx, rec); err != nil {
+		return nil, fmt.Errorf("commit image: %w", err)
+	}
+	return rec, nil
+}
+
+// whyRebuilt classifies a missed step and says why, in words a learner can follow. It
+// compares the step with what stood at its place in an earlier build: a child, made from
+// the same line, of the image that stood before this step then. Until a step of this
+// stage is rebuilt that is the current image; after, the previous build's chain is
+// followed alongside (st.prev).
+func (r *run) whyRebuilt(st *stage, in *dockerfile.Instruction, key string, info *image.StepInfo) (string, string) {
+	var before *image.Record
+	parent, known := st.id, true
+	if st.rebuilt != 0 {
+		if st.prev == nil {
+			known = false
+		} else {
+			parent = st.prev.ID
+		}
+	}
+	if known {
+		if kids, err := r.b.Store.Children(r.ctx, parent); err == nil {
+			before = pickBefore(kids, in)
+		}
+	}
+	st.prev = before
+	if before == nil {
+		if r.opt.NoCache {
+			return StateNew, "--no-cache, and no earlier build had this step"
+		}
+		if st.rebuilt != 0 {
+			return StateNew, fmt.Sprintf("new step: no earlier build had it (step %d was rebuilt)", st.rebuilt)
+		}
+		return StateNew, "new step: never built on this parent image"
+	}
+	diff := inputDiff(before.Build, info)
+	switch {
+	case diff != "":
+		return StateChanged, diff
+	case st.rebuilt != 0:
+		return StateDownstream, fmt.Sprintf("step %d was rebuilt", st.rebuilt)
+	case r.opt.NoCache:
+		return StateChanged, "--no-cache: the cache was not used"
+	}
+	return StateChanged, "the configuration in effect changed"
+}
+
+// pickBefore finds, among an image's children, the one an earlier build made from the
+// same instruction line (else the newest of the same kind).
+func pickBefore(kids []*image.Record, in *dockerfile.Instruction) *image.Record {
+	for _, k := range kids {
+		if k.Build != nil && k.Build.Keyword == in.Keyword && k.Build.Line == in.Line {
+			return k
+		}
+	}
+	for _, k := range kids {
+		if k.Build != nil && k.Build.Keyword == in.Keyword {
+			return k
+		}
+	}
+	return nil
+}
+
+// inputDiff says how a step's own input (its text, the files it copies, the build args
+// it sees) differs from what stood at its place before; "" when it does not.
+func inputDiff(old, cur *image.StepInfo) string {
+	if old == nil {
+		return ""
+	}
+	if normalizeInstr(old.Instruction) != normalizeInstr(cur.Instruction) {
+		return fmt.Sprintf("instruction changed (was: %s)", old.Instruction)
+	}
+	if cur.Sources != nil || old.Sources != nil {
+		var changed []string
+		for p, h := range cur.Sources {
+			if oh, ok := old.Sources[p]; !ok {
+				changed = append(changed, p+" (added)")
+			} else if oh != h {
+				changed = append(changed, p)
+			}
+		}
+		for p := range old.Sources {
+			if _, ok := cur.Sources[p]; !ok {
+				changed = append(changed, p+" (removed)")
+			}
+		}
+		if len(changed) > 0 {
+			sort.Strings(changed)
+			if len(changed) > 5 {
+				changed = append(changed[:5], fmt.Sprintf("and %d more", len(changed)-5))
+			}
+			return fmt.Sprintf("%s sources changed: %s", cur.Keyword, strings.Join(changed, ", "))
+		}
+	}
+	var args []string
+	for k, v := range cur.BuildArgs {
+		if ov, ok := old.BuildArgs[k]; !ok || ov != v {
+			args = append(args, fmt.Sprintf("%s=%s", k, v))
+		}
+	}
+	for k := range old.BuildArgs {
+		if _, ok := cur.BuildArgs[k]; !ok {
+			args = append(args, k+" (no longer set)")
+		}
+	}
+	if len(args) > 0 {
+		sort.Strings(args)
+		return "build args changed: " + strings.Join(args, ", ")
+	}
+	return ""
+}
+
+func normalizeInstr(s string) string { return strings.TrimSpace(s) }
+
+// hintFor gives a learner the next thing to try for common step errors.
+func hintFor(err error) string {
+	var ee *exitError
+	switch {
+	case errors.As(err, &ee) && ee.code == 127:
+		return "exit code 127: a command was not found in the image; install it in an earlier RUN or use a base image that has it"
+	case errors.As(err, &ee):
+		return "the RUN command failed; its output is in the step log"
+	}
+	return ""
+}
+
+// joinDest resolves a COPY/WORKDIR destination against the working directory.
+func joinDest(workdir, dest string) string {
+	if path.IsAbs(dest) {
+		return dest
+	}
+	if workdir == "" {
+		workdir = "/"
+	}
+	p := path.Join(workdir, dest)
+	if strings.HasSuffix(dest, "/") || dest == "." {
+		p += "/"
+	}
+	return p
+}

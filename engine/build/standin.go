@@ -1,0 +1,92 @@
+package build
+
+import (
+	"time"
+
+	digest "github.com/opencontainers/go-digest"
+
+	"context"
+	"fmt"
+
+	"layerlab/engine/baseimage"
+	"layerlab/engine/image"
+	"layerlab/engine/rootfs"
+)
+
+// StandIns pulls the built-in stand-in base images (engine/baseimage) into a store, as
+// `docker pull` would fetch them from Docker Hub: real layer tars, real digests, the
+// real images' config and history.
+type StandIns struct{}
+
+// Pull implements Puller.
+func (StandIns) Pull(ctx context.Context, s Store, ref image.Ref) (*image.Record, *rootfs.FS, error) {
+	if ref.Domain() != "docker.io" {
+		return nil, nil, fmt.Errorf("pull access denied for %s: the playground has no network, and only built-in base images can be pulled", ref.Familiar())
+	}
+	base, err := baseimage.Lookup(ref.Familiar())
+	if err != nil {
+		return nil, nil, err
+	}
+	rec, err := importBase(ctx, s, base)
+	if err != nil {
+		return nil, nil, fmt.Errorf("pull %s: %w", ref.Familiar(), err)
+	}
+	if err := s.Tag(ctx, ref, rec.ID); err != nil {
+		return nil, nil, fmt.Errorf("pull %s: %w", ref.Familiar(), err)
+	}
+	return rec, base.Layers[len(base.Layers)-1], nil
+}
+
+// importBase stores a stand-in's layers and config.
+func importBase(ctx context.Context, s Store, base *baseimage.Image) (*image.Record, error) {
+	img := &image.Image{
+		Created:      base.Created,
+		Config:       base.Config.Clone(),
+		Architecture: base.Architecture,
+		OS:           base.OS,
+		RootFS:       image.RootFS{Type: "layers"},
+		History:      append([]image.History(nil), base.History...),
+	}
+	prev := rootfs.New()
+	var layers []image.Layer
+	for _, fs := range base.Layers {
+		l, err := storeLayer(ctx, s, rootfs.Diff(prev, fs))
+		if err != nil {
+			return nil, err
+		}
+		layers = append(layers, l)
+		img.RootFS.DiffIDs = append(img.RootFS.DiffIDs, l.DiffID)
+		prev = fs
+	}
+	raw, id, err := img.Encode()
+	if err != nil {
+		return nil, err
+	}
+	rec := &image.Record{ID: id, Config: raw, Image: img, Layers: layers, Created: base.Created}
+	if err := s.PutImage(ctx, rec); err != nil {
+		return nil, err
+	}
+	return rec, nil
+}
+
+// Import stores a filesystem as a one-layer image with an empty config, as
+// `docker import` does; h is its one history row (Comment "Imported from -").
+func Import(ctx context.Context, s Store, f *rootfs.FS, h image.History, created time.Time) (digest.Digest, error) {
+	l, err := storeLayer(ctx, s, rootfs.Diff(rootfs.New(), f))
+	if err != nil {
+		return "", err
+	}
+	h.Created = created
+	img := &image.Image{
+		Created: created, DockerVersion: image.DockerVersion, Config: &image.ContainerConfig{},
+		Architecture: "amd64", OS: "linux", Comment: h.Comment,
+		RootFS:  image.RootFS{Type: "layers", DiffIDs: []digest.Digest{l.DiffID}},
+		History: []image.History{h},
+	}
+	raw, id, err := img.Encode()
+	if err != nil {
+		return "", err
+	}
+	rec := &image.Record{ID: id, Config: raw, Image: img, Layers: []image.Layer{l}, Created: created}
+	return id, s.PutImage(ctx, rec)
+}
