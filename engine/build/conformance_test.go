@@ -454,7 +454,6 @@ func checkBuild(t *testing.T, i int, op string, ev recEvt, res *build.Result, er
 	}
 }
 
-
 func zeroOr(zero bool) string {
 	if zero {
 		return "0B"

@@ -72,6 +72,9 @@ func (b *Builder) snapshot(ctx context.Context, rec *image.Record) (*rootfs.FS, 
 		return rootfs.New(), nil
 	}
 	diffIDs := rec.Image.RootFS.DiffIDs
+	if _, ok := b.snaps.get(ChainID(diffIDs)); !ok {
+		b.restoreBase(ctx, rec)
+	}
 	start := 0
 	base := rootfs.New()
 	for i := len(diffIDs); i > 0; i-- {
@@ -97,6 +100,41 @@ func (b *Builder) snapshot(ctx context.Context, rec *image.Record) (*rootfs.FS, 
 		}
 	}
 	return f, nil
+}
+
+// Restorer is implemented by a Puller that can regenerate the filesystems of what it
+// pulled (the stand-ins), which beats reading their layers back.
+type Restorer interface {
+	Restore(name string) ([]*rootfs.FS, bool)
+}
+
+// restoreBase finds the stand-in base below rec (following parents) and puts its layer
+// snapshots into the cache under their chain IDs.
+func (b *Builder) restoreBase(ctx context.Context, rec *image.Record) {
+	rs, ok := b.Puller.(Restorer)
+	if !ok {
+		return
+	}
+	for i := 0; rec != nil && i < 1000; i++ {
+		if rec.Build != nil && rec.Build.StandIn != "" {
+			layers, ok := rs.Restore(rec.Build.StandIn)
+			if !ok || len(layers) != len(rec.Image.RootFS.DiffIDs) {
+				return
+			}
+			for j, f := range layers {
+				b.snaps.put(ChainID(rec.Image.RootFS.DiffIDs[:j+1]), f)
+			}
+			return
+		}
+		if rec.Parent == "" {
+			return
+		}
+		next, err := b.Store.Image(ctx, rec.Parent)
+		if err != nil {
+			return
+		}
+		rec = next
+	}
 }
 
 func (b *Builder) applyBlob(ctx context.Context, f *rootfs.FS, d digest.Digest) error {

@@ -62,11 +62,21 @@ func importBase(ctx context.Context, s Store, base *baseimage.Image) (*image.Rec
 	if err != nil {
 		return nil, err
 	}
-	rec := &image.Record{ID: id, Config: raw, Image: img, Layers: layers, Created: base.Created}
+	rec := &image.Record{ID: id, Config: raw, Image: img, Layers: layers, Created: base.Created,
+		Build: &image.StepInfo{Keyword: "FROM", StandIn: base.Name}}
 	if err := s.PutImage(ctx, rec); err != nil {
 		return nil, err
 	}
 	return rec, nil
+}
+
+// Restore implements Restorer: the layer snapshots of a stand-in, by name.
+func (StandIns) Restore(name string) ([]*rootfs.FS, bool) {
+	base, err := baseimage.Lookup(name)
+	if err != nil {
+		return nil, false
+	}
+	return base.Layers, true
 }
 
 // Import stores a filesystem as a one-layer image with an empty config, as

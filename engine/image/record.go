@@ -48,4 +48,7 @@ type StepInfo struct {
 	Sources     map[string]string `json:"sources,omitempty"` // COPY/ADD: context path -> content hash
 	BuildArgs   map[string]string `json:"build_args,omitempty"`
 	ContentSize int64             `json:"content_size,omitempty"` // bytes the step's layer added
+	// StandIn names the built-in base image a pulled record came from, so its
+	// filesystem can be regenerated instead of read back from gigabytes of layers.
+	StandIn string `json:"stand_in,omitempty"`
 }

@@ -16,6 +16,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -572,57 +573,71 @@ type Generated struct {
 func (g Generated) Size() int64 { return g.N }
 
 // Open implements Content.
-func (g Generated) Open() io.Reader { return &genReader{state: g.Seed*2654435761 + 1, left: g.N} }
+func (g Generated) Open() io.Reader { return &genReader{pat: genPattern(g.Seed), left: g.N} }
 
 // Bytes implements Content; it materialises the content, so use Open for large files.
 func (g Generated) Bytes() ([]byte, error) { return io.ReadAll(g.Open()) }
 
-type genReader struct {
-	state uint64
-	left  int64
-	line  []byte
-	pos   int
+// genBlock is the length of a Generated file's repeating pattern: long enough to look
+// like data, short enough that reading is a memcpy (base images are gigabytes).
+const genBlock = 64 << 10
+
+var (
+	genMu    sync.Mutex
+	genCache = map[uint64][]byte{}
+)
+
+// genPattern returns the seed's pattern: lines of printable pseudo-random text.
+func genPattern(seed uint64) []byte {
+	genMu.Lock()
+	defer genMu.Unlock()
+	if p, ok := genCache[seed]; ok {
+		return p
+	}
+	p := make([]byte, genBlock)
+	state := seed*2654435761 + 1
+	for i := range p {
+		if i%64 == 63 {
+			p[i] = '\n'
+			continue
+		}
+		state ^= state >> 12
+		state ^= state << 25
+		state ^= state >> 27
+		v := state * 2685821657736338717
+		p[i] = genAlphabet[(v>>33)%uint64(len(genAlphabet))]
+	}
+	if len(genCache) > 4096 {
+		genCache = map[uint64][]byte{}
+	}
+	genCache[seed] = p
+	return p
 }
 
-// Read yields lines of printable text that compress about as well as real binaries
-// and libraries do not: it is meant to look like data, not to be small.
+type genReader struct {
+	pat  []byte
+	off  int
+	left int64
+}
+
 func (r *genReader) Read(p []byte) (int, error) {
 	if r.left <= 0 {
 		return 0, io.EOF
 	}
-	n := 0
-	for n < len(p) && r.left > 0 {
-		if r.pos >= len(r.line) {
-			r.next()
-		}
-		c := copy(p[n:], r.line[r.pos:])
-		if int64(c) > r.left {
-			c = int(r.left)
-		}
-		n += c
-		r.pos += c
-		r.left -= int64(c)
+	if int64(len(p)) > r.left {
+		p = p[:r.left]
 	}
+	n := 0
+	for n < len(p) {
+		c := copy(p[n:], r.pat[r.off:])
+		n += c
+		r.off = (r.off + c) % len(r.pat)
+	}
+	r.left -= int64(n)
 	return n, nil
 }
 
 const genAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
-
-func (r *genReader) next() {
-	if r.line == nil {
-		r.line = make([]byte, 64)
-	}
-	for i := 0; i < 63; i++ {
-		// xorshift64*
-		r.state ^= r.state >> 12
-		r.state ^= r.state << 25
-		r.state ^= r.state >> 27
-		v := r.state * 2685821657736338717
-		r.line[i] = genAlphabet[(v>>33)%uint64(len(genAlphabet))]
-	}
-	r.line[63] = '\n'
-	r.pos = 0
-}
 
 func sameContent(a, b Content) bool {
 	if a == nil || b == nil {

@@ -1,0 +1,302 @@
+package db
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	digest "github.com/opencontainers/go-digest"
+
+	"layerlab/engine/build"
+	"layerlab/engine/image"
+)
+
+var _ build.Store = (*Workspace)(nil)
+
+// imageCols are the columns scanRecord reads, in its order.
+const imageCols = `id, config, parent, created, cache_key, layers, build`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanRecord(sc scanner) (*image.Record, error) {
+	var (
+		id, parent, created, key, layers string
+		config                           []byte
+		info                             sql.NullString
+	)
+	if err := sc.Scan(&id, &config, &parent, &created, &key, &layers, &info); err != nil {
+		return nil, err
+	}
+	img, err := image.Decode(config)
+	if err != nil {
+		return nil, fmt.Errorf("stored image %s: %w", id, err)
+	}
+	rec := &image.Record{
+		ID:       digest.Digest(id),
+		Config:   config,
+		Image:    img,
+		Parent:   digest.Digest(parent),
+		CacheKey: key,
+	}
+	if rec.Created, err = parseTime(created); err != nil {
+		return nil, fmt.Errorf("stored image %s: %w", id, err)
+	}
+	if err := json.Unmarshal([]byte(layers), &rec.Layers); err != nil {
+		return nil, fmt.Errorf("stored image %s: layers: %w", id, err)
+	}
+	if info.Valid {
+		rec.Build = new(image.StepInfo)
+		if err := json.Unmarshal([]byte(info.String), rec.Build); err != nil {
+			return nil, fmt.Errorf("stored image %s: build info: %w", id, err)
+		}
+	}
+	return rec, nil
+}
+
+func scanRecords(rows *sql.Rows) ([]*image.Record, error) {
+	defer rows.Close()
+	out := []*image.Record{}
+	for rows.Next() {
+		rec, err := scanRecord(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Image returns the image with this ID in the workspace, or ErrNotFound.
+func (w *Workspace) Image(ctx context.Context, id digest.Digest) (*image.Record, error) {
+	row := w.s.db.QueryRowContext(ctx,
+		`SELECT `+imageCols+` FROM images WHERE workspace = ? AND id = ?`, w.name, id.String())
+	rec, err := scanRecord(row)
+	if isNoRows(err) {
+		return nil, fmt.Errorf("image %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("image %s: %w", id, err)
+	}
+	return rec, nil
+}
+
+// Cached is the classic builder's cache probe: the newest image in the workspace whose
+// parent is parent ("" for FROM scratch) and whose CacheKey is key, or ErrNotFound. An
+// empty key never hits: images not built here have none.
+func (w *Workspace) Cached(ctx context.Context, parent digest.Digest, key string) (*image.Record, error) {
+	if key == "" {
+		return nil, fmt.Errorf("cache probe on %q: empty cache key: %w", parent, ErrNotFound)
+	}
+	row := w.s.db.QueryRowContext(ctx, `SELECT `+imageCols+` FROM images
+		WHERE workspace = ? AND parent = ? AND cache_key = ?
+		ORDER BY created DESC LIMIT 1`, w.name, parent.String(), key)
+	rec, err := scanRecord(row)
+	if isNoRows(err) {
+		return nil, fmt.Errorf("cache probe on %q: %w", parent, ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cache probe on %q: %w", parent, err)
+	}
+	return rec, nil
+}
+
+// Children returns the images in the workspace whose parent is parent, newest first.
+func (w *Workspace) Children(ctx context.Context, parent digest.Digest) ([]*image.Record, error) {
+	rows, err := w.s.db.QueryContext(ctx, `SELECT `+imageCols+` FROM images
+		WHERE workspace = ? AND parent = ? ORDER BY created DESC, id`, w.name, parent.String())
+	if err != nil {
+		return nil, fmt.Errorf("children of %s: %w", parent, err)
+	}
+	recs, err := scanRecords(rows)
+	if err != nil {
+		return nil, fmt.Errorf("children of %s: %w", parent, err)
+	}
+	return recs, nil
+}
+
+// Images returns every image in the workspace, intermediate ones included, newest first.
+func (w *Workspace) Images(ctx context.Context) ([]*image.Record, error) {
+	rows, err := w.s.db.QueryContext(ctx, `SELECT `+imageCols+` FROM images
+		WHERE workspace = ? ORDER BY created DESC, id`, w.name)
+	if err != nil {
+		return nil, fmt.Errorf("list images: %w", err)
+	}
+	recs, err := scanRecords(rows)
+	if err != nil {
+		return nil, fmt.Errorf("list images: %w", err)
+	}
+	return recs, nil
+}
+
+// PutImage stores an image in the workspace. rec.ID must be the sha256 of rec.Config
+// (else ErrDigestMismatch), rec.Layers must match the config's rootfs, and every
+// layer's blob (by DiffID) must already be stored (else ErrNotFound). The config is
+// also stored as a blob, so it can be served like one. Storing an image the workspace
+// already has is not an error and changes nothing. A zero rec.Created means the
+// config's created time.
+func (w *Workspace) PutImage(ctx context.Context, rec *image.Record) error {
+	if rec == nil {
+		return fmt.Errorf("put image: nil record: %w", ErrInvalid)
+	}
+	if err := checkRecord(rec); err != nil {
+		return fmt.Errorf("put image %s: %w", rec.ID, err)
+	}
+	var n int
+	if err := w.s.db.QueryRowContext(ctx, `SELECT count(*) FROM images WHERE workspace = ? AND id = ?`,
+		w.name, rec.ID.String()).Scan(&n); err != nil {
+		return fmt.Errorf("put image %s: %w", rec.ID, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, _, err := w.s.PutBlob(ctx, rec.ID, bytes.NewReader(rec.Config)); err != nil {
+		return fmt.Errorf("put image %s: config: %w", rec.ID, err)
+	}
+	layers, err := json.Marshal(rec.Layers)
+	if err != nil {
+		return fmt.Errorf("put image %s: %w", rec.ID, err)
+	}
+	var info sql.NullString
+	if rec.Build != nil {
+		b, err := json.Marshal(rec.Build)
+		if err != nil {
+			return fmt.Errorf("put image %s: %w", rec.ID, err)
+		}
+		info = sql.NullString{String: string(b), Valid: true}
+	}
+	created := rec.Created
+	if created.IsZero() && rec.Image != nil {
+		created = rec.Image.Created
+	}
+	err = w.s.write(ctx, func(tx *sql.Tx) error {
+		for i, l := range rec.Layers {
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM blobs WHERE digest = ?`,
+				l.DiffID.String()).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return fmt.Errorf("layer %d (%s): blob is not stored: %w", i+1, l.DiffID, ErrNotFound)
+			}
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO images (`+imageCols+`, workspace)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace, id) DO NOTHING`,
+			rec.ID.String(), rec.Config, rec.Parent.String(), formatTime(created), rec.CacheKey,
+			string(layers), info, w.name)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // stored meanwhile by another writer: nothing to do
+		}
+		for i, l := range rec.Layers {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO image_layers
+				(workspace, image_id, position, diff_id, digest) VALUES (?, ?, ?, ?, ?)`,
+				w.name, rec.ID.String(), i, l.DiffID.String(), l.Digest.String()); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("put image %s: %w", rec.ID, err)
+	}
+	return nil
+}
+
+// checkRecord checks what must hold of a record before it is stored: its ID is the
+// digest of its config, the config decodes, and its layers are the config's rootfs.
+func checkRecord(rec *image.Record) error {
+	if err := checkDigest(rec.ID); err != nil {
+		return err
+	}
+	if got := digest.FromBytes(rec.Config); got != rec.ID {
+		return fmt.Errorf("config hashes to %s: %w", got, ErrDigestMismatch)
+	}
+	if rec.Parent != "" {
+		if err := checkDigest(rec.Parent); err != nil {
+			return fmt.Errorf("parent: %w", err)
+		}
+	}
+	img, err := image.Decode(rec.Config)
+	if err != nil {
+		return err
+	}
+	if len(img.RootFS.DiffIDs) != len(rec.Layers) {
+		return fmt.Errorf("record has %d layers, config rootfs has %d: %w",
+			len(rec.Layers), len(img.RootFS.DiffIDs), ErrInvalid)
+	}
+	for i, l := range rec.Layers {
+		if l.DiffID != img.RootFS.DiffIDs[i] {
+			return fmt.Errorf("layer %d is %s, config rootfs says %s: %w", i+1, l.DiffID, img.RootFS.DiffIDs[i], ErrInvalid)
+		}
+		if l.Digest != "" {
+			if err := checkDigest(l.Digest); err != nil {
+				return fmt.Errorf("layer %d compressed digest: %w", i+1, err)
+			}
+		}
+	}
+	return nil
+}
+
+// DeleteImage removes an image from the workspace, with its tags. It refuses with
+// ErrHasChildren when another image in the workspace has it as parent, and returns
+// ErrNotFound when there is no such image. Blobs stay until GC.
+func (w *Workspace) DeleteImage(ctx context.Context, id digest.Digest) error {
+	err := w.s.write(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM images WHERE workspace = ? AND id = ?`,
+			w.name, id.String()).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		var child string
+		err := tx.QueryRowContext(ctx, `SELECT id FROM images WHERE workspace = ? AND parent = ? LIMIT 1`,
+			w.name, id.String()).Scan(&child)
+		if err == nil {
+			return fmt.Errorf("%w (%s)", ErrHasChildren, image.ShortID(digest.Digest(child)))
+		}
+		if !isNoRows(err) {
+			return err
+		}
+		// Tags and image_layers go with it (ON DELETE CASCADE).
+		_, err = tx.ExecContext(ctx, `DELETE FROM images WHERE workspace = ? AND id = ?`, w.name, id.String())
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete image %s: %w", id, err)
+	}
+	return nil
+}
+
+// PutBlob is Store.PutBlob: blobs are shared by all workspaces.
+func (w *Workspace) PutBlob(ctx context.Context, d digest.Digest, r io.Reader) (digest.Digest, int64, error) {
+	return w.s.PutBlob(ctx, d, r)
+}
+
+// OpenBlob is Store.OpenBlob.
+func (w *Workspace) OpenBlob(ctx context.Context, d digest.Digest) (io.ReadCloser, error) {
+	return w.s.OpenBlob(ctx, d)
+}
+
+// BlobPath is Store.BlobPath.
+func (w *Workspace) BlobPath(d digest.Digest) string { return w.s.BlobPath(d) }
+
+// BlobSize is Store.BlobSize.
+func (w *Workspace) BlobSize(ctx context.Context, d digest.Digest) (int64, error) {
+	return w.s.BlobSize(ctx, d)
+}
+
+// GC is Store.GC: it collects blobs across all workspaces.
+func (w *Workspace) GC(ctx context.Context) (int64, error) { return w.s.GC(ctx) }
+
+// GCNow is Store.GCNow.
+func (w *Workspace) GCNow(ctx context.Context) (int64, error) { return w.s.GCNow(ctx) }

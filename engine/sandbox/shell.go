@@ -1,0 +1,607 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"layerlab/engine/rootfs"
+
+	"mvdan.cc/sh/v3/expand"
+	"mvdan.cc/sh/v3/interp"
+	"mvdan.cc/sh/v3/syntax"
+)
+
+// proc is one simulated process: a command with its arguments, directory,
+// environment and standard streams.
+type proc struct {
+	s     *session
+	ctx   context.Context
+	name  string   // the name the command reports itself as ("ls", "apt-get")
+	args  []string // arguments after argv[0]
+	dir   string
+	env   expand.Environ // exported variables only
+	in    io.Reader      // may be nil: empty stdin
+	out   io.Writer
+	errw  io.Writer
+	depth int // nested shells
+}
+
+func newEnv(list []string) expand.Environ { return expand.ListEnviron(list...) }
+
+func (p *proc) getenv(k string) string { return p.env.Get(k).String() }
+
+// environ lists the exported variables as KEY=VALUE, sorted.
+func (p *proc) environ() []string {
+	var out []string
+	seen := map[string]bool{}
+	p.env.Each(func(name string, vr expand.Variable) bool {
+		if vr.Exported && vr.IsSet() && !seen[name] {
+			seen[name] = true
+			out = append(out, name+"="+vr.String())
+		}
+		return true
+	})
+	sort.Strings(out)
+	return out
+}
+
+func (p *proc) abs(name string) string { return joinPath(p.dir, name) }
+
+// errf prints "name: message" to the process's stderr.
+func (p *proc) errf(format string, a ...any) {
+	fmt.Fprintf(p.errw, p.name+": "+format+"\n", a...)
+}
+
+// pick returns the busybox wording on busybox images, else the GNU wording.
+func (p *proc) pick(bb, gnu string) string {
+	if p.s.busybox {
+		return bb
+	}
+	return gnu
+}
+
+func (p *proc) outf(format string, a ...any) { fmt.Fprintf(p.out, format, a...) }
+
+// stdin returns the process's input; reads stop when the run is cancelled.
+func (p *proc) stdin() io.Reader {
+	if p.in == nil {
+		return strings.NewReader("")
+	}
+	if f, ok := p.in.(*os.File); ok {
+		stop := context.AfterFunc(p.ctx, func() { f.SetReadDeadline(time.Now()) })
+		_ = stop
+	}
+	return p.in
+}
+
+// readInput reads stdin (capped) or the named files, concatenated.
+func (p *proc) readInput(files []string) ([]byte, int) {
+	if len(files) == 0 {
+		b, err := io.ReadAll(io.LimitReader(p.stdin(), maxBuffer))
+		if err != nil {
+			return b, 1
+		}
+		return b, 0
+	}
+	var buf bytes.Buffer
+	code := 0
+	for _, f := range files {
+		if f == "-" {
+			b, _ := io.ReadAll(io.LimitReader(p.stdin(), maxBuffer))
+			buf.Write(b)
+			continue
+		}
+		b, err := p.readFile(f)
+		if err != nil {
+			p.errf("%s", p.pick("can't open '"+f+"': "+errno(err), f+": "+errno(err)))
+			code = 1
+			continue
+		}
+		buf.Write(b)
+	}
+	return buf.Bytes(), code
+}
+
+func (p *proc) readFile(name string) ([]byte, error) {
+	ap := p.abs(name)
+	if pseudo(ap) {
+		return nil, &os.PathError{Op: "open", Path: ap, Err: errPerm}
+	}
+	r, err := p.s.openRead(ap)
+	if err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxBuffer*8))
+	return b, err
+}
+
+// shellEnv is the environment a shell runner starts with: the exported variables plus
+// the shell's own unexported ones (UID, EUID, GID). During the runner's first Reset it
+// reports an unguessable TMPDIR so the interpreter's named-pipe shortcut, which opens
+// host files directly, can never match a path a script names.
+type shellEnv struct {
+	base    expand.Environ
+	extra   map[string]expand.Variable
+	resetMu atomic.Bool
+	sentry  string
+	s       *session
+}
+
+func (e *shellEnv) Get(name string) expand.Variable {
+	if name == "TMPDIR" && !e.resetMu.Load() {
+		return expand.Variable{Set: true, Kind: expand.String, Str: e.sentry}
+	}
+	if v, ok := e.extra[name]; ok {
+		return v
+	}
+	if user, ok := strings.CutPrefix(name, "HOME "); ok {
+		// ~user: the image's passwd, never the host's (the interpreter would ask os/user).
+		home := "~" + user
+		if u, ok := e.s.userByName(user); ok {
+			home = u.home
+		}
+		return expand.Variable{Set: true, Kind: expand.String, Str: home}
+	}
+	return e.base.Get(name)
+}
+
+func (e *shellEnv) Each(fn func(name string, vr expand.Variable) bool) {
+	cont := true
+	e.base.Each(func(name string, vr expand.Variable) bool {
+		if _, ok := e.extra[name]; ok {
+			return true
+		}
+		cont = fn(name, vr)
+		return cont
+	})
+	if !cont {
+		return
+	}
+	for k, v := range e.extra {
+		if !fn(k, v) {
+			return
+		}
+	}
+}
+
+var sentryN atomic.Uint64
+
+var pcPool = sync.Pool{New: func() any { b := make([]uintptr, maxStackFrames+1); return &b }}
+
+// runShell interprets script (already parsed) as a new shell process.
+func (p *proc) runShell(file *syntax.File, params []string) int {
+	if p.depth >= maxShellDepth {
+		p.s.setLimit(procLimit("nested shell depth"))
+		return 2
+	}
+	if code, bad := rejectProcSubst(file); bad {
+		fmt.Fprintf(p.errw, "%s: %v\n", p.name, ErrProcSubst)
+		return code
+	}
+	ro := func(v string) expand.Variable {
+		return expand.Variable{Set: true, ReadOnly: true, Kind: expand.String, Str: v}
+	}
+	env := &shellEnv{
+		base: p.env,
+		extra: map[string]expand.Variable{
+			"UID":  ro(fmt.Sprint(p.s.uid)),
+			"EUID": ro(fmt.Sprint(p.s.uid)),
+			"GID":  ro(fmt.Sprint(p.s.gid)),
+		},
+		s:      p.s,
+		sentry: fmt.Sprintf("/\x00layerlab-no-host-tmp-%d-%p", sentryN.Add(1), p),
+	}
+	depth := p.depth + 1
+	s := p.s
+	execMW := func(next interp.ExecHandlerFunc) interp.ExecHandlerFunc {
+		return func(ctx context.Context, args []string) error {
+			if le := s.limitErr(); le != nil {
+				return le
+			}
+			hc := interp.HandlerCtx(ctx)
+			c := &proc{
+				s: s, ctx: ctx, name: args[0], args: args[1:], dir: hc.Dir,
+				env: exportedOnly(hc.Env), in: hc.Stdin, out: hc.Stdout, errw: hc.Stderr, depth: depth,
+			}
+			code := c.dispatch()
+			if le := s.limitErr(); le != nil {
+				return le
+			}
+			if code == 0 {
+				return nil
+			}
+			return interp.ExitStatus(uint8(code))
+		}
+	}
+	callH := func(ctx context.Context, args []string) ([]string, error) {
+		if le := s.limitErr(); le != nil {
+			return nil, le
+		}
+		if runtime.NumGoroutine()-s.baseG > maxGoroutines {
+			le := procLimit("process count")
+			s.setLimit(le)
+			return nil, le
+		}
+		pcs := pcPool.Get().(*[]uintptr)
+		n := runtime.Callers(0, *pcs)
+		pcPool.Put(pcs)
+		if n > maxStackFrames {
+			le := procLimit("recursion depth")
+			s.setLimit(le)
+			return nil, le
+		}
+		return rewriteCall(ctx, s, args), nil
+	}
+	r, err := interp.New(
+		interp.Env(env),
+		interp.StdIO(p.in, p.out, p.errw),
+		interp.ExecHandlers(execMW),
+		interp.CallHandler(callH),
+		interp.OpenHandler(s.openHandler),
+		interp.StatHandler(s.statHandler),
+		interp.ReadDirHandler2(s.readDirHandler),
+		interp.AccessHandler(s.accessHandler),
+		interp.Params(params...),
+	)
+	if err != nil {
+		fmt.Fprintf(p.errw, "%s: %v\n", p.name, err)
+		return 2
+	}
+	// interp.Dir would os.Stat a host path; the directory lives in the image instead.
+	r.Dir = p.dir
+	r.Reset()
+	env.resetMu.Store(true)
+	err = r.Run(p.ctx, file)
+	code, ok := exitCode(err)
+	if !ok && s.limitErr() == nil && p.ctx.Err() == nil {
+		fmt.Fprintf(p.errw, "%s: %v\n", p.name, err)
+	}
+	return code
+}
+
+// exportedOnly is what a child process inherits: the exported variables.
+func exportedOnly(env expand.Environ) expand.Environ {
+	var list []string
+	env.Each(func(name string, vr expand.Variable) bool {
+		if vr.Exported && vr.IsSet() {
+			list = append(list, name+"="+vr.String())
+		}
+		return true
+	})
+	return expand.ListEnviron(list...)
+}
+
+func rejectProcSubst(file *syntax.File) (int, bool) {
+	bad := false
+	syntax.Walk(file, func(n syntax.Node) bool {
+		if _, ok := n.(*syntax.ProcSubst); ok {
+			bad = true
+		}
+		return !bad
+	})
+	if bad {
+		return 2, true
+	}
+	return 0, false
+}
+
+// Internal command names the call handler rewrites builtins to, for builtins whose
+// interpreter implementation would look at the host's PATH.
+const (
+	cmdCommandV = "\x00command-v"
+	cmdType     = "\x00type"
+)
+
+func rewriteCall(ctx context.Context, s *session, args []string) []string {
+	switch args[0] {
+	case "command":
+		if len(args) > 1 && (args[1] == "-v" || args[1] == "-V") {
+			return append([]string{cmdCommandV}, args[1:]...)
+		}
+	case "type":
+		return append([]string{cmdType}, args[1:]...)
+	case "source", ".":
+		if len(args) > 1 && !strings.Contains(args[1], "/") {
+			hc := interp.HandlerCtx(ctx)
+			if p, ok := s.lookPath(hc.Env.Get("PATH").String(), hc.Dir, args[1]); ok {
+				out := append([]string(nil), args...)
+				out[1] = p
+				return out
+			}
+			out := append([]string(nil), args...)
+			out[1] = "./" + args[1]
+			return out
+		}
+	}
+	return args
+}
+
+func parseScript(src io.Reader, name string) (*syntax.File, error) {
+	return syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(src, name)
+}
+
+// dispatch runs a command the shell could not handle itself: it looks the name up
+// in PATH inside the image, as /bin/sh does.
+func (p *proc) dispatch() int {
+	switch p.name {
+	case cmdCommandV, cmdType:
+		return p.commandV(p.name == cmdType)
+	}
+	path, ok := p.s.lookPath(p.getenv("PATH"), p.dir, p.name)
+	if !ok {
+		if strings.Contains(p.name, "/") {
+			if e, err := p.s.stat(p.abs(p.name)); err == nil && (e.Kind == rootfs.KindDir || e.Mode&0o111 == 0) {
+				fmt.Fprintf(p.errw, "/bin/sh: %s: Permission denied\n", p.name)
+				return 126
+			}
+		}
+		fmt.Fprintf(p.errw, "/bin/sh: %s: not found\n", p.name)
+		return 127
+	}
+	return p.execResolved(path, p.name)
+}
+
+// execResolved runs the executable file at path (absolute), invoked as invoked.
+func (p *proc) execResolved(path, invoked string) int {
+	e, err := p.s.stat(path)
+	if err != nil {
+		fmt.Fprintf(p.errw, "/bin/sh: %s: not found\n", invoked)
+		return 127
+	}
+	if e.Kind == rootfs.KindDir || !p.s.can(e, 1) {
+		fmt.Fprintf(p.errw, "/bin/sh: %s: Permission denied\n", invoked)
+		return 126
+	}
+	head := p.head(path)
+	if bytes.HasPrefix(head, []byte("#!")) {
+		// A script for an interpreter the sandbox does not run (pip, npm and the like
+		// are Python and Node scripts in real images) is simulated by its own name.
+		if !shellShebang(head) {
+			if impl := lookupImpl(pathBase(invoked)); impl != nil {
+				p.name = pathBase(invoked)
+				return impl(p)
+			}
+		}
+		return p.execScript(path, invoked, head)
+	}
+	names := []string{pathBase(invoked)}
+	var target string
+	p.s.withFS(func(f *rootfs.FS) error {
+		target, _ = f.Resolve(path)
+		return nil
+	})
+	if tb := pathBase(target); tb != names[0] {
+		names = append(names, tb)
+	}
+	if names[0] == "busybox" || (len(names) > 1 && names[1] == "busybox" && lookupImpl(names[0]) == nil) {
+		if names[0] != "busybox" {
+			// an applet name the sandbox does not simulate
+			return p.notSimulated(names[0])
+		}
+		if len(p.args) == 0 {
+			p.outf("BusyBox v1.36.1 (layerlab sandbox) multi-call binary.\n")
+			return 0
+		}
+		p.name = pathBase(p.args[0])
+		p.args = p.args[1:]
+		if impl := lookupImpl(p.name); impl != nil {
+			return impl(p)
+		}
+		fmt.Fprintf(p.errw, "%s: applet not found\n", p.name)
+		return 127
+	}
+	for _, n := range names {
+		if impl := lookupImpl(n); impl != nil {
+			p.name = n
+			return impl(p)
+		}
+	}
+	return p.notSimulated(names[0])
+}
+
+func (p *proc) notSimulated(name string) int {
+	fmt.Fprintf(p.errw, "%s: command not simulated by the layerlab sandbox\n", name)
+	return 127
+}
+
+func (p *proc) head(path string) []byte {
+	r, err := p.s.openRead(path)
+	if err != nil {
+		return nil
+	}
+	b := make([]byte, 256)
+	n, _ := io.ReadFull(r, b)
+	return b[:n]
+}
+
+func pathBase(p string) string {
+	if p == "" {
+		return ""
+	}
+	return path.Base(p)
+}
+
+// execScript runs a file starting with #!: shells run it through the interpreter,
+// other interpreters are looked up as commands.
+func (p *proc) execScript(path, invoked string, head []byte) int {
+	line, _, _ := bytes.Cut(head[2:], []byte("\n"))
+	fields := strings.Fields(string(line))
+	if len(fields) == 0 {
+		return p.runShellFile(path, p.args, nil)
+	}
+	interpPath, extra := fields[0], fields[1:]
+	if pathBase(interpPath) == "env" && len(extra) > 0 {
+		ip, ok := p.s.lookPath(p.getenv("PATH"), p.dir, extra[0])
+		if !ok {
+			fmt.Fprintf(p.errw, "/usr/bin/env: '%s': No such file or directory\n", extra[0])
+			return 127
+		}
+		interpPath, extra = ip, extra[1:]
+	}
+	if !p.s.exists(interpPath) {
+		fmt.Fprintf(p.errw, "/bin/sh: %s: not found\n", invoked)
+		return 127
+	}
+	c := *p
+	c.args = append(append(append([]string(nil), extra...), path), p.args...)
+	return c.execResolved(interpPath, interpPath)
+}
+
+// runShellFile runs the script file at path with positional parameters args.
+func (p *proc) runShellFile(path string, args, flags []string) int {
+	src, err := p.readFile(path)
+	if err != nil {
+		fmt.Fprintf(p.errw, "%s: can't open %s: %s\n", p.name, path, errno(err))
+		return 2
+	}
+	file, err := parseScript(bytes.NewReader(src), path)
+	if err != nil {
+		fmt.Fprintf(p.errw, "%s: %v\n", path, err)
+		return 2
+	}
+	return p.runShell(file, append(append(flags, "--"), args...))
+}
+
+// cmdSh is /bin/sh and /bin/bash: `sh -c script [name args...]`, `sh file args`, `sh < script`.
+func cmdSh(p *proc) int {
+	var flags []string
+	args := p.args
+	var script *string
+	for len(args) > 0 {
+		a := args[0]
+		if a == "--" {
+			args = args[1:]
+			break
+		}
+		if a == "-c" {
+			args = args[1:]
+			if len(args) == 0 {
+				p.errf("-c requires an argument")
+				return 2
+			}
+			script = &args[0]
+			args = args[1:]
+			break
+		}
+		if a == "-o" || a == "+o" {
+			if len(args) > 1 {
+				flags = append(flags, a, args[1])
+				args = args[2:]
+				continue
+			}
+		}
+		if len(a) > 1 && (a[0] == '-' || a[0] == '+') {
+			for _, ch := range a[1:] {
+				switch ch {
+				case 'c':
+					if len(args) < 2 {
+						p.errf("-c requires an argument")
+						return 2
+					}
+					script = &args[1]
+				case 'l', 'i', 's', 'p':
+				default:
+					flags = append(flags, string(a[0])+string(ch))
+				}
+			}
+			args = args[1:]
+			if script != nil {
+				args = args[1:]
+				break
+			}
+			continue
+		}
+		break
+	}
+	if script != nil {
+		name := p.name
+		if len(args) > 0 {
+			name, args = args[0], args[1:]
+		}
+		file, err := parseScript(strings.NewReader(*script), name)
+		if err != nil {
+			fmt.Fprintf(p.errw, "/bin/%s: %v\n", p.name, err)
+			return 2
+		}
+		return p.runShell(file, append(append(flags, "--"), args...))
+	}
+	if len(args) > 0 {
+		return p.runShellFile(p.abs(args[0]), args[1:], flags)
+	}
+	src, _ := io.ReadAll(io.LimitReader(p.stdin(), maxBuffer))
+	file, err := parseScript(bytes.NewReader(src), p.name)
+	if err != nil {
+		fmt.Fprintf(p.errw, "/bin/%s: %v\n", p.name, err)
+		return 2
+	}
+	return p.runShell(file, append(flags, "--"))
+}
+
+// commandV implements `command -v/-V` and `type` over the image's PATH.
+func (p *proc) commandV(isType bool) int {
+	args := p.args
+	verbose := isType
+	if !isType && len(args) > 0 {
+		verbose = args[0] == "-V"
+		args = args[1:]
+	}
+	code := 0
+	for _, a := range args {
+		switch {
+		case syntax.IsKeyword(a):
+			if verbose {
+				p.outf("%s is a shell keyword\n", a)
+			} else {
+				p.outf("%s\n", a)
+			}
+		case interp.IsBuiltin(a):
+			if verbose {
+				p.outf("%s is a shell builtin\n", a)
+			} else {
+				p.outf("%s\n", a)
+			}
+		default:
+			if path, ok := p.s.lookPath(p.getenv("PATH"), p.dir, a); ok {
+				if verbose {
+					p.outf("%s is %s\n", a, path)
+				} else {
+					p.outf("%s\n", path)
+				}
+			} else {
+				if verbose {
+					fmt.Fprintf(p.errw, "%s: not found\n", a)
+				}
+				code = 1
+			}
+		}
+	}
+	return code
+}
+
+// shellShebang reports whether a #! line names a shell the sandbox interprets.
+func shellShebang(head []byte) bool {
+	line, _, _ := bytes.Cut(head[2:], []byte("\n"))
+	f := strings.Fields(string(line))
+	if len(f) == 0 {
+		return false
+	}
+	name := pathBase(f[0])
+	if name == "env" && len(f) > 1 {
+		name = pathBase(f[1])
+	}
+	switch name {
+	case "sh", "bash", "dash", "ash":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,1014 @@
+package sandbox
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"path"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"layerlab/engine/rootfs"
+)
+
+func splitLines(b []byte) []string {
+	s := string(b)
+	s = strings.TrimSuffix(s, "\n")
+	if s == "" && len(b) == 0 {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+// bre converts a basic regular expression to Go syntax (\( \) \{ \} \| \+ \? become operators).
+func bre(expr string) string {
+	var b strings.Builder
+	for i := 0; i < len(expr); i++ {
+		c := expr[i]
+		if c == '\\' && i+1 < len(expr) {
+			n := expr[i+1]
+			switch n {
+			case '(', ')', '{', '}', '|', '+', '?':
+				b.WriteByte(n)
+				i++
+				continue
+			}
+			b.WriteByte(c)
+			b.WriteByte(n)
+			i++
+			continue
+		}
+		switch c {
+		case '(', ')', '{', '}', '|', '+', '?':
+			b.WriteByte('\\')
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func cmdGrep(p *proc) int {
+	f := parseFlags(p.args, "emA")
+	ext := f.has('E') || p.name == "egrep"
+	var pats []string
+	rest := f.args
+	if e, ok := f.val['e']; ok {
+		pats = append(pats, e)
+	} else if len(rest) > 0 {
+		pats, rest = []string{rest[0]}, rest[1:]
+	} else {
+		p.errf("usage: grep [OPTION]... PATTERNS [FILE]...")
+		return 2
+	}
+	expr := pats[0]
+	if f.has('F') {
+		expr = regexp.QuoteMeta(expr)
+	} else if !ext {
+		expr = bre(expr)
+	}
+	if f.has('w') {
+		expr = `\b(?:` + expr + `)\b`
+	}
+	if f.has('x') {
+		expr = `^(?:` + expr + `)$`
+	}
+	if f.has('i') {
+		expr = "(?i)" + expr
+	}
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		p.errf("invalid regular expression: %s", pats[0])
+		return 2
+	}
+	quiet, invert, count, listF, num := f.has('q'), f.has('v'), f.has('c'), f.has('l'), f.has('n')
+	rec := f.has('r') || f.has('R')
+	type src struct {
+		name string
+		data []byte
+	}
+	var srcs []src
+	code := 0
+	if len(rest) == 0 {
+		if rec {
+			rest = []string{"."}
+		} else {
+			b, _ := io.ReadAll(io.LimitReader(p.stdin(), maxBuffer))
+			srcs = append(srcs, src{"(standard input)", b})
+		}
+	}
+	for _, name := range rest {
+		ap := p.abs(name)
+		e, err := p.s.stat(ap)
+		if err == nil && e.Kind == rootfs.KindDir {
+			if !rec {
+				p.errf("%s: Is a directory", name)
+				continue
+			}
+			var files []string
+			p.s.withFS(func(fsys *rootfs.FS) error {
+				prefix := rootfs.Clean(ap)
+				return fsys.Walk(func(k string, e *rootfs.Entry) error {
+					if e.Kind == rootfs.KindFile && (prefix == "" || strings.HasPrefix(k, prefix+"/")) {
+						files = append(files, strings.TrimSuffix(name, "/")+"/"+strings.TrimPrefix(k, prefix+"/"))
+					}
+					return nil
+				})
+			})
+			for _, fl := range files {
+				b, err := p.readFile(fl)
+				if err == nil {
+					srcs = append(srcs, src{fl, b})
+				}
+			}
+			continue
+		}
+		b, err := p.readFile(name)
+		if err != nil {
+			if !f.has('s') {
+				p.errf("%s: %s", name, errno(err))
+			}
+			code = 2
+			continue
+		}
+		srcs = append(srcs, src{name, b})
+	}
+	matched := false
+	multi := len(srcs) > 1 || rec
+	for _, s := range srcs {
+		n := 0
+		for i, line := range splitLines(s.data) {
+			if re.MatchString(line) == invert {
+				continue
+			}
+			n++
+			matched = true
+			if quiet {
+				return 0
+			}
+			if count || listF {
+				continue
+			}
+			prefix := ""
+			if multi && !f.has('h') {
+				prefix = s.name + ":"
+			}
+			if num {
+				prefix += strconv.Itoa(i+1) + ":"
+			}
+			if f.has('o') && !invert {
+				for _, m := range re.FindAllString(line, -1) {
+					p.outf("%s%s\n", prefix, m)
+				}
+				continue
+			}
+			p.outf("%s%s\n", prefix, line)
+		}
+		if count {
+			if multi {
+				p.outf("%s:%d\n", s.name, n)
+			} else {
+				p.outf("%d\n", n)
+			}
+		}
+		if listF && n > 0 {
+			p.outf("%s\n", s.name)
+		}
+	}
+	if code == 2 && !matched {
+		return 2
+	}
+	if !matched {
+		return 1
+	}
+	return 0
+}
+
+func cmdWc(p *proc) int {
+	f := parseFlags(p.args, "")
+	lines, words, chars := f.has('l'), f.has('w'), f.has('c') || f.has('m')
+	if !lines && !words && !chars {
+		lines, words, chars = true, true, true
+	}
+	files := f.args
+	one := func(b []byte, name string) {
+		var parts []string
+		if lines {
+			parts = append(parts, strconv.Itoa(bytes.Count(b, []byte("\n"))))
+		}
+		if words {
+			parts = append(parts, strconv.Itoa(len(bytes.Fields(b))))
+		}
+		if chars {
+			parts = append(parts, strconv.Itoa(len(b)))
+		}
+		width := "%d"
+		_ = width
+		out := strings.Join(parts, " ")
+		if len(parts) > 1 {
+			for i := range parts {
+				parts[i] = fmt.Sprintf("%7s", parts[i])
+			}
+			out = strings.Join(parts, " ")
+		}
+		if name != "" {
+			out += " " + name
+		}
+		p.outf("%s\n", out)
+	}
+	if len(files) == 0 {
+		b, _ := io.ReadAll(io.LimitReader(p.stdin(), maxBuffer))
+		one(b, "")
+		return 0
+	}
+	code := 0
+	for _, name := range files {
+		b, err := p.readFile(name)
+		if err != nil {
+			p.errf("%s: %s", name, errno(err))
+			code = 1
+			continue
+		}
+		one(b, name)
+	}
+	return code
+}
+
+// headTailN reads -n N, -N and -c N.
+func headTailN(args []string) (n int, fromStart, bytesMode bool, files []string) {
+	n = 10
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case a == "-n" || a == "-c":
+			bytesMode = a == "-c"
+			if i+1 < len(args) {
+				i++
+				v := args[i]
+				if strings.HasPrefix(v, "+") {
+					fromStart = true
+				}
+				n, _ = strconv.Atoi(strings.TrimPrefix(strings.TrimPrefix(v, "+"), "-"))
+			}
+		case strings.HasPrefix(a, "-n") || strings.HasPrefix(a, "-c"):
+			bytesMode = a[1] == 'c'
+			v := a[2:]
+			if strings.HasPrefix(v, "+") {
+				fromStart = true
+			}
+			n, _ = strconv.Atoi(strings.TrimPrefix(strings.TrimPrefix(v, "+"), "-"))
+		case len(a) > 1 && a[0] == '-' && a[1] >= '0' && a[1] <= '9':
+			n, _ = strconv.Atoi(a[1:])
+		case a == "-f" || a == "-q" || a == "-v":
+		default:
+			files = append(files, a)
+		}
+	}
+	return
+}
+
+func cmdHead(p *proc) int {
+	n, _, bytesMode, files := headTailN(p.args)
+	if len(files) == 0 {
+		// read only what is needed, so `yes | head -n 1` ends
+		r := bufio.NewReader(p.stdin())
+		if bytesMode {
+			io.CopyN(p.out, r, int64(n))
+			return 0
+		}
+		for i := 0; i < n; i++ {
+			line, err := r.ReadString('\n')
+			io.WriteString(p.out, line)
+			if err != nil {
+				break
+			}
+		}
+		return 0
+	}
+	b, code := p.readInput(files)
+	if bytesMode {
+		p.out.Write(b[:min(n, len(b))])
+		return code
+	}
+	for i, l := range splitLines(b) {
+		if i >= n {
+			break
+		}
+		p.outf("%s\n", l)
+	}
+	return code
+}
+
+func cmdTail(p *proc) int {
+	n, fromStart, bytesMode, files := headTailN(p.args)
+	b, code := p.readInput(files)
+	if bytesMode {
+		if fromStart {
+			p.out.Write(b[min(max(n-1, 0), len(b)):])
+		} else {
+			p.out.Write(b[max(len(b)-n, 0):])
+		}
+		return code
+	}
+	lines := splitLines(b)
+	start := max(len(lines)-n, 0)
+	if fromStart {
+		start = min(max(n-1, 0), len(lines))
+	}
+	for _, l := range lines[start:] {
+		p.outf("%s\n", l)
+	}
+	return code
+}
+
+// sedCmd is one parsed sed command: s/re/repl/flags, d, p, with an optional /re/ or line address.
+type sedCmd struct {
+	addrRe   *regexp.Regexp
+	addrLine int
+	op       byte
+	re       *regexp.Regexp
+	repl     string
+	global   bool
+	print    bool
+	text     string
+}
+
+func parseSed(script string, ext bool) ([]sedCmd, error) {
+	var cmds []sedCmd
+	for _, part := range splitSedScript(script) {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		var c sedCmd
+		if part[0] == '/' {
+			end := strings.IndexByte(part[1:], '/')
+			if end < 0 {
+				return nil, fmt.Errorf("unterminated address regex")
+			}
+			expr := part[1 : end+1]
+			if !ext {
+				expr = bre(expr)
+			}
+			re, err := regexp.Compile(expr)
+			if err != nil {
+				return nil, err
+			}
+			c.addrRe = re
+			part = strings.TrimSpace(part[end+2:])
+		} else if i := strings.IndexFunc(part, func(r rune) bool { return r < '0' || r > '9' }); i > 0 {
+			c.addrLine, _ = strconv.Atoi(part[:i])
+			part = part[i:]
+		} else if part[0] == '$' {
+			c.addrLine = -1
+			part = part[1:]
+		}
+		if part == "" {
+			return nil, fmt.Errorf("missing command")
+		}
+		c.op = part[0]
+		switch c.op {
+		case 'd', 'p', 'q':
+		case 'a', 'i', 'c':
+			c.text = strings.TrimSpace(strings.TrimPrefix(part[1:], "\\"))
+		case 's':
+			if len(part) < 2 {
+				return nil, fmt.Errorf("unterminated `s' command")
+			}
+			delim := part[1]
+			fields := splitDelim(part[2:], delim)
+			if len(fields) < 2 {
+				return nil, fmt.Errorf("unterminated `s' command")
+			}
+			expr := fields[0]
+			if !ext {
+				expr = bre(expr)
+			}
+			flagsS := ""
+			if len(fields) > 2 {
+				flagsS = fields[2]
+			}
+			if strings.Contains(flagsS, "I") || strings.Contains(flagsS, "i") {
+				expr = "(?i)" + expr
+			}
+			re, err := regexp.Compile(expr)
+			if err != nil {
+				return nil, err
+			}
+			c.re = re
+			c.repl = sedRepl(fields[1])
+			c.global = strings.Contains(flagsS, "g")
+			c.print = strings.Contains(flagsS, "p")
+		default:
+			return nil, fmt.Errorf("unknown command: `%c'", c.op)
+		}
+		cmds = append(cmds, c)
+	}
+	return cmds, nil
+}
+
+func splitSedScript(s string) []string {
+	var out []string
+	// split on ';' and newlines outside s/// fields
+	var cur strings.Builder
+	inS, delim, fields := false, byte(0), 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !inS && c == 's' && i+1 < len(s) && (cur.Len() == 0 || strings.TrimSpace(cur.String()) == "" || strings.HasSuffix(cur.String(), "/") || isAddr(cur.String())) {
+			inS, delim, fields = true, s[i+1], 0
+			cur.WriteByte(c)
+			cur.WriteByte(s[i+1])
+			i++
+			continue
+		}
+		if inS {
+			if c == '\\' && i+1 < len(s) {
+				cur.WriteByte(c)
+				cur.WriteByte(s[i+1])
+				i++
+				continue
+			}
+			if c == delim {
+				fields++
+				if fields == 2 {
+					inS = false
+				}
+			}
+			cur.WriteByte(c)
+			continue
+		}
+		if c == ';' || c == '\n' {
+			out = append(out, cur.String())
+			cur.Reset()
+			continue
+		}
+		cur.WriteByte(c)
+	}
+	return append(out, cur.String())
+}
+
+func isAddr(s string) bool {
+	s = strings.TrimSpace(s)
+	if s == "" || s == "$" {
+		return true
+	}
+	_, err := strconv.Atoi(s)
+	return err == nil
+}
+
+func splitDelim(s string, d byte) []string {
+	var out []string
+	var cur strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) {
+			if s[i+1] == d {
+				cur.WriteByte(d)
+			} else {
+				cur.WriteByte('\\')
+				cur.WriteByte(s[i+1])
+			}
+			i++
+			continue
+		}
+		if s[i] == d {
+			out = append(out, cur.String())
+			cur.Reset()
+			continue
+		}
+		cur.WriteByte(s[i])
+	}
+	return append(out, cur.String())
+}
+
+// sedRepl converts sed's replacement (\1, &) to Go's ($1, $0).
+func sedRepl(r string) string {
+	var b strings.Builder
+	for i := 0; i < len(r); i++ {
+		switch c := r[i]; {
+		case c == '\\' && i+1 < len(r) && r[i+1] >= '0' && r[i+1] <= '9':
+			b.WriteString("${" + string(r[i+1]) + "}")
+			i++
+		case c == '\\' && i+1 < len(r) && r[i+1] == 'n':
+			b.WriteByte('\n')
+			i++
+		case c == '\\' && i+1 < len(r):
+			b.WriteByte(r[i+1])
+			i++
+		case c == '&':
+			b.WriteString("${0}")
+		case c == '$':
+			b.WriteString("$$")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+func runSed(cmds []sedCmd, input []byte, quiet bool) []byte {
+	var out bytes.Buffer
+	lines := splitLines(input)
+	for i, line := range lines {
+		deleted := false
+		var after []string
+		for _, c := range cmds {
+			if c.addrRe != nil && !c.addrRe.MatchString(line) {
+				continue
+			}
+			if c.addrLine > 0 && c.addrLine != i+1 || c.addrLine == -1 && i != len(lines)-1 {
+				continue
+			}
+			switch c.op {
+			case 's':
+				if !c.re.MatchString(line) {
+					continue
+				}
+				if c.global {
+					line = c.re.ReplaceAllString(line, c.repl)
+				} else {
+					done := false
+					line = c.re.ReplaceAllStringFunc(line, func(m string) string {
+						if done {
+							return m
+						}
+						done = true
+						return c.re.ReplaceAllString(m, c.repl)
+					})
+				}
+				if c.print {
+					out.WriteString(line + "\n")
+				}
+			case 'd':
+				deleted = true
+			case 'p':
+				out.WriteString(line + "\n")
+			case 'a':
+				after = append(after, c.text)
+			case 'i':
+				out.WriteString(c.text + "\n")
+			case 'c':
+				line, deleted = "", true
+				out.WriteString(c.text + "\n")
+			}
+			if deleted {
+				break
+			}
+		}
+		if !deleted && !quiet {
+			out.WriteString(line + "\n")
+		}
+		for _, a := range after {
+			out.WriteString(a + "\n")
+		}
+	}
+	return out.Bytes()
+}
+
+func cmdSed(p *proc) int {
+	var scripts, files []string
+	inPlace, quiet, ext := false, false, false
+	for i := 0; i < len(p.args); i++ {
+		a := p.args[i]
+		switch {
+		case a == "-e" || a == "--expression":
+			if i+1 < len(p.args) {
+				i++
+				scripts = append(scripts, p.args[i])
+			}
+		case strings.HasPrefix(a, "-i") || strings.HasPrefix(a, "--in-place"):
+			inPlace = true
+		case a == "-n" || a == "--quiet":
+			quiet = true
+		case a == "-E" || a == "-r":
+			ext = true
+		case strings.HasPrefix(a, "-") && len(a) > 1:
+			for _, c := range a[1:] {
+				switch c {
+				case 'i':
+					inPlace = true
+				case 'n':
+					quiet = true
+				case 'E', 'r':
+					ext = true
+				}
+			}
+		default:
+			if len(scripts) == 0 {
+				scripts = append(scripts, a)
+			} else {
+				files = append(files, a)
+			}
+		}
+	}
+	if len(scripts) == 0 {
+		p.errf("no script specified")
+		return 1
+	}
+	cmds, err := parseSed(strings.Join(scripts, "\n"), ext)
+	if err != nil {
+		p.errf("-e expression #1: %v", err)
+		return 1
+	}
+	if !inPlace {
+		b, code := p.readInput(files)
+		p.out.Write(runSed(cmds, b, quiet))
+		return code
+	}
+	code := 0
+	for _, name := range files {
+		b, err := p.readFile(name)
+		if err != nil {
+			p.errf("%s", p.pick("can't open '"+name+"': "+errno(err), "can't read "+name+": "+errno(err)))
+			code = 2
+			continue
+		}
+		if err := p.s.writeFile(p.abs(name), rootfs.Bytes(runSed(cmds, b, quiet)), 0o644); err != nil {
+			p.errf("couldn't open file %s: %s", name, errno(err))
+			code = 4
+		}
+	}
+	return code
+}
+
+func cmdSort(p *proc) int {
+	f := parseFlags(p.args, "tko")
+	b, code := p.readInput(f.args)
+	lines := splitLines(b)
+	key := func(s string) string { return s }
+	if k, ok := f.val['k']; ok {
+		kn, _ := strconv.Atoi(strings.SplitN(k, ",", 2)[0])
+		sep := f.val['t']
+		key = func(s string) string {
+			var fields []string
+			if sep != "" {
+				fields = strings.Split(s, sep)
+			} else {
+				fields = strings.Fields(s)
+			}
+			if kn >= 1 && kn <= len(fields) {
+				return strings.Join(fields[kn-1:], " ")
+			}
+			return ""
+		}
+	}
+	less := func(a, b string) bool { return key(a) < key(b) }
+	if f.has('n') {
+		less = func(a, b string) bool { return leadingNum(key(a)) < leadingNum(key(b)) }
+	}
+	sort.SliceStable(lines, func(i, j int) bool {
+		if f.has('r') {
+			return less(lines[j], lines[i])
+		}
+		return less(lines[i], lines[j])
+	})
+	var prev *string
+	for i := range lines {
+		if f.has('u') && prev != nil && *prev == lines[i] {
+			continue
+		}
+		prev = &lines[i]
+		p.outf("%s\n", lines[i])
+	}
+	return code
+}
+
+func leadingNum(s string) float64 {
+	s = strings.TrimSpace(s)
+	end := 0
+	for end < len(s) && (s[end] >= '0' && s[end] <= '9' || s[end] == '.' || (end == 0 && s[end] == '-')) {
+		end++
+	}
+	n, _ := strconv.ParseFloat(s[:end], 64)
+	return n
+}
+
+func cmdUniq(p *proc) int {
+	f := parseFlags(p.args, "")
+	b, code := p.readInput(f.args)
+	lines := splitLines(b)
+	for i := 0; i < len(lines); {
+		j := i
+		for j < len(lines) && lines[j] == lines[i] {
+			j++
+		}
+		n := j - i
+		switch {
+		case f.has('d') && n < 2, f.has('u') && n > 1:
+		case f.has('c'):
+			p.outf("%7d %s\n", n, lines[i])
+		default:
+			p.outf("%s\n", lines[i])
+		}
+		i = j
+	}
+	return code
+}
+
+// parseRanges reads cut's LIST: "1,3-5,7-".
+func parseRanges(list string) func(i int) bool {
+	type rng struct{ a, b int }
+	var rs []rng
+	for _, part := range strings.Split(list, ",") {
+		a, b, isRange := strings.Cut(part, "-")
+		lo, _ := strconv.Atoi(a)
+		hi := lo
+		if isRange {
+			if lo == 0 {
+				lo = 1
+			}
+			hi = 1 << 30
+			if b != "" {
+				hi, _ = strconv.Atoi(b)
+			}
+		}
+		rs = append(rs, rng{lo, hi})
+	}
+	return func(i int) bool {
+		for _, r := range rs {
+			if i >= r.a && i <= r.b {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+func cmdCut(p *proc) int {
+	f := parseFlags(p.args, "dfcb")
+	b, code := p.readInput(f.args)
+	delim := "\t"
+	if d, ok := f.val['d']; ok {
+		delim = d
+	}
+	for _, line := range splitLines(b) {
+		switch {
+		case f.val['f'] != "":
+			in := parseRanges(f.val['f'])
+			if !strings.Contains(line, delim) {
+				if !f.has('s') {
+					p.outf("%s\n", line)
+				}
+				continue
+			}
+			var out []string
+			for i, fl := range strings.Split(line, delim) {
+				if in(i + 1) {
+					out = append(out, fl)
+				}
+			}
+			p.outf("%s\n", strings.Join(out, delim))
+		case f.val['c'] != "" || f.val['b'] != "":
+			spec := f.val['c'] + f.val['b']
+			in := parseRanges(spec)
+			var out []byte
+			for i := 0; i < len(line); i++ {
+				if in(i + 1) {
+					out = append(out, line[i])
+				}
+			}
+			p.outf("%s\n", out)
+		default:
+			p.errf("you must specify a list of bytes, characters, or fields")
+			return 1
+		}
+	}
+	return code
+}
+
+// trSet expands tr's SET: ranges a-z, classes [:lower:], escapes \n.
+func trSet(s string) []rune {
+	classes := map[string]string{"[:lower:]": "a-z", "[:upper:]": "A-Z", "[:digit:]": "0-9",
+		"[:space:]": " \t\n\r\v\f", "[:alpha:]": "a-zA-Z", "[:alnum:]": "a-zA-Z0-9", "[:blank:]": " \t"}
+	for k, v := range classes {
+		s = strings.ReplaceAll(s, k, v)
+	}
+	s = strings.NewReplacer(`\n`, "\n", `\t`, "\t", `\r`, "\r", `\\`, `\`).Replace(s)
+	rs := []rune(s)
+	var out []rune
+	for i := 0; i < len(rs); i++ {
+		if i+2 < len(rs) && rs[i+1] == '-' && rs[i] <= rs[i+2] {
+			for c := rs[i]; c <= rs[i+2]; c++ {
+				out = append(out, c)
+			}
+			i += 2
+			continue
+		}
+		out = append(out, rs[i])
+	}
+	return out
+}
+
+func cmdTr(p *proc) int {
+	f := parseFlags(p.args, "")
+	in, _ := io.ReadAll(io.LimitReader(p.stdin(), maxBuffer))
+	if len(f.args) == 0 {
+		p.errf("missing operand")
+		return 1
+	}
+	set1 := trSet(f.args[0])
+	has := map[rune]bool{}
+	for _, r := range set1 {
+		has[r] = true
+	}
+	complement := f.has('c') || f.has('C')
+	match := func(r rune) bool { return has[r] != complement }
+	var out strings.Builder
+	switch {
+	case f.has('d'):
+		for _, r := range string(in) {
+			if !match(r) {
+				out.WriteRune(r)
+			}
+		}
+	case f.has('s') && len(f.args) == 1:
+		var last rune = -1
+		for _, r := range string(in) {
+			if r == last && match(r) {
+				continue
+			}
+			last = r
+			out.WriteRune(r)
+		}
+	default:
+		if len(f.args) < 2 {
+			p.errf("missing operand after '%s'", f.args[0])
+			return 1
+		}
+		set2 := trSet(f.args[1])
+		m := map[rune]rune{}
+		for i, r := range set1 {
+			if len(set2) == 0 {
+				break
+			}
+			m[r] = set2[min(i, len(set2)-1)]
+		}
+		var last rune = -1
+		for _, r := range string(in) {
+			if t, ok := m[r]; ok {
+				r = t
+				if f.has('s') && r == last {
+					continue
+				}
+			}
+			last = r
+			out.WriteRune(r)
+		}
+	}
+	io.WriteString(p.out, out.String())
+	return 0
+}
+
+func cmdFind(p *proc) int {
+	args := p.args
+	var roots []string
+	for len(args) > 0 && !strings.HasPrefix(args[0], "-") && args[0] != "!" && args[0] != "(" {
+		roots, args = append(roots, args[0]), args[1:]
+	}
+	if len(roots) == 0 {
+		roots = []string{"."}
+	}
+	type test func(name, k string, e *rootfs.Entry, depth int) bool
+	var tests []test
+	maxDepth, minDepth := 1<<30, 0
+	var execCmd []string
+	del, negate, printed := false, false, false
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		val := ""
+		if i+1 < len(args) {
+			val = args[i+1]
+		}
+		neg := negate
+		negate = false
+		add := func(t test) {
+			if neg {
+				tests = append(tests, func(n, k string, e *rootfs.Entry, d int) bool { return !t(n, k, e, d) })
+			} else {
+				tests = append(tests, t)
+			}
+		}
+		switch a {
+		case "!", "-not":
+			negate = true
+		case "-name", "-iname":
+			pat := val
+			ci := a == "-iname"
+			add(func(n, _ string, _ *rootfs.Entry, _ int) bool {
+				if ci {
+					ok, _ := path.Match(strings.ToLower(pat), strings.ToLower(path.Base(n)))
+					return ok
+				}
+				ok, _ := path.Match(pat, path.Base(n))
+				return ok
+			})
+			i++
+		case "-path":
+			pat := val
+			add(func(n, _ string, _ *rootfs.Entry, _ int) bool { ok, _ := path.Match(pat, n); return ok })
+			i++
+		case "-type":
+			t := val
+			add(func(_, _ string, e *rootfs.Entry, _ int) bool {
+				switch t {
+				case "f":
+					return e.Kind == rootfs.KindFile || e.Kind == rootfs.KindHardlink
+				case "d":
+					return e.Kind == rootfs.KindDir
+				case "l":
+					return e.Kind == rootfs.KindSymlink
+				}
+				return false
+			})
+			i++
+		case "-maxdepth":
+			maxDepth, _ = strconv.Atoi(val)
+			i++
+		case "-mindepth":
+			minDepth, _ = strconv.Atoi(val)
+			i++
+		case "-empty":
+			add(func(_, _ string, e *rootfs.Entry, _ int) bool { return e.Kind == rootfs.KindFile && e.Size() == 0 })
+		case "-delete":
+			del = true
+		case "-print":
+			printed = false
+		case "-exec":
+			j := i + 1
+			for j < len(args) && args[j] != ";" && args[j] != "+" {
+				j++
+			}
+			execCmd = args[i+1 : j]
+			i = j
+		case "-o", "-a", "(", ")", "-xdev", "-depth":
+		default:
+			if strings.HasPrefix(a, "-") {
+				i++ // an unsupported test with a value: ignored
+			}
+		}
+	}
+	_ = printed
+	code := 0
+	var matches []string
+	for _, root := range roots {
+		ap := p.abs(root)
+		if pseudo(ap) {
+			p.errf("'%s': No such file or directory", root)
+			code = 1
+			continue
+		}
+		if _, err := p.s.stat(ap); err != nil {
+			p.errf("'%s': No such file or directory", root)
+			code = 1
+			continue
+		}
+		prefix := rootfs.Clean(ap)
+		p.s.withFS(func(fsys *rootfs.FS) error {
+			rootE, _, _ := fsys.Stat(ap)
+			visit := func(name, k string, e *rootfs.Entry, depth int) {
+				if depth > maxDepth || depth < minDepth {
+					return
+				}
+				for _, t := range tests {
+					if !t(name, k, e, depth) {
+						return
+					}
+				}
+				matches = append(matches, name)
+			}
+			visit(root, prefix, rootE, 0)
+			return fsys.Walk(func(k string, e *rootfs.Entry) error {
+				if prefix != "" && !strings.HasPrefix(k, prefix+"/") {
+					return nil
+				}
+				rel := strings.TrimPrefix(k, prefix)
+				rel = strings.TrimPrefix(rel, "/")
+				depth := strings.Count(rel, "/") + 1
+				visit(strings.TrimSuffix(root, "/")+"/"+rel, k, e, depth)
+				return nil
+			})
+		})
+	}
+	for _, m := range matches {
+		switch {
+		case del:
+			p.s.withFS(func(fsys *rootfs.FS) error { return fsys.RemoveAll(p.abs(m)) })
+		case execCmd != nil:
+			var args []string
+			for _, a := range execCmd {
+				args = append(args, strings.ReplaceAll(a, "{}", m))
+			}
+			if len(args) > 0 {
+				c := *p
+				c.name, c.args, c.in = args[0], args[1:], nil
+				if c.dispatchChild() != 0 {
+					code = 1
+				}
+			}
+		default:
+			p.outf("%s\n", m)
+		}
+	}
+	return code
+}
