@@ -85,6 +85,9 @@ func (r *run) from(st *stage, ds *dockerfile.Stage) error {
 		if err != nil {
 			return r.fail(in.Step, in, err, "")
 		}
+		if p {
+			r.pullLog(in.Step, name, rec)
+		}
 		pulled = p
 		st.id, st.rec = rec.ID, rec
 		st.config = rec.Image.Config.Clone()
@@ -121,6 +124,20 @@ func (r *run) from(st *stage, ds *dockerfile.Stage) error {
 		}
 	}
 	return nil
+}
+
+// pullLog prints what `docker build` prints when FROM pulls its base image.
+func (r *run) pullLog(step int, name string, rec *image.Record) {
+	ref, err := image.ParseRef(name)
+	if err != nil {
+		return
+	}
+	log := func(s string) { r.emit(Event{Type: EventStepLog, Step: step, Text: s}) }
+	log(fmt.Sprintf("%s: Pulling from %s", ref.Tag(), ref.Path()))
+	for _, l := range rec.Layers {
+		log(image.ShortID(l.DiffID) + ": Pull complete")
+	}
+	log("Status: Downloaded newer image for " + ref.Familiar())
 }
 
 func plural(n int) string {
@@ -396,7 +413,7 @@ func (r *run) whyRebuilt(st *stage, in *dockerfile.Instruction, key string, info
 	}
 	if known {
 		if kids, err := r.b.Store.Children(r.ctx, parent); err == nil {
-			before = pickBefore(kids, in)
+			before = pickBefore(kids, in, key)
 		}
 	}
 	st.prev = before
@@ -405,25 +422,37 @@ func (r *run) whyRebuilt(st *stage, in *dockerfile.Instruction, key string, info
 			return StateNew, "--no-cache, and no earlier build had this step"
 		}
 		if st.rebuilt != 0 {
-			return StateNew, fmt.Sprintf("new step: no earlier build had it (step %d was rebuilt)", st.rebuilt)
+			return StateNew, fmt.Sprintf("no earlier build had this step (step %d was rebuilt)", st.rebuilt)
 		}
-		return StateNew, "new step: never built on this parent image"
+		return StateNew, "never built on this parent image before"
 	}
 	diff := inputDiff(before.Build, info)
 	switch {
 	case diff != "":
 		return StateChanged, diff
-	case st.rebuilt != 0:
-		return StateDownstream, fmt.Sprintf("step %d was rebuilt", st.rebuilt)
 	case r.opt.NoCache:
 		return StateChanged, "--no-cache: the cache was not used"
+	case st.rebuilt != 0:
+		return StateDownstream, fmt.Sprintf("step %d was rebuilt", st.rebuilt)
 	}
 	return StateChanged, "the configuration in effect changed"
 }
 
-// pickBefore finds, among an image's children, the one an earlier build made from the
-// same instruction line (else the newest of the same kind).
-func pickBefore(kids []*image.Record, in *dockerfile.Instruction) *image.Record {
+// pickBefore finds, among an image's children (newest first), the one an earlier build
+// made from this instruction: the same input if there is one (--no-cache, or a chain
+// followed after an earlier rebuild), else the same text (only its files or build args
+// differ), else the same line, else the newest of the same kind.
+func pickBefore(kids []*image.Record, in *dockerfile.Instruction, key string) *image.Record {
+	for _, k := range kids {
+		if k.CacheKey == key {
+			return k
+		}
+	}
+	for _, k := range kids {
+		if k.Build != nil && k.Build.Instruction == in.Original {
+			return k
+		}
+	}
 	for _, k := range kids {
 		if k.Build != nil && k.Build.Keyword == in.Keyword && k.Build.Line == in.Line {
 			return k
