@@ -132,8 +132,10 @@ func TestStepStatesAndReasons(t *testing.T) {
 			states: "WORKDIR=cached ARG=cached COPY=cached RUN=cached COPY=cached CMD=cached",
 		},
 		{
-			name:    "edit the instruction text",
-			edit:    func() { h.files["Dockerfile"] = strings.Replace(lessonDockerfile, "> /installed.txt", ">> /installed.txt", 1) },
+			name: "edit the instruction text",
+			edit: func() {
+				h.files["Dockerfile"] = strings.Replace(lessonDockerfile, "> /installed.txt", ">> /installed.txt", 1)
+			},
 			states:  "WORKDIR=cached ARG=cached COPY=cached RUN=changed COPY=downstream CMD=downstream",
 			reasons: []string{"5 changed: instruction changed (was: RUN cat requirements.txt > /installed.txt)", "6 downstream: step 5 was rebuilt", "7 downstream: step 5 was rebuilt"},
 		},
