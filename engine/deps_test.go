@@ -1,0 +1,40 @@
+package engine_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestImportDirection turns DESIGN.md's layering into a test: the engine imports
+// nothing of db, handlers or web; db imports no handlers or web; only cmd and e2e
+// import handlers.
+func TestImportDirection(t *testing.T) {
+	tests := []struct {
+		name      string
+		pkgs      string
+		forbidden []string
+	}{
+		{"engine", "layerlab/engine/...", []string{"layerlab/db", "layerlab/handlers", "layerlab/web", "database/sql", "net/http"}},
+		{"db", "layerlab/db/...", []string{"layerlab/handlers", "layerlab/web"}},
+		{"web", "layerlab/web/...", []string{"layerlab/handlers", "layerlab/db"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := exec.Command("go", "list", "-deps", "-test=false", tc.pkgs).CombinedOutput()
+			if err != nil {
+				if strings.Contains(string(out), "matched no packages") {
+					t.Skip("no such packages yet")
+				}
+				t.Fatalf("go list: %v\n%s", err, out)
+			}
+			for _, dep := range strings.Fields(string(out)) {
+				for _, f := range tc.forbidden {
+					if dep == f || strings.HasPrefix(dep, f+"/") {
+						t.Errorf("%s depends on %s", tc.pkgs, dep)
+					}
+				}
+			}
+		})
+	}
+}

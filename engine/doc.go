@@ -1,0 +1,26 @@
+// Package engine is layerlab's image engine: everything about images, and nothing about
+// HTTP, SQL or HTML. Its sub-packages, in the order a build uses them:
+//
+//   - dockerfile parses a Dockerfile (with moby/buildkit's parser) into instructions
+//     that keep their source lines.
+//   - build is the builder. It runs one step per instruction, as Docker's classic
+//     builder does. Before running a step it asks the store for a cached image: a child
+//     of the current image whose container config (the step's command, environment,
+//     labels, ports, volumes, entrypoint, user) is the same. On a hit the build moves to
+//     that image; on a miss it runs the step and commits a new image whose parent is the
+//     current one. Because every later step's parent is then new, the first miss makes
+//     every later step a miss: "the changed layer and all the layers after it".
+//     Each step ends in a state (cached, changed, downstream, new) with a reason.
+//   - rootfs holds a step's filesystem in memory; the difference between two snapshots
+//     is a layer: a tar of what was added or changed, with OCI whiteouts for deletions.
+//     Its sha256 is the layer's diffID; the sha256 of the image's config JSON is the
+//     image ID, so identical inputs give identical IDs.
+//   - sandbox runs RUN steps: a shell interpreter (mvdan.cc/sh) over the snapshot, with
+//     every command written in Go. Nothing runs on the host.
+//   - baseimage has the built-in stand-ins for busybox, alpine, debian, python, node ...
+//     (the playground has no network, so FROM cannot download real images).
+//   - image has the image JSON, history and references; archive writes docker-archives.
+//
+// The engine declares what it needs from a store (build.Store); package db implements it
+// over SQLite, and build/buildtest in memory for the engine's own tests.
+package engine
