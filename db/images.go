@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sync"
 
 	digest "github.com/opencontainers/go-digest"
 
@@ -30,7 +31,7 @@ func scanRecord(sc scanner) (*image.Record, error) {
 	if err := sc.Scan(&id, &config, &parent, &created, &key, &layers, &info); err != nil {
 		return nil, err
 	}
-	img, err := image.Decode(config)
+	img, err := decodeConfig(digest.Digest(id), config)
 	if err != nil {
 		return nil, fmt.Errorf("stored image %s: %w", id, err)
 	}
@@ -54,6 +55,37 @@ func scanRecord(sc scanner) (*image.Record, error) {
 		}
 	}
 	return rec, nil
+}
+
+// configs caches decoded image configs by image ID. An ID is the digest of its config,
+// so the decoded value never goes stale; callers treat it as read-only (the builder
+// clones before it changes anything). Decoding is most of a cache probe's cost.
+var configs = struct {
+	sync.Mutex
+	m map[digest.Digest]*image.Image
+}{m: map[digest.Digest]*image.Image{}}
+
+func decodeConfig(id digest.Digest, raw []byte) (*image.Image, error) {
+	configs.Lock()
+	img, ok := configs.m[id]
+	configs.Unlock()
+	if ok {
+		return img, nil
+	}
+	img, err := image.Decode(raw)
+	if err != nil {
+		return nil, err
+	}
+	if digest.FromBytes(raw) != id {
+		return img, nil // not content-addressed as expected: do not cache
+	}
+	configs.Lock()
+	if len(configs.m) >= 8192 {
+		configs.m = map[digest.Digest]*image.Image{}
+	}
+	configs.m[id] = img
+	configs.Unlock()
+	return img, nil
 }
 
 func scanRecords(rows *sql.Rows) ([]*image.Record, error) {
@@ -83,6 +115,7 @@ func (w *Workspace) Image(ctx context.Context, id digest.Digest) (*image.Record,
 	if err != nil {
 		return nil, fmt.Errorf("image %s: %w", id, err)
 	}
+	w.s.records.put(w.name, rec)
 	return rec, nil
 }
 
@@ -93,17 +126,51 @@ func (w *Workspace) Cached(ctx context.Context, parent digest.Digest, key string
 	if key == "" {
 		return nil, fmt.Errorf("cache probe on %q: empty cache key: %w", parent, ErrNotFound)
 	}
-	row := w.s.db.QueryRowContext(ctx, `SELECT `+imageCols+` FROM images
+	// The index covers this query; the record itself usually comes from memory.
+	var id string
+	err := w.s.db.QueryRowContext(ctx, `SELECT id FROM images
 		WHERE workspace = ? AND parent = ? AND cache_key = ?
-		ORDER BY created DESC LIMIT 1`, w.name, parent.String(), key)
-	rec, err := scanRecord(row)
+		ORDER BY created DESC LIMIT 1`, w.name, parent.String(), key).Scan(&id)
 	if isNoRows(err) {
 		return nil, fmt.Errorf("cache probe on %q: %w", parent, ErrNotFound)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cache probe on %q: %w", parent, err)
 	}
-	return rec, nil
+	if rec, ok := w.s.records.get(w.name, digest.Digest(id)); ok {
+		return rec, nil
+	}
+	return w.Image(ctx, digest.Digest(id))
+}
+
+// recordCache keeps image records by (workspace, id). A row is never updated in place,
+// so a cached record is current for as long as the row exists; callers that found the
+// ID in the database first (Cached) may use it. DeleteImage drops entries.
+type recordCache struct {
+	sync.Mutex
+	m map[string]*image.Record
+}
+
+func (c *recordCache) get(ws string, id digest.Digest) (*image.Record, bool) {
+	c.Lock()
+	defer c.Unlock()
+	r, ok := c.m[ws+"\x00"+id.String()]
+	return r, ok
+}
+
+func (c *recordCache) put(ws string, r *image.Record) {
+	c.Lock()
+	defer c.Unlock()
+	if c.m == nil || len(c.m) >= 8192 {
+		c.m = map[string]*image.Record{}
+	}
+	c.m[ws+"\x00"+r.ID.String()] = r
+}
+
+func (c *recordCache) drop(ws string, id digest.Digest) {
+	c.Lock()
+	defer c.Unlock()
+	delete(c.m, ws+"\x00"+id.String())
 }
 
 // Children returns the images in the workspace whose parent is parent, newest first.
@@ -271,6 +338,7 @@ func (w *Workspace) DeleteImage(ctx context.Context, id digest.Digest) error {
 		_, err = tx.ExecContext(ctx, `DELETE FROM images WHERE workspace = ? AND id = ?`, w.name, id.String())
 		return err
 	})
+	w.s.records.drop(w.name, id)
 	if err != nil {
 		return fmt.Errorf("delete image %s: %w", id, err)
 	}

@@ -38,6 +38,7 @@ type Store struct {
 	// afterPlace, when set by a test, runs between placing a blob file and writing its
 	// row: the window in which GC may remove the file.
 	afterPlace func()
+	records    recordCache // decoded image records, by workspace and ID
 }
 
 // Open opens (creating if needed) the store under dir: dir/layerlab.db and

@@ -29,6 +29,12 @@ func (w *Workspace) Tag(ctx context.Context, ref image.Ref, id digest.Digest) er
 	if ref.IsZero() {
 		return fmt.Errorf("tag %s: empty reference: %w", id, ErrInvalid)
 	}
+	// Rebuilding an unchanged image re-tags it: answer that from a read, no write lock.
+	var cur string
+	if err := w.s.db.QueryRowContext(ctx, `SELECT image_id FROM tags WHERE workspace = ? AND ref = ?`,
+		w.name, ref.String()).Scan(&cur); err == nil && cur == id.String() {
+		return nil
+	}
 	err := w.s.write(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM images WHERE workspace = ? AND id = ?`,

@@ -35,7 +35,7 @@ CREATE TABLE images (
 	PRIMARY KEY (workspace, id)
 ) STRICT;
 -- The classic cache probe and Children: (workspace, parent, cache_key) newest first.
-CREATE INDEX images_cache ON images (workspace, parent, cache_key, created DESC);
+CREATE INDEX images_cache ON images (workspace, parent, cache_key, created DESC, id);
 CREATE INDEX images_created ON images (workspace, created DESC);
 -- GC: is a config blob referenced by an image in any workspace?
 CREATE INDEX images_id ON images (id);

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
@@ -40,11 +41,37 @@ type Builder struct {
 	// Now is the clock for image and history timestamps (time.Now when nil).
 	Now   func() time.Time
 	snaps *snapCache
+
+	mu     sync.Mutex
+	parsed map[digest.Digest]*dockerfile.File // recent parses; a File is never changed
 }
 
 // New returns a Builder over a store.
 func New(s Store, p Puller) *Builder {
-	return &Builder{Store: s, Puller: p, snaps: newSnapCache(64)}
+	return &Builder{Store: s, Puller: p, snaps: newSnapCache(64), parsed: map[digest.Digest]*dockerfile.File{}}
+}
+
+// parse parses a Dockerfile, reusing the result for the same bytes: an edit-build loop
+// rebuilds the same file many times, and a cached rebuild is mostly parsing otherwise.
+func (b *Builder) parse(src []byte) (*dockerfile.File, error) {
+	key := digest.FromBytes(src)
+	b.mu.Lock()
+	f, ok := b.parsed[key]
+	b.mu.Unlock()
+	if ok {
+		return f, nil
+	}
+	f, err := dockerfile.Parse(src)
+	if err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	if len(b.parsed) >= 64 {
+		b.parsed = map[digest.Digest]*dockerfile.File{}
+	}
+	b.parsed[key] = f
+	b.mu.Unlock()
+	return f, nil
 }
 
 // Options are `docker build`'s flags.
@@ -146,7 +173,7 @@ func (b *Builder) Build(ctx context.Context, c *Context, opt Options) (*Result, 
 		}
 		refs = append(refs, ref)
 	}
-	f, err := dockerfile.Parse(c.Dockerfile)
+	f, err := b.parse(c.Dockerfile)
 	if err != nil {
 		var pe *dockerfile.Error
 		if errors.As(err, &pe) {

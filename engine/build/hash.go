@@ -61,7 +61,11 @@ func fileSum(name string, e *rootfs.Entry, uname, gname string) string {
 	b.WriteString("devmajor0devminor0")
 	io.WriteString(h, b.String())
 	if e.Kind == rootfs.KindFile && size > 0 {
-		io.Copy(h, e.Data.Open())
+		if b, ok := e.Data.(rootfs.Bytes); ok {
+			h.Write(b)
+		} else {
+			io.Copy(h, e.Data.Open())
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -70,4 +74,18 @@ func fileSum(name string, e *rootfs.Entry, uname, gname string) string {
 func hashList(prefix string, sums []string) string {
 	h := sha256.Sum256([]byte(strings.Join(sums, ",")))
 	return prefix + ":" + hex.EncodeToString(h[:])
+}
+
+// HashContext computes the classic builder's hash of a whole context (what `COPY . /x`
+// puts into its history row). It exists for benchmarks and tools; builds hash lazily.
+func HashContext(c *Context) error {
+	var sums []string
+	return c.FS.Walk(func(k string, e *rootfs.Entry) error {
+		name := k
+		if e.Kind == rootfs.KindDir {
+			name += "/"
+		}
+		sums = append(sums, fileSum(name, e, "", ""))
+		return nil
+	})
 }

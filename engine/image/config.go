@@ -5,8 +5,12 @@ package image
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"time"
@@ -123,22 +127,42 @@ func (c *ContainerConfig) SetEnv(key, value string) {
 // OpenStdin, the attach flags, Cmd, Env, Labels, ExposedPorts, Entrypoint and Volumes.
 // Hostname, Image, WorkingDir and the rest are not compared.
 func (c *ContainerConfig) CacheKey() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "user=%q tty=%t stdin=%t out=%t err=%t\n", c.User, c.Tty, c.OpenStdin, c.AttachStdout, c.AttachStderr)
-	list := func(name string, s []string) {
-		fmt.Fprintf(&b, "%s=%d", name, len(s))
-		for _, x := range s {
-			fmt.Fprintf(&b, " %q", x)
-		}
-		b.WriteByte('\n')
+	// Every field is written length-prefixed, so no two configs share an encoding. This
+	// runs once per step on the cached-rebuild path: no fmt, no reflection.
+	h := sha256.New()
+	var buf []byte
+	str := func(x string) {
+		buf = binary.AppendUvarint(buf[:0], uint64(len(x)))
+		h.Write(buf)
+		io.WriteString(h, x)
 	}
+	list := func(tag string, s []string) {
+		str(tag)
+		buf = binary.AppendUvarint(buf[:0], uint64(len(s)))
+		h.Write(buf)
+		for _, x := range s {
+			str(x)
+		}
+	}
+	flag := func(b bool) {
+		if b {
+			h.Write([]byte{1})
+		} else {
+			h.Write([]byte{0})
+		}
+	}
+	str(c.User)
+	flag(c.Tty)
+	flag(c.OpenStdin)
+	flag(c.AttachStdout)
+	flag(c.AttachStderr)
 	list("cmd", c.Cmd)
 	list("env", c.Env)
 	list("entrypoint", c.Entrypoint)
 	list("labels", sortedLabels(c.Labels))
 	list("ports", sortedKeys(c.ExposedPorts))
 	list("volumes", sortedKeys(c.Volumes))
-	return digest.FromString(b.String()).String()
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 func sortedKeys(m map[string]struct{}) []string {

@@ -9,6 +9,7 @@
 package rootfs
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -556,7 +557,7 @@ type Bytes []byte
 func (b Bytes) Size() int64 { return int64(len(b)) }
 
 // Open implements Content.
-func (b Bytes) Open() io.Reader { return strings.NewReader(string(b)) }
+func (b Bytes) Open() io.Reader { return bytes.NewReader(b) }
 
 // Bytes implements Content.
 func (b Bytes) Bytes() ([]byte, error) { return b, nil }
