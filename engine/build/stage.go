@@ -115,10 +115,6 @@ func (r *run) from(st *stage, ds *dockerfile.Stage) error {
 			return r.fail(in.Step, in, err, "")
 		}
 		tin.Step = in.Step
-		switch tin.Keyword {
-		case "ONBUILD", "FROM", "MAINTAINER":
-			return r.fail(in.Step, in, fmt.Errorf("%s isn't allowed as an ONBUILD trigger", tin.Keyword), "")
-		}
 		if err := r.step(st, &tin, true); err != nil {
 			return err
 		}

@@ -49,11 +49,46 @@ func (e *Error) Is(target error) bool {
 func lineError(line int, err error) *Error {
 	msg := err.Error()
 	hint := ""
+	var unknown *instructions.UnknownInstructionError
+	isUnknown := errors.As(err, &unknown)
 	if i := strings.Index(msg, " (did you mean "); i >= 0 && strings.HasSuffix(msg, "?)") {
-		hint = "did you mean " + strings.ToUpper(msg[i+len(" (did you mean "):len(msg)-2]) + "?"
+		s := msg[i+len(" (did you mean ") : len(msg)-2]
+		if isUnknown {
+			s = strings.ToUpper(s)
+		} else if strings.Contains(msg, "flag") && !strings.HasPrefix(s, "-") {
+			s = "--" + s
+		}
+		hint = "did you mean " + s + "?"
 		msg = msg[:i]
 	}
+	if isUnknown {
+		// Docker 20.10 upper-cases the word it did not know ("unknown instruction: ECHO").
+		msg = "unknown instruction: " + strings.ToUpper(unknown.Instruction)
+	}
 	return &Error{Line: line, Msg: fmt.Sprintf("dockerfile parse error line %d: %s", line, msg), Hint: hint}
+}
+
+// maxLine is the longest line BuildKit's scanner reads (bufio.MaxScanTokenSize-1).
+const maxLine = 64*1024 - 1
+
+// longLine returns the 1-based number of the first line longer than maxLine, or 0.
+func longLine(src []byte) int {
+	line := 1
+	for len(src) > 0 {
+		i := bytes.IndexByte(src, '\n')
+		if i < 0 {
+			i = len(src)
+		}
+		if i > maxLine {
+			return line
+		}
+		if i == len(src) {
+			break
+		}
+		src = src[i+1:]
+		line++
+	}
+	return 0
 }
 
 // Parse reads a Dockerfile. Errors are *Error values carrying the line.
@@ -64,6 +99,10 @@ func Parse(src []byte) (*File, error) {
 	}
 	if bytes.IndexByte(src, 0) >= 0 {
 		return nil, &Error{Msg: "failed to parse Dockerfile: the file contains NUL bytes", Hint: "is this really a Dockerfile? It looks like a binary file"}
+	}
+	if n := longLine(src); n > 0 {
+		return nil, &Error{Line: n, Msg: fmt.Sprintf("dockerfile parse error line %d: dockerfile line greater than max allowed size of %d", n, maxLine),
+			Hint: "is this really a Dockerfile? Split long lines with a backslash"}
 	}
 	res, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
@@ -94,11 +133,11 @@ func Parse(src []byte) (*File, error) {
 		}
 		f.Warnings = append(f.Warnings, w)
 	}})
-	if len(res.AST.Children) > MaxInstructions {
-		return nil, &Error{Line: res.AST.Children[MaxInstructions].StartLine,
-			Msg: fmt.Sprintf("failed to parse Dockerfile: more than %d instructions", MaxInstructions)}
-	}
 	for i, n := range res.AST.Children {
+		if i == MaxInstructions {
+			return nil, &Error{Line: n.StartLine,
+				Msg: fmt.Sprintf("failed to parse Dockerfile: more than %d instructions", MaxInstructions)}
+		}
 		cmd, err := instructions.ParseInstructionWithLinter(n, lint)
 		if err != nil {
 			return nil, lineError(n.StartLine, err)
@@ -236,6 +275,12 @@ func ParseOnbuild(expr string, line int) (Instruction, error) {
 	in, err := convert(n, cmd)
 	if err != nil {
 		return Instruction{}, lineError(line, err)
+	}
+	switch in.Keyword {
+	case "ONBUILD":
+		return Instruction{}, &Error{Line: line, Msg: "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed"}
+	case "FROM", "MAINTAINER":
+		return Instruction{}, &Error{Line: line, Msg: in.Keyword + " isn't allowed as an ONBUILD trigger"}
 	}
 	in.Line, in.EndLine = line, line
 	return in, nil

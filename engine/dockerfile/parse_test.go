@@ -666,7 +666,6 @@ func parseErr(t testing.TB, src string) *Error {
 // Docker 20.10 upper-cases the unknown keyword whatever its case was: s24's heredoc
 // body line "echo hello > /hello.txt" failed with "unknown instruction: ECHO".
 func TestUnknownInstructionIsUpperCased(t *testing.T) {
-	t.Skip("BUG: lower/mixed-case unknown keywords keep their case (\"unknown instruction: runn\"); Docker 20.10 prints RUNN. BuildKit v0.34 no longer upper-cases; lineError should upper-case the keyword of an *instructions.UnknownInstructionError")
 	tests := []struct{ name, src, want string }{
 		{"lower", "FROM busybox\nrunn echo\n", "dockerfile parse error line 2: unknown instruction: RUNN"},
 		{"mixed", "FROM busybox\nRuNn echo\n", "dockerfile parse error line 2: unknown instruction: RUNN"},
@@ -682,7 +681,6 @@ func TestUnknownInstructionIsUpperCased(t *testing.T) {
 }
 
 func TestUnknownFlagHint(t *testing.T) {
-	t.Skip("BUG: lineError upper-cases every suggestion, so a misspelt flag gets Hint \"did you mean CHOWN?\"; it should be \"did you mean --chown?\" (upper-case only for unknown instructions)")
 	e := parseErr(t, "FROM busybox\nCOPY --chwn=1 a b\n")
 	if e.Hint != "did you mean --chown?" {
 		t.Errorf("Hint = %q, want %q", e.Hint, "did you mean --chown?")
@@ -775,7 +773,6 @@ func TestParseGarbage(t *testing.T) {
 }
 
 func TestParseGarbageReportsFirstBadLine(t *testing.T) {
-	t.Skip("BUG: the MaxInstructions check runs before any instruction is converted, so 1 MiB of text reports \"more than 5000 instructions\" (line 5001) instead of the unknown instruction on line 1; check the limit inside the conversion loop (if i == MaxInstructions) so an earlier error wins")
 	src := garbage(MaxSize, false)
 	e := parseErr(t, string(src))
 	if e.Line != 1 || !strings.Contains(e.Msg, "unknown instruction") {
@@ -792,13 +789,11 @@ func TestParseLongLine(t *testing.T) {
 		}
 	})
 	t.Run("after FROM: line", func(t *testing.T) {
-		t.Skip("BUG: a line over 64 KiB is reported one line early (the last line the scanner read): \"FROM busybox\\nRUN xxx…\" gives line 1, want 2; BuildKit tags the scanner error with currentLine, so Parse should add 1 for the too-long-line error")
 		if e := parseErr(t, "FROM busybox\nRUN "+long+"\n"); e.Line != 2 {
 			t.Errorf("Line = %d, want 2", e.Line)
 		}
 	})
 	t.Run("first line", func(t *testing.T) {
-		t.Skip("BUG: a file whose first line is over 64 KiB (e.g. 1 MiB of text without newlines) is reported as \"failed to parse Dockerfile: file with no instructions\" and matches ErrEmpty; BuildKit checks for no instructions before it looks at scanner.Err(). Pre-scan src for a line longer than bufio.MaxScanTokenSize-1 and report it with its line")
 		e := parseErr(t, long)
 		if errors.Is(e, ErrEmpty) || e.Line != 1 {
 			t.Errorf("got line %d %q, want the long line reported on line 1", e.Line, e.Msg)
@@ -868,7 +863,6 @@ func TestParseOnbuild(t *testing.T) {
 // Classic 20.10 (builder.processOnBuild) refuses these triggers when they come from a
 // base image's config; Parse already refuses them in an ONBUILD line.
 func TestParseOnbuildRejectsForbiddenTriggers(t *testing.T) {
-	t.Skip("BUG: ParseOnbuild accepts FROM, ONBUILD and MAINTAINER triggers (from a base image's OnBuild list); Docker says \"FROM isn't allowed as an ONBUILD trigger\" / \"Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed\"")
 	for _, expr := range []string{"FROM alpine", "ONBUILD RUN x", "MAINTAINER me"} {
 		t.Run(expr, func(t *testing.T) {
 			if _, err := ParseOnbuild(expr, 1); err == nil {
