@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"layerlab/db"
@@ -131,20 +130,7 @@ func (c *cli) build(ctx context.Context, args []string) error {
 		bargs[k] = v
 	}
 	dir := pos[0]
-	dfName := ""
-	if file != "" {
-		rel, err := filepath.Rel(dir, file)
-		if err != nil || strings.HasPrefix(rel, "..") {
-			rel = file
-		}
-		if !filepath.IsAbs(file) {
-			if _, err := os.Stat(filepath.Join(dir, file)); err == nil {
-				rel = file
-			}
-		}
-		dfName = filepath.ToSlash(rel)
-	}
-	bctx, err := build.LoadDir(dir, dfName)
+	bctx, err := build.LoadDir(dir, file)
 	if err != nil {
 		return &exitError{code: 1, msg: err.Error()}
 	}

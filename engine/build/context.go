@@ -93,8 +93,38 @@ func NewContext(files []File, dockerfile string) (*Context, error) {
 }
 
 // LoadDir reads a context directory from disk, as the docker CLI does: .dockerignore
-// applied, symlinks kept as symlinks, owners dropped.
+// applied, symlinks kept as symlinks, owners dropped. dockerfile is the Dockerfile's
+// path as `docker build -f` takes it (relative to the working directory, or absolute);
+// "" means dir/Dockerfile. A Dockerfile outside the context is read from where it is.
 func LoadDir(dir, dockerfile string) (*Context, error) {
+	if dockerfile != "" {
+		absDir, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, err
+		}
+		absDF, err := filepath.Abs(dockerfile)
+		if err != nil {
+			return nil, err
+		}
+		rel, err := filepath.Rel(absDir, absDF)
+		if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+			data, err := os.ReadFile(dockerfile)
+			if err != nil {
+				return nil, fmt.Errorf("unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat %s: no such file or directory", absDF)
+			}
+			c, err := loadDir(dir, "Dockerfile", true)
+			if err != nil {
+				return nil, err
+			}
+			c.Dockerfile, c.DockerfileName = data, filepath.Base(dockerfile)
+			return c, nil
+		}
+		dockerfile = filepath.ToSlash(rel)
+	}
+	return loadDir(dir, dockerfile, false)
+}
+
+func loadDir(dir, dockerfile string, external bool) (*Context, error) {
 	excludes, err := readIgnore(os.DirFS(dir))
 	if err != nil {
 		return nil, err
@@ -164,7 +194,22 @@ func LoadDir(dir, dockerfile string) (*Context, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read build context %s: %w", dir, err)
 	}
+	if external {
+		return prepareExternal(f)
+	}
 	return prepare(f, dockerfile)
+}
+
+// prepareExternal is prepare for a Dockerfile that is not part of the context.
+func prepareExternal(f *rootfs.FS) (*Context, error) {
+	tmp := "\x00dockerfile"
+	_ = f.Put(tmp, &rootfs.Entry{Kind: rootfs.KindFile, Mode: 0o644, Data: rootfs.Bytes(nil)})
+	c, err := prepare(f, tmp)
+	if err != nil {
+		return nil, err
+	}
+	_ = f.RemoveAll(tmp)
+	return c, nil
 }
 
 func readIgnore(fsys fs.FS) ([]string, error) {
