@@ -99,6 +99,8 @@ type StepResult struct {
 	Layer       digest.Digest `json:"layer,omitempty"`
 	Size        int64         `json:"size"`
 	EmptyLayer  bool          `json:"empty_layer"`
+	// Trigger marks an ONBUILD trigger of the base image, run inside its FROM step.
+	Trigger bool `json:"trigger,omitempty"`
 	CreatedBy   string        `json:"created_by,omitempty"`
 	Ms          float64       `json:"ms"`
 }
@@ -194,7 +196,11 @@ func (b *Builder) Build(ctx context.Context, c *Context, opt Options) (*Result, 
 			}
 		}
 		if last < 0 {
-			return nil, r.fail(0, nil, fmt.Errorf("failed to reach build target %s in Dockerfile", opt.Target), "the stages are named with FROM ... AS name")
+			// Checked before anything runs: the daemon answers it as a request error.
+			pe := &dockerfile.Error{Msg: fmt.Sprintf("failed to reach build target %s in Dockerfile", opt.Target),
+				Hint: "the stages are named with FROM ... AS name"}
+			r.emit(Event{Type: EventBuildFailed, Error: pe.Msg, Hint: pe.Hint})
+			return nil, pe
 		}
 	}
 	r.emit(Event{Type: EventBuildStarted, Steps: f.Steps})

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -322,9 +323,18 @@ func replay(t *testing.T, sdir, resFile string) {
 		switch args[0] {
 		case "build":
 			f := parseBuild(args, tag)
-			c, err := build.LoadDir(dir, f.file)
+			file := ""
+			if f.file != "" {
+				file = filepath.Join(dir, f.file) // docker build runs in the context directory
+			}
+			c, err := build.LoadDir(dir, file)
 			if err != nil {
-				t.Fatalf("op %d %q: %v", i, op, err)
+				// The CLI's own errors (a missing -f file): compare with paths normalised.
+				got := strings.ReplaceAll(err.Error(), dir, "<WORK>/"+filepath.Base(sdir)+"/classic")
+				if want := lastLine(ev.ErrorTail); ev.RC == 0 || got != want {
+					t.Errorf("op %d %q: %v (Docker: %q)", i, op, got, want)
+				}
+				continue
 			}
 			res, err := b.Build(context.Background(), c, build.Options{Tags: f.tags, BuildArgs: f.args, Target: f.target, NoCache: f.noCache})
 			checkBuild(t, i, op, ev, res, err, st, symbols, &buildIDs, baseImages)
@@ -381,7 +391,8 @@ func checkBuild(t *testing.T, i int, op string, ev recEvt, res *build.Result, er
 		want = append(want, fmt.Sprintf("%d:%s=%v", s.N, s.Keyword, map[bool]string{true: "C", false: "R"}[*s.Cached]))
 	}
 	for _, s := range res.Steps {
-		if s.State == build.StateBase || s.State == build.StateMeta {
+		// ONBUILD triggers run inside their FROM step: Docker lists no step for them.
+		if s.State == build.StateBase || s.State == build.StateMeta || s.Trigger {
 			continue
 		}
 		got = append(got, fmt.Sprintf("%d:%s=%v", s.Step, s.Keyword, map[bool]string{true: "C", false: "R"}[s.State == build.StateCached]))
@@ -461,10 +472,15 @@ func zeroOr(zero bool) string {
 	return ">0B"
 }
 
+var ansi = regexp.MustCompile(`\x1b\[[0-9;]*m`)
+
+// lastLine is the last line of Docker's output, without the colour codes the CLI wraps
+// around a container's stderr.
 func lastLine(lines []string) string {
 	for i := len(lines) - 1; i >= 0; i-- {
-		if strings.TrimSpace(lines[i]) != "" && !strings.HasPrefix(lines[i], "[exit") {
-			return lines[i]
+		l := ansi.ReplaceAllString(lines[i], "")
+		if strings.TrimSpace(l) != "" && !strings.HasPrefix(l, "[exit") {
+			return l
 		}
 	}
 	return ""

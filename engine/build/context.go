@@ -97,6 +97,14 @@ func NewContext(files []File, dockerfile string) (*Context, error) {
 // path as `docker build -f` takes it (relative to the working directory, or absolute);
 // "" means dir/Dockerfile. A Dockerfile outside the context is read from where it is.
 func LoadDir(dir, dockerfile string) (*Context, error) {
+	df := dockerfile
+	if df == "" {
+		df = filepath.Join(dir, "Dockerfile")
+	}
+	if _, err := os.Lstat(df); err != nil {
+		abs, _ := filepath.Abs(df)
+		return nil, fmt.Errorf("unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat %s: no such file or directory", abs)
+	}
 	if dockerfile != "" {
 		absDir, err := filepath.Abs(dir)
 		if err != nil {

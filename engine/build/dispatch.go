@@ -379,7 +379,7 @@ func parsePort(p string) ([]string, error) {
 	}
 	proto = strings.ToLower(proto)
 	if proto != "tcp" && proto != "udp" && proto != "sctp" {
-		return nil, fmt.Errorf("invalid proto: %s", proto)
+		return nil, fmt.Errorf("Invalid proto: %s", proto)
 	}
 	if i := strings.LastIndex(port, ":"); i >= 0 {
 		port = port[i+1:]
@@ -387,13 +387,13 @@ func parsePort(p string) ([]string, error) {
 	lo, hi, isRange := strings.Cut(port, "-")
 	start, err := strconv.Atoi(lo)
 	if err != nil || start < 0 || start > 65535 {
-		return nil, fmt.Errorf("invalid containerPort: %s", port)
+		return nil, fmt.Errorf("Invalid containerPort: %s", port)
 	}
 	end := start
 	if isRange {
 		end, err = strconv.Atoi(hi)
 		if err != nil || end < start || end > 65535 {
-			return nil, fmt.Errorf("invalid containerPort: %s", port)
+			return nil, fmt.Errorf("Invalid containerPort: %s", port)
 		}
 	}
 	var out []string

@@ -254,7 +254,8 @@ func (r *run) step(st *stage, in *dockerfile.Instruction, trigger bool) error {
 	createdBy := strings.Join(cc.Cmd, " ")
 	info := &image.StepInfo{Instruction: in.Original, Keyword: in.Keyword, Line: in.Line, Sources: d.sources, BuildArgs: d.buildArgs}
 
-	res := StepResult{Step: in.Step, Line: in.Line, EndLine: in.EndLine, Stage: st.name, Keyword: in.Keyword, Instruction: in.Original, CreatedBy: createdBy}
+	res := StepResult{Step: in.Step, Line: in.Line, EndLine: in.EndLine, Stage: st.name, Keyword: in.Keyword,
+		Instruction: in.Original, CreatedBy: createdBy, Trigger: trigger}
 	if !r.opt.NoCache {
 		hit, err := r.b.Store.Cached(r.ctx, st.id, key)
 		if err != nil && !errors.Is(err, ErrNotFound) {
@@ -318,7 +319,6 @@ func (r *run) step(st *stage, in *dockerfile.Instruction, trigger bool) error {
 		r.emit(Event{Type: EventStepLog, Step: in.Step, Text: "Removing intermediate container " + container[:12], Container: container[:12]})
 	}
 	r.emitDone(in, st, res)
-	_ = trigger
 	return nil
 }
 

@@ -61,6 +61,10 @@ func lineError(line int, err error) *Error {
 		hint = "did you mean " + s + "?"
 		msg = msg[:i]
 	}
+	if rest, ok := strings.CutPrefix(msg, "unknown flag: "); ok {
+		// 20.10's BuildKit parser: "Unknown flag: nope" (no dashes).
+		msg = "Unknown flag: " + strings.TrimLeft(rest, "-")
+	}
 	if isUnknown {
 		// Docker 20.10 upper-cases the word it did not know ("unknown instruction: ECHO").
 		msg = "unknown instruction: " + strings.ToUpper(unknown.Instruction)
@@ -101,7 +105,7 @@ func Parse(src []byte) (*File, error) {
 		return nil, &Error{Msg: "failed to parse Dockerfile: the file contains NUL bytes", Hint: "is this really a Dockerfile? It looks like a binary file"}
 	}
 	if n := longLine(src); n > 0 {
-		return nil, &Error{Line: n, Msg: fmt.Sprintf("dockerfile parse error line %d: dockerfile line greater than max allowed size of %d", n, maxLine),
+		return nil, &Error{Line: n, Msg: fmt.Sprintf("failed to parse Dockerfile: dockerfile line greater than max allowed size of %d", maxLine),
 			Hint: "is this really a Dockerfile? Split long lines with a backslash"}
 	}
 	res, err := parser.Parse(bytes.NewReader(src))
@@ -109,9 +113,11 @@ func Parse(src []byte) (*File, error) {
 		if strings.Contains(err.Error(), ErrEmpty.Error()) {
 			return nil, &Error{Msg: "failed to parse Dockerfile: " + ErrEmpty.Error()}
 		}
+		// Docker 20.10 reports the line parser's errors (the first pass) without a line
+		// number in the text: "failed to parse Dockerfile: ENV must have two arguments".
 		var le *parser.LocationError
 		if errors.As(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 {
-			return nil, lineError(le.Locations[0][0].Start.Line, errors.Unwrap(le))
+			return nil, &Error{Line: le.Locations[0][0].Start.Line, Msg: "failed to parse Dockerfile: " + errors.Unwrap(le).Error()}
 		}
 		if strings.Contains(err.Error(), ErrEmpty.Error()) {
 			return nil, &Error{Msg: "failed to parse Dockerfile: " + ErrEmpty.Error()}

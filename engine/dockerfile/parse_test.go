@@ -580,7 +580,7 @@ func TestParseErrors(t *testing.T) {
 		{
 			// BuildKit's wording; not recorded for 20.10 (see the report).
 			name: "unknown flag", src: "FROM busybox\nCOPY --nope a b\n",
-			wantLine: 2, wantMsg: "dockerfile parse error line 2: unknown flag: --nope",
+			wantLine: 2, wantMsg: "dockerfile parse error line 2: Unknown flag: nope",
 		},
 		{
 			name: "ARG with a blank name", src: "FROM busybox\nARG =x\n",
@@ -596,7 +596,7 @@ func TestParseErrors(t *testing.T) {
 		},
 		{
 			name: "unterminated heredoc", src: "FROM busybox\nRUN <<EOF\necho hi\n",
-			wantLine: 2, wantMsg: "dockerfile parse error line 2: unterminated heredoc",
+			wantLine: 2, wantMsg: "failed to parse Dockerfile: unterminated heredoc",
 		},
 		{
 			name: "bad HEALTHCHECK duration", src: "FROM busybox\nHEALTHCHECK --interval=abc CMD true\n",

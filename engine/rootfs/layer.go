@@ -26,8 +26,8 @@ type Change struct {
 	Deleted bool
 }
 
-// Diff returns what turns lower into upper, in tar order: every added or changed
-// entry with its parent directories (as overlay2 records them), a whiteout for each
+// Diff returns what turns lower into upper, in tar order: every added or written
+// entry (upper holds a different *Entry than lower) with its parent directories (as overlay2 records them), a whiteout for each
 // removed top-most path, and an opaque marker for a directory whose old contents were
 // all removed. An empty result means the step changed nothing (an empty layer).
 func Diff(lower, upper *FS) []Change {
@@ -37,7 +37,10 @@ func Diff(lower, upper *FS) []Change {
 		if k == "" {
 			continue
 		}
-		if old, ok := lower.m[k]; !ok || !old.sameAs(e) {
+		// Identity, not equality: an entry that was written is a new object even when its
+		// bytes are the same, and overlay2 puts every written path into the layer (a
+		// COPY of an identical file still makes a layer).
+		if old, ok := lower.m[k]; !ok || old != e {
 			changed[k] = true
 		}
 	}
@@ -422,4 +425,23 @@ func safeName(n string) (string, error) {
 		}
 	}
 	return Clean(n), nil
+}
+
+// Differences lists, by value, every path whose entry differs between a and b (kind,
+// mode, owner, link target, mtime, content), for tests and tools; Diff compares by
+// identity because that is what a layer records.
+func Differences(a, b *FS) []string {
+	var out []string
+	for k, e := range b.m {
+		if o, ok := a.m[k]; !ok || !o.sameAs(e) {
+			out = append(out, k)
+		}
+	}
+	for k := range a.m {
+		if _, ok := b.m[k]; !ok {
+			out = append(out, k)
+		}
+	}
+	sortPaths(out)
+	return out
 }
