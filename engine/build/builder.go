@@ -100,9 +100,9 @@ type StepResult struct {
 	Size        int64         `json:"size"`
 	EmptyLayer  bool          `json:"empty_layer"`
 	// Trigger marks an ONBUILD trigger of the base image, run inside its FROM step.
-	Trigger bool `json:"trigger,omitempty"`
-	CreatedBy   string        `json:"created_by,omitempty"`
-	Ms          float64       `json:"ms"`
+	Trigger   bool    `json:"trigger,omitempty"`
+	CreatedBy string  `json:"created_by,omitempty"`
+	Ms        float64 `json:"ms"`
 }
 
 // Result is a finished build.
