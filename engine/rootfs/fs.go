@@ -105,7 +105,9 @@ func perr(op, p string, err error) error { return &PathError{Op: op, Path: "/" +
 // FS is one filesystem snapshot. The zero value is not usable; call New.
 type FS struct {
 	m map[string]*Entry // key: clean path without leading "/"; "" is the root
-	// kids caches the sorted child names of directories; rebuilt lazily.
+	// kids caches the sorted child names of directories; rebuilt lazily, under mu,
+	// because snapshots are shared by concurrent readers.
+	mu   sync.Mutex
 	kids map[string][]string
 }
 
@@ -145,10 +147,13 @@ const maxLinks = 40
 // resolve follows symlinks in p's parent components (and in the last one when
 // followLast), chroot-style. It returns the resolved clean key; the entry may not exist.
 func (f *FS) resolve(p string, followLast bool) (string, error) {
-	parts := strings.Split(Clean(p), "/")
+	// Components are taken one by one, so ".." after a symlink goes to the parent of
+	// the link's target, as under Linux, not lexically.
+	parts := strings.Split(strings.Trim(p, "/"), "/")
 	if len(parts) == 1 && parts[0] == "" {
 		return "", nil
 	}
+	orig := p
 	cur := ""
 	links := 0
 	for i := 0; i < len(parts); i++ {
@@ -166,28 +171,25 @@ func (f *FS) resolve(p string, followLast bool) (string, error) {
 		if ok && e.Kind == KindSymlink && (!last || followLast) {
 			links++
 			if links > maxLinks {
-				return "", perr("resolve", p, ErrLoop)
+				return "", perr("resolve", Clean(orig), ErrLoop)
 			}
 			target := e.Linkname
 			rest := parts[i+1:]
-			var base string
-			if strings.HasPrefix(target, "/") {
-				base = ""
-			} else {
-				base = cur
+			tparts := strings.Split(strings.Trim(target, "/"), "/")
+			if !strings.HasPrefix(target, "/") && cur != "" {
+				tparts = append(strings.Split(cur, "/"), tparts...)
 			}
-			tparts := strings.Split(Clean(path.Join("/"+base, target)), "/")
-			parts = append(append([]string{}, tparts...), rest...)
+			parts = append(tparts, rest...)
 			cur = ""
 			i = -1
 			continue
 		}
 		if !last {
 			if !ok {
-				return "", perr("resolve", p, ErrNotExist)
+				return "", perr("resolve", Clean(orig), ErrNotExist)
 			}
 			if e.Kind != KindDir {
-				return "", perr("resolve", p, ErrNotDir)
+				return "", perr("resolve", Clean(orig), ErrNotDir)
 			}
 		}
 		cur = next
@@ -216,7 +218,7 @@ func (f *FS) Stat(p string) (*Entry, string, error) {
 	}
 	e, ok := f.m[k]
 	if !ok {
-		return nil, k, perr("stat", p, ErrNotExist)
+		return nil, k, perr("stat", Clean(p), ErrNotExist)
 	}
 	if e.Kind == KindHardlink {
 		if t, ok := f.m[e.Linkname]; ok {
@@ -235,7 +237,7 @@ func (f *FS) Lstat(p string) (*Entry, string, error) {
 	}
 	e, ok := f.m[k]
 	if !ok {
-		return nil, k, perr("lstat", p, ErrNotExist)
+		return nil, k, perr("lstat", Clean(p), ErrNotExist)
 	}
 	return e, k, nil
 }
@@ -293,6 +295,12 @@ func (f *FS) WriteFile(p string, data Content, mode fs.FileMode, uid, gid int, m
 	if old, ok := f.m[k]; ok {
 		if old.Kind == KindDir {
 			return perr("write", k, ErrIsDir)
+		}
+		if old.Kind == KindHardlink {
+			// Every name of a hard-linked file sees the write: change the file itself.
+			if t, ok := f.m[old.Linkname]; ok && t.Kind == KindFile {
+				k, old = old.Linkname, t
+			}
 		}
 		if old.Kind == KindFile {
 			mode, uid, gid = old.Mode, old.UID, old.GID
@@ -414,10 +422,15 @@ func (f *FS) Rename(oldp, newp string) error {
 	if strings.HasPrefix(nk+"/", ok1+"/") {
 		return perr("rename", nk, ErrInvalid)
 	}
+	if f.sameFile(ok1, nk) {
+		return nil // rename(2) of two names of one file does nothing
+	}
 	if dst, ok := f.m[nk]; ok {
 		if dst.Kind == KindDir && f.hasChildren(nk) {
 			return perr("rename", nk, ErrNotEmpty)
 		}
+		// The replaced name goes as unlink(2) would: other names keep the old file.
+		f.delete(nk)
 	}
 	if parent, ok := f.m[path.Dir("/" + nk)[1:]]; !ok || parent.Kind != KindDir {
 		return perr("rename", nk, ErrNotExist)
@@ -452,9 +465,28 @@ func (f *FS) Rename(oldp, newp string) error {
 	return nil
 }
 
+// sameFile reports whether two keys name one hard-linked file.
+func (f *FS) sameFile(a, b string) bool {
+	ea, oka := f.m[a]
+	eb, okb := f.m[b]
+	if !oka || !okb {
+		return false
+	}
+	ta, tb := a, b
+	if ea.Kind == KindHardlink {
+		ta = ea.Linkname
+	}
+	if eb.Kind == KindHardlink {
+		tb = eb.Linkname
+	}
+	return ta == tb && (ea.Kind == KindHardlink || eb.Kind == KindHardlink)
+}
+
 func (f *FS) hasChildren(k string) bool { return len(f.children(k)) > 0 }
 
 func (f *FS) children(k string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if f.kids == nil {
 		kids := make(map[string][]string)
 		for key := range f.m {
@@ -647,9 +679,10 @@ func sameContent(a, b Content) bool {
 	if a.Size() != b.Size() {
 		return false
 	}
-	if ga, ok := a.(Generated); ok {
-		gb, ok := b.(Generated)
-		return ok && ga == gb
+	ga, okA := a.(Generated)
+	gb, okB := b.(Generated)
+	if okA && okB {
+		return ga == gb
 	}
 	ab, errA := a.Bytes()
 	bb, errB := b.Bytes()

@@ -44,6 +44,13 @@ func Diff(lower, upper *FS) []Change {
 			changed[k] = true
 		}
 	}
+	// A hard link whose file was written is written again after it, so re-applying the
+	// layer keeps the names linked.
+	for k, e := range upper.m {
+		if e.Kind == KindHardlink && changed[e.Linkname] {
+			changed[k] = true
+		}
+	}
 	deleted := map[string]bool{}
 	for k, old := range lower.m {
 		if k == "" {
@@ -82,7 +89,10 @@ func Diff(lower, upper *FS) []Change {
 			continue
 		}
 		old, ok := lower.m[k]
-		if !ok || old.Kind != KindDir {
+		// Opaque only when the directory itself was made anew (rm -rf d && mkdir d): a
+		// directory whose files were removed one by one keeps one whiteout each, as
+		// overlay2 records it.
+		if !ok || old.Kind != KindDir || old == e {
 			continue
 		}
 		lk := lower.children(k)
@@ -152,6 +162,33 @@ func Diff(lower, upper *FS) []Change {
 // changes always give the same bytes and so the same diffID.
 func WriteTar(w io.Writer, changes []Change) error {
 	tw := tar.NewWriter(w)
+	// A hard link must come after the name it links to. When the file's own name sorts
+	// after one of its links in this layer, the first name in tar order carries the
+	// content and the others (the file's name included) link to it.
+	inLayer := map[string]*Entry{}
+	for _, c := range changes {
+		if c.Entry != nil {
+			inLayer[c.Key] = c.Entry
+		}
+	}
+	primary := map[string]string{} // file key -> name written with the content
+	for _, c := range changes {
+		if c.Entry == nil {
+			continue
+		}
+		target := c.Key
+		if c.Entry.Kind == KindHardlink {
+			target = c.Entry.Linkname
+			if _, ok := inLayer[target]; !ok {
+				continue // the file is in a lower layer: link to it as it is
+			}
+		} else if c.Entry.Kind != KindFile {
+			continue
+		}
+		if _, ok := primary[target]; !ok {
+			primary[target] = c.Key
+		}
+	}
 	for _, c := range changes {
 		if c.Deleted {
 			dir, base := path.Split(c.Key)
@@ -160,7 +197,22 @@ func WriteTar(w io.Writer, changes []Change) error {
 			}
 			continue
 		}
-		if err := writeEntry(tw, c.Key, c.Entry); err != nil {
+		e := c.Entry
+		switch {
+		case e.Kind == KindFile && primary[c.Key] != "" && primary[c.Key] != c.Key:
+			l := e.Clone()
+			l.Kind, l.Linkname, l.Data = KindHardlink, primary[c.Key], nil
+			e = l
+		case e.Kind == KindHardlink && primary[e.Linkname] == c.Key:
+			f := inLayer[e.Linkname].Clone()
+			f.Mode, f.UID, f.GID, f.ModTime = e.Mode, e.UID, e.GID, e.ModTime
+			e = f
+		case e.Kind == KindHardlink && primary[e.Linkname] != "":
+			l := e.Clone()
+			l.Linkname = primary[e.Linkname]
+			e = l
+		}
+		if err := writeEntry(tw, c.Key, e); err != nil {
 			return err
 		}
 		if c.Opaque {
@@ -258,6 +310,7 @@ var DefaultLimits = Limits{MaxBytes: 512 << 20, MaxEntries: 200_000}
 var (
 	ErrUnsafePath = errors.New("path leaves the root")
 	ErrTooLarge   = errors.New("archive too large")
+	ErrBadLink    = errors.New("bad hard link")
 )
 
 // ApplyOptions say how a tar is unpacked.
@@ -291,7 +344,7 @@ func Apply(f *FS, r io.Reader, opt ApplyOptions) error {
 		}
 		entries++
 		if entries > opt.Limits.MaxEntries {
-			return fmt.Errorf("%w: more than %d entries", ErrTooLarge, opt.Limits.MaxEntries)
+			return fmt.Errorf("tar entry %q: %w: more than %d entries", h.Name, ErrTooLarge, opt.Limits.MaxEntries)
 		}
 		name, err := safeName(h.Name)
 		if err != nil {
@@ -311,6 +364,9 @@ func Apply(f *FS, r io.Reader, opt ApplyOptions) error {
 			return err
 		}
 		if opt.Whiteouts && strings.HasPrefix(base, WhiteoutPrefix) {
+			if name := strings.TrimPrefix(base, WhiteoutPrefix); base != WhiteoutOpaque && (name == "" || name == "." || name == ".." || strings.Contains(name, "/")) {
+				return fmt.Errorf("tar entry %q: whiteout of %q: %w", h.Name, name, ErrUnsafePath)
+			}
 			if base == WhiteoutOpaque {
 				for _, c := range f.children(dir) {
 					if err := f.RemoveAll(join(dir, c)); err != nil {
@@ -358,7 +414,7 @@ func Apply(f *FS, r io.Reader, opt ApplyOptions) error {
 			e.Kind = KindFile
 			total += h.Size
 			if total > opt.Limits.MaxBytes {
-				return fmt.Errorf("%w: more than %d bytes of content (is it a decompression bomb?)", ErrTooLarge, opt.Limits.MaxBytes)
+				return fmt.Errorf("tar entry %q: %w: more than %d bytes of content (is it a decompression bomb?)", h.Name, ErrTooLarge, opt.Limits.MaxBytes)
 			}
 			data, err := io.ReadAll(io.LimitReader(tr, h.Size+1))
 			if err != nil {
@@ -382,10 +438,13 @@ func Apply(f *FS, r io.Reader, opt ApplyOptions) error {
 			}
 			t, ok := f.m[target]
 			if !ok || (t.Kind != KindFile && t.Kind != KindHardlink) {
-				return fmt.Errorf("tar entry %q: hard link target %q is not a file in this archive or below it", h.Name, h.Linkname)
+				return fmt.Errorf("tar entry %q: hard link target %q is not a file in this archive or below it: %w", h.Name, h.Linkname, ErrBadLink)
 			}
 			if t.Kind == KindHardlink {
 				target = t.Linkname
+			}
+			if target == key {
+				return fmt.Errorf("tar entry %q: hard link to itself: %w", h.Name, ErrBadLink)
 			}
 			e.Kind = KindHardlink
 			e.Linkname = target
@@ -394,7 +453,9 @@ func Apply(f *FS, r io.Reader, opt ApplyOptions) error {
 			// rootless unpackers do.
 			continue
 		}
-		if old, ok := f.m[key]; ok && old.Kind == KindDir && e.Kind != KindDir {
+		if old, ok := f.m[key]; ok && (old.Kind != KindDir || e.Kind != KindDir) {
+			// Replace as an extractor does: unlink first, so other names of a
+			// hard-linked file keep the old content.
 			if err := f.RemoveAll(key); err != nil {
 				return err
 			}
@@ -430,10 +491,12 @@ func safeName(n string) (string, error) {
 // Differences lists, by value, every path whose entry differs between a and b (kind,
 // mode, owner, link target, mtime, content), for tests and tools; Diff compares by
 // identity because that is what a layer records.
+// Names of one hard-linked file compare by what they read as, since which name holds
+// the content follows tar order.
 func Differences(a, b *FS) []string {
 	var out []string
 	for k, e := range b.m {
-		if o, ok := a.m[k]; !ok || !o.sameAs(e) {
+		if o, ok := a.m[k]; !ok || !a.linkTarget(o).sameAs(b.linkTarget(e)) {
 			out = append(out, k)
 		}
 	}
@@ -444,4 +507,13 @@ func Differences(a, b *FS) []string {
 	}
 	sortPaths(out)
 	return out
+}
+
+func (f *FS) linkTarget(e *Entry) *Entry {
+	if e.Kind == KindHardlink {
+		if t, ok := f.m[e.Linkname]; ok {
+			return t
+		}
+	}
+	return e
 }
