@@ -68,7 +68,7 @@ func newRecord(t testing.TB, parent *image.Record, createdBy string, created tim
 		pid = parent.ID
 		img.Parent = parent.ID
 		all = append(all, parent.Layers...)
-		img.History = append(img.History, parent.Image.History...)
+		img.History = append(img.History, parent.Img().History...)
 	}
 	all = append(all, layers...)
 	for _, l := range all {

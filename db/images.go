@@ -17,31 +17,42 @@ import (
 
 var _ build.Store = (*Workspace)(nil)
 
-// imageCols are the columns scanRecord reads, in its order.
+// imageCols are the columns PutImage writes, in its order.
 const imageCols = `id, config, parent, created, cache_key, layers, build`
+
+// recordCols are the columns scanRecord reads: all but the config, which a record
+// loads when asked (Record.RawConfig).
+const recordCols = `id, parent, created, cache_key, layers, build`
 
 type scanner interface{ Scan(dest ...any) error }
 
-func scanRecord(sc scanner) (*image.Record, error) {
+func (w *Workspace) scanRecord(sc scanner) (*image.Record, error) {
 	var (
 		id, parent, created, key, layers string
-		config                           []byte
 		info                             sql.NullString
 	)
-	if err := sc.Scan(&id, &config, &parent, &created, &key, &layers, &info); err != nil {
+	if err := sc.Scan(&id, &parent, &created, &key, &layers, &info); err != nil {
 		return nil, err
 	}
-	img, err := decodeConfig(digest.Digest(id), config)
-	if err != nil {
-		return nil, fmt.Errorf("stored image %s: %w", id, err)
-	}
+	config := []byte(nil)
+	// The config is decoded on first use (Record.Img): a cached rebuild reads a record
+	// per step and decodes none of them.
 	rec := &image.Record{
 		ID:       digest.Digest(id),
 		Config:   config,
-		Image:    img,
 		Parent:   digest.Digest(parent),
 		CacheKey: key,
 	}
+	rec.SetConfigLoader(func() ([]byte, error) {
+		var raw []byte
+		err := w.s.db.QueryRowContext(context.Background(),
+			`SELECT config FROM images WHERE workspace = ? AND id = ?`, w.name, id).Scan(&raw)
+		if err != nil {
+			return nil, fmt.Errorf("config of image %s: %w", id, err)
+		}
+		return raw, nil
+	})
+	var err error
 	if rec.Created, err = parseTime(created); err != nil {
 		return nil, fmt.Errorf("stored image %s: %w", id, err)
 	}
@@ -57,42 +68,11 @@ func scanRecord(sc scanner) (*image.Record, error) {
 	return rec, nil
 }
 
-// configs caches decoded image configs by image ID. An ID is the digest of its config,
-// so the decoded value never goes stale; callers treat it as read-only (the builder
-// clones before it changes anything). Decoding is most of a cache probe's cost.
-var configs = struct {
-	sync.Mutex
-	m map[digest.Digest]*image.Image
-}{m: map[digest.Digest]*image.Image{}}
-
-func decodeConfig(id digest.Digest, raw []byte) (*image.Image, error) {
-	configs.Lock()
-	img, ok := configs.m[id]
-	configs.Unlock()
-	if ok {
-		return img, nil
-	}
-	img, err := image.Decode(raw)
-	if err != nil {
-		return nil, err
-	}
-	if digest.FromBytes(raw) != id {
-		return img, nil // not content-addressed as expected: do not cache
-	}
-	configs.Lock()
-	if len(configs.m) >= 8192 {
-		configs.m = map[digest.Digest]*image.Image{}
-	}
-	configs.m[id] = img
-	configs.Unlock()
-	return img, nil
-}
-
-func scanRecords(rows *sql.Rows) ([]*image.Record, error) {
+func (w *Workspace) scanRecords(rows *sql.Rows) ([]*image.Record, error) {
 	defer rows.Close()
 	out := []*image.Record{}
 	for rows.Next() {
-		rec, err := scanRecord(rows)
+		rec, err := w.scanRecord(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -106,9 +86,10 @@ func scanRecords(rows *sql.Rows) ([]*image.Record, error) {
 
 // Image returns the image with this ID in the workspace, or ErrNotFound.
 func (w *Workspace) Image(ctx context.Context, id digest.Digest) (*image.Record, error) {
+	ctx = context.WithoutCancel(ctx) // one indexed row: see Cached
 	row := w.s.db.QueryRowContext(ctx,
-		`SELECT `+imageCols+` FROM images WHERE workspace = ? AND id = ?`, w.name, id.String())
-	rec, err := scanRecord(row)
+		`SELECT `+recordCols+` FROM images WHERE workspace = ? AND id = ?`, w.name, id.String())
+	rec, err := w.scanRecord(row)
 	if isNoRows(err) {
 		return nil, fmt.Errorf("image %s: %w", id, ErrNotFound)
 	}
@@ -175,12 +156,12 @@ func (c *recordCache) drop(ws string, id digest.Digest) {
 
 // Children returns the images in the workspace whose parent is parent, newest first.
 func (w *Workspace) Children(ctx context.Context, parent digest.Digest) ([]*image.Record, error) {
-	rows, err := w.s.db.QueryContext(ctx, `SELECT `+imageCols+` FROM images
+	rows, err := w.s.db.QueryContext(ctx, `SELECT `+recordCols+` FROM images
 		WHERE workspace = ? AND parent = ? ORDER BY created DESC, id`, w.name, parent.String())
 	if err != nil {
 		return nil, fmt.Errorf("children of %s: %w", parent, err)
 	}
-	recs, err := scanRecords(rows)
+	recs, err := w.scanRecords(rows)
 	if err != nil {
 		return nil, fmt.Errorf("children of %s: %w", parent, err)
 	}
@@ -189,12 +170,12 @@ func (w *Workspace) Children(ctx context.Context, parent digest.Digest) ([]*imag
 
 // Images returns every image in the workspace, intermediate ones included, newest first.
 func (w *Workspace) Images(ctx context.Context) ([]*image.Record, error) {
-	rows, err := w.s.db.QueryContext(ctx, `SELECT `+imageCols+` FROM images
+	rows, err := w.s.db.QueryContext(ctx, `SELECT `+recordCols+` FROM images
 		WHERE workspace = ? ORDER BY created DESC, id`, w.name)
 	if err != nil {
 		return nil, fmt.Errorf("list images: %w", err)
 	}
-	recs, err := scanRecords(rows)
+	recs, err := w.scanRecords(rows)
 	if err != nil {
 		return nil, fmt.Errorf("list images: %w", err)
 	}
@@ -211,7 +192,11 @@ func (w *Workspace) PutImage(ctx context.Context, rec *image.Record) error {
 	if rec == nil {
 		return fmt.Errorf("put image: nil record: %w", ErrInvalid)
 	}
-	if err := checkRecord(rec); err != nil {
+	raw, err := rec.RawConfig()
+	if err != nil {
+		return fmt.Errorf("put image %s: %w", rec.ID, err)
+	}
+	if err := checkRecord(rec, raw); err != nil {
 		return fmt.Errorf("put image %s: %w", rec.ID, err)
 	}
 	var n int
@@ -222,7 +207,7 @@ func (w *Workspace) PutImage(ctx context.Context, rec *image.Record) error {
 	if n > 0 {
 		return nil
 	}
-	if _, _, err := w.s.PutBlob(ctx, rec.ID, bytes.NewReader(rec.Config)); err != nil {
+	if _, _, err := w.s.PutBlob(ctx, rec.ID, bytes.NewReader(raw)); err != nil {
 		return fmt.Errorf("put image %s: config: %w", rec.ID, err)
 	}
 	layers, err := json.Marshal(rec.Layers)
@@ -238,8 +223,8 @@ func (w *Workspace) PutImage(ctx context.Context, rec *image.Record) error {
 		info = sql.NullString{String: string(b), Valid: true}
 	}
 	created := rec.Created
-	if created.IsZero() && rec.Image != nil {
-		created = rec.Image.Created
+	if created.IsZero() {
+		created = rec.Img().Created
 	}
 	err = w.s.write(ctx, func(tx *sql.Tx) error {
 		for i, l := range rec.Layers {
@@ -254,7 +239,7 @@ func (w *Workspace) PutImage(ctx context.Context, rec *image.Record) error {
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO images (`+imageCols+`, workspace)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (workspace, id) DO NOTHING`,
-			rec.ID.String(), rec.Config, rec.Parent.String(), formatTime(created), rec.CacheKey,
+			rec.ID.String(), raw, rec.Parent.String(), formatTime(created), rec.CacheKey,
 			string(layers), info, w.name)
 		if err != nil {
 			return err
@@ -279,11 +264,11 @@ func (w *Workspace) PutImage(ctx context.Context, rec *image.Record) error {
 
 // checkRecord checks what must hold of a record before it is stored: its ID is the
 // digest of its config, the config decodes, and its layers are the config's rootfs.
-func checkRecord(rec *image.Record) error {
+func checkRecord(rec *image.Record, raw []byte) error {
 	if err := checkDigest(rec.ID); err != nil {
 		return err
 	}
-	if got := digest.FromBytes(rec.Config); got != rec.ID {
+	if got := digest.FromBytes(raw); got != rec.ID {
 		return fmt.Errorf("config hashes to %s: %w", got, ErrDigestMismatch)
 	}
 	if rec.Parent != "" {
@@ -291,7 +276,7 @@ func checkRecord(rec *image.Record) error {
 			return fmt.Errorf("parent: %w", err)
 		}
 	}
-	img, err := image.Decode(rec.Config)
+	img, err := image.Decode(raw)
 	if err != nil {
 		return err
 	}

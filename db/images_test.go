@@ -29,8 +29,8 @@ func TestPutImageRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(got.Config, rec.Config) {
-		t.Errorf("config bytes changed:\n got %s\nwant %s", got.Config, rec.Config)
+	if raw, err := got.RawConfig(); err != nil || !bytes.Equal(raw, rec.Config) {
+		t.Errorf("config bytes changed (%v):\n got %s\nwant %s", err, raw, rec.Config)
 	}
 	if got.ID != rec.ID || got.Parent != base.ID || got.CacheKey != rec.CacheKey || !got.Created.Equal(rec.Created) {
 		t.Errorf("got %s parent %s key %s created %s", got.ID, got.Parent, got.CacheKey, got.Created)
@@ -41,8 +41,8 @@ func TestPutImageRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(got.Build, rec.Build) {
 		t.Errorf("build info %+v, want %+v", got.Build, rec.Build)
 	}
-	if got.Image == nil || len(got.Image.History) != 2 || got.Image.History[1].CreatedBy != "echo hi > /f" {
-		t.Errorf("decoded image %+v", got.Image)
+	if img := got.Img(); len(img.History) != 2 || img.History[1].CreatedBy != "echo hi > /f" || got.Err() != nil {
+		t.Errorf("decoded image %+v (%v)", img, got.Err())
 	}
 	// The config is a blob too, served like one.
 	if n, err := w.BlobSize(ctx, rec.ID); err != nil || n != int64(len(rec.Config)) {
@@ -76,9 +76,10 @@ func TestPutImageRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := *good
-			tt.edit(&r)
-			if err := w.PutImage(ctx, &r); !errors.Is(err, tt.wantErr) {
+			r := &image.Record{ID: good.ID, Config: good.Config, Image: good.Image, Parent: good.Parent,
+				Layers: good.Layers, Created: good.Created, CacheKey: good.CacheKey, Build: good.Build}
+			tt.edit(r)
+			if err := w.PutImage(ctx, r); !errors.Is(err, tt.wantErr) {
 				t.Fatalf("got %v, want %v", err, tt.wantErr)
 			}
 		})

@@ -118,6 +118,11 @@ func (s *Store) Workspace(ctx context.Context, name string) (*Workspace, error) 
 	if err := validWorkspaceName(name); err != nil {
 		return nil, err
 	}
+	// An existing workspace is found with a read; only a new one takes the write lock.
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM workspaces WHERE name = ?`, name).Scan(&n); err == nil && n > 0 {
+		return &Workspace{s: s, name: name}, nil
+	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx,
 			`INSERT INTO workspaces (name, created) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`,

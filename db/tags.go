@@ -31,7 +31,7 @@ func (w *Workspace) Tag(ctx context.Context, ref image.Ref, id digest.Digest) er
 	}
 	// Rebuilding an unchanged image re-tags it: answer that from a read, no write lock.
 	var cur string
-	if err := w.s.db.QueryRowContext(ctx, `SELECT image_id FROM tags WHERE workspace = ? AND ref = ?`,
+	if err := w.s.db.QueryRowContext(context.WithoutCancel(ctx), `SELECT image_id FROM tags WHERE workspace = ? AND ref = ?`,
 		w.name, ref.String()).Scan(&cur); err == nil && cur == id.String() {
 		return nil
 	}

@@ -66,14 +66,18 @@ func Save(ctx context.Context, w io.Writer, blobs Blobs, items []Item) error {
 	for _, it := range items {
 		rec := it.Record
 		cfgName := rec.ID.Encoded() + ".json"
-		if err := file(cfgName, rec.Config); err != nil {
+		raw, err := rec.RawConfig()
+		if err != nil {
+			return fmt.Errorf("save %s: %w", image.ShortID(rec.ID), err)
+		}
+		if err := file(cfgName, raw); err != nil {
 			return fmt.Errorf("save %s: %w", image.ShortID(rec.ID), err)
 		}
 		me := manifestEntry{Config: cfgName, RepoTags: it.Tags}
 		if me.RepoTags == nil {
 			me.RepoTags = nil
 		}
-		for _, l := range rec.Image.RootFS.DiffIDs {
+		for _, l := range rec.Img().RootFS.DiffIDs {
 			name := l.Encoded() + "/layer.tar"
 			me.Layers = append(me.Layers, name)
 			if written[name] {

@@ -422,7 +422,7 @@ func checkBuild(t *testing.T, i int, op string, ev recEvt, res *build.Result, er
 		}
 		wantH = append(wantH, fmt.Sprintf("%s [%s]", h.CreatedBy, zeroOr(h.Size == "0B")))
 	}
-	hist := img.Image.History
+	hist := img.Img().History
 	layerIdx := len(img.Layers) - 1
 	for j := len(hist) - 1; j >= 1; j-- {
 		h := hist[j]
@@ -446,7 +446,7 @@ func checkBuild(t *testing.T, i int, op string, ev recEvt, res *build.Result, er
 		}
 	}
 	if ev.Inspect != nil {
-		compareConfig(t, where, img.Image.Config, ev.Inspect.Config)
+		compareConfig(t, where, img.Img().Config, ev.Inspect.Config)
 		if n := len(ev.Inspect.Layers); n != len(img.Layers) {
 			t.Errorf("%s: %d layers, Docker %d", where, len(img.Layers), n)
 		}

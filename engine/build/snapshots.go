@@ -71,7 +71,7 @@ func (b *Builder) snapshot(ctx context.Context, rec *image.Record) (*rootfs.FS, 
 	if rec == nil {
 		return rootfs.New(), nil
 	}
-	diffIDs := rec.Image.RootFS.DiffIDs
+	diffIDs := rec.DiffIDs()
 	if _, ok := b.snaps.get(ChainID(diffIDs)); !ok {
 		b.restoreBase(ctx, rec)
 	}
@@ -118,11 +118,11 @@ func (b *Builder) restoreBase(ctx context.Context, rec *image.Record) {
 	for i := 0; rec != nil && i < 1000; i++ {
 		if rec.Build != nil && rec.Build.StandIn != "" {
 			layers, ok := rs.Restore(rec.Build.StandIn)
-			if !ok || len(layers) != len(rec.Image.RootFS.DiffIDs) {
+			if !ok || len(layers) != len(rec.DiffIDs()) {
 				return
 			}
 			for j, f := range layers {
-				b.snaps.put(ChainID(rec.Image.RootFS.DiffIDs[:j+1]), f)
+				b.snaps.put(ChainID(rec.DiffIDs()[:j+1]), f)
 			}
 			return
 		}

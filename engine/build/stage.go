@@ -76,8 +76,8 @@ func (r *run) from(st *stage, ds *dockerfile.Stage) error {
 		if prev := r.stageByName(name); prev != nil {
 			st.id, st.rec = prev.id, prev.rec
 			st.config = prev.config.Clone()
-			if prev.rec != nil && prev.rec.Image.Config != nil {
-				st.config = prev.rec.Image.Config.Clone()
+			if prev.rec != nil && prev.rec.Img().Config != nil {
+				st.config = prev.rec.Img().Config.Clone()
 			}
 			break
 		}
@@ -90,9 +90,9 @@ func (r *run) from(st *stage, ds *dockerfile.Stage) error {
 		}
 		pulled = p
 		st.id, st.rec = rec.ID, rec
-		st.config = rec.Image.Config.Clone()
-		if rec.Image.Author != "" {
-			st.author = rec.Image.Author
+		st.config = rec.Img().Config.Clone()
+		if rec.Img().Author != "" {
+			st.author = rec.Img().Author
 		}
 	}
 	if _, ok := st.config.GetEnv("PATH"); !ok {
@@ -181,7 +181,7 @@ func (r *run) resolveImage(name string) (*image.Record, bool, error) {
 		return nil, false, err
 	}
 	if fs != nil {
-		r.b.snaps.put(ChainID(rec.Image.RootFS.DiffIDs), fs)
+		r.b.snaps.put(ChainID(rec.DiffIDs()), fs)
 	}
 	return rec, true, nil
 }
@@ -305,7 +305,7 @@ func (r *run) step(st *stage, in *dockerfile.Instruction, trigger bool) error {
 		return r.fail(in.Step, in, err, "")
 	}
 	if !emptyLayer {
-		r.b.snaps.put(ChainID(rec.Image.RootFS.DiffIDs), st.fs)
+		r.b.snaps.put(ChainID(rec.DiffIDs()), st.fs)
 	}
 	if st.rebuilt == 0 {
 		st.rebuilt = in.Step
@@ -323,8 +323,15 @@ func (r *run) step(st *stage, in *dockerfile.Instruction, trigger bool) error {
 }
 
 func (r *run) fillLayer(res *StepResult, rec *image.Record) {
-	h := rec.Image.History
-	if len(h) > 0 && !h[len(h)-1].EmptyLayer && len(rec.Layers) > 0 {
+	// Built here: the step info says; otherwise (a pulled image) the history does.
+	empty := false
+	if rec.Build != nil && rec.Build.Keyword != "FROM" {
+		empty = rec.Build.EmptyLayer
+	} else {
+		h := rec.Img().History
+		empty = len(h) == 0 || h[len(h)-1].EmptyLayer
+	}
+	if !empty && len(rec.Layers) > 0 {
 		l := rec.Layers[len(rec.Layers)-1]
 		res.Layer, res.Size = l.DiffID, l.Size
 	} else {
@@ -364,11 +371,11 @@ func (r *run) commit(st *stage, cc *image.ContainerConfig, createdBy, container 
 	cc.Hostname = container[:12]
 	var layers []image.Layer
 	if st.rec != nil {
-		img.RootFS.DiffIDs = append(img.RootFS.DiffIDs, st.rec.Image.RootFS.DiffIDs...)
-		img.History = append(img.History, st.rec.Image.History...)
+		img.RootFS.DiffIDs = append(img.RootFS.DiffIDs, st.rec.DiffIDs()...)
+		img.History = append(img.History, st.rec.Img().History...)
 		layers = append(layers, st.rec.Layers...)
-		if st.rec.Image.Architecture != "" {
-			img.Architecture = st.rec.Image.Architecture
+		if st.rec.Img().Architecture != "" {
+			img.Architecture = st.rec.Img().Architecture
 		}
 	}
 	if !emptyLayer {
@@ -381,6 +388,7 @@ func (r *run) commit(st *stage, cc *image.ContainerConfig, createdBy, container 
 		info.ContentSize = l.Size
 	}
 	img.History = append(img.History, image.History{Created: now, CreatedBy: createdBy, EmptyLayer: emptyLayer})
+	info.EmptyLayer = emptyLayer
 	raw, id, err := img.Encode()
 	if err != nil {
 		return nil, err

@@ -1,6 +1,7 @@
 package image
 
 import (
+	"sync"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
@@ -19,14 +20,78 @@ type Layer struct {
 // Record is an image as the store holds it: the exact config bytes (whose digest is the
 // ID), the parsed config, the layers in RootFS order, and what the builder knew.
 type Record struct {
-	ID       digest.Digest
-	Config   []byte // the image JSON, exactly as hashed
+	ID     digest.Digest
+	Config []byte // the image JSON, exactly as hashed
+	// Image is the decoded config. A store may leave it nil and let Img decode Config
+	// on first use: a cached rebuild touches many records and needs few of them decoded.
 	Image    *Image
 	Parent   digest.Digest // "" for none
 	Layers   []Layer       // one per RootFS.DiffIDs entry
 	Created  time.Time
 	CacheKey string // ContainerConfig.CacheKey() of the step that made it; "" when not built here
 	Build    *StepInfo
+
+	once       sync.Once
+	err        error
+	loadOnce   sync.Once
+	loadConfig func() ([]byte, error)
+}
+
+// SetConfigLoader lets a store leave Config empty and read it only if asked (RawConfig,
+// Img): a cached rebuild reads a record per step and needs none of their configs.
+func (r *Record) SetConfigLoader(f func() ([]byte, error)) { r.loadConfig = f }
+
+// RawConfig returns the image JSON exactly as hashed, loading it if the store deferred it.
+func (r *Record) RawConfig() ([]byte, error) {
+	r.loadOnce.Do(func() {
+		if r.Config == nil && r.loadConfig != nil {
+			r.Config, r.err = r.loadConfig()
+		}
+	})
+	if r.Config == nil && r.err != nil {
+		return nil, r.err
+	}
+	return r.Config, nil
+}
+
+// Img returns the decoded config, decoding Config the first time when Image is nil.
+// A config that does not decode (the store checked it when it was put, so this means
+// damage) gives an image with only the rootfs of Layers; Err says what went wrong.
+func (r *Record) Img() *Image {
+	r.once.Do(func() {
+		if r.Image != nil {
+			return
+		}
+		raw, err := r.RawConfig()
+		var img *Image
+		if err == nil {
+			img, err = Decode(raw)
+		}
+		if err != nil {
+			r.err = err
+			img = &Image{RootFS: RootFS{Type: "layers"}, Config: &ContainerConfig{}}
+			for _, l := range r.Layers {
+				img.RootFS.DiffIDs = append(img.RootFS.DiffIDs, l.DiffID)
+			}
+		}
+		r.Image = img
+	})
+	return r.Image
+}
+
+// Err is the error from decoding Config, if Img met one.
+func (r *Record) Err() error {
+	r.Img()
+	return r.err
+}
+
+// DiffIDs are the image's layers, base first (its config's rootfs, without decoding it).
+func (r *Record) DiffIDs() []digest.Digest {
+	out := make([]digest.Digest, len(r.Layers))
+	for i, l := range r.Layers {
+		out[i] = l.DiffID
+	}
+	return out
 }
 
 // Size is the image's size as Docker reports it: the sum of its layers' uncompressed
@@ -51,4 +116,6 @@ type StepInfo struct {
 	// StandIn names the built-in base image a pulled record came from, so its
 	// filesystem can be regenerated instead of read back from gigabytes of layers.
 	StandIn string `json:"stand_in,omitempty"`
+	// EmptyLayer: the step changed no file, so the image has no layer of its own.
+	EmptyLayer bool `json:"empty_layer,omitempty"`
 }
