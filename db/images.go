@@ -1,7 +1,6 @@
 package db
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -184,8 +183,8 @@ func (w *Workspace) Images(ctx context.Context) ([]*image.Record, error) {
 
 // PutImage stores an image in the workspace. rec.ID must be the sha256 of rec.Config
 // (else ErrDigestMismatch), rec.Layers must match the config's rootfs, and every
-// layer's blob (by DiffID) must already be stored (else ErrNotFound). The config is
-// also stored as a blob, so it can be served like one. Storing an image the workspace
+// layer's blob (by DiffID) must already be stored (else ErrNotFound). The config lives
+// in the images row only: writing it as a blob too cost an fsync per metadata step. Storing an image the workspace
 // already has is not an error and changes nothing. A zero rec.Created means the
 // config's created time.
 func (w *Workspace) PutImage(ctx context.Context, rec *image.Record) error {
@@ -206,9 +205,6 @@ func (w *Workspace) PutImage(ctx context.Context, rec *image.Record) error {
 	}
 	if n > 0 {
 		return nil
-	}
-	if _, _, err := w.s.PutBlob(ctx, rec.ID, bytes.NewReader(raw)); err != nil {
-		return fmt.Errorf("put image %s: config: %w", rec.ID, err)
 	}
 	layers, err := json.Marshal(rec.Layers)
 	if err != nil {
