@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 
 	digest "github.com/opencontainers/go-digest"
@@ -153,10 +154,14 @@ func (c *recordCache) drop(ws string, id digest.Digest) {
 	delete(c.m, ws+"\x00"+id.String())
 }
 
-// Children returns the images in the workspace whose parent is parent, newest first.
-func (w *Workspace) Children(ctx context.Context, parent digest.Digest) ([]*image.Record, error) {
+// Children returns the images in the workspace whose parent is parent, newest first,
+// at most limit of them (limit <= 0: all).
+func (w *Workspace) Children(ctx context.Context, parent digest.Digest, limit int) ([]*image.Record, error) {
+	if limit <= 0 {
+		limit = -1 // SQLite: no limit
+	}
 	rows, err := w.s.db.QueryContext(ctx, `SELECT `+recordCols+` FROM images
-		WHERE workspace = ? AND parent = ? ORDER BY created DESC, id`, w.name, parent.String())
+		WHERE workspace = ? AND parent = ? ORDER BY created DESC, id LIMIT ?`, w.name, parent.String(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("children of %s: %w", parent, err)
 	}
@@ -223,14 +228,29 @@ func (w *Workspace) PutImage(ctx context.Context, rec *image.Record) error {
 		created = rec.Img().Created
 	}
 	err = w.s.write(ctx, func(tx *sql.Tx) error {
-		for i, l := range rec.Layers {
+		// One statement each for the blob check and the layer rows: an image built on a
+		// big base has dozens of layers, and this runs once per rebuilt step.
+		if len(rec.Layers) > 0 {
+			args := make([]any, 0, len(rec.Layers))
+			seen := map[digest.Digest]bool{}
+			for _, l := range rec.Layers {
+				if !seen[l.DiffID] {
+					seen[l.DiffID] = true
+					args = append(args, l.DiffID.String())
+				}
+			}
 			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM blobs WHERE digest = ?`,
-				l.DiffID.String()).Scan(&n); err != nil {
+			q := `SELECT count(*) FROM blobs WHERE digest IN (?` + strings.Repeat(",?", len(args)-1) + `)`
+			if err := tx.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
 				return err
 			}
-			if n == 0 {
-				return fmt.Errorf("layer %d (%s): blob is not stored: %w", i+1, l.DiffID, ErrNotFound)
+			if n != len(args) {
+				for i, l := range rec.Layers {
+					var one int
+					if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM blobs WHERE digest = ?`, l.DiffID.String()).Scan(&one); err == nil && one == 0 {
+						return fmt.Errorf("layer %d (%s): blob is not stored: %w", i+1, l.DiffID, ErrNotFound)
+					}
+				}
 			}
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO images (`+imageCols+`, workspace)
@@ -243,14 +263,16 @@ func (w *Workspace) PutImage(ctx context.Context, rec *image.Record) error {
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			return err // stored meanwhile by another writer: nothing to do
 		}
-		for i, l := range rec.Layers {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO image_layers
-				(workspace, image_id, position, diff_id, digest) VALUES (?, ?, ?, ?, ?)`,
-				w.name, rec.ID.String(), i, l.DiffID.String(), l.Digest.String()); err != nil {
-				return err
-			}
+		if len(rec.Layers) == 0 {
+			return nil
 		}
-		return nil
+		args := make([]any, 0, 5*len(rec.Layers))
+		for i, l := range rec.Layers {
+			args = append(args, w.name, rec.ID.String(), i, l.DiffID.String(), l.Digest.String())
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO image_layers (workspace, image_id, position, diff_id, digest) VALUES (?, ?, ?, ?, ?)`+
+			strings.Repeat(", (?, ?, ?, ?, ?)", len(rec.Layers)-1), args...)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("put image %s: %w", rec.ID, err)

@@ -150,7 +150,7 @@ func TestCached(t *testing.T) {
 			}
 		})
 	}
-	kids, err := w.Children(ctx, parent.ID)
+	kids, err := w.Children(ctx, parent.ID, 0)
 	if err != nil || len(kids) != 3 || kids[0].Created.Before(kids[1].Created) || kids[1].Created.Before(kids[2].Created) {
 		t.Errorf("Children = %v, %v; want 3 newest first", ids(kids), err)
 	}

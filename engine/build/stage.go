@@ -416,7 +416,9 @@ func (r *run) whyRebuilt(st *stage, in *dockerfile.Instruction, key string, info
 		}
 	}
 	if known {
-		if kids, err := r.b.Store.Children(r.ctx, parent); err == nil {
+		// The newest few are enough to say what stood here before; an edit loop can give
+		// one parent hundreds of children.
+		if kids, err := r.b.Store.Children(r.ctx, parent, 16); err == nil {
 			before = pickBefore(kids, in, key)
 		}
 	}

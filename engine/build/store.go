@@ -25,8 +25,9 @@ type Store interface {
 	// Cached returns the newest image whose parent is parent ("" for FROM scratch)
 	// and whose CacheKey is key: Docker's classic cache probe. ErrNotFound on a miss.
 	Cached(ctx context.Context, parent digest.Digest, key string) (*image.Record, error)
-	// Children returns the images whose parent is parent, newest first.
-	Children(ctx context.Context, parent digest.Digest) ([]*image.Record, error)
+	// Children returns the images whose parent is parent, newest first, at most limit
+	// of them (limit <= 0: all).
+	Children(ctx context.Context, parent digest.Digest, limit int) ([]*image.Record, error)
 	// PutBlob stores content (verifying it hashes to d when d is set) and returns its
 	// digest and size. Storing a blob that exists is cheap and not an error.
 	PutBlob(ctx context.Context, d digest.Digest, r io.Reader) (digest.Digest, int64, error)

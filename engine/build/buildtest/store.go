@@ -86,7 +86,7 @@ func (s *Store) Cached(_ context.Context, parent digest.Digest, key string) (*im
 }
 
 // Children implements build.Store.
-func (s *Store) Children(_ context.Context, parent digest.Digest) ([]*image.Record, error) {
+func (s *Store) Children(_ context.Context, parent digest.Digest, limit int) ([]*image.Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []*image.Record
@@ -96,6 +96,9 @@ func (s *Store) Children(_ context.Context, parent digest.Digest) ([]*image.Reco
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Created.After(out[j].Created) })
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
 	return out, nil
 }
 
