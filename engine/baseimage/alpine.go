@@ -40,14 +40,34 @@ func alpineDefinitions() []definition {
 	return defs
 }
 
-// alpineUsrBin are the busybox applets Alpine links from /usr/bin (the rest are in /bin,
-// adduser and addgroup in /usr/sbin).
-var alpineUsrBin = map[string]bool{
-	"awk": true, "basename": true, "cut": true, "dirname": true, "du": true, "env": true,
-	"expr": true, "find": true, "free": true, "head": true, "id": true, "less": true,
-	"printf": true, "seq": true, "sort": true, "tail": true, "tee": true, "test": true,
-	"tr": true, "uniq": true, "wc": true, "wget": true, "which": true, "whoami": true,
-	"xargs": true,
+// alpineApplets are the busybox applets Alpine's busybox package links, by directory
+// (busybox 1.36/1.37 as Alpine configures it; the links are symlinks to /bin/busybox).
+var alpineApplets = map[string][]string{
+	"/bin/": strings.Fields(`arch ash base64 bbconfig cat chattr chgrp chmod chown cp date dd df
+		dmesg dnsdomainname dumpkmap echo egrep false fatattr fdflush fgrep fsync getopt grep
+		gunzip gzip hostname ionice iostat ipcalc kbd_mode kill link linux32 linux64 ln login ls
+		lsattr lzop makemime mkdir mknod mktemp more mount mountpoint mpstat mv netstat nice
+		pidof ping ping6 pipe_progress printenv ps pwd reformime rev rm rmdir run-parts sed
+		setpriv setserial sh sleep stat stty su sync tar touch true umount uname usleep watch zcat`),
+	"/sbin/": strings.Fields(`acpid adjtimex arp blkid blockdev depmod fbsplash fdisk findfs
+		fsck fstrim getty halt hwclock ifconfig ifdown ifenslave ifup init inotifyd insmod ip
+		ipaddr iplink ipneigh iproute iprule iptunnel klogd loadkmap logread losetup lsmod mdev
+		mkdosfs mkfs.vfat mkswap modinfo modprobe nameif nologin pivot_root poweroff raidautorun
+		reboot rmmod route setconsole slattach swapoff swapon switch_root sysctl syslogd tunctl
+		udhcpc vconfig watchdog`),
+	"/usr/bin/": strings.Fields(`[ [[ awk basename bc beep blkdiscard bunzip2 bzcat bzip2 cal
+		chvt cksum clear cmp comm cpio crontab cryptpw cut dc deallocvt diff dirname dos2unix du
+		eject env expand expr factor fallocate find flock fold free fuser groups hd head hexdump
+		hostid id install ipcrm ipcs killall last less logger lsof lsusb lzcat lzma md5sum mesg
+		microcom mkfifo mkpasswd nc nl nmeter nohup nproc nsenter nslookup od openvt passwd paste
+		pgrep pkill pmap printf pscan pstree pwdx readlink realpath renice reset resize seq
+		setkeycodes setsid sha1sum sha256sum sha3sum sha512sum showkey shred shuf sort split
+		strings sum tac tail tee test time timeout top tr traceroute traceroute6 tree truncate
+		tty ttysize udhcpc6 unexpand uniq unix2dos unlink unlzma unlzop unshare unxz unzip uptime
+		uudecode uuencode vi vlock volname wc wget which whoami whois xargs xxd xzcat yes`),
+	"/usr/sbin/": strings.Fields(`add-shell addgroup adduser arping brctl chpasswd chroot crond
+		delgroup deluser fbset killall5 loadfont nanddump nandwrite nbd-client ntpd partprobe
+		rdate rdev readahead remove-shell rfkill sendmail setfont setlogcons`),
 }
 
 const alpinePasswd = `root:x:0:0:root:/root:/bin/sh
@@ -199,17 +219,10 @@ func buildAlpine(r alpineRelease) (*Image, error) {
 		"/usr/bin/getconf", "../../lib/ld-musl-x86_64.so.1",
 		"/usr/bin/iconv", "../../lib/ld-musl-x86_64.so.1",
 	)
-	for _, a := range append([]string{"ash", "[", "[[", "ping", "nc", "su", "mount", "umount", "netstat", "ifconfig", "ip", "less"}, busyboxApplets...) {
-		dir := "/bin/"
-		switch {
-		case alpineUsrBin[a] || a == "[" || a == "[[" || a == "nc":
-			dir = "/usr/bin/"
-		case a == "adduser" || a == "addgroup":
-			dir = "/usr/sbin/"
-		case a == "ifconfig" || a == "ip":
-			dir = "/sbin/"
+	for _, dir := range []string{"/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/"} {
+		for _, a := range alpineApplets[dir] {
+			b.link(dir+a, "/bin/busybox")
 		}
-		b.link(dir+a, "/bin/busybox")
 	}
 	b.file("/lib/apk/db/installed", modeFile, apkInstalled([]apkPackage{
 		{"alpine-baselayout", "3.6.8-r1", "Alpine base dir structure and init scripts", "https://git.alpinelinux.org/cgit/aports/tree/main/alpine-baselayout", "GPL-2.0-only", []string{"/etc/profile", "/etc/shells", "/etc/fstab", "/etc/inittab", "/etc/crontabs/root", "/etc/motd", "/etc/sysctl.conf", "/etc/securetty"}},

@@ -545,3 +545,50 @@ func TestConcurrentLookup(t *testing.T) {
 		}
 	}
 }
+
+func TestBusyboxApplets(t *testing.T) {
+	if len(busyboxApplets) < 269 {
+		t.Errorf("%d busybox applets, want every applet of busybox --list (269)", len(busyboxApplets))
+	}
+	for i := 1; i < len(busyboxApplets); i++ {
+		if busyboxApplets[i-1] >= busyboxApplets[i] {
+			t.Errorf("busyboxApplets not sorted and unique at %q, %q", busyboxApplets[i-1], busyboxApplets[i])
+		}
+	}
+	img, err := Lookup("busybox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"awk", "tar", "sha256sum", "timeout", "[", "xxd", "adduser"} {
+		if e, ok := img.Layers[0].Lookup("bin/" + a); !ok || e.Kind != rootfs.KindSymlink {
+			t.Errorf("busybox lacks /bin/%s", a)
+		}
+	}
+	if _, ok := img.Layers[0].Lookup("bin/busybox"); !ok {
+		t.Fatal("no /bin/busybox")
+	}
+	if e, _ := img.Layers[0].Lookup("bin/busybox"); e.Kind != rootfs.KindFile {
+		t.Errorf("/bin/busybox is %v, want the binary", e.Kind)
+	}
+	al, err := Lookup("alpine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := al.Layers[len(al.Layers)-1]
+	for _, p := range []string{"/usr/bin/awk", "/bin/tar", "/usr/bin/sha256sum", "/usr/bin/timeout", "/usr/bin/install",
+		"/bin/ps", "/usr/sbin/adduser", "/sbin/ifconfig", "/bin/sh"} {
+		e, ok := last.Lookup(p)
+		if !ok || e.Kind != rootfs.KindSymlink || e.Linkname != "/bin/busybox" {
+			t.Errorf("alpine %s = %+v, want a symlink to /bin/busybox", p, e)
+		}
+	}
+	seen := map[string]string{}
+	for dir, names := range alpineApplets {
+		for _, n := range names {
+			if d, dup := seen[n]; dup {
+				t.Errorf("alpine applet %s linked in %s and %s", n, d, dir)
+			}
+			seen[n] = dir
+		}
+	}
+}

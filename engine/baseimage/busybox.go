@@ -1,15 +1,40 @@
 package baseimage
 
-// busyboxApplets are the commands the stand-in busybox (and alpine's) provides as
-// symlinks to /bin/busybox, as the conformance base `busybox:local` does with
-// `ln -sf busybox`. (The real busybox image uses hard links.)
+// busyboxApplets are the commands the stand-in busybox provides as symlinks to
+// /bin/busybox, as the conformance base `busybox:local` does with `ln -sf busybox`
+// (the real busybox image uses hard links). The list is `busybox --list` of BusyBox
+// 1.35/1.36 as Debian builds it (the conformance base), sorted, without busybox
+// itself, plus adduser and addgroup, which the official busybox:1.36 image has and
+// earlier versions of this stand-in linked.
 var busyboxApplets = []string{
-	"sh", "ls", "echo", "mkdir", "cat", "touch", "rm", "cp", "mv", "ln", "chmod", "chown",
-	"tee", "grep", "wc", "head", "tail", "env", "id", "whoami", "sleep", "test", "sed",
-	"sort", "uniq", "cut", "dd", "mktemp", "basename", "dirname", "pwd", "uname",
-	"hostname", "date", "find", "which", "xargs", "tr", "seq", "stat", "adduser",
-	"addgroup", "wget", "true", "false", "printf", "expr", "awk", "vi", "more", "less",
-	"ps", "kill", "df", "du", "free", "gzip", "gunzip", "tar",
+	"[", "[[", "acpid", "addgroup", "adduser", "adjtimex", "ar", "arch", "arp", "arping", "ascii",
+	"ash", "awk", "base64", "basename", "bc", "blkdiscard", "blockdev", "brctl", "bunzip2", "bzcat",
+	"bzip2", "cal", "cat", "chgrp", "chmod", "chown", "chroot", "chvt", "clear", "cmp", "cp", "cpio",
+	"crc32", "crond", "crontab", "cttyhack", "cut", "date", "dc", "dd", "deallocvt", "depmod",
+	"devmem", "df", "diff", "dirname", "dmesg", "dnsdomainname", "dos2unix", "dpkg", "dpkg-deb", "du",
+	"dumpkmap", "dumpleases", "echo", "ed", "egrep", "env", "expand", "expr", "factor", "fallocate",
+	"false", "fatattr", "fdisk", "fgrep", "find", "findfs", "fold", "free", "freeramdisk", "fsfreeze",
+	"fstrim", "ftpget", "ftpput", "getopt", "getty", "grep", "groups", "gunzip", "gzip", "halt",
+	"head", "hexdump", "hostid", "hostname", "httpd", "hwclock", "i2cdetect", "i2cdump", "i2cget",
+	"i2cset", "i2ctransfer", "id", "ifconfig", "ifdown", "ifup", "init", "insmod", "ionice", "ip",
+	"ipcalc", "ipneigh", "kill", "killall", "klogd", "last", "less", "link", "linux32", "linux64",
+	"linuxrc", "ln", "loadfont", "loadkmap", "logger", "login", "logname", "logread", "losetup", "ls",
+	"lsmod", "lsscsi", "lzcat", "lzma", "lzop", "md5sum", "mdev", "microcom", "mim", "mkdir",
+	"mkdosfs", "mke2fs", "mkfifo", "mknod", "mkpasswd", "mkswap", "mktemp", "modinfo", "modprobe",
+	"more", "mount", "mt", "mv", "nameif", "nc", "netstat", "nl", "nologin", "nproc", "nsenter",
+	"nslookup", "nuke", "od", "openvt", "partprobe", "passwd", "paste", "patch", "pidof", "ping",
+	"ping6", "pivot_root", "poweroff", "printf", "ps", "pwd", "rdate", "readlink", "realpath",
+	"reboot", "renice", "reset", "resume", "rev", "rm", "rmdir", "rmmod", "route", "rpm", "rpm2cpio",
+	"run-init", "run-parts", "sed", "seq", "setkeycodes", "setpriv", "setsid", "sh", "sha1sum",
+	"sha256sum", "sha3sum", "sha512sum", "shred", "shuf", "sleep", "sort", "ssl_client",
+	"start-stop-daemon", "stat", "strings", "stty", "su", "sulogin", "svc", "svok", "swapoff",
+	"swapon", "switch_root", "sync", "sysctl", "syslogd", "tac", "tail", "tar", "taskset", "tc",
+	"tee", "telnet", "telnetd", "test", "tftp", "time", "timeout", "top", "touch", "tr", "traceroute",
+	"traceroute6", "true", "truncate", "ts", "tty", "tunctl", "ubirename", "udhcpc", "udhcpd",
+	"uevent", "umount", "uname", "uncompress", "unexpand", "uniq", "unix2dos", "unlink", "unlzma",
+	"unshare", "unxz", "unzip", "uptime", "usleep", "uudecode", "uuencode", "vconfig", "vi", "w",
+	"watch", "watchdog", "wc", "wget", "which", "who", "whoami", "xargs", "xxd", "xz", "xzcat", "yes",
+	"zcat",
 }
 
 // defaultPath is the PATH of the Debian-, Ubuntu- and busybox-based official images.

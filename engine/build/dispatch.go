@@ -40,36 +40,28 @@ func (r *run) prepare(st *stage, in *dockerfile.Instruction) (*dispatch, error) 
 	}
 	switch in.Keyword {
 	case "ENV":
-		parts := make([]string, 0, len(in.Env))
-		for _, kv := range in.Env {
-			k, err := r.word(st, kv.Key)
-			if err != nil {
-				return nil, err
-			}
-			v, err := r.word(st, kv.Value)
-			if err != nil {
-				return nil, err
-			}
-			next.SetEnv(k, v)
-			parts = append(parts, k+"="+v)
+		pairs, err := r.pairs(st, in.Env)
+		if err != nil {
+			return nil, err
+		}
+		parts := make([]string, 0, len(pairs))
+		for _, kv := range pairs {
+			next.SetEnv(kv.Key, kv.Value)
+			parts = append(parts, kv.Key+"="+kv.Value)
 		}
 		return meta("ENV " + strings.Join(parts, " ")), nil
 	case "LABEL":
+		pairs, err := r.pairs(st, in.Label)
+		if err != nil {
+			return nil, err
+		}
 		if next.Labels == nil {
 			next.Labels = map[string]string{}
 		}
 		s := "LABEL"
-		for _, kv := range in.Label {
-			k, err := r.word(st, kv.Key)
-			if err != nil {
-				return nil, err
-			}
-			v, err := r.word(st, kv.Value)
-			if err != nil {
-				return nil, err
-			}
-			next.Labels[k] = v
-			s += " " + k + "=" + v
+		for _, kv := range pairs {
+			next.Labels[kv.Key] = kv.Value
+			s += " " + kv.Key + "=" + kv.Value
 		}
 		return meta(s), nil
 	case "MAINTAINER":
@@ -251,6 +243,24 @@ func (r *run) prepare(st *stage, in *dockerfile.Instruction) (*dispatch, error) 
 	return nil, fmt.Errorf("unknown instruction: %s", in.Keyword)
 }
 
+// pairs expands the names and values of ENV or LABEL pairs, all against the
+// environment before the instruction (Docker does not see a pair's own earlier names).
+func (r *run) pairs(st *stage, kvs []dockerfile.KeyValue) ([]dockerfile.KeyValue, error) {
+	out := make([]dockerfile.KeyValue, len(kvs))
+	for i, kv := range kvs {
+		k, err := r.word(st, kv.Key)
+		if err != nil {
+			return nil, err
+		}
+		v, err := r.word(st, kv.Value)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = dockerfile.KeyValue{Key: k, Value: v}
+	}
+	return out, nil
+}
+
 func shellOf(c *image.ContainerConfig) []string {
 	if len(c.Shell) > 0 {
 		return c.Shell
@@ -311,7 +321,7 @@ func (r *run) prepareRun(st *stage, in *dockerfile.Instruction, next *image.Cont
 	user := next.User
 	step := in.Step
 	return &dispatch{containerConfig: cc, apply: func(*stage) {}, showsContainer: true, buildArgs: argMap,
-		run: func(fs *rootfs.FS, _ string) (err error) {
+		run: func(fs *rootfs.FS, container string) (err error) {
 			defer func() {
 				// The sandbox is meant never to panic; if it does, fail the step, not the server.
 				if p := recover(); p != nil {
@@ -324,8 +334,9 @@ func (r *run) prepareRun(st *stage, in *dockerfile.Instruction, next *image.Cont
 				}
 			}
 			w := &lineWriter{emit: func(line string) { r.emit(Event{Type: EventStepLog, Step: step, Text: line}) }}
+			// The classic builder's RUN container is named by its ID: $HOSTNAME is its prefix.
 			code, err := sandbox.Run(r.ctx, fs, sandbox.Options{Argv: cmd, Env: env, Dir: dir, User: user,
-				Stdout: w, Now: r.b.now(), Limits: r.opt.Limits})
+				Stdout: w, Now: r.b.now(), Limits: r.opt.Limits, Hostname: container[:12]})
 			w.Flush()
 			if err != nil {
 				return err

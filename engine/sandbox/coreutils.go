@@ -37,6 +37,7 @@ func init() {
 		"go": cmdGo, "du": cmdDu, "readlink": cmdReadlink, "realpath": cmdRealpath, "yes": cmdYes,
 		"nproc": func(p *proc) int { p.outf("2\n"); return 0 }, "sync": func(*proc) int { return 0 },
 	}
+	addMoreCommands(impls)
 }
 
 // lookupImpl finds the Go implementation for a command's basename.
@@ -53,6 +54,7 @@ func lookupImpl(name string) cmdFunc {
 	return nil
 }
 
+// hostname is the default container hostname (Options.Hostname "").
 const hostname = "buildkitsandbox"
 
 // flags is a tiny getopt: single-letter flags (combinable), flags taking a value
@@ -259,7 +261,10 @@ func cmdLs(p *proc) int {
 				err = rootfs.ErrNotExist
 			}
 			p.errf("%s", p.pick(t+": "+errno(err), "cannot access '"+t+"': "+errno(err)))
-			code = 2
+			code = 2 // GNU ls: "serious trouble"; busybox ls exits 1
+			if p.s.busybox {
+				code = 1
+			}
 			continue
 		}
 		if e.Kind == rootfs.KindDir && !dirOnly {
@@ -1056,10 +1061,7 @@ func cmdSleep(p *proc) int {
 		p.errf("missing operand")
 		return 1
 	}
-	if p.s.sleep(total) != nil {
-		return 137
-	}
-	return 0
+	return p.vsleep(total)
 }
 
 func cmdDd(p *proc) int {
@@ -1225,7 +1227,7 @@ func cmdUname(p *proc) int {
 	f := parseFlags(p.args, "")
 	const kernel, release, ver, machine = "Linux", "5.15.0-layerlab", "#1 SMP PREEMPT_DYNAMIC", "x86_64"
 	if f.has('a') {
-		p.outf("%s %s %s %s %s GNU/Linux\n", kernel, hostname, release, ver, machine)
+		p.outf("%s %s %s %s %s GNU/Linux\n", kernel, p.s.hostname, release, ver, machine)
 		return 0
 	}
 	var parts []string
@@ -1233,7 +1235,7 @@ func cmdUname(p *proc) int {
 		parts = append(parts, kernel)
 	}
 	if f.has('n') {
-		parts = append(parts, hostname)
+		parts = append(parts, p.s.hostname)
 	}
 	if f.has('r') {
 		parts = append(parts, release)
@@ -1251,7 +1253,7 @@ func cmdUname(p *proc) int {
 	return 0
 }
 
-func cmdHostname(p *proc) int { p.outf("%s\n", hostname); return 0 }
+func cmdHostname(p *proc) int { return cmdHostnameOpts(p) }
 
 func cmdDate(p *proc) int {
 	t := p.s.now().UTC()
@@ -1539,14 +1541,21 @@ func cmdRealpath(p *proc) int {
 	return code
 }
 
+// cmdYes repeats a line until its reader goes away or a limit stops it. It writes in
+// 64 KiB chunks and charges each chunk to the virtual clock (at about 4 GB/s), so
+// `yes > /dev/null` ends at the time limit promptly instead of spinning.
 func cmdYes(p *proc) int {
 	s := "y"
 	if len(p.args) > 0 {
 		s = strings.Join(p.args, " ")
 	}
-	line := []byte(s + "\n")
-	for p.ctx.Err() == nil {
-		if _, err := p.out.Write(line); err != nil {
+	line := s + "\n"
+	chunk := []byte(strings.Repeat(line, max(1, (64<<10)/len(line))))
+	for p.ctx.Err() == nil && p.s.limitErr() == nil {
+		if _, err := p.out.Write(chunk); err != nil {
+			return 1
+		}
+		if p.vsleep(time.Duration(len(chunk)/4)) != 0 {
 			return 1
 		}
 	}

@@ -45,7 +45,10 @@ func symlink(t testing.TB, f *rootfs.FS, p, target string) {
 var applets = []string{"sh", "ash", "ls", "cat", "echo", "mkdir", "touch", "rm", "cp", "mv", "ln", "chmod", "chown",
 	"tee", "grep", "wc", "head", "tail", "env", "id", "whoami", "sleep", "sed", "sort", "uniq", "cut", "true", "false",
 	"dd", "mktemp", "basename", "dirname", "pwd", "uname", "hostname", "date", "find", "which", "xargs", "tr", "seq",
-	"stat", "adduser", "addgroup", "wget", "printf", "du", "readlink", "yes"}
+	"stat", "adduser", "addgroup", "wget", "printf", "du", "readlink", "yes",
+	"md5sum", "sha1sum", "sha256sum", "sha512sum", "base64", "expr", "awk", "tar", "gzip", "gunzip", "zcat",
+	"tac", "rev", "nl", "paste", "cmp", "diff", "fold", "od", "hexdump", "xxd", "truncate", "unlink", "link",
+	"mkfifo", "timeout", "time", "ps", "kill", "free", "df", "arch", "usleep", "watch", "chroot", "mount", "printenv"}
 
 // busyboxFS is an Alpine-like image: /bin/busybox with applet symlinks, apk.
 func busyboxFS(t testing.TB) *rootfs.FS {
@@ -68,7 +71,10 @@ func busyboxFS(t testing.TB) *rootfs.FS {
 var gnuTools = []string{"ls", "cat", "echo", "mkdir", "touch", "rm", "cp", "mv", "ln", "chmod", "chown", "tee", "grep",
 	"wc", "head", "tail", "env", "id", "whoami", "sleep", "sed", "sort", "uniq", "cut", "true", "false", "dd", "mktemp",
 	"basename", "dirname", "pwd", "uname", "hostname", "date", "find", "which", "xargs", "tr", "seq", "stat", "printf",
-	"du", "readlink", "yes", "useradd", "groupadd", "adduser", "addgroup"}
+	"du", "readlink", "yes", "useradd", "groupadd", "adduser", "addgroup",
+	"md5sum", "sha1sum", "sha256sum", "sha512sum", "base64", "expr", "awk", "tar", "gzip", "gunzip", "zcat",
+	"tac", "rev", "nl", "paste", "cmp", "diff", "fold", "od", "hexdump", "xxd", "truncate", "unlink", "link",
+	"mkfifo", "timeout", "time", "ps", "kill", "free", "df", "arch", "usleep", "watch", "chroot", "mount", "printenv", "comm", "install", "split", "nice", "nohup", "getent", "printenv"}
 
 // debianFS is a Debian-like image: dash as /bin/sh, bash, GNU tools as files, apt-get.
 func debianFS(t testing.TB) *rootfs.FS {

@@ -181,6 +181,9 @@ func FuzzRun(f *testing.F) {
 		"rm -rf /; ls /",
 		"while :; do :; done",
 		"sed -n 's/\\(a\\)/\\1/p' /etc/group",
+		"awk -F: '{n[$1]++; s = s $3} END{for (k in n) print k, n[k], s}' /etc/passwd",
+		"tar czf /t.tgz /etc && tar tzvf /t.tgz && gzip -c /etc/passwd | zcat | sha256sum",
+		"expr 1 + 2 \\* 3; time timeout 1 sleep 2; diff -u /etc/passwd /etc/group; echo $$",
 	} {
 		f.Add(s)
 	}

@@ -30,6 +30,10 @@ type Options struct {
 	Stdout io.Writer // the step's log; stdout and stderr both go here, as in `docker build`
 	Now    time.Time // mtime for created and modified files (deterministic builds)
 	Limits Limits
+	// Hostname is the container's hostname ($HOSTNAME, hostname, uname -n). The classic
+	// builder's RUN containers are named by their 12-hex container ID; "" keeps the
+	// previous default, BuildKit's "buildkitsandbox".
+	Hostname string
 }
 
 // Limits bound one RUN. Zero fields take the DefaultLimits value.
@@ -77,6 +81,10 @@ func Run(ctx context.Context, fsys *rootfs.FS, opt Options) (exitCode int, err e
 		s.opt.Now = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
 	s.busybox = s.exists("/bin/busybox")
+	s.hostname = opt.Hostname
+	if s.hostname == "" {
+		s.hostname = hostname
+	}
 
 	uid, gid, home, err := s.resolveUser(opt.User)
 	if err != nil {
@@ -89,7 +97,7 @@ func Run(ctx context.Context, fsys *rootfs.FS, opt Options) (exitCode int, err e
 		env = append(env, "PATH="+defaultPath)
 	}
 	if lookupEnv(env, "HOSTNAME") == "" {
-		env = append(env, "HOSTNAME="+hostname)
+		env = append(env, "HOSTNAME="+s.hostname)
 	}
 	if lookupEnv(env, "HOME") == "" {
 		env = append(env, "HOME="+home)
@@ -154,14 +162,19 @@ const exitCodeOnLimit = 137
 
 // session is the state shared by every command of one Run.
 type session struct {
-	mu      sync.Mutex // guards fs and closed; never held while reading or writing a stream
-	fs      *rootfs.FS
-	closed  bool
-	opt     Options
-	lim     Limits
-	busybox bool
-	uid     int
-	gid     int
+	mu       sync.Mutex // guards fs and closed; never held while reading or writing a stream
+	fs       *rootfs.FS
+	closed   bool
+	opt      Options
+	lim      Limits
+	busybox  bool
+	hostname string
+	uid      int
+	gid      int
+	pids     atomic.Int64 // shells started so far: they get deterministic process IDs
+
+	timeMu    sync.Mutex
+	timeStack []time.Duration // virtual start times of the open `time` clauses
 
 	start   time.Time
 	virtual atomic.Int64 // nanoseconds of simulated sleep

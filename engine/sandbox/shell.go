@@ -9,6 +9,7 @@ import (
 	"path"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,6 +35,8 @@ type proc struct {
 	out   io.Writer
 	errw  io.Writer
 	depth int // nested shells
+
+	failed bool // a command's helper reports a failure to the command
 }
 
 func newEnv(list []string) expand.Environ { return expand.ListEnviron(list...) }
@@ -135,6 +138,8 @@ type shellEnv struct {
 	resetMu atomic.Bool
 	sentry  string
 	s       *session
+	pid     int // $$ of this shell
+	ppid    int // $PPID
 }
 
 func (e *shellEnv) Get(name string) expand.Variable {
@@ -143,6 +148,12 @@ func (e *shellEnv) Get(name string) expand.Variable {
 	}
 	if v, ok := e.extra[name]; ok {
 		return v
+	}
+	switch name {
+	case varPID:
+		return expand.Variable{Set: true, Kind: expand.String, Str: strconv.Itoa(e.pid)}
+	case varPPID:
+		return expand.Variable{Set: true, Kind: expand.String, Str: strconv.Itoa(e.ppid)}
 	}
 	if user, ok := strings.CutPrefix(name, "HOME "); ok {
 		// ~user: the image's passwd, never the host's (the interpreter would ask os/user).
@@ -201,6 +212,8 @@ func (p *proc) runShell(file *syntax.File, params []string) int {
 		s:      p.s,
 		sentry: fmt.Sprintf("/\x00layerlab-no-host-tmp-%d-%p", sentryN.Add(1), p),
 	}
+	env.pid, env.ppid = p.s.nextPID()
+	rewriteScript(file)
 	depth := p.depth + 1
 	s := p.s
 	execMW := func(next interp.ExecHandlerFunc) interp.ExecHandlerFunc {
@@ -310,6 +323,9 @@ func rewriteCall(ctx context.Context, s *session, args []string) []string {
 		}
 	case "type":
 		return append([]string{cmdType}, args[1:]...)
+	case "kill", "umask", "ulimit", "jobs", "disown":
+		// builtins of every real shell that the interpreter does not implement
+		return append([]string{builtinPrefix + args[0]}, args[1:]...)
 	case "source", ".":
 		if len(args) > 1 && !strings.Contains(args[1], "/") {
 			hc := interp.HandlerCtx(ctx)
@@ -336,6 +352,12 @@ func (p *proc) dispatch() int {
 	switch p.name {
 	case cmdCommandV, cmdType:
 		return p.commandV(p.name == cmdType)
+	case cmdTimeStart, cmdTimeEnd:
+		return p.timeClause(p.name == cmdTimeStart)
+	}
+	if name, ok := strings.CutPrefix(p.name, builtinPrefix); ok {
+		p.name = name
+		return shellBuiltin(p)
 	}
 	path, ok := p.s.lookPath(p.getenv("PATH"), p.dir, p.name)
 	if !ok {
