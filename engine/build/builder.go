@@ -130,9 +130,6 @@ type StepError struct {
 func (e *StepError) Error() string { return e.Err.Error() }
 func (e *StepError) Unwrap() error { return e.Err }
 
-// ErrCanceled is returned when a build's context is cancelled.
-var ErrCanceled = errors.New("build canceled")
-
 func (b *Builder) now() time.Time {
 	if b.Now != nil {
 		return b.Now().UTC()

@@ -23,9 +23,6 @@ const (
 	MaxContextFiles = 100_000
 )
 
-// ErrContextTooLarge is returned when a build context passes the limits above.
-var ErrContextTooLarge = errors.New("build context too large")
-
 // Context is a build context: the files `docker build` sends to the daemon, already
 // filtered by .dockerignore, held as an in-memory filesystem. Owners are 0:0, as the
 // docker CLI sends them; modes and mtimes are kept.

@@ -2,16 +2,12 @@ package build
 
 import (
 	"context"
-	"errors"
 	"io"
 
 	digest "github.com/opencontainers/go-digest"
 
 	"layerlab/engine/image"
 )
-
-// ErrNotFound is returned by a Store for a missing image, tag or blob.
-var ErrNotFound = errors.New("not found")
 
 // Store is what the builder needs from an image store, for one workspace.
 // package db implements it over SQLite and a blob directory; the engine's tests use

@@ -29,12 +29,6 @@ type Error struct {
 
 func (e *Error) Error() string { return e.Msg }
 
-// Sentinels for errors.Is on the whole-file errors.
-var (
-	ErrEmpty   = errors.New("file with no instructions")
-	ErrNoStage = errors.New("no build stage in current context")
-)
-
 // Is lets errors.Is match the whole-file errors.
 func (e *Error) Is(target error) bool {
 	switch target {

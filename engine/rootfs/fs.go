@@ -86,17 +86,6 @@ func (e *Entry) sameAs(o *Entry) bool {
 	return sameContent(e.Data, o.Data)
 }
 
-// Errors returned by FS operations; wrapped in *PathError with the path.
-var (
-	ErrNotExist = fs.ErrNotExist
-	ErrExist    = fs.ErrExist
-	ErrNotDir   = errors.New("not a directory")
-	ErrIsDir    = errors.New("is a directory")
-	ErrNotEmpty = errors.New("directory not empty")
-	ErrLoop     = errors.New("too many levels of symbolic links")
-	ErrInvalid  = fs.ErrInvalid
-)
-
 // PathError records the operation and path of a failed FS call.
 type PathError = fs.PathError
 

@@ -2,7 +2,6 @@ package rootfs
 
 import (
 	"archive/tar"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -305,13 +304,6 @@ type Limits struct {
 
 // DefaultLimits are generous for teaching images and small enough to stop a bomb.
 var DefaultLimits = Limits{MaxBytes: 512 << 20, MaxEntries: 200_000}
-
-// Errors from Apply; the message of the wrapping error names the entry.
-var (
-	ErrUnsafePath = errors.New("path leaves the root")
-	ErrTooLarge   = errors.New("archive too large")
-	ErrBadLink    = errors.New("bad hard link")
-)
 
 // ApplyOptions say how a tar is unpacked.
 type ApplyOptions struct {

@@ -1,0 +1,14 @@
+package build
+
+import "errors"
+
+// Sentinel errors of the builder; compare with errors.Is.
+
+// ErrNotFound is returned by a Store for a missing image, tag or blob.
+var ErrNotFound = errors.New("not found")
+
+// ErrCanceled is returned when a build's context is cancelled.
+var ErrCanceled = errors.New("build canceled")
+
+// ErrContextTooLarge is returned when a build context passes the limits above.
+var ErrContextTooLarge = errors.New("build context too large")
