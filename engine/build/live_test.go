@@ -118,12 +118,12 @@ func TestLiveSaveLoad(t *testing.T) {
 	if w := `["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","A=1"] ["sh","-c","cat /built.txt"] /app {"k":"v"}`; strings.TrimSpace(cfg) != w {
 		t.Errorf("docker inspect config %s, want %s", cfg, w)
 	}
-	if out, code := docker(t, "", nil, "run", "--rm", "--network=none", tag); code == 0 || true {
-		// Running needs a runtime that may not work in every sandbox; when it does, the
-		// file the RUN step wrote is there.
-		if code == 0 && strings.TrimSpace(out) != "built" {
-			t.Errorf("docker run printed %q, want built", out)
-		}
+	// Running needs a container runtime that may not work in every sandbox; when it
+	// does, the file the simulated RUN step wrote is there.
+	if out, code := docker(t, "", nil, "run", "--rm", "--network=none", tag); code == 0 && strings.TrimSpace(out) != "built" {
+		t.Errorf("docker run printed %q, want built", out)
+	} else if code != 0 {
+		t.Logf("docker run could not run here (exit %d): %s", code, out)
 	}
 }
 
