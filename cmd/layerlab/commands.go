@@ -146,7 +146,7 @@ func (c *cli) build(ctx context.Context, args []string) error {
 	case progress == "json":
 		sink = build.JSONPrinter(out)
 	default:
-		fmt.Fprintf(out, "Sending build context to Docker daemon  %s\n\n", dockerSize(bctx.Bytes))
+		fmt.Fprintf(out, "Sending build context to Docker daemon %s\n\n", build.ContextSize(bctx))
 		sink = build.ClassicPrinter(out)
 	}
 	res, err := b.Build(ctx, bctx, build.Options{Tags: tags, BuildArgs: bargs, Target: target, NoCache: noCache, Sink: sink})
@@ -180,17 +180,6 @@ func (c *cli) build(ctx context.Context, args []string) error {
 	return nil
 }
 
-// dockerSize is the CLI's "Sending build context" size: go-units HumanSize, 4 significant digits.
-func dockerSize(n int64) string {
-	units := []string{"B", "kB", "MB", "GB", "TB"}
-	f := float64(n)
-	i := 0
-	for f >= 1000 && i < len(units)-1 {
-		f /= 1000
-		i++
-	}
-	return fmt.Sprintf("%.4g%s", f, units[i])
-}
 
 const saveUsage = `Usage:  layerlab save [OPTIONS] IMAGE [IMAGE...]
 

@@ -152,6 +152,7 @@ type run struct {
 	used    map[string]bool // build args consumed by some ARG
 	start   time.Time
 	srcHash map[string]string // context path -> tarsum, computed once per build
+	total   int               // the N of "Step i/N"
 }
 
 // Build runs a build of the context's Dockerfile.
@@ -200,7 +201,17 @@ func (b *Builder) Build(ctx context.Context, c *Context, opt Options) (*Result, 
 			return nil, pe
 		}
 	}
-	r.emit(Event{Type: EventBuildStarted, Steps: f.Steps})
+	// The classic builder drops the stages after --target before it counts: the N of
+	// "Step i/N" ends at the target stage's last instruction.
+	r.total = f.Steps
+	if last < len(f.Stages)-1 {
+		ts := f.Stages[last]
+		r.total = ts.From.Step
+		if n := len(ts.Steps); n > 0 {
+			r.total = ts.Steps[n-1].Step
+		}
+	}
+	r.emit(Event{Type: EventBuildStarted, Steps: r.total})
 	if err := r.metaArgs(); err != nil {
 		return nil, err
 	}
@@ -277,7 +288,7 @@ func (e *exitError) Error() string {
 func (r *run) metaArgs() error {
 	for i := range r.file.MetaArgs {
 		in := &r.file.MetaArgs[i]
-		r.emit(Event{Type: EventStepStarted, Step: in.Step, Of: r.file.Steps, Line: in.Line, EndLine: in.EndLine, Instruction: in.Original})
+		r.emit(Event{Type: EventStepStarted, Step: in.Step, Of: r.total, Line: in.Line, EndLine: in.EndLine, Instruction: in.Original})
 		for _, a := range in.Arg {
 			r.used[a.Key] = true
 			if v, ok := r.opt.BuildArgs[a.Key]; ok {
@@ -296,7 +307,7 @@ func (r *run) metaArgs() error {
 			}
 		}
 		r.res.Steps = append(r.res.Steps, StepResult{Step: in.Step, Line: in.Line, EndLine: in.EndLine, Keyword: in.Keyword, Instruction: in.Original, State: StateMeta})
-		r.emit(Event{Type: EventStepDone, Step: in.Step, Of: r.file.Steps, Line: in.Line, EndLine: in.EndLine, Instruction: in.Original, State: StateMeta})
+		r.emit(Event{Type: EventStepDone, Step: in.Step, Of: r.total, Line: in.Line, EndLine: in.EndLine, Instruction: in.Original, State: StateMeta})
 	}
 	return nil
 }

@@ -313,7 +313,7 @@ func replay(t *testing.T, sdir, resFile string) {
 	clock := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 	b := build.New(st, nil)
 	b.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
-	tag := "oracle-" + filepath.Base(sdir)
+	tag := "oracle-" + strings.ToLower(filepath.Base(sdir)) + "-classic" // as capture.py names it
 	symbols := map[string]digest.Digest{"BASE": base}
 	var buildIDs []digest.Digest
 	baseImages := st.Len()
@@ -336,8 +336,11 @@ func replay(t *testing.T, sdir, resFile string) {
 				}
 				continue
 			}
-			res, err := b.Build(context.Background(), c, build.Options{Tags: f.tags, BuildArgs: f.args, Target: f.target, NoCache: f.noCache})
+			var out strings.Builder
+			res, err := b.Build(context.Background(), c, build.Options{Tags: f.tags, BuildArgs: f.args, Target: f.target,
+				NoCache: f.noCache, Sink: build.ClassicPrinter(&out)})
 			checkBuild(t, i, op, ev, res, err, st, symbols, &buildIDs, baseImages)
+			checkTranscript(t, filepath.Join(conformanceDir, "raw", rawDir(sdir), "classic", fmt.Sprintf("build%d.log", ev.Build)), c, out.String(), err)
 		case "tag":
 			src, _ := st.Lookup(context.Background(), strings.ReplaceAll(args[1], "{T}", tag))
 			ref, _ := image.ParseRef(strings.ReplaceAll(args[2], "{T}", tag))
@@ -514,3 +517,66 @@ func jsonEqual(a, b json.RawMessage) bool {
 
 var _ = sort.Strings
 var _ = rootfs.New
+
+func rawDir(sdir string) string {
+	if filepath.Base(filepath.Dir(sdir)) == "errors" {
+		return filepath.Join("errors", filepath.Base(sdir))
+	}
+	return filepath.Base(sdir)
+}
+
+var hexID = regexp.MustCompile(`\b[0-9a-f]{12}\b`)
+
+// checkTranscript compares what layerlab prints with what `docker build` printed, line
+// by line, image and container IDs aside: the Step lines, Using cache, Running in,
+// Removing intermediate container, the RUN output, Successfully built/tagged, the
+// context size and the final error.
+func checkTranscript(t *testing.T, rawPath string, c *build.Context, out string, err error) {
+	t.Helper()
+	raw, rerr := os.ReadFile(rawPath)
+	if rerr != nil {
+		t.Errorf("no raw log %s", rawPath)
+		return
+	}
+	lines := strings.Split(ansi.ReplaceAllString(string(raw), ""), "\n")
+	var want []string
+	for _, l := range lines[1:] { // the command line
+		if strings.HasPrefix(l, "[exit ") {
+			break
+		}
+		want = append(want, l)
+	}
+	for len(want) > 0 && want[len(want)-1] == "" {
+		want = want[:len(want)-1]
+	}
+	if strings.Contains(strings.Join(want, " "), "unknown instruction: ECHO") && strings.Contains(t.Name(), "heredoc") {
+		return // the intended difference (README)
+	}
+	got := []string{fmt.Sprintf("Sending build context to Docker daemon %s", build.ContextSize(c)), ""}
+	for _, l := range strings.Split(strings.TrimRight(out, "\n"), "\n") {
+		if l != "" && !strings.Contains(l, "[layerlab]") {
+			got = append(got, l)
+		}
+	}
+	if err != nil {
+		msg := err.Error()
+		var pe *dockerfile.Error
+		if errors.As(err, &pe) {
+			msg = "Error response from daemon: " + msg
+		}
+		got = append(got, msg)
+	}
+	norm := func(ls []string) string {
+		var b strings.Builder
+		for _, l := range ls {
+			if l == "" {
+				continue // Docker's blank lines around errors and after the header
+			}
+			b.WriteString(hexID.ReplaceAllString(l, "<id>") + "\n")
+		}
+		return b.String()
+	}
+	if g, w := norm(got), norm(want); g != w {
+		t.Errorf("transcript differs from %s\n--- layerlab\n%s--- docker\n%s", rawPath, g, w)
+	}
+}

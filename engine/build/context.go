@@ -252,6 +252,13 @@ func prepare(f *rootfs.FS, dockerfile string) (*Context, error) {
 		return nil, fmt.Errorf("unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat %s: no such file or directory", dockerfile)
 	}
 	c.Dockerfile, _ = df.Data.Bytes()
+	// The tar the docker CLI sends (Dockerfile and .dockerignore always included): a
+	// 512-byte header per entry, content padded to 512-byte blocks, two zero blocks.
+	_ = f.Walk(func(key string, e *rootfs.Entry) error {
+		c.Bytes += 512 + (e.Size()+511)/512*512
+		return nil
+	})
+	c.Bytes += 1024
 	if len(excludes) > 0 {
 		pm, err := patternmatcher.New(excludes)
 		if err != nil {
@@ -276,11 +283,6 @@ func prepare(f *rootfs.FS, dockerfile string) (*Context, error) {
 			}
 		}
 	}
-	_ = f.Walk(func(key string, e *rootfs.Entry) error {
-		c.Bytes += e.Size() + 512
-		return nil
-	})
-	c.Bytes += 1024
 	return c, nil
 }
 
@@ -301,4 +303,18 @@ func ReadAllLimited(r io.Reader, n int64) ([]byte, error) {
 		return nil, ErrContextTooLarge
 	}
 	return b, nil
+}
+
+// ContextSize is what `docker build` reports sending, right-aligned as the CLI prints it
+// ("Sending build context to Docker daemon  3.072kB"): the context as a tar stream, in
+// go-units HumanSize (decimal, four significant digits).
+func ContextSize(c *Context) string {
+	n := float64(c.Bytes)
+	units := []string{"B", "kB", "MB", "GB", "TB"}
+	i := 0
+	for n >= 1000 && i < len(units)-1 {
+		n /= 1000
+		i++
+	}
+	return fmt.Sprintf("%8s", fmt.Sprintf("%.4g%s", n, units[i]))
 }

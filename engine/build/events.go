@@ -43,6 +43,7 @@ type Event struct {
 	Size        *int64   `json:"size,omitempty"`
 	Container   string   `json:"container,omitempty"` // classic "Running in": a simulated container ID
 	Pulled      bool     `json:"pulled,omitempty"`    // FROM: the base image was fetched into the store now
+	Trigger     bool     `json:"trigger,omitempty"`   // an ONBUILD trigger of the base, run inside its FROM step
 	Text        string   `json:"text,omitempty"`      // step.log: one line; build.warning: the warning
 	Error       string   `json:"error,omitempty"`
 	Hint        string   `json:"hint,omitempty"`

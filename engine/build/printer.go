@@ -18,7 +18,9 @@ func ClassicPrinter(w io.Writer) Sink {
 	return func(e Event) {
 		switch e.Type {
 		case EventStepStarted:
-			fmt.Fprintf(w, "Step %d/%d : %s\n", e.Step, e.Of, e.Instruction)
+			if !e.Trigger {
+				fmt.Fprintf(w, "Step %d/%d : %s\n", e.Step, e.Of, e.Instruction)
+			}
 		case EventStepLog:
 			switch {
 			case e.Container != "" && e.Text == "":
@@ -27,6 +29,14 @@ func ClassicPrinter(w io.Writer) Sink {
 				fmt.Fprintln(w, e.Text)
 			}
 		case EventStepDone:
+			if e.Trigger {
+				// Inside the FROM step Docker prints only "Using cache" per cached trigger;
+				// the step's image comes once, after the last trigger.
+				if e.State == StateCached {
+					fmt.Fprintln(w, " ---> Using cache")
+				}
+				return
+			}
 			switch e.State {
 			case StateMeta:
 			case StateFailed:

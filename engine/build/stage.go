@@ -60,7 +60,7 @@ func (r *run) buildStage(ds *dockerfile.Stage) (*stage, error) {
 func (r *run) from(st *stage, ds *dockerfile.Stage) error {
 	in := &ds.From
 	t0 := time.Now()
-	r.emit(Event{Type: EventStepStarted, Step: in.Step, Of: r.file.Steps, Line: in.Line, EndLine: in.EndLine, Stage: ds.Name, Instruction: in.Original})
+	r.emit(Event{Type: EventStepStarted, Step: in.Step, Of: r.total, Line: in.Line, EndLine: in.EndLine, Stage: ds.Name, Instruction: in.Original})
 	name, err := r.lex.Word(ds.Base, r.metaEnv())
 	if err != nil {
 		return r.fail(in.Step, in, fmt.Errorf("failed to process %q: %w", ds.Base, err), "")
@@ -102,10 +102,11 @@ func (r *run) from(st *stage, ds *dockerfile.Stage) error {
 	triggers := st.config.OnBuild
 	st.config.OnBuild = nil
 	r.res.Steps = append(r.res.Steps, StepResult{Step: in.Step, Line: in.Line, EndLine: in.EndLine, Stage: ds.Name,
-		Keyword: "FROM", Instruction: in.Original, State: StateBase, Image: st.id, Ms: ms(time.Since(t0))})
-	r.emit(Event{Type: EventStepDone, Step: in.Step, Of: r.file.Steps, Line: in.Line, EndLine: in.EndLine, Stage: ds.Name,
-		Instruction: in.Original, State: StateBase, Image: st.id.String(), Pulled: pulled, Ms: ms(time.Since(t0)),
-		Reason: baseReason(name, pulled)})
+		Keyword: "FROM", Instruction: in.Original, State: StateBase, Image: st.id})
+	fromResult := len(r.res.Steps) - 1
+	// The base image's ONBUILD triggers run inside the FROM step, as the classic builder
+	// runs them: "# Executing 2 build triggers", then the step's image is the last
+	// trigger's.
 	if len(triggers) > 0 {
 		r.emit(Event{Type: EventStepLog, Step: in.Step, Text: fmt.Sprintf("# Executing %d build trigger", len(triggers)) + plural(len(triggers))})
 	}
@@ -119,6 +120,11 @@ func (r *run) from(st *stage, ds *dockerfile.Stage) error {
 			return err
 		}
 	}
+	r.res.Steps[fromResult].Image = st.id
+	r.res.Steps[fromResult].Ms = ms(time.Since(t0))
+	r.emit(Event{Type: EventStepDone, Step: in.Step, Of: r.total, Line: in.Line, EndLine: in.EndLine, Stage: ds.Name,
+		Instruction: in.Original, State: StateBase, Image: st.id.String(), Pulled: pulled, Ms: ms(time.Since(t0)),
+		Reason: baseReason(name, pulled)})
 	return nil
 }
 
@@ -241,7 +247,8 @@ func (r *run) word(st *stage, w string) (string, error) { return r.lex.Word(w, r
 // a miss, commit, report.
 func (r *run) step(st *stage, in *dockerfile.Instruction, trigger bool) error {
 	t0 := time.Now()
-	r.emit(Event{Type: EventStepStarted, Step: in.Step, Of: r.file.Steps, Line: in.Line, EndLine: in.EndLine, Stage: st.name, Instruction: in.Original})
+	r.emit(Event{Type: EventStepStarted, Step: in.Step, Of: r.total, Line: in.Line, EndLine: in.EndLine, Stage: st.name,
+		Instruction: in.Original, Trigger: trigger})
 	d, err := r.prepare(st, in)
 	if err != nil {
 		return r.fail(in.Step, in, err, hintFor(err))
@@ -290,7 +297,7 @@ func (r *run) step(st *stage, in *dockerfile.Instruction, trigger bool) error {
 			res.State = StateFailed
 			res.Ms = ms(time.Since(t0))
 			r.res.Steps = append(r.res.Steps, res)
-			r.emit(Event{Type: EventStepDone, Step: in.Step, Of: r.file.Steps, Line: in.Line, EndLine: in.EndLine, Stage: st.name,
+			r.emit(Event{Type: EventStepDone, Step: in.Step, Of: r.total, Line: in.Line, EndLine: in.EndLine, Stage: st.name,
 				Instruction: in.Original, State: StateFailed, Reason: err.Error(), Ms: res.Ms})
 			return r.fail(in.Step, in, err, hintFor(err))
 		}
@@ -341,8 +348,9 @@ func (r *run) fillLayer(res *StepResult, rec *image.Record) {
 
 func (r *run) emitDone(in *dockerfile.Instruction, st *stage, res StepResult) {
 	size := res.Size
-	ev := Event{Type: EventStepDone, Step: in.Step, Of: r.file.Steps, Line: in.Line, EndLine: in.EndLine, Stage: st.name,
-		Instruction: in.Original, State: res.State, Reason: res.Reason, Image: res.Image.String(), Size: &size, Ms: res.Ms}
+	ev := Event{Type: EventStepDone, Step: in.Step, Of: r.total, Line: in.Line, EndLine: in.EndLine, Stage: st.name,
+		Instruction: in.Original, State: res.State, Reason: res.Reason, Image: res.Image.String(), Size: &size, Ms: res.Ms,
+		Trigger: res.Trigger}
 	if st.rec != nil && st.rec.Parent != "" {
 		ev.Parent = st.rec.Parent.String()
 	}
