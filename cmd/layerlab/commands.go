@@ -180,7 +180,6 @@ func (c *cli) build(ctx context.Context, args []string) error {
 	return nil
 }
 
-
 const saveUsage = `Usage:  layerlab save [OPTIONS] IMAGE [IMAGE...]
 
 Save one or more images to a tar archive (streamed to STDOUT by default)
