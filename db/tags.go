@@ -6,21 +6,14 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 
 	digest "github.com/opencontainers/go-digest"
 
 	"layerlab/engine/image"
 )
 
-// TagRow is one tag of the workspace.
-type TagRow struct {
-	Ref        string        // familiar form: "demo:v1", "localhost:5000/x:v1"
-	Repository string        // familiar repository: "demo"
-	Tag        string        // "v1"; "" for a name@digest reference
-	ID         digest.Digest // the image it names
-	Created    time.Time     // when the ref was pointed at this image
-}
+// TagRow is one tag of a workspace (see image.TagRow).
+type TagRow = image.TagRow
 
 // Tag points ref at image id, moving it off any image it named before. Refs are stored
 // normalised (docker.io/library/demo:v1). The image must be in the workspace

@@ -119,3 +119,12 @@ type StepInfo struct {
 	// EmptyLayer: the step changed no file, so the image has no layer of its own.
 	EmptyLayer bool `json:"empty_layer,omitempty"`
 }
+
+// TagRow is one tag: a reference and the image it names.
+type TagRow struct {
+	Ref        string        // familiar form: "demo:v1", "localhost:5000/x:v1"
+	Repository string        // familiar repository: "demo"
+	Tag        string        // "v1"; "" for a name@digest reference
+	ID         digest.Digest // the image it names
+	Created    time.Time     // when the ref was pointed at this image
+}
