@@ -347,7 +347,7 @@ func replay(t *testing.T, sdir, resFile string) {
 			st.Tag(context.Background(), ref, src.ID)
 		case "rmi":
 			ref, _ := image.ParseRef(strings.ReplaceAll(args[1], "{T}", tag))
-			st.Untag(ref)
+			st.Untag(context.Background(), ref)
 		default:
 			runEdit(t, dir, args)
 		}

@@ -225,7 +225,7 @@ func liveReplay(t *testing.T, sdir string) {
 		case "rmi":
 			docker(t, dir, nil, "rmi", strings.ReplaceAll(args[1], "{T}", tag))
 			ref, _ := image.ParseRef(strings.ReplaceAll(args[1], "{T}", tag))
-			st.Untag(ref)
+			st.Untag(context.Background(), ref)
 		default:
 			runEdit(t, dir, args)
 		}

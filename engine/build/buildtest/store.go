@@ -4,12 +4,14 @@ package buildtest
 
 import (
 	"bytes"
+	"errors"
 	"context"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	digest "github.com/opencontainers/go-digest"
 
@@ -22,14 +24,18 @@ type Store struct {
 	mu     sync.Mutex
 	images map[digest.Digest]*image.Record
 	tags   map[string]digest.Digest // normalised ref -> id
+	tagged map[string]time.Time      // when each tag was set
 	blobs  map[digest.Digest][]byte
+	// Now is the clock for tag times (time.Now when nil).
+	Now func() time.Time
 }
 
 var _ build.Store = (*Store)(nil)
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{images: map[digest.Digest]*image.Record{}, tags: map[string]digest.Digest{}, blobs: map[digest.Digest][]byte{}}
+	return &Store{images: map[digest.Digest]*image.Record{}, tags: map[string]digest.Digest{},
+		tagged: map[string]time.Time{}, blobs: map[digest.Digest][]byte{}}
 }
 
 // Image implements build.Store.
@@ -151,16 +157,17 @@ func (s *Store) Tag(_ context.Context, ref image.Ref, id digest.Digest) error {
 	if _, ok := s.images[id]; !ok {
 		return fmt.Errorf("tag %s: %w", ref.Familiar(), build.ErrNotFound)
 	}
+	if s.tags[ref.String()] != id {
+		now := time.Now()
+		if s.Now != nil {
+			now = s.Now()
+		}
+		s.tagged[ref.String()] = now
+	}
 	s.tags[ref.String()] = id
 	return nil
 }
 
-// Untag removes a tag (for tests of dangling images).
-func (s *Store) Untag(ref image.Ref) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.tags, ref.String())
-}
 
 // Tags returns the tags pointing at id, familiar forms, sorted.
 func (s *Store) Tags(id digest.Digest) []string {
@@ -223,4 +230,95 @@ func (s *Store) Rows() int {
 		}
 	}
 	return n
+}
+
+// Images returns every image, newest first (commands.Store).
+func (s *Store) Images(_ context.Context) ([]*image.Record, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]*image.Record, 0, len(s.images))
+	for _, r := range s.images {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Created.Equal(out[j].Created) {
+			return out[i].Created.After(out[j].Created)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out, nil
+}
+
+// AllTags returns every tag (commands.Store).
+func (s *Store) AllTags(_ context.Context) ([]image.TagRow, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []image.TagRow
+	for t, id := range s.tags {
+		r, _ := image.ParseRef(t)
+		out = append(out, image.TagRow{Ref: r.Familiar(), Repository: r.Repository(), Tag: r.Tag(), ID: id, Created: s.tagged[t]})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Ref < out[j].Ref })
+	return out, nil
+}
+
+// TagsOf returns the familiar tags of id, sorted (commands.Store).
+func (s *Store) TagsOf(_ context.Context, id digest.Digest) ([]string, error) {
+	return s.Tags(id), nil
+}
+
+// Untag removes a tag and returns the image it named (commands.Store).
+func (s *Store) Untag(_ context.Context, ref image.Ref) (digest.Digest, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.tags[ref.String()]
+	if !ok {
+		return "", fmt.Errorf("untag %s: %w", ref.Familiar(), build.ErrNotFound)
+	}
+	delete(s.tags, ref.String())
+	return id, nil
+}
+
+// DeleteImage removes an image that is no other image's parent (commands.Store).
+func (s *Store) DeleteImage(_ context.Context, id digest.Digest) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.images[id]; !ok {
+		return fmt.Errorf("delete %s: %w", id, build.ErrNotFound)
+	}
+	for _, r := range s.images {
+		if r.Parent == id {
+			return fmt.Errorf("delete %s: %w", id, ErrHasChildren)
+		}
+	}
+	delete(s.images, id)
+	for t, i := range s.tags {
+		if i == id {
+			delete(s.tags, t)
+		}
+	}
+	return nil
+}
+
+// ErrHasChildren is DeleteImage's refusal of an image that is another's parent.
+var ErrHasChildren = errors.New("image has dependent child images")
+
+// GC removes blobs no image references and returns the bytes freed (commands.Store).
+func (s *Store) GC(_ context.Context) (int64, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	used := map[digest.Digest]bool{}
+	for _, r := range s.images {
+		for _, l := range r.Layers {
+			used[l.DiffID] = true
+		}
+	}
+	var freed int64
+	for d, b := range s.blobs {
+		if !used[d] {
+			freed += int64(len(b))
+			delete(s.blobs, d)
+		}
+	}
+	return freed, nil
 }

@@ -1,0 +1,5 @@
+package commands
+
+import "layerlab/engine/build/buildtest"
+
+var _ Store = (*buildtest.Store)(nil)
