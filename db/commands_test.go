@@ -1,0 +1,5 @@
+package db
+
+import "layerlab/engine/commands"
+
+var _ commands.Store = (*Workspace)(nil)
