@@ -11,6 +11,7 @@ import (
 	"layerlab/db"
 	"layerlab/engine/archive"
 	"layerlab/engine/build"
+	"layerlab/engine/commands"
 	"layerlab/engine/dockerfile"
 	"layerlab/engine/image"
 )
@@ -254,4 +255,21 @@ func (c *cli) save(ctx context.Context, args []string) error {
 func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// image runs the docker image commands of engine/commands (images, rmi, history, ...).
+func (c *cli) image(ctx context.Context, args []string) error {
+	ws, err := c.workspace(ctx)
+	if err != nil {
+		return err
+	}
+	term := false
+	if f, ok := c.stdin.(*os.File); ok {
+		term = isTerminal(f)
+	}
+	env := &commands.Env{Store: ws, Stdin: c.stdin, Stdout: c.stdout, Stderr: c.stderr, Terminal: term, Prog: "layerlab"}
+	if code := commands.Run(ctx, env, args); code != 0 {
+		return &exitError{code: code}
+	}
+	return nil
 }

@@ -50,8 +50,14 @@ Options:
 
 Commands:
   build       Build an image from a Dockerfile
+  history     Show the history of an image
+  images      List images
+  image       Manage images (ls, rm, prune, history, inspect, tag, build, save)
+  inspect     Return low-level information on images
+  rmi         Remove one or more images
   save        Save one or more images to a tar archive (docker-archive)
   serve       Serve the playground in the browser (not built yet)
+  tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
 
 Run 'layerlab COMMAND --help' for more information on a command.
 `
@@ -93,11 +99,11 @@ func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout
 		return &exitError{code: 1, msg: "layerlab: the browser playground is not built yet (it is the next piece of work).\n" +
 			"Build from a terminal meanwhile:  layerlab build -t demo:v1 ./examples/fastapi"}
 	case "image":
-		if len(args) > 1 {
+		if len(args) > 1 && (args[1] == "build" || args[1] == "save") {
 			return run(ctx, append([]string{"--data-dir", dataDir, args[1]}, args[2:]...), getenv, stdin, stdout, stderr)
 		}
 	}
-	return &exitError{code: 1, msg: fmt.Sprintf("layerlab: '%s' is not a layerlab command.\nSee 'layerlab --help'", args[0])}
+	return cli.image(ctx, args)
 }
 
 // defaultDataDir is the per-user store: $XDG_DATA_HOME/layerlab or ~/.local/share/layerlab.
