@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
@@ -257,8 +258,34 @@ func (s *Store) GC(ctx context.Context) (int64, error) { return s.gc(ctx, GCGrac
 func (s *Store) GCNow(ctx context.Context) (int64, error) { return s.gc(ctx, 0) }
 
 func (s *Store) gc(ctx context.Context, grace time.Duration) (int64, error) {
+	return s.collect(ctx, s.now().Add(-grace), nil)
+}
+
+// Release removes, of the given blobs, those that no image in any workspace references
+// and that nobody stored or re-stored after before: what `image rm` and `image prune`
+// call with the layers of the images they deleted and the time they started, so the
+// space they report is freed at once. A build that stores one of these blobs meanwhile
+// renews it, and it stays.
+func (s *Store) Release(ctx context.Context, blobs []digest.Digest, before time.Time) (int64, error) {
+	if len(blobs) == 0 {
+		return 0, nil
+	}
+	return s.collect(ctx, before, blobs)
+}
+
+// collect removes unreferenced blobs last used at or before cutoff; only, when only is
+// not nil, among those.
+func (s *Store) collect(ctx context.Context, cutoffTime time.Time, only []digest.Digest) (int64, error) {
 	now := s.now()
-	cutoff := formatTime(now.Add(-grace))
+	cutoff := formatTime(cutoffTime)
+	restrict := ""
+	args := []any{cutoff}
+	if only != nil {
+		restrict = ` AND b.digest IN (?` + strings.Repeat(",?", len(only)-1) + `)`
+		for _, d := range only {
+			args = append(args, d.String())
+		}
+	}
 	var freed int64
 	var removeErr error
 	// Files are removed inside the write transaction: a writer renames a blob into place
@@ -269,7 +296,7 @@ func (s *Store) gc(ctx context.Context, grace time.Duration) (int64, error) {
 			WHERE b.used <= ?
 			AND NOT EXISTS (SELECT 1 FROM image_layers l WHERE l.diff_id = b.digest)
 			AND NOT EXISTS (SELECT 1 FROM image_layers l WHERE l.digest = b.digest AND l.digest != '')
-			AND NOT EXISTS (SELECT 1 FROM images i WHERE i.id = b.digest)`, cutoff)
+			AND NOT EXISTS (SELECT 1 FROM images i WHERE i.id = b.digest)`+restrict, args...)
 		if err != nil {
 			return err
 		}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	digest "github.com/opencontainers/go-digest"
 
@@ -371,3 +372,8 @@ func (w *Workspace) GC(ctx context.Context) (int64, error) { return w.s.GC(ctx) 
 
 // GCNow is Store.GCNow.
 func (w *Workspace) GCNow(ctx context.Context) (int64, error) { return w.s.GCNow(ctx) }
+
+// Release frees, among blobs, those nothing references any more (see Store.Release).
+func (w *Workspace) Release(ctx context.Context, blobs []digest.Digest, before time.Time) (int64, error) {
+	return w.s.Release(ctx, blobs, before)
+}

@@ -30,8 +30,9 @@ type Store interface {
 	Untag(ctx context.Context, ref image.Ref) (digest.Digest, error)
 	// DeleteImage removes an image that no other image has as parent.
 	DeleteImage(ctx context.Context, id digest.Digest) error
-	// GC removes blobs nothing references any more and returns the bytes freed.
-	GC(ctx context.Context) (int64, error)
+	// Release removes, of blobs, those no image references any more and nobody stored
+	// after before, and returns the bytes freed on disk.
+	Release(ctx context.Context, blobs []digest.Digest, before time.Time) (int64, error)
 }
 
 // Env is where a command runs: its store, its streams, its clock.
@@ -169,9 +170,19 @@ func argCountPhrase(min, max int) string {
 func (c *command) help(env *Env, fs *FlagSet) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nUsage:  %s %s\n\n%s\n", env.prog(), c.use, c.short)
-	if len(c.aliases) > 0 {
-		names := append([]string{c.name}, c.aliases...)
-		sort.Strings(names)
+	// Docker lists the aliases within the command's own group, by their last word:
+	// "image ls" shows "ls, list" (the top-level "images" is a command of its own).
+	group := ""
+	if i := strings.LastIndexByte(c.name, ' '); i >= 0 {
+		group = c.name[:i+1]
+	}
+	var names []string
+	for _, n := range append([]string{c.name}, c.aliases...) {
+		if group != "" && strings.HasPrefix(n, group) {
+			names = append(names, strings.TrimPrefix(n, group))
+		}
+	}
+	if len(names) > 1 {
 		fmt.Fprintf(&b, "\nAliases:\n  %s\n", strings.Join(names, ", "))
 	}
 	if u := fs.Usage(); u != "" {

@@ -134,7 +134,10 @@ func (fs *FlagSet) Parse(args []string) ([]string, error) {
 				}
 				if f.bool != nil {
 					if j+1 < len(a) && a[j+1] == '=' {
-						return nil, f.set(a[j+2:], true)
+						if err := f.set(a[j+2:], true); err != nil {
+							return nil, err
+						}
+						break // -x=value takes the rest of the argument
 					}
 					f.set("", false)
 					continue

@@ -4,8 +4,8 @@ package buildtest
 
 import (
 	"bytes"
-	"errors"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -24,7 +24,7 @@ type Store struct {
 	mu     sync.Mutex
 	images map[digest.Digest]*image.Record
 	tags   map[string]digest.Digest // normalised ref -> id
-	tagged map[string]time.Time      // when each tag was set
+	tagged map[string]time.Time     // when each tag was set
 	blobs  map[digest.Digest][]byte
 	// Now is the clock for tag times (time.Now when nil).
 	Now func() time.Time
@@ -168,7 +168,6 @@ func (s *Store) Tag(_ context.Context, ref image.Ref, id digest.Digest) error {
 	return nil
 }
 
-
 // Tags returns the tags pointing at id, familiar forms, sorted.
 func (s *Store) Tags(id digest.Digest) []string {
 	s.mu.Lock()
@@ -303,10 +302,15 @@ func (s *Store) DeleteImage(_ context.Context, id digest.Digest) error {
 // ErrHasChildren is DeleteImage's refusal of an image that is another's parent.
 var ErrHasChildren = errors.New("image has dependent child images")
 
-// GC removes blobs no image references and returns the bytes freed (commands.Store).
-func (s *Store) GC(_ context.Context) (int64, error) {
+// Release removes, of blobs, those no image references and returns the bytes freed
+// (commands.Store). The in-memory store has no concurrent writers, so before is unused.
+func (s *Store) Release(_ context.Context, blobs []digest.Digest, _ time.Time) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	candidate := map[digest.Digest]bool{}
+	for _, d := range blobs {
+		candidate[d] = true
+	}
 	used := map[digest.Digest]bool{}
 	for _, r := range s.images {
 		for _, l := range r.Layers {
@@ -315,7 +319,7 @@ func (s *Store) GC(_ context.Context) (int64, error) {
 	}
 	var freed int64
 	for d, b := range s.blobs {
-		if !used[d] {
+		if !used[d] && candidate[d] {
 			freed += int64(len(b))
 			delete(s.blobs, d)
 		}

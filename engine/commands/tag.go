@@ -1,0 +1,62 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/distribution/reference"
+	digest "github.com/opencontainers/go-digest"
+
+	"layerlab/engine/image"
+)
+
+// `tag` / `image tag`: the client checks both references (docker/cli's ImageTag), the
+// daemon resolves the source and adds the tag (moby's TagImage and reference store).
+
+func init() {
+	for _, name := range []string{"tag", "image tag"} {
+		// Two cobra commands in docker: each help shows its own usage line, no aliases.
+		register(&command{
+			name: name, use: name + " SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]",
+			short:   "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE",
+			minArgs: 2, maxArgs: 2, run: runTag,
+		})
+	}
+}
+
+func runTag(ctx context.Context, env *Env, _ *FlagSet, args []string) int {
+	source, target := args[0], args[1]
+	if _, err := reference.ParseAnyReference(source); err != nil {
+		fmt.Fprintf(env.Stderr, "Error parsing reference: %q is not a valid repository/tag: %v\n", source, refError(err))
+		return 1
+	}
+	named, err := reference.ParseNormalizedNamed(target)
+	if err != nil {
+		fmt.Fprintf(env.Stderr, "Error parsing reference: %q is not a valid repository/tag: %v\n", target, refError(err))
+		return 1
+	}
+	if _, ok := named.(reference.Canonical); ok {
+		fmt.Fprintln(env.Stderr, "refusing to create a tag with a digest reference")
+		return 1
+	}
+	named = reference.TagNameOnly(named)
+	idx, err := loadImageIndex(ctx, env.Store)
+	if err != nil {
+		return daemonError(env, err)
+	}
+	id, err := idx.resolveImage(source)
+	if err != nil {
+		return daemonError(env, err)
+	}
+	if reference.FamiliarName(named) == string(digest.Canonical) {
+		return daemonError(env, fmt.Errorf("refusing to create an ambiguous tag using digest algorithm as name"))
+	}
+	ref, err := image.ParseRef(named.String())
+	if err != nil {
+		return daemonError(env, err)
+	}
+	if err := env.Store.Tag(ctx, ref, id); err != nil {
+		return daemonError(env, err)
+	}
+	return 0
+}
