@@ -226,7 +226,8 @@ func (b *Builder) Build(ctx context.Context, c *Context, opt Options) (*Result, 
 	}
 	r.res.Image = final.id
 	if final.id == "" {
-		return nil, r.fail(0, nil, errors.New("no image was produced: a FROM scratch stage needs at least one instruction"), "")
+		return nil, r.fail(0, nil, errors.New("No image was generated. Is your Dockerfile empty?"),
+			"FROM scratch alone makes no image: add an instruction after it")
 	}
 	if w := r.unusedArgs(); w != "" {
 		r.res.Warnings = append(r.res.Warnings, w)

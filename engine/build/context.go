@@ -34,6 +34,10 @@ type Context struct {
 	DockerfileName string
 	// Bytes is what `docker build` would report sending.
 	Bytes int64
+	// implicit are directories .dockerignore excludes but that hold re-included files
+	// (`secret` for "secret" and "!secret/keep.txt"): the CLI sends no entry for them,
+	// so the daemon has no checksum for them either.
+	implicit map[string]bool
 }
 
 // File is one file of a context given as data (the browser's editor, tests).
@@ -252,31 +256,53 @@ func prepare(f *rootfs.FS, dockerfile string) (*Context, error) {
 		return nil, fmt.Errorf("unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat %s: no such file or directory", dockerfile)
 	}
 	c.Dockerfile, _ = df.Data.Bytes()
-	// The tar the docker CLI sends (Dockerfile and .dockerignore always included): a
-	// 512-byte header per entry, content padded to 512-byte blocks, two zero blocks.
-	_ = f.Walk(func(key string, e *rootfs.Entry) error {
-		c.Bytes += 512 + (e.Size()+511)/512*512
-		return nil
-	})
-	c.Bytes += 1024
+	c.implicit = map[string]bool{}
+	var pm *patternmatcher.PatternMatcher
 	if len(excludes) > 0 {
-		pm, err := patternmatcher.New(excludes)
-		if err != nil {
+		var err error
+		if pm, err = patternmatcher.New(excludes); err != nil {
 			return nil, fmt.Errorf("read .dockerignore: %w", err)
 		}
-		var drop []string
+		// An excluded entry goes, unless it is a directory holding a re-included file:
+		// then it stays, implicitly, as the parent the daemon's untar creates.
+		matched := map[string]bool{}
+		needed := map[string]bool{}
 		_ = f.Walk(func(key string, e *rootfs.Entry) error {
 			if key == dockerfile || key == ".dockerignore" {
 				return nil
 			}
 			if m, _ := pm.MatchesOrParentMatches(key); m {
-				drop = append(drop, key)
+				matched[key] = true
+				return nil
+			}
+			for p := parentOf(key); p != ""; p = parentOf(p) {
+				needed[p] = true
 			}
 			return nil
 		})
+		var drop []string
+		for key := range matched {
+			if needed[key] {
+				c.implicit[key] = true
+			} else {
+				drop = append(drop, key)
+			}
+		}
+		sortStrings(drop)
 		for _, key := range drop {
 			_ = f.RemoveAll(key)
 		}
+	}
+	// The tar the docker CLI sends (Dockerfile and .dockerignore always included): a
+	// 512-byte header per entry, content padded to 512-byte blocks, two zero blocks.
+	_ = f.Walk(func(key string, e *rootfs.Entry) error {
+		if !c.implicit[key] {
+			c.Bytes += 512 + (e.Size()+511)/512*512
+		}
+		return nil
+	})
+	c.Bytes += 1024
+	if pm != nil {
 		for _, key := range []string{".dockerignore", dockerfile} {
 			if m, _ := pm.MatchesOrParentMatches(key); m {
 				_ = f.RemoveAll(key)

@@ -210,12 +210,15 @@ func escapes(key, link string) bool {
 	return strings.HasPrefix(path.Clean(p), "/..") || path.Clean("/"+path.Dir(key)+"/"+link) != p
 }
 
-// sourceAt hashes one resolved source (file or directory).
+// sourceAt hashes one source (file or directory). A symlink is followed: the classic
+// builder hashes "the followed path, not the possible symlink", and copies the target's
+// content under the link's own name.
 func (r *run) sourceAt(src *rootfs.FS, key, name, uname string, sums map[string]string) (copySource, error) {
-	e, _, err := src.Stat(key)
+	e, rk, err := src.Stat(key)
 	if err != nil {
 		return copySource{}, err
 	}
+	key = rk
 	if e.Kind != rootfs.KindDir {
 		h := r.sum(src, key, e, uname)
 		sums[key] = h
@@ -230,7 +233,18 @@ func (r *run) sourceAt(src *rootfs.FS, key, name, uname string, sums map[string]
 		if key != "" && !strings.HasPrefix(k, prefix) {
 			return nil
 		}
-		h := r.sum(src, k, ce, uname)
+		var h string
+		if ce.Kind == rootfs.KindSymlink {
+			// Hash follows the link; a target outside the context has no sum, and
+			// Docker then uses the path itself.
+			if te, tk, err := src.Stat(k); err == nil && tk != "" {
+				h = r.sum(src, tk, te, uname)
+			} else {
+				h = k
+			}
+		} else {
+			h = r.sum(src, k, ce, uname)
+		}
 		list = append(list, h)
 		if ce.Kind != rootfs.KindDir {
 			sums[k] = h
@@ -247,6 +261,9 @@ func (r *run) sum(src *rootfs.FS, key string, e *rootfs.Entry, uname string) str
 	if cacheable {
 		if h, ok := r.srcHash[key]; ok {
 			return h
+		}
+		if r.bctx.implicit[key] {
+			return key // no tarsum entry: the daemon's Hash returns the path itself
 		}
 	}
 	name := key
@@ -300,20 +317,19 @@ func (c *copier) copy(s copySource, target string, intoDir bool) error {
 	}
 	dst := target
 	if intoDir || c.isDir(target) {
-		dst = path.Join(target, path.Base("/"+s.key))
+		// The name as written: a copied symlink's target content takes the link's name.
+		dst = path.Join(target, path.Base("/"+s.name))
 	}
 	if c.add {
 		if data, err := e.Data.Bytes(); err == nil {
 			if r, ok := archiveReader(data); ok {
 				dir := target
-				if err := c.mkdirs(dir); err != nil {
+				if err := c.dst.MkdirAll(dir, 0o755, 0, 0, c.now); err != nil {
 					return err
 				}
-				var chown *[2]int
-				if c.uid != 0 || c.gid != 0 {
-					chown = &[2]int{c.uid, c.gid}
-				}
-				if err := rootfs.Apply(c.dst, r, rootfs.ApplyOptions{Dest: dir, Chown: chown}); err != nil {
+				// An extracted archive keeps its own owners: the classic builder untars
+				// without the --chown identity (recorded, scenario x50).
+				if err := rootfs.Apply(c.dst, r, rootfs.ApplyOptions{Dest: dir}); err != nil {
 					return fmt.Errorf("extract %s: %w", s.name, err)
 				}
 				return nil

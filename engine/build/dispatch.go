@@ -320,6 +320,10 @@ func (r *run) prepareRun(st *stage, in *dockerfile.Instruction, next *image.Cont
 	}
 	user := next.User
 	step := in.Step
+	var volumes []string
+	for v := range next.Volumes {
+		volumes = append(volumes, v)
+	}
 	return &dispatch{containerConfig: cc, apply: func(*stage) {}, showsContainer: true, buildArgs: argMap,
 		run: func(fs *rootfs.FS, container string) (err error) {
 			defer func() {
@@ -333,6 +337,17 @@ func (r *run) prepareRun(st *stage, in *dockerfile.Instruction, next *image.Cont
 					return fmt.Errorf("create working directory %s: %w", dir, err)
 				}
 			}
+			// A declared VOLUME is a separate mount while RUN runs, filled from the image:
+			// what RUN writes there is never committed (recorded, scenario x40).
+			var before *rootfs.FS
+			if len(volumes) > 0 {
+				before = fs.Clone()
+			}
+			defer func() {
+				for _, v := range volumes {
+					fs.Restore(before, v)
+				}
+			}()
 			w := &lineWriter{emit: func(line string) { r.emit(Event{Type: EventStepLog, Step: step, Text: line}) }}
 			// The classic builder's RUN container is named by its ID: $HOSTNAME is its prefix.
 			code, err := sandbox.Run(r.ctx, fs, sandbox.Options{Argv: cmd, Env: env, Dir: dir, User: user,

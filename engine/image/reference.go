@@ -1,6 +1,7 @@
 package image
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -17,7 +18,7 @@ type Ref struct {
 func ParseRef(s string) (Ref, error) {
 	n, err := reference.ParseNormalizedNamed(s)
 	if err != nil {
-		return Ref{}, fmt.Errorf("invalid reference format: %q: %w", s, err)
+		return Ref{}, refError(err)
 	}
 	if _, ok := n.(reference.Digested); !ok {
 		n = reference.TagNameOnly(n)
@@ -72,4 +73,22 @@ func LooksLikeID(s string) bool {
 		}
 	}
 	return true
+}
+
+// ErrInvalidReference is wrapped by every ParseRef error.
+var ErrInvalidReference = reference.ErrReferenceInvalidFormat
+
+// refError words a parse error as the reference package bundled with Docker 20.10 did
+// ("invalid reference format: repository name must be lowercase"); the current package
+// adds the name, which Docker's messages do not show.
+func refError(err error) error {
+	switch {
+	case errors.Is(err, reference.ErrNameContainsUppercase), strings.Contains(err.Error(), "must be lowercase"):
+		return fmt.Errorf("%w: repository name must be lowercase", reference.ErrReferenceInvalidFormat)
+	case errors.Is(err, reference.ErrReferenceInvalidFormat):
+		return reference.ErrReferenceInvalidFormat
+	case errors.Is(err, reference.ErrNameTooLong):
+		return fmt.Errorf("%w: repository name must not be more than 255 characters", reference.ErrReferenceInvalidFormat)
+	}
+	return err
 }

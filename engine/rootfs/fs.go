@@ -677,3 +677,25 @@ func sameContent(a, b Content) bool {
 	bb, errB := b.Bytes()
 	return errA == nil && errB == nil && string(ab) == string(bb)
 }
+
+// Restore makes the subtree at p (p and everything below it) what it is in from,
+// sharing from's entries: a volume's contents after a RUN, which Docker mounts from
+// the image and never commits.
+func (f *FS) Restore(from *FS, p string) {
+	k := Clean(p)
+	if k == "" {
+		return
+	}
+	prefix := k + "/"
+	for key := range f.m {
+		if key == k || strings.HasPrefix(key, prefix) {
+			delete(f.m, key)
+		}
+	}
+	for key, e := range from.m {
+		if key == k || strings.HasPrefix(key, prefix) {
+			f.m[key] = e
+		}
+	}
+	f.kids = nil
+}

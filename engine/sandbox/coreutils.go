@@ -273,6 +273,9 @@ func cmdLs(p *proc) int {
 			files = append(files, t)
 		}
 	}
+	// ls sorts its operands, files first, then directories (busybox and GNU alike).
+	sort.Strings(files)
+	sort.Strings(dirs)
 	lsLine := func(name, full string) {
 		if !long {
 			p.outf("%s\n", name)

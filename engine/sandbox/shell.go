@@ -28,6 +28,7 @@ type proc struct {
 	s     *session
 	ctx   context.Context
 	name  string   // the name the command reports itself as ("ls", "apt-get")
+	argv0 string   // how it was invoked ("/bin/sh"): a shell reports errors with it
 	args  []string // arguments after argv[0]
 	dir   string
 	env   expand.Environ // exported variables only
@@ -375,6 +376,7 @@ func (p *proc) dispatch() int {
 
 // execResolved runs the executable file at path (absolute), invoked as invoked.
 func (p *proc) execResolved(path, invoked string) int {
+	p.argv0 = invoked
 	e, err := p.s.stat(path)
 	if err != nil {
 		fmt.Fprintf(p.errw, "/bin/sh: %s: not found\n", invoked)
@@ -508,7 +510,7 @@ func cmdSh(p *proc) int {
 		if a == "-c" {
 			args = args[1:]
 			if len(args) == 0 {
-				p.errf("-c requires an argument")
+				fmt.Fprintf(p.errw, "%s: -c requires an argument\n", p.shellName())
 				return 2
 			}
 			script = &args[0]
@@ -527,7 +529,7 @@ func cmdSh(p *proc) int {
 				switch ch {
 				case 'c':
 					if len(args) < 2 {
-						p.errf("-c requires an argument")
+						fmt.Fprintf(p.errw, "%s: -c requires an argument\n", p.shellName())
 						return 2
 					}
 					script = &args[1]
@@ -626,4 +628,12 @@ func shellShebang(head []byte) bool {
 		return true
 	}
 	return false
+}
+
+// shellName is $0 as a shell reports it in its own errors: the path it was run by.
+func (p *proc) shellName() string {
+	if p.argv0 != "" {
+		return p.argv0
+	}
+	return p.name
 }

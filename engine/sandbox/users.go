@@ -418,25 +418,46 @@ func cmdGroupadd(p *proc) int {
 }
 
 func cmdID(p *proc) int {
-	uname := strconv.Itoa(p.s.uid)
-	if u, ok := p.s.userByID(p.s.uid); ok {
+	uid, gid := p.s.uid, p.s.gid
+	var opts []string
+	for _, a := range p.args {
+		if strings.HasPrefix(a, "-") {
+			opts = append(opts, a)
+			continue
+		}
+		// id USER: that user's ids, from /etc/passwd.
+		u, ok := p.s.userByName(a)
+		if !ok {
+			if n, err := strconv.Atoi(a); err == nil {
+				u, ok = p.s.userByID(n)
+			}
+		}
+		if !ok {
+			p.errf("%s", p.pick("unknown user "+a, "'"+a+"': no such user"))
+			return 1
+		}
+		uid, gid = u.uid, u.gid
+	}
+	p.args = opts
+	uname := strconv.Itoa(uid)
+	if u, ok := p.s.userByID(uid); ok {
 		uname = u.name
-	} else if p.s.uid == 0 {
+	} else if uid == 0 {
 		uname = "root"
 	}
-	gname := strconv.Itoa(p.s.gid)
-	if g, ok := p.s.groupByID(p.s.gid); ok {
+	gname := strconv.Itoa(gid)
+	if g, ok := p.s.groupByID(gid); ok {
 		gname = g.name
-	} else if p.s.gid == 0 {
+	} else if gid == 0 {
 		gname = "root"
 	}
 	for _, a := range p.args {
 		switch a {
 		case "-u":
-			p.outf("%d\n", p.s.uid)
+			p.outf("%d\n", uid)
 			return 0
 		case "-g":
-			p.outf("%d\n", p.s.gid)
+			p.outf("%d\n", gid)
 			return 0
 		case "-un", "-nu":
 			p.outf("%s\n", uname)
@@ -446,7 +467,7 @@ func cmdID(p *proc) int {
 			return 0
 		}
 	}
-	p.outf("uid=%d(%s) gid=%d(%s) groups=%d(%s)\n", p.s.uid, uname, p.s.gid, gname, p.s.gid, gname)
+	p.outf("uid=%d(%s) gid=%d(%s) groups=%d(%s)\n", uid, uname, gid, gname, gid, gname)
 	return 0
 }
 
