@@ -109,16 +109,13 @@ func (w *Workspace) AllTags(ctx context.Context) ([]TagRow, error) {
 		if err := rows.Scan(&s, &id, &created); err != nil {
 			return nil, fmt.Errorf("list tags: %w", err)
 		}
-		ref, err := image.ParseRef(s)
-		if err != nil {
-			return nil, fmt.Errorf("list tags: stored %w", err)
-		}
+		// Stored refs were validated by ParseRef when tagged.
+		familiar, repo, tag := image.SplitStored(s)
 		t, err := parseTime(created)
 		if err != nil {
 			return nil, fmt.Errorf("list tags: %w", err)
 		}
-		out = append(out, TagRow{Ref: ref.Familiar(), Repository: ref.Repository(), Tag: ref.Tag(),
-			ID: digest.Digest(id), Created: t})
+		out = append(out, TagRow{Ref: familiar, Repository: repo, Tag: tag, ID: digest.Digest(id), Created: t})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list tags: %w", err)

@@ -1,10 +1,12 @@
 package commands
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"path"
 	"sort"
 	"strings"
@@ -147,6 +149,12 @@ func (f imageFilters) matchLabels(labels map[string]string) bool {
 	return true
 }
 
+// lister is implemented by stores that can list images without loading their layers
+// and build info (db: from one narrow query), which `image ls` of thousands needs.
+type lister interface {
+	ImageList(ctx context.Context) ([]*image.Record, error)
+}
+
 // imageSummary is one image as the daemon lists it: its tags and digests (familiar
 // forms), or "<none>" when it has none and is shown anyway.
 type imageSummary struct {
@@ -192,7 +200,13 @@ func listImages(ctx context.Context, st Store, f imageFilters, all bool) ([]imag
 		}
 		after = rec
 	}
-	recs, err := st.Images(ctx)
+	var recs []*image.Record
+	var err error
+	if l, ok := st.(lister); ok {
+		recs, err = l.ImageList(ctx)
+	} else {
+		recs, err = st.Images(ctx)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("list images: %w", err)
 	}
@@ -435,9 +449,53 @@ func runImageLs(ctx context.Context, env *Env, fs *FlagSet, args []string) int {
 	digests := flagBool(fs, "digests")
 	format := imageListFormat(flagString(fs, "format"), flagBool(fs, "quiet"), digests)
 	rows := imageRows(sums, !flagBool(fs, "no-trunc"), digests, env.now())
+	if format == defaultImageTableFormat || format == defaultQuietFormat {
+		// The default formats, written directly: the same bytes as the template (a
+		// test checks it), without running a template per row over thousands of images.
+		if err := writeDefaultImageTable(env.Stdout, rows, format == defaultQuietFormat); err != nil {
+			fmt.Fprintln(env.Stderr, err)
+			return 1
+		}
+		return 0
+	}
 	if err := writeFormatted(env.Stdout, format, imageHeader, rows); err != nil {
 		fmt.Fprintln(env.Stderr, err)
 		return 1
 	}
 	return 0
+}
+
+// writeDefaultImageTable writes rows as defaultImageTableFormat (or, quiet, as
+// defaultQuietFormat) renders them.
+func writeDefaultImageTable(w io.Writer, rows []any, quiet bool) error {
+	if quiet {
+		bw := bufio.NewWriter(w)
+		for _, r := range rows {
+			bw.WriteString(r.(*imageRow).ID())
+			bw.WriteByte('\n')
+		}
+		return bw.Flush()
+	}
+	tw := newTableWriter(w)
+	io.WriteString(tw, "REPOSITORY\tTAG\tIMAGE ID\tCREATED\tSIZE\n")
+	var line []byte
+	for _, r := range rows {
+		row := r.(*imageRow)
+		created := row.CreatedSince()
+		if created == "" {
+			created = "N/A"
+		}
+		line = append(line[:0], row.Repository()...)
+		line = append(line, '\t')
+		line = append(line, row.Tag()...)
+		line = append(line, '\t')
+		line = append(line, row.ID()...)
+		line = append(line, '\t')
+		line = append(line, created...)
+		line = append(line, '\t')
+		line = append(line, row.Size()...)
+		line = append(line, '\n')
+		tw.Write(line)
+	}
+	return tw.Flush()
 }

@@ -1,10 +1,15 @@
 package commands
 
 import (
+	"bytes"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	digest "github.com/opencontainers/go-digest"
+
+	"layerlab/engine/image"
 )
 
 // TestImageLsRecorded replays the recorded `image ls` texts against a store in the
@@ -252,5 +257,32 @@ func TestGolden(t *testing.T) {
 			t.Fatalf("%v: exit %d: %s", tt.args, code, errs)
 		}
 		golden(t, tt.file, normalizeIDs(out))
+	}
+}
+
+// The direct writer of the default formats must print what the templates print.
+func TestDefaultImageTableMatchesTemplate(t *testing.T) {
+	now := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
+	var rows []any
+	for i, repo := range []string{"demo", "<none>", "a-much-longer-repository-name"} {
+		rec := &image.Record{ID: digest.FromString(repo), Created: now.Add(-time.Duration(i*37) * time.Minute)}
+		rec.SetSize(int64(1982312 * (i + 1)))
+		rows = append(rows, &imageRow{rec: rec, repo: repo, tag: "v1", dgst: "<none>", trunc: true, now: now})
+	}
+	for _, quiet := range []bool{false, true} {
+		format := defaultImageTableFormat
+		if quiet {
+			format = defaultQuietFormat
+		}
+		var want, got bytes.Buffer
+		if err := writeFormatted(&want, format, imageHeader, rows); err != nil {
+			t.Fatal(err)
+		}
+		if err := writeDefaultImageTable(&got, rows, quiet); err != nil {
+			t.Fatal(err)
+		}
+		if got.String() != want.String() {
+			t.Errorf("quiet=%v:\n got %q\nwant %q", quiet, got.String(), want.String())
+		}
 	}
 }

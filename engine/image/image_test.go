@@ -122,3 +122,17 @@ func TestIDs(t *testing.T) {
 		}
 	}
 }
+
+func TestSplitStoredMatchesParseRef(t *testing.T) {
+	for _, in := range []string{"busybox", "python:3.9", "me/app:v1", "localhost:5000/x:1", "docker.io/library/demo:v1",
+		"library/a/b:c", "registry.example.com/team/app:2", "demo@sha256:1e9d41f73f9a49a8bd3e4d4f5d66a9c0090d1f2f4b108ad902892c2caf27afcb"} {
+		r, err := ParseRef(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, repo, tag := SplitStored(r.String())
+		if f != r.Familiar() || repo != r.Repository() || tag != r.Tag() {
+			t.Errorf("%s: SplitStored = %q %q %q, ParseRef = %q %q %q", in, f, repo, tag, r.Familiar(), r.Repository(), r.Tag())
+		}
+	}
+}

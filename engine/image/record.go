@@ -35,7 +35,12 @@ type Record struct {
 	err        error
 	loadOnce   sync.Once
 	loadConfig func() ([]byte, error)
+	size       int64
+	sizeKnown  bool
 }
+
+// SetSize records the image's size for a store that lists images without their layers.
+func (r *Record) SetSize(n int64) { r.size, r.sizeKnown = n, true }
 
 // SetConfigLoader lets a store leave Config empty and read it only if asked (RawConfig,
 // Img): a cached rebuild reads a record per step and needs none of their configs.
@@ -97,6 +102,9 @@ func (r *Record) DiffIDs() []digest.Digest {
 // Size is the image's size as Docker reports it: the sum of its layers' uncompressed
 // content sizes.
 func (r *Record) Size() int64 {
+	if r.sizeKnown {
+		return r.size
+	}
 	var n int64
 	for _, l := range r.Layers {
 		n += l.Size

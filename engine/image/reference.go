@@ -92,3 +92,32 @@ func refError(err error) error {
 	}
 	return err
 }
+
+// SplitStored turns a reference stored in normalised form (ParseRef(x).String(), so
+// already validated) into its familiar form, familiar repository and tag, without the
+// regular expressions ParseRef runs: listing thousands of tags needs it cheap. A digest
+// reference has an empty tag.
+func SplitStored(normalised string) (familiar, repository, tag string) {
+	name, dgst, hasDigest := strings.Cut(normalised, "@")
+	if !hasDigest {
+		if i := strings.LastIndexByte(name, ':'); i > strings.LastIndexByte(name, '/') {
+			name, tag = name[:i], name[i+1:]
+		}
+	}
+	repository = name
+	if rest, ok := strings.CutPrefix(name, "docker.io/"); ok {
+		repository = rest
+		if r, ok := strings.CutPrefix(rest, "library/"); ok && !strings.Contains(r, "/") {
+			repository = r
+		}
+	}
+	switch {
+	case hasDigest:
+		familiar = repository + "@" + dgst
+	case tag != "":
+		familiar = repository + ":" + tag
+	default:
+		familiar = repository
+	}
+	return familiar, repository, tag
+}
