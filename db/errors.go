@@ -30,4 +30,6 @@ var (
 	// ErrSchemaTooNew is returned by Open when the database was migrated by a newer
 	// layerlab than this one.
 	ErrSchemaTooNew = errors.New("database schema is newer than this program")
+	// ErrHasTags: DeleteImage refuses an image that still has tags (untag first).
+	ErrHasTags = errors.New("image is tagged")
 )

@@ -372,6 +372,16 @@ func (w *Workspace) DeleteImage(ctx context.Context, id digest.Digest) error {
 		if n == 0 {
 			return ErrNotFound
 		}
+		// A tag set since the caller looked (another process tagging it) keeps the
+		// image: deleting would cascade the new tag away with it.
+		var tags int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM tags WHERE workspace = ? AND image_id = ?`,
+			w.name, id.String()).Scan(&tags); err != nil {
+			return err
+		}
+		if tags > 0 {
+			return ErrHasTags
+		}
 		var child string
 		err := tx.QueryRowContext(ctx, `SELECT id FROM images WHERE workspace = ? AND parent = ? LIMIT 1`,
 			w.name, id.String()).Scan(&child)

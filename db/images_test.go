@@ -173,12 +173,20 @@ func TestDeleteImage(t *testing.T) {
 		wantErr error
 	}{
 		{name: "parent of a child", id: parent.ID, wantErr: ErrHasChildren},
-		{name: "child", id: child.ID},
+		{name: "a tagged child: untag first", id: child.ID, wantErr: ErrHasTags},
+		{name: "untagged child", id: child.ID},
 		{name: "child again", id: child.ID, wantErr: ErrNotFound},
 		{name: "parent, now childless", id: parent.ID},
 	}
 	for _, st := range steps {
 		t.Run(st.name, func(t *testing.T) {
+			if st.name == "untagged child" {
+				for _, r := range []string{"demo:v1", "demo:v2"} {
+					if _, err := w.Untag(ctx, mustRef(t, r)); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
 			if err := w.DeleteImage(ctx, st.id); !errors.Is(err, st.wantErr) {
 				t.Fatalf("got %v, want %v", err, st.wantErr)
 			}

@@ -423,9 +423,19 @@ func (x *imageIndex) untag(ctx context.Context, n reference.Named) error {
 // layer store reports them.
 func (x *imageIndex) deleteImage(ctx context.Context, id digest.Digest) ([]digest.Digest, error) {
 	if err := x.st.DeleteImage(ctx, id); err != nil {
-		// The snapshot said no child; a build may have added one since.
+		// The snapshot is older than the store: another process may have added a
+		// child or a tag, or deleted the image, since.
 		if kids, cerr := x.st.Children(ctx, id, 1); cerr == nil && len(kids) > 0 {
 			return nil, &deleteConflict{hard: true, id: id, message: "image has dependent child images"}
+		}
+		if tags, terr := x.st.TagsOf(ctx, id); terr == nil && len(tags) > 0 {
+			return nil, &deleteConflict{id: id, message: "image is referenced in multiple repositories"}
+		}
+		if errors.Is(err, build.ErrNotFound) {
+			// Deleted meanwhile (a concurrent rmi or prune): Docker skips it too.
+			if d, derr := reference.ParseAnyReference(id.String()); derr == nil {
+				return nil, &missingImageError{ref: d}
+			}
 		}
 		return nil, err
 	}

@@ -278,7 +278,8 @@ func (s *Store) Untag(_ context.Context, ref image.Ref) (digest.Digest, error) {
 	return id, nil
 }
 
-// DeleteImage removes an image that is no other image's parent (commands.Store).
+// DeleteImage removes an image that has no tag and is no other image's parent
+// (commands.Store).
 func (s *Store) DeleteImage(_ context.Context, id digest.Digest) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -290,14 +291,17 @@ func (s *Store) DeleteImage(_ context.Context, id digest.Digest) error {
 			return fmt.Errorf("delete %s: %w", id, ErrHasChildren)
 		}
 	}
-	delete(s.images, id)
-	for t, i := range s.tags {
+	for _, i := range s.tags {
 		if i == id {
-			delete(s.tags, t)
+			return fmt.Errorf("delete %s: %w", id, ErrHasTags)
 		}
 	}
+	delete(s.images, id)
 	return nil
 }
+
+// ErrHasTags is DeleteImage's refusal of an image that still has tags.
+var ErrHasTags = errors.New("image is tagged")
 
 // ErrHasChildren is DeleteImage's refusal of an image that is another's parent.
 var ErrHasChildren = errors.New("image has dependent child images")
