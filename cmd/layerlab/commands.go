@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,11 +10,9 @@ import (
 	"strings"
 
 	"layerlab/db"
-	"layerlab/engine/archive"
 	"layerlab/engine/build"
 	"layerlab/engine/commands"
 	"layerlab/engine/dockerfile"
-	"layerlab/engine/image"
 )
 
 type cli struct {
@@ -181,77 +180,6 @@ func (c *cli) build(ctx context.Context, args []string) error {
 	return nil
 }
 
-const saveUsage = `Usage:  layerlab save [OPTIONS] IMAGE [IMAGE...]
-
-Save one or more images to a tar archive (streamed to STDOUT by default)
-
-Options:
-  -o, --output string   Write to a file, instead of STDOUT
-`
-
-func (c *cli) save(ctx context.Context, args []string) error {
-	out := ""
-	var names []string
-	for i := 0; i < len(args); i++ {
-		switch a := args[i]; {
-		case a == "-o" || a == "--output":
-			if i+1 >= len(args) {
-				return &exitError{code: 125, msg: "flag needs an argument: 'o' in -o\nSee 'layerlab save --help'."}
-			}
-			i++
-			out = args[i]
-		case strings.HasPrefix(a, "--output="):
-			out = strings.TrimPrefix(a, "--output=")
-		case a == "-h" || a == "--help":
-			fmt.Fprint(c.stdout, saveUsage)
-			return nil
-		default:
-			names = append(names, a)
-		}
-	}
-	if len(names) == 0 {
-		return &exitError{code: 1, msg: "\"layerlab save\" requires at least 1 argument.\nSee 'layerlab save --help'."}
-	}
-	ws, err := c.workspace(ctx)
-	if err != nil {
-		return err
-	}
-	var items []archive.Item
-	for _, n := range names {
-		rec, err := ws.Lookup(ctx, n)
-		if err != nil {
-			return &exitError{code: 1, msg: "Error response from daemon: No such image: " + n}
-		}
-		var tags []string
-		if ref, err := image.ParseRef(n); err == nil && !image.LooksLikeID(n) {
-			tags = []string{ref.Familiar()}
-		}
-		items = append(items, archive.Item{Record: rec, Tags: tags})
-	}
-	var w io.Writer = c.stdout
-	if out == "" {
-		if f, ok := c.stdout.(*os.File); ok && isTerminal(f) {
-			return &exitError{code: 1, msg: "cowardly refusing to save to a terminal. Use the -o flag or redirect"}
-		}
-	} else {
-		tmp := out + ".tmp"
-		f, err := os.Create(tmp)
-		if err != nil {
-			return err
-		}
-		defer os.Remove(tmp)
-		if err := archive.Save(ctx, f, ws, items); err != nil {
-			f.Close()
-			return err
-		}
-		if err := f.Close(); err != nil {
-			return err
-		}
-		return os.Rename(tmp, out)
-	}
-	return archive.Save(ctx, w, ws, items)
-}
-
 func isTerminal(f *os.File) bool {
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
@@ -267,9 +195,14 @@ func (c *cli) image(ctx context.Context, args []string) error {
 	if f, ok := c.stdin.(*os.File); ok {
 		term = isTerminal(f)
 	}
-	env := &commands.Env{Store: ws, Stdin: c.stdin, Stdout: c.stdout, Stderr: c.stderr, Terminal: term, Prog: "layerlab"}
-	if code := commands.Run(ctx, env, args); code != 0 {
-		return &exitError{code: code}
+	// A failing command's message becomes the error main prints (and tests read);
+	// a succeeding one's stderr (warnings) is passed on as is.
+	var errb bytes.Buffer
+	env := &commands.Env{Store: ws, Stdin: c.stdin, Stdout: c.stdout, Stderr: &errb, Terminal: term, Prog: "layerlab"}
+	code := commands.Run(ctx, env, args)
+	if code != 0 {
+		return &exitError{code: code, msg: strings.TrimSuffix(errb.String(), "\n")}
 	}
-	return nil
+	_, err = c.stderr.Write(errb.Bytes())
+	return err
 }

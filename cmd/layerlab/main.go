@@ -52,10 +52,11 @@ Commands:
   build       Build an image from a Dockerfile
   history     Show the history of an image
   images      List images
-  image       Manage images (ls, rm, prune, history, inspect, tag, build, save)
+  image       Manage images (ls, rm, prune, history, inspect, tag, build, save, load)
   inspect     Return low-level information on images
+  load        Load an image from a tar archive or STDIN
   rmi         Remove one or more images
-  save        Save one or more images to a tar archive (docker-archive)
+  save        Save one or more images to a tar archive (streamed to STDOUT by default)
   serve       Serve the playground in the browser (not built yet)
   tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
 
@@ -93,13 +94,11 @@ func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout
 	switch args[0] {
 	case "build":
 		return cli.build(ctx, args[1:])
-	case "save":
-		return cli.save(ctx, args[1:])
 	case "serve":
 		return &exitError{code: 1, msg: "layerlab: the browser playground is not built yet (it is the next piece of work).\n" +
 			"Build from a terminal meanwhile:  layerlab build -t demo:v1 ./examples/fastapi"}
 	case "image":
-		if len(args) > 1 && (args[1] == "build" || args[1] == "save") {
+		if len(args) > 1 && args[1] == "build" {
 			return run(ctx, append([]string{"--data-dir", dataDir, args[1]}, args[2:]...), getenv, stdin, stdout, stderr)
 		}
 	}

@@ -188,7 +188,7 @@ func TestSave(t *testing.T) {
 	if len(manifest) != 1 || manifest[0].RepoTags[0] != "demo:v1" || len(manifest[0].Layers) != 2 || !names[manifest[0].Config] {
 		t.Errorf("manifest %+v, entries %v", manifest, names)
 	}
-	if _, err := layerlab(t, data, "save", "-o", tarPath, "nope:1"); err == nil || !strings.Contains(err.Error(), "No such image: nope:1") {
+	if _, err := layerlab(t, data, "save", "-o", tarPath, "nope:1"); err == nil || !strings.Contains(err.Error(), "reference does not exist") {
 		t.Errorf("save of an unknown image: %v", err)
 	}
 }

@@ -1,0 +1,825 @@
+package archive
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"math"
+	"path"
+	"strings"
+
+	digest "github.com/opencontainers/go-digest"
+
+	"layerlab/engine/image"
+	"layerlab/engine/rootfs"
+)
+
+// Store is what Load needs from an image store (build.Store has all of it).
+type Store interface {
+	// PutBlob stores content and returns its digest and size; a reader that fails
+	// leaves nothing stored.
+	PutBlob(ctx context.Context, d digest.Digest, r io.Reader) (digest.Digest, int64, error)
+	// PutImage stores an image whose layer blobs are stored.
+	PutImage(ctx context.Context, rec *image.Record) error
+	// Tag points ref at id.
+	Tag(ctx context.Context, ref image.Ref, id digest.Digest) error
+	// Lookup resolves a reference, to tell which image a tag named before.
+	Lookup(ctx context.Context, ref string) (*image.Record, error)
+}
+
+// LoadOptions bound what loading an untrusted archive may cost. Zero fields take the
+// defaults of DefaultLoadOptions.
+type LoadOptions struct {
+	MaxManifestBytes int64 // manifest.json, index.json, repositories
+	MaxConfigBytes   int64 // each image config or OCI manifest
+	MaxJSONBytes     int64 // all the JSON files kept together
+	MaxLayerBytes    int64 // file content of one layer, and one layer's uncompressed tar
+	MaxEntries       int   // entries of one layer tar
+	// MaxRatio: a gzip layer that expands more than MaxRatio times once past RatioFloor
+	// bytes is a decompression bomb.
+	MaxRatio   int64
+	RatioFloor int64
+}
+
+// DefaultLoadOptions are generous for real images and stop bombs early.
+var DefaultLoadOptions = LoadOptions{
+	MaxManifestBytes: 1 << 20,
+	MaxConfigBytes:   8 << 20,
+	MaxJSONBytes:     64 << 20,
+	MaxLayerBytes:    8 << 30,
+	MaxEntries:       1_000_000,
+	MaxRatio:         200,
+	RatioFloor:       64 << 20,
+}
+
+func (o LoadOptions) withDefaults() LoadOptions {
+	d := DefaultLoadOptions
+	if o.MaxManifestBytes > 0 {
+		d.MaxManifestBytes = o.MaxManifestBytes
+	}
+	if o.MaxConfigBytes > 0 {
+		d.MaxConfigBytes = o.MaxConfigBytes
+	}
+	if o.MaxJSONBytes > 0 {
+		d.MaxJSONBytes = o.MaxJSONBytes
+	}
+	if o.MaxLayerBytes > 0 {
+		d.MaxLayerBytes = o.MaxLayerBytes
+	}
+	if o.MaxEntries > 0 {
+		d.MaxEntries = o.MaxEntries
+	}
+	if o.MaxRatio > 0 {
+		d.MaxRatio = o.MaxRatio
+	}
+	if o.RatioFloor > 0 {
+		d.RatioFloor = o.RatioFloor
+	}
+	return d
+}
+
+// Loaded is one image Load stored, with the tags it now has.
+type Loaded struct {
+	ID   digest.Digest
+	Tags []LoadedTag
+}
+
+// LoadedTag is a tag Load set; Previous is the image it named before ("" if none or
+// the same), for Docker's "renaming the old one" line.
+type LoadedTag struct {
+	Ref      image.Ref
+	Previous digest.Digest
+}
+
+// Load reads a docker-archive (what `docker save` writes, optionally gzipped) or an OCI
+// image layout in a tar, and stores its images and tags.
+//
+// The archive is read once, as a stream: each layer is hashed and stored as it goes
+// by (uncompressed, addressed by diffID: gzip layers of an OCI layout are inflated,
+// never recompressed) and its tar is checked on the way (names, sizes, trailing
+// bytes). Only when the whole archive is read are the manifests resolved, each layer
+// matched to its config's diff_id, and each image's layers replayed through
+// rootfs.Apply's checks (symlink write-through, hard links). Nothing is put as an
+// image or tagged unless every image passes. Layer blobs stored before a failure are
+// referenced by no image; the store's GC removes them.
+func Load(ctx context.Context, r io.Reader, st Store, opt LoadOptions) ([]Loaded, error) {
+	l := &loader{ctx: ctx, st: st, opt: opt.withDefaults(),
+		files: map[string][]byte{}, layers: map[string]*layerInfo{}, links: map[string]string{},
+		buf: make([]byte, 1<<20)}
+	err := l.read(r)
+	if werr := l.wait(0); err == nil {
+		err = werr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	imgs, err := l.resolve()
+	if err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	return l.commit(imgs)
+}
+
+type loader struct {
+	ctx    context.Context
+	st     Store
+	opt    LoadOptions
+	files  map[string][]byte     // JSON and small files kept, by clean name
+	kept   int64                 // bytes in files
+	layers map[string]*layerInfo // layer blobs, by clean name
+	links  map[string]string     // outer symlinks and hard links: name -> target name
+	buf    []byte
+	// pending finish the layers whose store writes are still going on.
+	pending []func() error
+}
+
+// layerInfo is what is known of one stored layer.
+type layerInfo struct {
+	diffID  digest.Digest // of the uncompressed tar, as stored
+	archive digest.Digest // of the bytes as they are in the archive (the gzip for a gzip layer)
+	size    int64         // content size: regular file bytes plus symlink targets
+	entries []entry       // the headers, for replaying rootfs.Apply's checks
+}
+
+type entry struct {
+	name, link string
+	typ        byte
+	mode       int64
+}
+
+// read walks the outer tar, keeping the JSON and storing the layers.
+func (l *loader) read(r io.Reader) error {
+	br := bufio.NewReaderSize(r, 1<<20)
+	var src io.Reader = br
+	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		// The whole archive inflating past every layer's limit is a bomb too.
+		src = &bombGuard{r: zr, in: &countReader{r: br}, opt: l.opt, max: math.MaxInt64 / 2}
+	}
+	tr := tar.NewReader(src)
+	seen := 0
+	for {
+		if err := l.ctx.Err(); err != nil {
+			return err
+		}
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%w: read tar: %v", ErrInvalid, err)
+		}
+		seen++
+		name, err := cleanName(h.Name)
+		if err != nil {
+			return err
+		}
+		if name == "" {
+			continue
+		}
+		for p := path.Dir(name); p != "."; p = path.Dir(p) {
+			if _, ok := l.links[p]; ok {
+				return fmt.Errorf("archive entry %q writes through the link %s: %w", h.Name, p, rootfs.ErrUnsafePath)
+			}
+		}
+		switch h.Typeflag {
+		case tar.TypeDir:
+			continue
+		case tar.TypeSymlink:
+			if strings.HasPrefix(h.Linkname, "/") {
+				return fmt.Errorf("archive entry %q: symlink to the absolute path %q: %w", h.Name, h.Linkname, rootfs.ErrUnsafePath)
+			}
+			target := path.Join(path.Dir(name), h.Linkname)
+			if target == ".." || strings.HasPrefix(target, "../") {
+				return fmt.Errorf("archive entry %q: symlink to %q leaves the archive: %w", h.Name, h.Linkname, rootfs.ErrUnsafePath)
+			}
+			l.link(name, target)
+			continue
+		case tar.TypeLink:
+			target, err := cleanName(h.Linkname)
+			if err != nil {
+				return err
+			}
+			l.link(name, target)
+			continue
+		case tar.TypeReg, tar.TypeRegA:
+		default:
+			continue // devices, fifos: nothing a docker-archive holds
+		}
+		if err := l.file(name, h, tr); err != nil {
+			return err
+		}
+	}
+	if seen == 0 {
+		return fmt.Errorf("%w: empty archive", ErrInvalid)
+	}
+	return nil
+}
+
+// link records an outer symlink or hard link; it replaces a file of the same name.
+func (l *loader) link(name, target string) {
+	delete(l.files, name)
+	delete(l.layers, name)
+	l.links[name] = target
+}
+
+// file handles one regular file of the outer tar.
+func (l *loader) file(name string, h *tar.Header, r io.Reader) error {
+	delete(l.links, name)
+	dir, base := path.Split(name)
+	switch {
+	case dir == "" && (base == "manifest.json" || base == "index.json" || base == "repositories" || base == "oci-layout"):
+		return l.keep(name, h.Size, l.opt.MaxManifestBytes, r)
+	case dir == "" && strings.HasSuffix(base, ".json"):
+		return l.keep(name, h.Size, l.opt.MaxConfigBytes, r)
+	case dir != "" && !strings.HasPrefix(name, "blobs/") && (base == "VERSION" || base == "json"):
+		return nil // the legacy v1 files: the manifest and config say it all
+	}
+	head := l.buf[:512]
+	n, err := io.ReadFull(r, head)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		return fmt.Errorf("%w: %s: %v", ErrInvalid, name, err)
+	}
+	head = head[:n]
+	body := io.MultiReader(bytes.NewReader(append([]byte(nil), head...)), r)
+	switch {
+	case n >= 2 && head[0] == 0x1f && head[1] == 0x8b:
+		return l.layer(name, body, true)
+	case n >= 4 && head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f && head[3] == 0xfd:
+		return fmt.Errorf("%w: %s: zstd-compressed layers are not supported", ErrInvalid, name)
+	case len(bytes.TrimLeft(head, " \t\r\n")) > 0 && bytes.TrimLeft(head, " \t\r\n")[0] == '{':
+		return l.keep(name, h.Size, l.opt.MaxConfigBytes, body)
+	}
+	return l.layer(name, body, false)
+}
+
+// keep reads a small file into memory, refusing one past max before reading it.
+func (l *loader) keep(name string, size, max int64, r io.Reader) error {
+	if size > max {
+		return fmt.Errorf("%s is %d bytes, more than the %d allowed: %w", name, size, max, ErrTooLarge)
+	}
+	if l.kept+size > l.opt.MaxJSONBytes {
+		return fmt.Errorf("%s: the archive's JSON files pass %d bytes: %w", name, l.opt.MaxJSONBytes, ErrTooLarge)
+	}
+	b, err := io.ReadAll(io.LimitReader(r, max+1))
+	if err != nil {
+		return fmt.Errorf("%w: %s: %v", ErrInvalid, name, err)
+	}
+	if int64(len(b)) > max {
+		return fmt.Errorf("%s is more than the %d bytes allowed: %w", name, max, ErrTooLarge)
+	}
+	if err := checkBlobName(name, digest.FromBytes(b)); err != nil {
+		return err
+	}
+	l.kept += int64(len(b))
+	l.files[name] = b
+	return nil
+}
+
+// checkBlobName: a file under blobs/sha256/ must hash to its name.
+func checkBlobName(name string, got digest.Digest) error {
+	hex, ok := strings.CutPrefix(name, "blobs/sha256/")
+	if !ok {
+		return nil
+	}
+	if got.Encoded() != hex {
+		return fmt.Errorf("%w: %s hashes to %s", ErrInvalid, name, got)
+	}
+	return nil
+}
+
+// layer streams one layer into the store while checking its tar.
+func (l *loader) layer(name string, r io.Reader, gz bool) error {
+	var src io.Reader = r
+	var zh hash.Hash
+	if gz {
+		zh = sha256.New()
+		in := &countReader{r: io.TeeReader(r, zh)}
+		zr, err := gzip.NewReader(in)
+		if err != nil {
+			return fmt.Errorf("%w: layer %s: %v", ErrInvalid, name, err)
+		}
+		src = &bombGuard{r: zr, in: in, opt: l.opt, max: l.opt.MaxLayerBytes}
+	}
+	pipe := newBlobPipe(4)
+	type result struct {
+		d   digest.Digest
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		d, _, err := l.st.PutBlob(l.ctx, "", pipe)
+		pipe.CloseRead(err)
+		done <- result{d, err}
+	}()
+	info, err := l.scan(io.TeeReader(src, pipe))
+	if err != nil {
+		pipe.CloseWrite(err)
+		<-done
+		return fmt.Errorf("layer %s: %w", name, err)
+	}
+	pipe.CloseWrite(nil)
+	// The store may still be hashing, writing and syncing the tail of this layer: let it
+	// finish while the next layer is read, and collect the result before resolving.
+	l.pending = append(l.pending, func() error {
+		res := <-done
+		if res.err != nil {
+			return fmt.Errorf("layer %s: store: %w", name, res.err)
+		}
+		info.diffID, info.archive = res.d, res.d
+		if zh != nil {
+			info.archive = digest.NewDigest(digest.SHA256, zh)
+		}
+		if err := checkBlobName(name, info.archive); err != nil {
+			return err
+		}
+		l.layers[name] = info
+		return nil
+	})
+	if gz {
+		// Drain what gzip left unread (nothing, for a well-formed stream) into the hash.
+		if _, err := io.Copy(zh, r); err != nil {
+			return fmt.Errorf("%w: layer %s: %v", ErrInvalid, name, err)
+		}
+	}
+	if len(l.pending) > 1 {
+		return l.wait(len(l.pending) - 1)
+	}
+	return nil
+}
+
+// wait collects the results of all but the last keep layers still being stored.
+func (l *loader) wait(keep int) error {
+	var first error
+	n := len(l.pending) - keep
+	for _, f := range l.pending[:n] {
+		if err := f(); err != nil && first == nil {
+			first = err
+		}
+	}
+	l.pending = l.pending[n:]
+	return first
+}
+
+// scan reads a layer tar to its end: it records the headers, refuses unsafe names and
+// archives past the limits, and allows only zero padding after the end-of-archive
+// marker, so trailing garbage cannot ride along under a valid diffID.
+func (l *loader) scan(r io.Reader) (*layerInfo, error) {
+	info := &layerInfo{}
+	tr := tar.NewReader(r)
+	var total int64
+	sizes := map[string]int64{}
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, readError("read tar", err)
+		}
+		if len(info.entries) >= l.opt.MaxEntries {
+			return nil, fmt.Errorf("tar entry %q: more than %d entries: %w", h.Name, l.opt.MaxEntries, rootfs.ErrTooLarge)
+		}
+		if _, err := cleanName(h.Name); err != nil {
+			return nil, err
+		}
+		typ := h.Typeflag
+		if typ == tar.TypeRegA {
+			typ = tar.TypeReg
+		}
+		key := rootfs.Clean(h.Name)
+		switch typ {
+		case tar.TypeReg:
+			total += h.Size
+			if total > l.opt.MaxLayerBytes {
+				return nil, fmt.Errorf("tar entry %q: more than %d bytes of content (is it a decompression bomb?): %w", h.Name, l.opt.MaxLayerBytes, rootfs.ErrTooLarge)
+			}
+			if n, err := drain(tr, l.buf); err != nil {
+				return nil, readError(fmt.Sprintf("tar entry %q", h.Name), err)
+			} else if n != h.Size {
+				return nil, fmt.Errorf("%w: tar entry %q: truncated content", ErrInvalid, h.Name)
+			}
+			sizes[key] = h.Size
+		case tar.TypeSymlink:
+			sizes[key] = int64(len(h.Linkname))
+		case tar.TypeLink:
+			if _, err := cleanName(h.Linkname); err != nil {
+				return nil, fmt.Errorf("tar entry %q: hard link to %q: %w", h.Name, h.Linkname, rootfs.ErrUnsafePath)
+			}
+			delete(sizes, key)
+		case tar.TypeDir:
+			delete(sizes, key)
+		default:
+			continue // devices, fifos: rootfs.Apply skips them too
+		}
+		info.entries = append(info.entries, entry{name: h.Name, link: h.Linkname, typ: typ, mode: h.Mode})
+	}
+	for {
+		n, err := r.Read(l.buf)
+		for _, c := range l.buf[:n] {
+			if c != 0 {
+				return nil, fmt.Errorf("%w: data after the end of the tar", ErrInvalid)
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, readError("after the tar", err)
+		}
+	}
+	for _, n := range sizes {
+		info.size += n
+	}
+	return info, nil
+}
+
+// readError words a failed read of a layer: a bomb stays a bomb, anything else
+// means the layer is not a tar.
+func readError(what string, err error) error {
+	if errors.Is(err, ErrBomb) || errors.Is(err, context.Canceled) {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	return fmt.Errorf("%w: %s: %v", ErrInvalid, what, err)
+}
+
+func drain(r io.Reader, buf []byte) (int64, error) {
+	var n int64
+	for {
+		m, err := r.Read(buf)
+		n += int64(m)
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+// cleanName refuses absolute names and any ".." and returns the name without "./".
+func cleanName(n string) (string, error) {
+	if strings.HasPrefix(n, "/") {
+		return "", fmt.Errorf("tar entry %q: absolute path: %w", n, rootfs.ErrUnsafePath)
+	}
+	for _, part := range strings.Split(n, "/") {
+		if part == ".." {
+			return "", fmt.Errorf("tar entry %q: \"..\" in path: %w", n, rootfs.ErrUnsafePath)
+		}
+	}
+	return rootfs.Clean(n), nil
+}
+
+// countReader counts the bytes read through it.
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// bombGuard stops inflating a stream that grows past max bytes, or past MaxRatio
+// times its compressed size once beyond RatioFloor.
+type bombGuard struct {
+	r   io.Reader
+	in  *countReader
+	opt LoadOptions
+	max int64
+	out int64
+}
+
+func (b *bombGuard) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.out += int64(n)
+	if b.out > b.max {
+		return n, fmt.Errorf("%w: more than %d bytes uncompressed", ErrBomb, b.max)
+	}
+	if b.out > b.opt.RatioFloor && b.out > b.opt.MaxRatio*b.in.n {
+		return n, fmt.Errorf("%w: %d compressed bytes inflate to more than %d, over %d times as many", ErrBomb, b.in.n, b.out, b.opt.MaxRatio)
+	}
+	return n, err
+}
+
+// resolved is one image ready to store.
+type resolved struct {
+	rec  *image.Record
+	tags []image.Ref
+}
+
+// resolve reads the manifests and checks every image against the layers read.
+func (l *loader) resolve() ([]*resolved, error) {
+	if b, ok := l.files["manifest.json"]; ok {
+		return l.resolveDocker(b)
+	}
+	if b, ok := l.files["index.json"]; ok {
+		return l.resolveOCI(b)
+	}
+	return nil, fmt.Errorf("%w: no manifest.json or index.json (not a docker save archive or OCI layout)", ErrInvalid)
+}
+
+func (l *loader) resolveDocker(b []byte) ([]*resolved, error) {
+	var m []manifestEntry
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%w: manifest.json: %v", ErrInvalid, err)
+	}
+	var out []*resolved
+	for i, e := range m {
+		cfgName, err := l.target(e.Config)
+		if err != nil {
+			return nil, err
+		}
+		cfg, ok := l.files[cfgName]
+		if !ok {
+			return nil, fmt.Errorf("%w: manifest.json entry %d: config %q is not in the archive", ErrInvalid, i, e.Config)
+		}
+		var layers []*layerInfo
+		for _, p := range e.Layers {
+			name, err := l.target(p)
+			if err != nil {
+				return nil, err
+			}
+			li, ok := l.layers[name]
+			if !ok {
+				return nil, fmt.Errorf("%w: manifest.json entry %d: layer %q is not in the archive", ErrInvalid, i, p)
+			}
+			layers = append(layers, li)
+		}
+		var tags []image.Ref
+		for _, t := range e.RepoTags {
+			ref, err := image.ParseRef(t)
+			if err != nil || ref.Tag() == "" {
+				return nil, fmt.Errorf("%w: invalid tag %q", ErrInvalid, t)
+			}
+			tags = append(tags, ref)
+		}
+		r, err := l.image(cfg, layers, tags)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// OCI image layout types (image-spec v1.1), only the fields Load reads.
+type ociDescriptor struct {
+	MediaType   string            `json:"mediaType"`
+	Digest      digest.Digest     `json:"digest"`
+	Size        int64             `json:"size"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Platform    *ociPlatform      `json:"platform,omitempty"`
+}
+
+type ociPlatform struct {
+	Architecture string `json:"architecture"`
+	OS           string `json:"os"`
+}
+
+type ociIndex struct {
+	SchemaVersion int             `json:"schemaVersion"`
+	MediaType     string          `json:"mediaType,omitempty"`
+	Manifests     []ociDescriptor `json:"manifests"`
+}
+
+type ociManifest struct {
+	SchemaVersion int             `json:"schemaVersion"`
+	MediaType     string          `json:"mediaType,omitempty"`
+	Config        ociDescriptor   `json:"config"`
+	Layers        []ociDescriptor `json:"layers"`
+}
+
+const (
+	mediaOCIIndex       = "application/vnd.oci.image.index.v1+json"
+	mediaOCIManifest    = "application/vnd.oci.image.manifest.v1+json"
+	mediaOCIConfig      = "application/vnd.oci.image.config.v1+json"
+	mediaOCILayer       = "application/vnd.oci.image.layer.v1.tar"
+	mediaDockerList     = "application/vnd.docker.distribution.manifest.list.v2+json"
+	mediaDockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
+	annotationImageName = "io.containerd.image.name"
+	annotationRefName   = "org.opencontainers.image.ref.name"
+)
+
+func (l *loader) blob(d digest.Digest) ([]byte, error) {
+	if err := d.Validate(); err != nil || d.Algorithm() != digest.SHA256 {
+		return nil, fmt.Errorf("%w: bad digest %q", ErrInvalid, d)
+	}
+	b, ok := l.files["blobs/sha256/"+d.Encoded()]
+	if !ok {
+		return nil, fmt.Errorf("%w: blob %s is not in the archive", ErrInvalid, d)
+	}
+	return b, nil
+}
+
+func (l *loader) resolveOCI(b []byte) ([]*resolved, error) {
+	var idx ociIndex
+	if err := json.Unmarshal(b, &idx); err != nil {
+		return nil, fmt.Errorf("%w: index.json: %v", ErrInvalid, err)
+	}
+	var out []*resolved
+	byID := map[digest.Digest]*resolved{}
+	for _, d := range idx.Manifests {
+		md, err := l.pickManifest(d, 0)
+		if err != nil {
+			return nil, err
+		}
+		mb, err := l.blob(md.Digest)
+		if err != nil {
+			return nil, err
+		}
+		var m ociManifest
+		if err := json.Unmarshal(mb, &m); err != nil {
+			return nil, fmt.Errorf("%w: manifest %s: %v", ErrInvalid, md.Digest, err)
+		}
+		cfg, err := l.blob(m.Config.Digest)
+		if err != nil {
+			return nil, err
+		}
+		var layers []*layerInfo
+		for _, ld := range m.Layers {
+			if strings.Contains(ld.MediaType, "zstd") {
+				return nil, fmt.Errorf("%w: layer %s: zstd-compressed layers are not supported", ErrInvalid, ld.Digest)
+			}
+			if err := ld.Digest.Validate(); err != nil || ld.Digest.Algorithm() != digest.SHA256 {
+				return nil, fmt.Errorf("%w: bad layer digest %q", ErrInvalid, ld.Digest)
+			}
+			li, ok := l.layers["blobs/sha256/"+ld.Digest.Encoded()]
+			if !ok {
+				return nil, fmt.Errorf("%w: layer %s is not in the archive", ErrInvalid, ld.Digest)
+			}
+			layers = append(layers, li)
+		}
+		var tags []image.Ref
+		if n := d.Annotations[annotationImageName]; n != "" {
+			ref, err := image.ParseRef(n)
+			if err != nil || ref.Tag() == "" {
+				return nil, fmt.Errorf("%w: invalid image name %q", ErrInvalid, n)
+			}
+			tags = append(tags, ref)
+		} else if n := d.Annotations[annotationRefName]; strings.ContainsAny(n, "/:") {
+			// A full reference as ref.name (what skopeo and crane write); a bare tag
+			// names no repository and gives no tag.
+			if ref, err := image.ParseRef(n); err == nil && ref.Tag() != "" {
+				tags = append(tags, ref)
+			}
+		}
+		r, err := l.image(cfg, layers, tags)
+		if err != nil {
+			return nil, err
+		}
+		if prev, ok := byID[r.rec.ID]; ok {
+			prev.tags = append(prev.tags, r.tags...)
+			continue
+		}
+		byID[r.rec.ID] = r
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// pickManifest follows an index descriptor to an image manifest: a nested index gives
+// its linux/amd64 entry, else its first.
+func (l *loader) pickManifest(d ociDescriptor, depth int) (ociDescriptor, error) {
+	switch d.MediaType {
+	case mediaOCIManifest, mediaDockerManifest, "":
+		return d, nil
+	case mediaOCIIndex, mediaDockerList:
+	default:
+		return d, fmt.Errorf("%w: unsupported manifest media type %q", ErrInvalid, d.MediaType)
+	}
+	if depth > 2 {
+		return d, fmt.Errorf("%w: indexes nested too deep", ErrInvalid)
+	}
+	b, err := l.blob(d.Digest)
+	if err != nil {
+		return d, err
+	}
+	var idx ociIndex
+	if err := json.Unmarshal(b, &idx); err != nil {
+		return d, fmt.Errorf("%w: index %s: %v", ErrInvalid, d.Digest, err)
+	}
+	if len(idx.Manifests) == 0 {
+		return d, fmt.Errorf("%w: index %s lists no manifests", ErrInvalid, d.Digest)
+	}
+	pick := idx.Manifests[0]
+	for _, m := range idx.Manifests {
+		if m.Platform != nil && m.Platform.OS == "linux" && m.Platform.Architecture == "amd64" {
+			pick = m
+			break
+		}
+	}
+	if pick.Annotations == nil {
+		pick.Annotations = d.Annotations
+	}
+	return l.pickManifest(pick, depth+1)
+}
+
+// target follows outer links to the file a manifest path names.
+func (l *loader) target(p string) (string, error) {
+	name, err := cleanName(p)
+	if err != nil {
+		return "", err
+	}
+	for i := 0; i < 16; i++ {
+		t, ok := l.links[name]
+		if !ok {
+			return name, nil
+		}
+		name = t
+	}
+	return "", fmt.Errorf("%w: %s: too many levels of links", ErrInvalid, p)
+}
+
+// image checks one image: its config decodes and has a rootfs, each layer is the
+// diff_id its config names, and the layers, applied in order, stay inside the root.
+func (l *loader) image(cfg []byte, layers []*layerInfo, tags []image.Ref) (*resolved, error) {
+	id := digest.FromBytes(cfg)
+	img, err := image.Decode(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%w: image %s: %v", ErrInvalid, image.ShortID(id), err)
+	}
+	if len(img.RootFS.DiffIDs) != len(layers) {
+		return nil, fmt.Errorf("%w: image %s: its config lists %d layers, the manifest %d", ErrDiffIDMismatch, image.ShortID(id), len(img.RootFS.DiffIDs), len(layers))
+	}
+	rec := &image.Record{ID: id, Config: cfg, Image: img, Created: img.Created}
+	for i, li := range layers {
+		if li.diffID != img.RootFS.DiffIDs[i] {
+			return nil, fmt.Errorf("%w: image %s: layer %d is %s, its config says %s", ErrDiffIDMismatch, image.ShortID(id), i+1, li.diffID, img.RootFS.DiffIDs[i])
+		}
+		rec.Layers = append(rec.Layers, image.Layer{DiffID: li.diffID, Size: li.size})
+	}
+	if err := l.checkStack(layers); err != nil {
+		return nil, fmt.Errorf("image %s: %w", image.ShortID(id), err)
+	}
+	return &resolved{rec: rec, tags: tags}, nil
+}
+
+// checkStack replays the layers' headers (without content) through rootfs.Apply onto
+// an empty filesystem: the same checks a build applies to a base image's layers.
+func (l *loader) checkStack(layers []*layerInfo) error {
+	f := rootfs.New()
+	lim := rootfs.Limits{MaxBytes: math.MaxInt64, MaxEntries: l.opt.MaxEntries}
+	for i, li := range layers {
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(writeHeaders(pw, li.entries)) }()
+		err := rootfs.Apply(f, pr, rootfs.ApplyOptions{Whiteouts: true, Limits: lim})
+		pr.CloseWithError(io.ErrClosedPipe) // stop the writer if Apply stopped early
+		if err != nil {
+			return fmt.Errorf("layer %d (%s): %w", i+1, li.diffID, err)
+		}
+	}
+	return nil
+}
+
+func writeHeaders(w io.Writer, entries []entry) error {
+	tw := tar.NewWriter(w)
+	for _, e := range entries {
+		h := &tar.Header{Typeflag: e.typ, Name: e.name, Linkname: e.link, Mode: e.mode & 0o7777, Format: tar.FormatPAX}
+		if e.typ == tar.TypeDir || e.typ == tar.TypeReg {
+			h.Linkname = ""
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return fmt.Errorf("%w: tar entry %q: %v", ErrInvalid, e.name, err)
+		}
+	}
+	return tw.Close()
+}
+
+// commit stores the checked images and sets their tags.
+func (l *loader) commit(imgs []*resolved) ([]Loaded, error) {
+	for _, r := range imgs {
+		if err := l.st.PutImage(l.ctx, r.rec); err != nil {
+			return nil, fmt.Errorf("load: store image %s: %w", image.ShortID(r.rec.ID), err)
+		}
+	}
+	var out []Loaded
+	for _, r := range imgs {
+		ld := Loaded{ID: r.rec.ID}
+		for _, ref := range r.tags {
+			lt := LoadedTag{Ref: ref}
+			if prev, err := l.st.Lookup(l.ctx, ref.String()); err == nil && prev.ID != r.rec.ID {
+				lt.Previous = prev.ID
+			}
+			if err := l.st.Tag(l.ctx, ref, r.rec.ID); err != nil {
+				return out, fmt.Errorf("load: tag %s: %w", ref.Familiar(), err)
+			}
+			ld.Tags = append(ld.Tags, lt)
+		}
+		out = append(out, ld)
+	}
+	return out, nil
+}
