@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -187,7 +188,7 @@ func (w *Workspace) ImageList(ctx context.Context) ([]*image.Record, error) {
 	var all sql.NullString
 	err := w.s.db.QueryRowContext(ctx, `SELECT group_concat(line, char(10)) FROM
 		(SELECT id || ' ' || parent || ' ' || created || ' ' || size AS line FROM images
-		 WHERE workspace = ? ORDER BY created DESC, id)`, w.name).Scan(&all)
+		 WHERE workspace = ? ORDER BY created DESC)`, w.name).Scan(&all)
 	if err != nil {
 		return nil, fmt.Errorf("list images: %w", err)
 	}
@@ -213,6 +214,13 @@ func (w *Workspace) ImageList(ctx context.Context) ([]*image.Record, error) {
 		w.setConfigLoader(rec, f[0])
 		out = append(out, rec)
 	}
+	// The index gives newest first; equal times are ordered by ID, as Images does.
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].Created.Equal(out[j].Created) {
+			return out[i].Created.After(out[j].Created)
+		}
+		return out[i].ID < out[j].ID
+	})
 	return out, nil
 }
 

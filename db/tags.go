@@ -98,27 +98,29 @@ func (w *Workspace) TagsOf(ctx context.Context, id digest.Digest) ([]string, err
 
 // AllTags returns every tag of the workspace, sorted by repository, then tag.
 func (w *Workspace) AllTags(ctx context.Context) ([]TagRow, error) {
-	rows, err := w.s.db.QueryContext(ctx, `SELECT ref, image_id, created FROM tags WHERE workspace = ?`, w.name)
+	// One row holding every tag (see ImageList): image ls lists thousands.
+	var all sql.NullString
+	err := w.s.db.QueryRowContext(ctx, `SELECT group_concat(ref || ' ' || image_id || ' ' || created, char(10))
+		FROM tags WHERE workspace = ?`, w.name).Scan(&all)
 	if err != nil {
 		return nil, fmt.Errorf("list tags: %w", err)
 	}
-	defer rows.Close()
 	out := []TagRow{}
-	for rows.Next() {
-		var s, id, created string
-		if err := rows.Scan(&s, &id, &created); err != nil {
-			return nil, fmt.Errorf("list tags: %w", err)
+	for _, line := range strings.Split(all.String, "\n") {
+		if line == "" {
+			continue
+		}
+		f := strings.Split(line, " ")
+		if len(f) != 3 {
+			return nil, fmt.Errorf("list tags: malformed row %q", line)
 		}
 		// Stored refs were validated by ParseRef when tagged.
-		familiar, repo, tag := image.SplitStored(s)
-		t, err := parseTime(created)
+		familiar, repo, tag := image.SplitStored(f[0])
+		t, err := parseTime(f[2])
 		if err != nil {
 			return nil, fmt.Errorf("list tags: %w", err)
 		}
-		out = append(out, TagRow{Ref: familiar, Repository: repo, Tag: tag, ID: digest.Digest(id), Created: t})
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list tags: %w", err)
+		out = append(out, TagRow{Ref: familiar, Repository: repo, Tag: tag, ID: digest.Digest(f[1]), Created: t})
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Repository != out[j].Repository {
