@@ -33,6 +33,9 @@ type Store interface {
 	// Release removes, of blobs, those no image references any more and nobody stored
 	// after before, and returns the bytes freed on disk.
 	Release(ctx context.Context, blobs []digest.Digest, before time.Time) (int64, error)
+	// GC removes every blob nothing references that nobody stored recently (blobs a
+	// killed process left behind), and returns the bytes freed.
+	GC(ctx context.Context) (int64, error)
 }
 
 // Env is where a command runs: its store, its streams, its clock.

@@ -199,6 +199,13 @@ func pruneImages(ctx context.Context, env *Env, filters imageFilters) ([]deleteR
 		}
 		reclaimed = freed
 	}
+	// Blobs that a killed build or load left referenced by nothing go too, once they
+	// are old enough that no running command can still be about to use them.
+	if freed, err := env.Store.GC(ctx); err == nil {
+		reclaimed += freed
+	} else {
+		failed = append(failed, fmt.Sprintf("collect unused blobs: %v", err))
+	}
 	if len(failed) > 0 {
 		// The daemon only logs these; layerlab's user is its own administrator.
 		return out, reclaimed, fmt.Errorf("%s", strings.Join(failed, "; "))
