@@ -32,4 +32,6 @@ var (
 	ErrSchemaTooNew = errors.New("database schema is newer than this program")
 	// ErrHasTags: DeleteImage refuses an image that still has tags (untag first).
 	ErrHasTags = errors.New("image is tagged")
+	// ErrHeld: DeleteImage refuses an image a running build stands on.
+	ErrHeld = errors.New("image is in use by a running build")
 )

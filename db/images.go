@@ -380,6 +380,15 @@ func (w *Workspace) DeleteImage(ctx context.Context, id digest.Digest) error {
 		if n == 0 {
 			return ErrNotFound
 		}
+		// An image a running build stands on stays (see Hold).
+		var held int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM holds WHERE workspace = ? AND image_id = ? AND expires > ?`,
+			w.name, id.String(), formatTime(w.s.now())).Scan(&held); err != nil {
+			return err
+		}
+		if held > 0 {
+			return ErrHeld
+		}
 		// A tag set since the caller looked (another process tagging it) keeps the
 		// image: deleting would cascade the new tag away with it.
 		var tags int
@@ -437,4 +446,37 @@ func (w *Workspace) GCNow(ctx context.Context) (int64, error) { return w.s.GCNow
 // Release frees, among blobs, those nothing references any more (see Store.Release).
 func (w *Workspace) Release(ctx context.Context, blobs []digest.Digest, before time.Time) (int64, error) {
 	return w.s.Release(ctx, blobs, before)
+}
+
+// HoldTime is how long a build's hold on an image lasts without being renewed: longer
+// than any step (a RUN is limited to seconds), short enough that a killed build's holds
+// soon stop mattering.
+const HoldTime = 10 * time.Minute
+
+// Hold marks id as in use by holder (a running build): DeleteImage refuses it with
+// ErrHeld until Unhold or until the hold expires.
+func (w *Workspace) Hold(ctx context.Context, holder string, id digest.Digest) error {
+	err := w.s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO holds (workspace, image_id, holder, expires) VALUES (?, ?, ?, ?)
+			ON CONFLICT (workspace, image_id, holder) DO UPDATE SET expires = excluded.expires`,
+			w.name, id.String(), holder, formatTime(w.s.now().Add(HoldTime)))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("hold %s: %w", id, err)
+	}
+	return nil
+}
+
+// Unhold releases holder's holds (and drops expired ones of anybody).
+func (w *Workspace) Unhold(ctx context.Context, holder string) error {
+	err := w.s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM holds WHERE workspace = ? AND (holder = ? OR expires <= ?)`,
+			w.name, holder, formatTime(w.s.now()))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("unhold %s: %w", holder, err)
+	}
+	return nil
 }

@@ -428,14 +428,11 @@ func inProc(data string, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
-// bugTest skips a test that reproduces a known bug, unless LAYERLAB_BUG_TESTS=1.
-func bugTest(t *testing.T, why string) {
+// raceTest is for the tests of races between processes: they run unless -short.
+func raceTest(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("skipped under -short")
-	}
-	if os.Getenv("LAYERLAB_BUG_TESTS") != "1" {
-		t.Skip("BUG: " + why + " (run with LAYERLAB_BUG_TESTS=1 to reproduce)")
 	}
 }
 
@@ -445,7 +442,7 @@ func bugTest(t *testing.T, why string) {
 // hold), and the build's next PutImage fails: "commit image: put image ...: layer N
 // (...): blob is not stored: not found". Docker's build survives a concurrent prune.
 func TestConcurrentPruneKeepsRunningBuilds(t *testing.T) {
-	bugTest(t, "image prune during a build deletes the build's intermediate image and frees its layer blob; the build fails with \"blob is not stored\"")
+	raceTest(t)
 	data, ctxDir := t.TempDir(), t.TempDir()
 	if code, _, errs := inProc(data, "build", "-q", "-t", "base:1", writeFiles(t, map[string]string{"Dockerfile": "FROM busybox\n"})); code != 0 {
 		t.Fatal(errs)
@@ -491,7 +488,7 @@ func TestConcurrentPruneKeepsRunningBuilds(t *testing.T) {
 // image someone else deleted is exactly what prune wanted anyway. The same holds of
 // rmi/prune and rmi/rmi racing on one image.
 func TestConcurrentPrunesBothSucceed(t *testing.T) {
-	bugTest(t, "two concurrent `image prune -f` runs: the second fails with \"delete image sha256:...: not found\" instead of skipping the image the first deleted")
+	raceTest(t)
 	data, ctxDir := t.TempDir(), t.TempDir()
 	var failed []string
 	const rounds = 6
@@ -539,7 +536,7 @@ func TestConcurrentPrunesBothSucceed(t *testing.T) {
 // for the image the user named); in tag, map db.ErrNotFound from Store.Tag to
 // missingImageError for the source.
 func TestConcurrentRmiAndTag(t *testing.T) {
-	bugTest(t, "rmi racing tag deletes the image with a tag the tag command just added (ON DELETE CASCADE); rmi racing rmi fails with `delete image ...: not found`")
+	raceTest(t)
 	data, ctxDir := t.TempDir(), t.TempDir()
 	var bad []string
 	const rounds = 60

@@ -245,7 +245,9 @@ func checkStore(data string) (storeReport, []string) {
 	}
 	if n := strs(`SELECT count(*) FROM images i WHERE i.workspace = 'default'
 		AND NOT EXISTS (SELECT 1 FROM tags t WHERE t.workspace = i.workspace AND t.image_id = i.id)
-		AND NOT EXISTS (SELECT 1 FROM images c WHERE c.workspace = i.workspace AND c.parent = i.id)`); len(n) == 1 {
+		AND NOT EXISTS (SELECT 1 FROM images c WHERE c.workspace = i.workspace AND c.parent = i.id)
+		AND NOT EXISTS (SELECT 1 FROM holds h WHERE h.workspace = i.workspace AND h.image_id = i.id)`); len(n) == 1 {
+		// Images a killed build still holds are left by prune until the hold expires.
 		rep.dangling, _ = strconv.Atoi(n[0])
 	}
 

@@ -153,6 +153,7 @@ type run struct {
 	start   time.Time
 	srcHash map[string]string // context path -> tarsum, computed once per build
 	total   int               // the N of "Step i/N"
+	held    bool              // the build holds images (see Store.Hold)
 }
 
 // Build runs a build of the context's Dockerfile.
@@ -162,6 +163,12 @@ func (b *Builder) Build(ctx context.Context, c *Context, opt Options) (*Result, 
 	}
 	r := &run{b: b, ctx: ctx, opt: opt, bctx: c, start: time.Now(),
 		res: &Result{ID: opt.ID}, meta: map[string]*string{}, used: map[string]bool{}, srcHash: map[string]string{}}
+	defer func() {
+		if r.held {
+			// Released whatever happened; a killed build's holds expire instead.
+			_ = b.Store.Unhold(context.WithoutCancel(ctx), opt.ID)
+		}
+	}()
 	var refs []image.Ref
 	for _, t := range opt.Tags {
 		ref, err := image.ParseRef(t)

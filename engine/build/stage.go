@@ -402,6 +402,13 @@ func (r *run) commit(st *stage, cc *image.ContainerConfig, createdBy, container 
 		return nil, err
 	}
 	rec := &image.Record{ID: id, Config: raw, Image: img, Parent: st.id, Layers: layers, Created: now, CacheKey: key, Build: info}
+	// Until its next step commits a child, this image looks dangling: hold it, before
+	// it exists, so a prune in another process never sees it unheld (in Docker the
+	// step's running container protects it).
+	if err := r.b.Store.Hold(r.ctx, r.opt.ID, id); err != nil {
+		return nil, err
+	}
+	r.held = true
 	if err := r.b.Store.PutImage(r.ctx, rec); err != nil {
 		return nil, fmt.Errorf("commit image: %w", err)
 	}

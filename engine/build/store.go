@@ -35,4 +35,9 @@ type Store interface {
 	// Tag points ref (normalised, e.g. docker.io/library/demo:v1) at id, moving it off
 	// any image it named before.
 	Tag(ctx context.Context, ref image.Ref, id digest.Digest) error
+	// Hold marks id as in use by the build holder until Unhold (or until the hold
+	// expires, for a build that was killed): image rm and prune leave it alone.
+	Hold(ctx context.Context, holder string, id digest.Digest) error
+	// Unhold releases every image holder holds.
+	Unhold(ctx context.Context, holder string) error
 }

@@ -114,6 +114,9 @@ func (e *missingImageError) Error() string {
 	return "No such image: " + reference.FamiliarString(ref)
 }
 
+// errStillReferenced: the image gained a tag (another process) after it was looked at.
+var errStillReferenced = errors.New("image is still referenced")
+
 // deleteConflict is Docker's imageDeleteConflict.
 type deleteConflict struct {
 	hard    bool
@@ -373,6 +376,13 @@ func (x *imageIndex) deleteHelper(ctx context.Context, id digest.Digest, recs *[
 		*recs = append(*recs, deleteRecord{untagged: reference.FamiliarString(r)})
 	}
 	released, err := x.deleteImage(ctx, id)
+	if errors.Is(err, errStillReferenced) {
+		return nil // tagged meanwhile: Docker stops after untagging too
+	}
+	var dc *deleteConflict
+	if quiet && errors.As(err, &dc) {
+		return nil // a parent that cannot go now (held by a build) stays, silently
+	}
 	if err != nil {
 		return err
 	}
@@ -429,7 +439,12 @@ func (x *imageIndex) deleteImage(ctx context.Context, id digest.Digest) ([]diges
 			return nil, &deleteConflict{hard: true, id: id, message: "image has dependent child images"}
 		}
 		if tags, terr := x.st.TagsOf(ctx, id); terr == nil && len(tags) > 0 {
-			return nil, &deleteConflict{id: id, message: "image is referenced in multiple repositories"}
+			return nil, errStillReferenced
+		}
+		if strings.Contains(err.Error(), "in use by a running build") {
+			// Held by a build in progress (its newest step image): like an image a
+			// running container uses, it cannot be removed now.
+			return nil, &deleteConflict{hard: true, id: id, message: "image is being used by a running build"}
 		}
 		if errors.Is(err, build.ErrNotFound) {
 			// Deleted meanwhile (a concurrent rmi or prune): Docker skips it too.

@@ -1,12 +1,14 @@
 package commands
 
 import (
+	"errors"
 	"context"
 	"fmt"
 
 	"github.com/distribution/reference"
 	digest "github.com/opencontainers/go-digest"
 
+	"layerlab/engine/build"
 	"layerlab/engine/image"
 )
 
@@ -56,6 +58,15 @@ func runTag(ctx context.Context, env *Env, _ *FlagSet, args []string) int {
 		return daemonError(env, err)
 	}
 	if err := env.Store.Tag(ctx, ref, id); err != nil {
+		if errors.Is(err, build.ErrNotFound) {
+			// Removed by another command since it was looked up: as Docker would say.
+			name, nerr := daemonRefName(source)
+			if nerr != nil {
+				name = source
+			}
+			fmt.Fprintf(env.Stderr, "Error response from daemon: No such image: %s\n", name)
+			return 1
+		}
 		return daemonError(env, err)
 	}
 	return 0

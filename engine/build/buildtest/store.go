@@ -27,7 +27,8 @@ type Store struct {
 	tagged map[string]time.Time     // when each tag was set
 	blobs  map[digest.Digest][]byte
 	// Now is the clock for tag times (time.Now when nil).
-	Now func() time.Time
+	Now   func() time.Time
+	holds map[digest.Digest]map[string]bool
 }
 
 var _ build.Store = (*Store)(nil)
@@ -296,6 +297,9 @@ func (s *Store) DeleteImage(_ context.Context, id digest.Digest) error {
 			return fmt.Errorf("delete %s: %w", id, ErrHasTags)
 		}
 	}
+	if len(s.holds[id]) > 0 {
+		return fmt.Errorf("delete %s: %w", id, ErrHeld)
+	}
 	delete(s.images, id)
 	return nil
 }
@@ -342,3 +346,33 @@ func (s *Store) GC(ctx context.Context) (int64, error) {
 	s.mu.Unlock()
 	return s.Release(ctx, all, time.Now())
 }
+
+// Hold marks id as held by holder (build.Store).
+func (s *Store) Hold(_ context.Context, holder string, id digest.Digest) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.holds == nil {
+		s.holds = map[digest.Digest]map[string]bool{}
+	}
+	if s.holds[id] == nil {
+		s.holds[id] = map[string]bool{}
+	}
+	s.holds[id][holder] = true
+	return nil
+}
+
+// Unhold releases holder's holds (build.Store).
+func (s *Store) Unhold(_ context.Context, holder string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, hs := range s.holds {
+		delete(hs, holder)
+		if len(hs) == 0 {
+			delete(s.holds, id)
+		}
+	}
+	return nil
+}
+
+// ErrHeld is DeleteImage's refusal of an image a running build holds.
+var ErrHeld = errors.New("image is in use by a running build")
