@@ -33,5 +33,5 @@ var (
 	// ErrHasTags: DeleteImage refuses an image that still has tags (untag first).
 	ErrHasTags = errors.New("image is tagged")
 	// ErrHeld: DeleteImage refuses an image a running build stands on.
-	ErrHeld = errors.New("image is in use by a running build")
+	ErrHeld = build.ErrHeld
 )

@@ -12,3 +12,6 @@ var ErrCanceled = errors.New("build canceled")
 
 // ErrContextTooLarge is returned when a build context passes the limits above.
 var ErrContextTooLarge = errors.New("build context too large")
+
+// ErrHeld is a store's refusal to delete an image a running build holds (Store.Hold).
+var ErrHeld = errors.New("image is in use by a running build")

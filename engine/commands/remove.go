@@ -441,7 +441,7 @@ func (x *imageIndex) deleteImage(ctx context.Context, id digest.Digest) ([]diges
 		if tags, terr := x.st.TagsOf(ctx, id); terr == nil && len(tags) > 0 {
 			return nil, errStillReferenced
 		}
-		if strings.Contains(err.Error(), "in use by a running build") {
+		if errors.Is(err, build.ErrHeld) {
 			// Held by a build in progress (its newest step image): like an image a
 			// running container uses, it cannot be removed now.
 			return nil, &deleteConflict{hard: true, id: id, message: "image is being used by a running build"}

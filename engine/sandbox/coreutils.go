@@ -1042,23 +1042,12 @@ func cmdPrintenv(p *proc) int {
 func cmdSleep(p *proc) int {
 	var total time.Duration
 	for _, a := range p.args {
-		unit := time.Second
-		switch {
-		case strings.HasSuffix(a, "s"):
-			a = strings.TrimSuffix(a, "s")
-		case strings.HasSuffix(a, "m"):
-			a, unit = strings.TrimSuffix(a, "m"), time.Minute
-		case strings.HasSuffix(a, "h"):
-			a, unit = strings.TrimSuffix(a, "h"), time.Hour
-		case strings.HasSuffix(a, "d"):
-			a, unit = strings.TrimSuffix(a, "d"), 24*time.Hour
-		}
-		f, err := strconv.ParseFloat(a, 64)
-		if err != nil || f < 0 {
+		d, ok := parseDuration(a)
+		if !ok {
 			p.errf("invalid time interval '%s'", a)
 			return 1
 		}
-		total += time.Duration(f * float64(unit))
+		total += d
 	}
 	if len(p.args) == 0 {
 		p.errf("missing operand")

@@ -375,4 +375,4 @@ func (s *Store) Unhold(_ context.Context, holder string) error {
 }
 
 // ErrHeld is DeleteImage's refusal of an image a running build holds.
-var ErrHeld = errors.New("image is in use by a running build")
+var ErrHeld = build.ErrHeld
