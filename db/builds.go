@@ -33,14 +33,15 @@ type Build struct {
 	Tags       []string      // the tags asked for, as given
 	Image      digest.Digest // the final image, once succeeded
 	Error      string        // why it failed
+	Inputs     []byte        // JSON of what the build was given (files, args), "{}" when not recorded
 }
 
-const buildCols = `id, workspace, created, finished, state, dockerfile, tags, image_id, error`
+const buildCols = `id, workspace, created, finished, state, dockerfile, tags, image_id, error, inputs`
 
 func scanBuild(sc scanner) (*Build, error) {
 	var b Build
-	var created, finished, state, tags, img string
-	if err := sc.Scan(&b.ID, &b.Workspace, &created, &finished, &state, &b.Dockerfile, &tags, &img, &b.Error); err != nil {
+	var created, finished, state, tags, img, inputs string
+	if err := sc.Scan(&b.ID, &b.Workspace, &created, &finished, &state, &b.Dockerfile, &tags, &img, &b.Error, &inputs); err != nil {
 		return nil, err
 	}
 	var err error
@@ -55,12 +56,24 @@ func scanBuild(sc scanner) (*Build, error) {
 	if err := json.Unmarshal([]byte(tags), &b.Tags); err != nil {
 		return nil, fmt.Errorf("stored tags: %w", err)
 	}
-	b.State, b.Image = BuildState(state), digest.Digest(img)
+	b.State, b.Image, b.Inputs = BuildState(state), digest.Digest(img), []byte(inputs)
 	return &b, nil
 }
 
 // CreateBuild records a new running build with a fresh random ID (32 hex digits).
 func (w *Workspace) CreateBuild(ctx context.Context, dockerfile string, tags []string) (*Build, error) {
+	return w.CreateBuildWithInputs(ctx, dockerfile, tags, nil)
+}
+
+// CreateBuildWithInputs is CreateBuild that also records what the build was given
+// (inputs: JSON; nil for none), so a later build can be compared with it.
+func (w *Workspace) CreateBuildWithInputs(ctx context.Context, dockerfile string, tags []string, inputs []byte) (*Build, error) {
+	if inputs == nil {
+		inputs = []byte("{}")
+	}
+	if !json.Valid(inputs) {
+		return nil, fmt.Errorf("create build: inputs are not JSON: %w", ErrInvalid)
+	}
 	var raw [16]byte
 	if _, err := rand.Read(raw[:]); err != nil {
 		return nil, fmt.Errorf("create build: %w", err)
@@ -79,10 +92,11 @@ func (w *Workspace) CreateBuild(ctx context.Context, dockerfile string, tags []s
 		State:      BuildRunning,
 		Dockerfile: dockerfile,
 		Tags:       append([]string{}, tags...),
+		Inputs:     append([]byte{}, inputs...),
 	}
 	err = w.s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO builds (id, workspace, created, state, dockerfile, tags)
-			VALUES (?, ?, ?, ?, ?, ?)`, b.ID, w.name, formatTime(b.Created), string(b.State), dockerfile, string(tj))
+		_, err := tx.ExecContext(ctx, `INSERT INTO builds (id, workspace, created, state, dockerfile, tags, inputs)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, b.ID, w.name, formatTime(b.Created), string(b.State), dockerfile, string(tj), string(inputs))
 		return err
 	})
 	if err != nil {
@@ -219,4 +233,39 @@ func (w *Workspace) Events(ctx context.Context, buildID string, after int64) ([]
 		return nil, fmt.Errorf("events of build %s: %w", buildID, err)
 	}
 	return out, nil
+}
+
+// AppendEvents stores consecutive events of a build in one transaction, the first with
+// sequence number first. It is AppendEvent for a batch: one commit instead of many.
+func (w *Workspace) AppendEvents(ctx context.Context, buildID string, first int64, data [][]byte) error {
+	if first < 1 {
+		return fmt.Errorf("append events to build %s: sequence numbers start at 1: %w", buildID, ErrInvalid)
+	}
+	err := w.s.write(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM builds WHERE id = ? AND workspace = ?`,
+			buildID, w.name).Scan(&n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return ErrNotFound
+		}
+		for i, d := range data {
+			res, err := tx.ExecContext(ctx, `INSERT INTO build_events (build_id, seq, data) VALUES (?, ?, ?)
+				ON CONFLICT (build_id, seq) DO NOTHING`, buildID, first+int64(i), d)
+			if err != nil {
+				return err
+			}
+			if k, err := res.RowsAffected(); err != nil {
+				return err
+			} else if k == 0 {
+				return fmt.Errorf("event %d: %w", first+int64(i), ErrEventExists)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("append events to build %s: %w", buildID, err)
+	}
+	return nil
 }

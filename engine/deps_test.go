@@ -38,3 +38,24 @@ func TestImportDirection(t *testing.T) {
 		})
 	}
 }
+
+// TestOnlyCmdImportsHandlers: handlers is joined to the rest in cmd (and driven from
+// e2e); no other package of the module may import it.
+func TestOnlyCmdImportsHandlers(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "layerlab/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || strings.HasPrefix(f[0], "layerlab/cmd/") || strings.HasPrefix(f[0], "layerlab/e2e") {
+			continue
+		}
+		for _, imp := range f[1:] {
+			if imp == "layerlab/handlers" {
+				t.Errorf("%s imports layerlab/handlers: only cmd and e2e may", f[0])
+			}
+		}
+	}
+}
+

@@ -57,7 +57,7 @@ Commands:
   load        Load an image from a tar archive or STDIN
   rmi         Remove one or more images
   save        Save one or more images to a tar archive (streamed to STDOUT by default)
-  serve       Serve the playground in the browser (not built yet)
+  serve       Serve the playground in the browser (the default)
   tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
 
 Run 'layerlab COMMAND --help' for more information on a command.
@@ -95,8 +95,7 @@ func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout
 	case "build":
 		return cli.build(ctx, args[1:])
 	case "serve":
-		return &exitError{code: 1, msg: "layerlab: the browser playground is not built yet (it is the next piece of work).\n" +
-			"Build from a terminal meanwhile:  layerlab build -t demo:v1 ./examples/fastapi"}
+		return cli.serve(ctx, args[1:])
 	case "image":
 		if len(args) > 1 && args[1] == "build" {
 			return run(ctx, append([]string{"--data-dir", dataDir, args[1]}, args[2:]...), getenv, stdin, stdout, stderr)

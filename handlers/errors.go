@@ -1,0 +1,101 @@
+package handlers
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"layerlab/db"
+	"layerlab/engine/build"
+	"layerlab/web"
+)
+
+// httpError is an error with the status and the message a user sees.
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+func errNotFound(msg string) error   { return &httpError{http.StatusNotFound, msg} }
+func errBadRequest(msg string) error { return &httpError{http.StatusBadRequest, msg} }
+func errForbidden(msg string) error  { return &httpError{http.StatusForbidden, msg} }
+func errTooLarge(msg string) error   { return &httpError{http.StatusRequestEntityTooLarge, msg} }
+func errConflict(msg string) error   { return &httpError{http.StatusConflict, msg} }
+
+// status maps an error to its HTTP status and the message safe to show: a user's
+// mistake says what it was; anything else is "internal error" (and is logged).
+func status(err error) (int, string, bool) {
+	var he *httpError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &he):
+		return he.status, he.msg, false
+	case errors.As(err, &mbe):
+		return http.StatusRequestEntityTooLarge, "request too large: the limit is " + humanBytes(mbe.Limit), false
+	case errors.Is(err, db.ErrNotFound), errors.Is(err, build.ErrNotFound):
+		return http.StatusNotFound, err.Error(), false
+	case errors.Is(err, db.ErrInvalid), errors.Is(err, db.ErrAmbiguous):
+		return http.StatusBadRequest, err.Error(), false
+	case errors.Is(err, db.ErrHasChildren), errors.Is(err, db.ErrHasTags), errors.Is(err, db.ErrHeld):
+		return http.StatusConflict, err.Error(), false
+	case errors.Is(err, context.Canceled):
+		return 499, "request cancelled", false
+	}
+	return http.StatusInternalServerError, "internal error: the server log has the details", true
+}
+
+// fail answers a request with an error: JSON ({"error": msg}) for /api/ requests and
+// fetches that accept JSON, the error page otherwise. Internal errors are logged once, here.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code, msg, internal := status(err)
+	if internal {
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if wantsJSON(r) {
+		writeJSON(w, code, map[string]string{"error": msg})
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	p := web.Page{Title: http.StatusText(code)}
+	if ws, ok := r.Context().Value(keyWorkspace).(*db.Workspace); ok {
+		p.Workspace = ws.Name()
+		p.CSRF = csrfOf(r)
+	}
+	web.ErrorPage(p, code, msg).Render(r.Context(), w)
+}
+
+func wantsJSON(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/api/") || strings.Contains(r.Header.Get("Accept"), "application/json")
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	enc.Encode(v)
+}
+
+// decodeJSON reads a JSON request body of at most limit bytes into v.
+func decodeJSON(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+	r.Body = http.MaxBytesReader(w, r.Body, limit)
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return err
+		}
+		return errBadRequest("bad JSON in the request: " + err.Error())
+	}
+	return nil
+}
+
+// humanBytes is a size as Docker prints it (decimal units: "1.98MB").
+func humanBytes(n int64) string { return build.HumanSize(n) }

@@ -1,0 +1,120 @@
+// Package handlers serves the playground: pages (templ, from web/), their form and
+// JSON actions, the websocket build stream and the terminal. Each browser gets its own
+// workspace in the store, named from a random token in an HttpOnly cookie.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"layerlab/db"
+	"layerlab/static"
+)
+
+// Deps is what the server needs; New fills the zero fields with defaults.
+type Deps struct {
+	Store *db.Store
+	Log   *slog.Logger
+	Now   func() time.Time
+	// Secure marks the session cookie Secure (set it when serving over HTTPS).
+	Secure bool
+}
+
+// Server is the playground's http.Handler. Close cancels the running builds and waits
+// for them, and stops the websocket hub.
+type Server struct {
+	store  *db.Store
+	log    *slog.Logger
+	now    func() time.Time
+	secure bool
+	router chi.Router
+	hub    *hub
+	builds *runner
+}
+
+// New returns the playground's handler over store.
+func New(d Deps) *Server {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	s := &Server{store: d.Store, log: d.Log, now: d.Now, secure: d.Secure}
+	s.hub = newHub()
+	s.builds = newRunner(s)
+	s.router = s.routes()
+	return s
+}
+
+// ServeHTTP serves one request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
+
+// Close cancels running builds, waits for them to record their end, and stops the hub.
+func (s *Server) Close(ctx context.Context) error {
+	err := s.builds.close(ctx)
+	s.hub.close()
+	return err
+}
+
+func (s *Server) routes() chi.Router {
+	r := chi.NewRouter()
+	r.Use(s.recoverer, securityHeaders)
+	r.Handle("/static/*", http.StripPrefix("/static/", staticHandler()))
+	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	r.Group(func(r chi.Router) {
+		r.Use(s.session, s.checkCSRF)
+		s.playgroundRoutes(r)
+		s.imageRoutes(r)
+		s.terminalRoutes(r)
+	})
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, errNotFound("no page at "+r.URL.Path))
+	})
+	return r
+}
+
+func staticHandler() http.Handler {
+	files := http.FileServerFS(static.FS)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("v") != "" {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "no-cache")
+		}
+		files.ServeHTTP(w, r)
+	})
+}
+
+// securityHeaders: no framing, no sniffing, and a content security policy that allows
+// only this origin's scripts and styles (the pages use no CDN).
+func securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverer turns a panic in a handler into a logged 500, never a dropped connection.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				s.log.Error("panic", "path", r.URL.Path, "panic", v)
+				http.Error(w, "internal error", http.StatusInternalServerError)
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}

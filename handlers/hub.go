@@ -1,0 +1,115 @@
+package handlers
+
+import "sync"
+
+// hub fans build events out to the websocket clients watching each build. Only the
+// hub's goroutine touches the topic map; publishers and clients talk to it through
+// channels that also select on done, so nothing blocks once the hub has stopped. A
+// client too slow to take an event is dropped (its channel closed, by the hub only):
+// it reconnects with ?after=<seq> and replays from the store, and the build never waits.
+type hub struct {
+	sub    chan *client
+	unsub  chan *client
+	pub    chan event
+	done   chan struct{}
+	closed sync.Once
+	wg     sync.WaitGroup
+}
+
+// event is one stored build event on its way to clients.
+type event struct {
+	build string
+	seq   int64
+	data  []byte
+	last  bool // build.done or build.failed: nothing follows
+}
+
+// client is one websocket's subscription to a build.
+type client struct {
+	build string
+	send  chan event // closed by the hub when the client is dropped or the hub stops
+}
+
+// clientBuffer bounds what a client may fall behind before it is dropped.
+const clientBuffer = 256
+
+func newHub() *hub {
+	h := &hub{sub: make(chan *client), unsub: make(chan *client), pub: make(chan event, 64), done: make(chan struct{})}
+	h.wg.Add(1)
+	go h.run()
+	return h
+}
+
+func (h *hub) run() {
+	defer h.wg.Done()
+	topics := map[string]map[*client]struct{}{}
+	drop := func(c *client) {
+		if cs, ok := topics[c.build]; ok {
+			if _, ok := cs[c]; ok {
+				delete(cs, c)
+				close(c.send)
+				if len(cs) == 0 {
+					delete(topics, c.build)
+				}
+			}
+		}
+	}
+	for {
+		select {
+		case c := <-h.sub:
+			if topics[c.build] == nil {
+				topics[c.build] = map[*client]struct{}{}
+			}
+			topics[c.build][c] = struct{}{}
+		case c := <-h.unsub:
+			drop(c)
+		case e := <-h.pub:
+			for c := range topics[e.build] {
+				select {
+				case c.send <- e:
+				default:
+					drop(c) // too slow: it catches up from the store
+				}
+			}
+		case <-h.done:
+			for _, cs := range topics {
+				for c := range cs {
+					close(c.send)
+				}
+			}
+			return
+		}
+	}
+}
+
+// subscribe registers a client for a build's events; nil once the hub has stopped.
+func (h *hub) subscribe(build string) *client {
+	c := &client{build: build, send: make(chan event, clientBuffer)}
+	select {
+	case h.sub <- c:
+		return c
+	case <-h.done:
+		return nil
+	}
+}
+
+// unsubscribe removes a client; its channel is closed by the hub.
+func (h *hub) unsubscribe(c *client) {
+	select {
+	case h.unsub <- c:
+	case <-h.done:
+	}
+}
+
+// publish hands an event to the hub; it returns at once when the hub has stopped.
+func (h *hub) publish(e event) {
+	select {
+	case h.pub <- e:
+	case <-h.done:
+	}
+}
+
+func (h *hub) close() {
+	h.closed.Do(func() { close(h.done) })
+	h.wg.Wait()
+}
