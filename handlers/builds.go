@@ -44,6 +44,9 @@ type runner struct {
 	mu      sync.Mutex
 	running map[string]*runningBuild // by workspace name
 	wg      sync.WaitGroup
+	// builder is shared by every workspace (each build names its store): its caches
+	// of parsed Dockerfiles and filesystem snapshots are keyed by content.
+	builder *build.Builder
 }
 
 // runningBuild is a build in progress (or just finished).
@@ -67,7 +70,7 @@ func (rb *runningBuild) wait(ctx context.Context) (*build.Result, error) {
 
 func newRunner(s *Server) *runner {
 	ctx, stop := context.WithCancel(context.Background())
-	return &runner{s: s, ctx: ctx, stop: stop, running: map[string]*runningBuild{}}
+	return &runner{s: s, ctx: ctx, stop: stop, running: map[string]*runningBuild{}, builder: build.New(nil, build.StandIns{})}
 }
 
 // maxEventBytes bounds one stored event (a RUN step's log line can be long).
@@ -195,8 +198,7 @@ func (r *runner) run(ctx context.Context, ws *db.Workspace, id string, bctx *bui
 		last := e.Type == build.EventBuildDone || e.Type == build.EventBuildFailed
 		r.s.hub.publish(event{build: id, seq: e.Seq, data: data, last: last})
 	}
-	b := build.New(ws, build.StandIns{})
-	res, err := b.Build(ctx, bctx, build.Options{ID: id, Tags: req.Tags, BuildArgs: req.BuildArgs,
+	res, err := r.builder.Build(ctx, bctx, build.Options{ID: id, Store: ws, Tags: req.Tags, BuildArgs: req.BuildArgs,
 		Target: req.Target, NoCache: req.NoCache, Sink: sink})
 	state, msg := db.BuildSucceeded, ""
 	var img digest.Digest

@@ -389,3 +389,43 @@ func TestCancel(t *testing.T) {
 }
 
 var _ = io.EOF
+
+// One Builder serves many stores (the web server's workspaces) through Options.Store:
+// each build writes only into its own store, and a second store still gets its own
+// images even though the Builder's snapshot cache already holds the filesystems.
+func TestOptionsStoreKeepsStoresApart(t *testing.T) {
+	c, err := build.NewContext([]build.File{
+		{Path: "Dockerfile", Data: []byte("FROM busybox\nCOPY a /a\nRUN cat /a > /b\n")},
+		{Path: "a", Data: []byte("hello")},
+	}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := build.New(nil, build.StandIns{})
+	b.Now = func() time.Time { return time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC) }
+	s1, s2 := buildtest.New(), buildtest.New()
+	r1, err := b.Build(context.Background(), c, build.Options{Store: s1, Tags: []string{"a:1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s2.Lookup(context.Background(), "a:1"); err == nil {
+		t.Fatal("a build into store 1 tagged an image in store 2")
+	}
+	r2, err := b.Build(context.Background(), c, build.Options{Store: s2, Tags: []string{"a:1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range r2.Steps[1:] {
+		if s.State == build.StateCached {
+			t.Errorf("step %d was cached from another store", s.Step)
+		}
+	}
+	for i := range r1.Steps {
+		if r1.Steps[i].Layer != r2.Steps[i].Layer {
+			t.Errorf("step %d: same input and clock, different layers: %s and %s", i+1, r1.Steps[i].Layer, r2.Steps[i].Layer)
+		}
+	}
+	if _, err := s2.Lookup(context.Background(), "a:1"); err != nil {
+		t.Errorf("store 2 lacks its image: %v", err)
+	}
+}

@@ -83,6 +83,10 @@ type Options struct {
 	NoCache   bool              // --no-cache
 	Sink      Sink              // events; may be nil
 	Limits    sandbox.Limits    // per RUN step
+	// Store, when set, is the store this build reads and writes instead of the
+	// Builder's: one Builder (and its snapshot cache, keyed by content) can serve many
+	// workspaces.
+	Store Store
 }
 
 // StepResult is what one step did.
@@ -140,6 +144,7 @@ func (b *Builder) now() time.Time {
 // run is the state of one build.
 type run struct {
 	b       *Builder
+	store   Store // opt.Store, else the Builder's
 	ctx     context.Context
 	opt     Options
 	file    *dockerfile.File
@@ -161,12 +166,16 @@ func (b *Builder) Build(ctx context.Context, c *Context, opt Options) (*Result, 
 	if opt.ID == "" {
 		opt.ID = digest.FromString(fmt.Sprint(time.Now().UnixNano())).Encoded()[:12]
 	}
-	r := &run{b: b, ctx: ctx, opt: opt, bctx: c, start: time.Now(),
+	store := opt.Store
+	if store == nil {
+		store = b.Store
+	}
+	r := &run{b: b, store: store, ctx: ctx, opt: opt, bctx: c, start: time.Now(),
 		res: &Result{ID: opt.ID}, meta: map[string]*string{}, used: map[string]bool{}, srcHash: map[string]string{}}
 	defer func() {
 		if r.held {
 			// Released whatever happened; a killed build's holds expire instead.
-			_ = b.Store.Unhold(context.WithoutCancel(ctx), opt.ID)
+			_ = r.store.Unhold(context.WithoutCancel(ctx), opt.ID)
 		}
 	}()
 	var refs []image.Ref
@@ -241,7 +250,7 @@ func (b *Builder) Build(ctx context.Context, c *Context, opt Options) (*Result, 
 		r.emit(Event{Type: EventWarning, Text: w})
 	}
 	for _, ref := range refs {
-		if err := b.Store.Tag(ctx, ref, final.id); err != nil {
+		if err := r.store.Tag(ctx, ref, final.id); err != nil {
 			return nil, r.fail(0, nil, fmt.Errorf("tag %s: %w", ref.Familiar(), err), "")
 		}
 		r.res.Tags = append(r.res.Tags, ref.Familiar())

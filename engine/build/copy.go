@@ -149,7 +149,7 @@ func (r *run) fromSource(from string) (*rootfs.FS, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid from flag value %s: %w", from, err)
 	}
-	return r.b.snapshot(r.ctx, rec)
+	return r.b.snapshot(r.ctx, r.store, rec)
 }
 
 func hasWildcard(s string) bool { return strings.ContainsAny(s, "*?[") }

@@ -67,13 +67,13 @@ func (c *snapCache) put(id digest.Digest, f *rootfs.FS) {
 // snapshot returns the filesystem of an image: from the cache, or by applying its
 // layer blobs on top of the longest cached prefix. The result must not be changed;
 // callers Clone it.
-func (b *Builder) snapshot(ctx context.Context, rec *image.Record) (*rootfs.FS, error) {
+func (b *Builder) snapshot(ctx context.Context, st Store, rec *image.Record) (*rootfs.FS, error) {
 	if rec == nil {
 		return rootfs.New(), nil
 	}
 	diffIDs := rec.DiffIDs()
 	if _, ok := b.snaps.get(ChainID(diffIDs)); !ok {
-		b.restoreBase(ctx, rec)
+		b.restoreBase(ctx, st, rec)
 	}
 	start := 0
 	base := rootfs.New()
@@ -91,7 +91,7 @@ func (b *Builder) snapshot(ctx context.Context, rec *image.Record) (*rootfs.FS, 
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		if err := b.applyBlob(ctx, f, diffIDs[i]); err != nil {
+		if err := b.applyBlob(ctx, st, f, diffIDs[i]); err != nil {
 			return nil, fmt.Errorf("restore filesystem of %s: layer %d: %w", image.ShortID(rec.ID), i+1, err)
 		}
 		b.snaps.put(ChainID(diffIDs[:i+1]), f)
@@ -110,7 +110,7 @@ type Restorer interface {
 
 // restoreBase finds the stand-in base below rec (following parents) and puts its layer
 // snapshots into the cache under their chain IDs.
-func (b *Builder) restoreBase(ctx context.Context, rec *image.Record) {
+func (b *Builder) restoreBase(ctx context.Context, st Store, rec *image.Record) {
 	rs, ok := b.Puller.(Restorer)
 	if !ok {
 		return
@@ -129,7 +129,7 @@ func (b *Builder) restoreBase(ctx context.Context, rec *image.Record) {
 		if rec.Parent == "" {
 			return
 		}
-		next, err := b.Store.Image(ctx, rec.Parent)
+		next, err := st.Image(ctx, rec.Parent)
 		if err != nil {
 			return
 		}
@@ -137,11 +137,11 @@ func (b *Builder) restoreBase(ctx context.Context, rec *image.Record) {
 	}
 }
 
-func (b *Builder) applyBlob(ctx context.Context, f *rootfs.FS, d digest.Digest) error {
+func (b *Builder) applyBlob(ctx context.Context, st Store, f *rootfs.FS, d digest.Digest) error {
 	if d == image.EmptyLayerDiffID {
 		return nil
 	}
-	rc, err := b.Store.OpenBlob(ctx, d)
+	rc, err := st.OpenBlob(ctx, d)
 	if err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return fmt.Errorf("layer blob %s is missing from the store: %w", d, err)

@@ -168,7 +168,7 @@ func (r *run) stageByName(name string) *stage {
 
 // resolveImage finds an image by reference in the store, else pulls it.
 func (r *run) resolveImage(name string) (*image.Record, bool, error) {
-	rec, err := r.b.Store.Lookup(r.ctx, name)
+	rec, err := r.store.Lookup(r.ctx, name)
 	if err == nil {
 		return rec, false, nil
 	}
@@ -182,7 +182,7 @@ func (r *run) resolveImage(name string) (*image.Record, bool, error) {
 	if r.b.Puller == nil {
 		return nil, false, fmt.Errorf("pull access denied for %s, repository does not exist or may require 'docker login'", ref.Repository())
 	}
-	rec, fs, err := r.b.Puller.Pull(r.ctx, r.b.Store, ref)
+	rec, fs, err := r.b.Puller.Pull(r.ctx, r.store, ref)
 	if err != nil {
 		return nil, false, err
 	}
@@ -197,7 +197,7 @@ func (r *run) filesystem(st *stage) (*rootfs.FS, error) {
 	if st.fs != nil {
 		return st.fs, nil
 	}
-	f, err := r.b.snapshot(r.ctx, st.rec)
+	f, err := r.b.snapshot(r.ctx, r.store, st.rec)
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +264,7 @@ func (r *run) step(st *stage, in *dockerfile.Instruction, trigger bool) error {
 	res := StepResult{Step: in.Step, Line: in.Line, EndLine: in.EndLine, Stage: st.name, Keyword: in.Keyword,
 		Instruction: in.Original, CreatedBy: createdBy, Trigger: trigger}
 	if !r.opt.NoCache {
-		hit, err := r.b.Store.Cached(r.ctx, st.id, key)
+		hit, err := r.store.Cached(r.ctx, st.id, key)
 		if err != nil && !errors.Is(err, ErrNotFound) {
 			return r.fail(in.Step, in, err, "")
 		}
@@ -387,7 +387,7 @@ func (r *run) commit(st *stage, cc *image.ContainerConfig, createdBy, container 
 		}
 	}
 	if !emptyLayer {
-		l, err := storeLayer(r.ctx, r.b.Store, changes)
+		l, err := storeLayer(r.ctx, r.store, changes)
 		if err != nil {
 			return nil, err
 		}
@@ -405,11 +405,11 @@ func (r *run) commit(st *stage, cc *image.ContainerConfig, createdBy, container 
 	// Until its next step commits a child, this image looks dangling: hold it, before
 	// it exists, so a prune in another process never sees it unheld (in Docker the
 	// step's running container protects it).
-	if err := r.b.Store.Hold(r.ctx, r.opt.ID, id); err != nil {
+	if err := r.store.Hold(r.ctx, r.opt.ID, id); err != nil {
 		return nil, err
 	}
 	r.held = true
-	if err := r.b.Store.PutImage(r.ctx, rec); err != nil {
+	if err := r.store.PutImage(r.ctx, rec); err != nil {
 		return nil, fmt.Errorf("commit image: %w", err)
 	}
 	return rec, nil
@@ -433,7 +433,7 @@ func (r *run) whyRebuilt(st *stage, in *dockerfile.Instruction, key string, info
 	if known {
 		// The newest few are enough to say what stood here before; an edit loop can give
 		// one parent hundreds of children.
-		if kids, err := r.b.Store.Children(r.ctx, parent, 16); err == nil {
+		if kids, err := r.store.Children(r.ctx, parent, 16); err == nil {
 			before = pickBefore(kids, in, key)
 		}
 	}
