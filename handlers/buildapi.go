@@ -2,8 +2,8 @@ package handlers
 
 import (
 	"encoding/json"
-	"sort"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -283,8 +283,6 @@ func peekEvent(data []byte) (int64, string) {
 	}
 	return e.Seq, e.Type
 }
-
-
 
 func itoa(n int) string { return strconv.Itoa(n) }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	digest "github.com/opencontainers/go-digest"
 
@@ -52,6 +53,7 @@ type runner struct {
 // runningBuild is a build in progress (or just finished).
 type runningBuild struct {
 	ID     string
+	ended  atomic.Bool // its end is recorded; cancelling now changes nothing
 	cancel context.CancelFunc
 	done   chan struct{}
 	res    *build.Result
@@ -115,7 +117,7 @@ func (r *runner) start(ws *db.Workspace, req buildRequest, extra build.Sink) (*r
 	}
 
 	r.mu.Lock()
-	if cur := r.running[ws.Name()]; cur != nil {
+	if cur := r.running[ws.Name()]; cur != nil && !cur.ended.Load() {
 		r.mu.Unlock()
 		return nil, errConflict("a build is already running in this workspace: wait for it or cancel it")
 	}
@@ -137,7 +139,7 @@ func (r *runner) start(ws *db.Workspace, req buildRequest, extra build.Sink) (*r
 		defer cancel()
 		defer r.release(ws, rb)
 		defer close(rb.done)
-		rb.res, rb.err = r.run(ctx, ws, rec.ID, bctx, req, extra)
+		rb.res, rb.err = r.run(ctx, ws, rb, bctx, req, extra)
 	}()
 	return rb, nil
 }
@@ -162,19 +164,28 @@ func (r *runner) cancel(ws *db.Workspace, id string) bool {
 	r.mu.Lock()
 	rb := r.running[ws.Name()]
 	r.mu.Unlock()
-	if rb == nil || rb.ID != id {
+	if rb == nil || rb.ID != id || rb.ended.Load() {
 		return false
 	}
 	rb.cancel()
 	return true
 }
 
-func (r *runner) run(ctx context.Context, ws *db.Workspace, id string, bctx *build.Context, req buildRequest, extra build.Sink) (*build.Result, error) {
+func (r *runner) run(ctx context.Context, ws *db.Workspace, rb *runningBuild, bctx *build.Context, req buildRequest, extra build.Sink) (*build.Result, error) {
+	id := rb.ID
 	// Events are stored before they are published, so a client that connects (or
 	// reconnects) at any moment replays what it missed and then follows the stream.
 	// The record uses a context that outlives a cancelled build: its end is recorded too.
 	rec := context.WithoutCancel(ctx)
 	var storeErr error
+	finished := false
+	finish := func(state db.BuildState, img digest.Digest, msg string) {
+		if err := ws.FinishBuild(rec, id, state, img, msg); err != nil {
+			r.s.log.Error("finish build", "build", id, "err", err)
+		}
+		finished = true
+		rb.ended.Store(true)
+	}
 	sink := func(e build.Event) {
 		if extra != nil {
 			extra(e)
@@ -195,21 +206,33 @@ func (r *runner) run(ctx context.Context, ws *db.Workspace, id string, bctx *bui
 			r.s.log.Error("store build event", "build", id, "seq", e.Seq, "err", err)
 			return
 		}
-		last := e.Type == build.EventBuildDone || e.Type == build.EventBuildFailed
+		// The build's end is recorded before its last event is published: a browser
+		// that sees build.done and asks for the build finds it finished.
+		last := false
+		switch e.Type {
+		case build.EventBuildDone:
+			finish(db.BuildSucceeded, digest.Digest(e.Image), "")
+			last = true
+		case build.EventBuildFailed:
+			msg := e.Error
+			if ctx.Err() != nil {
+				msg = "cancelled"
+			} else if e.Line > 0 {
+				msg = fmt.Sprintf("line %d: %s", e.Line, e.Error)
+			}
+			finish(db.BuildFailed, "", msg)
+			last = true
+		}
 		r.s.hub.publish(event{build: id, seq: e.Seq, data: data, last: last})
 	}
 	res, err := r.builder.Build(ctx, bctx, build.Options{ID: id, Store: ws, Tags: req.Tags, BuildArgs: req.BuildArgs,
 		Target: req.Target, NoCache: req.NoCache, Sink: sink})
-	state, msg := db.BuildSucceeded, ""
-	var img digest.Digest
-	if res != nil {
-		img = res.Image
-	}
-	if err != nil {
-		state, msg = db.BuildFailed, buildErrorText(err)
-	}
-	if ferr := ws.FinishBuild(rec, id, state, img, msg); ferr != nil {
-		r.s.log.Error("finish build", "build", id, "err", ferr)
+	if !finished {
+		if err != nil {
+			finish(db.BuildFailed, "", buildErrorText(err))
+		} else {
+			finish(db.BuildSucceeded, res.Image, "")
+		}
 	}
 	return res, err
 }
@@ -219,12 +242,12 @@ func buildErrorText(err error) string {
 	var pe *dockerfile.Error
 	var se *build.StepError
 	switch {
+	case errors.Is(err, build.ErrCanceled):
+		return "cancelled"
 	case errors.As(err, &pe) && pe.Line > 0:
 		return fmt.Sprintf("line %d: %s", pe.Line, pe.Msg)
 	case errors.As(err, &se) && se.Line > 0:
 		return fmt.Sprintf("line %d: %s", se.Line, se.Err)
-	case errors.Is(err, build.ErrCanceled):
-		return "cancelled"
 	}
 	return err.Error()
 }
