@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"layerlab/db"
 )
@@ -16,6 +17,9 @@ import (
 // sessionCookie holds the browser's random token. The workspace is named from a hash
 // of it, so the name shown on the page does not reveal the token.
 const sessionCookie = "layerlab_session"
+
+// maxFormBytes bounds a urlencoded form (the pages' forms carry a few short fields).
+const maxFormBytes = 64 << 10
 
 type ctxKey int
 
@@ -98,7 +102,9 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 			}
 		}
 		got := r.Header.Get("X-CSRF-Token")
-		if got == "" {
+		if got == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+			// A plain HTML form: its fields are small; bound the body before parsing it.
+			r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 			got = r.PostFormValue("csrf")
 		}
 		if subtle.ConstantTimeCompare([]byte(got), []byte(csrfOf(r))) != 1 {

@@ -1,0 +1,476 @@
+package handlers
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/go-chi/chi/v5"
+
+	"layerlab/db"
+	"layerlab/engine/build"
+	"layerlab/engine/commands"
+	"layerlab/engine/dockerfile"
+)
+
+// Limits on a terminal command.
+const (
+	maxTermCmd    = 4 << 10  // the command line
+	maxTermBody   = 16 << 10 // its JSON request
+	maxTermOutput = 256 << 10
+)
+
+// terminalRoutes: the terminal panel's command endpoint.
+func (s *Server) terminalRoutes(r chi.Router) {
+	r.Post("/api/terminal", s.terminal)
+}
+
+type termRequest struct {
+	Cmd string `json:"cmd"`
+}
+
+// termSegment is a run of output from one stream, in the order it was written.
+type termSegment struct {
+	Stream string `json:"stream"` // stdout or stderr
+	Text   string `json:"text"`
+}
+
+type termResponse struct {
+	Output   string        `json:"output"` // stdout and stderr as a terminal shows them
+	Segments []termSegment `json:"segments"`
+	ExitCode int           `json:"exit_code"`
+	// Changed: the command changed the workspace's images or tags (or built): pages
+	// showing them should refresh.
+	Changed bool `json:"changed"`
+}
+
+// termOutput collects a command's stdout and stderr interleaved, as a terminal shows
+// them, up to max bytes. A build writes to it from the build's goroutine.
+type termOutput struct {
+	mu   sync.Mutex
+	segs []termSegment
+	n    int
+	max  int
+	cut  bool
+}
+
+type termStream struct {
+	o    *termOutput
+	name string
+}
+
+func (w termStream) Write(p []byte) (int, error) {
+	o := w.o
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	n := len(p)
+	if room := o.max - o.n; room < len(p) {
+		p = p[:max(room, 0)]
+		o.cut = true
+	}
+	if len(p) == 0 {
+		return n, nil
+	}
+	o.n += len(p)
+	if k := len(o.segs); k > 0 && o.segs[k-1].Stream == w.name {
+		o.segs[k-1].Text += string(p)
+	} else {
+		o.segs = append(o.segs, termSegment{Stream: w.name, Text: string(p)})
+	}
+	return n, nil
+}
+
+func (o *termOutput) stdout() io.Writer { return termStream{o, "stdout"} }
+func (o *termOutput) stderr() io.Writer { return termStream{o, "stderr"} }
+
+// result returns the output so far (with a note when it was cut) and its segments.
+func (o *termOutput) result() (string, []termSegment) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	segs := append([]termSegment{}, o.segs...)
+	if o.cut {
+		segs = append(segs, termSegment{Stream: "stderr", Text: fmt.Sprintf("\n[layerlab] output cut at %d KiB\n", o.max>>10)})
+	}
+	var b strings.Builder
+	for _, s := range segs {
+		b.WriteString(s.Text)
+	}
+	return b.String(), segs
+}
+
+// terminal runs one command line typed in the terminal panel:
+// {"cmd": "docker image ls -a"} -> {"output", "segments", "exit_code", "changed"}.
+func (s *Server) terminal(w http.ResponseWriter, r *http.Request) {
+	var req termRequest
+	if err := decodeJSON(w, r, maxTermBody, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if len(req.Cmd) > maxTermCmd {
+		s.fail(w, r, errTooLarge(fmt.Sprintf("command too long: the terminal takes at most %d KiB", maxTermCmd>>10)))
+		return
+	}
+	ws := workspace(r)
+	before := imagesFingerprint(r.Context(), ws)
+	out := &termOutput{max: maxTermOutput}
+	code, built := s.runTerminal(r.Context(), ws, req.Cmd, out)
+	text, segs := out.result()
+	if segs == nil {
+		segs = []termSegment{}
+	}
+	changed := built || imagesFingerprint(r.Context(), ws) != before
+	writeJSON(w, http.StatusOK, termResponse{Output: text, Segments: segs, ExitCode: code, Changed: changed})
+}
+
+// imagesFingerprint is a digest of the workspace's images and tags: the terminal
+// compares it before and after a command to tell the pages whether to refresh.
+func imagesFingerprint(ctx context.Context, ws *db.Workspace) string {
+	h := sha256.New()
+	recs, err := ws.ImageList(ctx)
+	if err != nil {
+		return "error"
+	}
+	for _, r := range recs {
+		fmt.Fprintln(h, r.ID)
+	}
+	tags, err := ws.AllTags(ctx)
+	if err != nil {
+		return "error"
+	}
+	for _, t := range tags {
+		fmt.Fprintln(h, t.Ref, t.ID)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+const terminalHelp = `This terminal runs docker commands on your workspace, with Docker 20.10's output:
+
+  docker build [-t NAME[:TAG]] [--build-arg KEY=VALUE] [--target STAGE] [--no-cache] [-f FILE] [-q] .
+  docker image ls [-a] [-q] [--no-trunc] [--filter dangling=true] [--format TEMPLATE]   (or: docker images)
+  docker image rm [-f] IMAGE [IMAGE...]                                          (or: docker rmi)
+  docker image prune [-a] [-f]
+  docker tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]
+  docker history [--no-trunc] IMAGE
+  docker inspect [--format TEMPLATE] IMAGE
+
+"docker build ... ." builds the playground's files. Up/Down recall earlier commands,
+Ctrl+` + "`" + ` opens and closes this panel, "clear" empties it.
+`
+
+// runTerminal runs a command line and returns its exit status, and whether it was a build.
+func (s *Server) runTerminal(ctx context.Context, ws *db.Workspace, line string, out *termOutput) (int, bool) {
+	stdout, stderr := out.stdout(), out.stderr()
+	words, err := splitWords(line)
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\n", err)
+		return 2, false
+	}
+	if len(words) == 0 {
+		return 0, false
+	}
+	switch words[0] {
+	case "docker":
+		words = words[1:]
+	case "help":
+		io.WriteString(stdout, terminalHelp)
+		return 0, false
+	default:
+		fmt.Fprintf(stderr, "sh: %s: not found\n[layerlab] this terminal runs docker commands only: type help to see them\n", words[0])
+		return 127, false
+	}
+	if len(words) == 0 || words[0] == "help" || words[0] == "--help" || words[0] == "-h" {
+		io.WriteString(stdout, terminalHelp)
+		return 0, false
+	}
+	name := words[0]
+	if name == "image" && len(words) > 1 {
+		name = "image " + words[1]
+	}
+	switch name {
+	case "build", "image build", "builder build":
+		n := 1
+		if name != "build" {
+			n = 2
+		}
+		return s.terminalBuild(ctx, ws, words[n:], stdout, stderr), true
+	case "save", "image save", "load", "image load":
+		fmt.Fprintf(stderr, "[layerlab] docker %s reads or writes a tar file on your computer, which this web terminal cannot reach.\n"+
+			"Run it with the layerlab command line instead (layerlab %s ...).\n", name, strings.TrimPrefix(name, "image "))
+		return 1, false
+	case "pull", "image pull", "push", "image push":
+		if !registered(name) {
+			fmt.Fprintf(stderr, "[layerlab] docker %s is not available in this version of layerlab.\n"+
+				"A FROM line pulls the built-in base images by itself (python, alpine, debian, node, golang, nginx, busybox ...).\n", name)
+			return 1, false
+		}
+	}
+	env := &commands.Env{Store: ws, Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr,
+		Now: s.now, Terminal: false, Prog: "docker"}
+	code := commands.Run(ctx, env, words)
+	if name == "image prune" {
+		if text, _ := out.result(); strings.Contains(text, "[y/N] ") && !strings.Contains(text, "Deleted Images") {
+			io.WriteString(stderr, "[layerlab] the web terminal cannot answer the question, so nothing was removed: add -f (docker image prune -f).\n")
+		}
+	}
+	return code, false
+}
+
+func registered(name string) bool {
+	for _, n := range commands.Names() {
+		if n == name {
+			return true
+		}
+	}
+	return false
+}
+
+const terminalBuildUsage = `
+Usage:  docker build [OPTIONS] PATH
+
+Build an image from a Dockerfile (in this terminal, PATH is "." : the playground's files)
+
+Options:
+      --build-arg list      Set build-time variables
+  -f, --file string         Name of the Dockerfile (Default is 'PATH/Dockerfile')
+      --no-cache            Do not use cache when building the image
+      --progress string     Set type of progress output (classic, json) (default "classic")
+  -q, --quiet               Suppress the build output and print image ID on success
+  -t, --tag list            Name and optionally a tag in the 'name:tag' format
+      --target string       Set the target build stage to build.
+`
+
+// terminalBuild is `docker build ... .` over the workspace's build context, through the
+// same runner as the playground's Build button; it prints what `layerlab build` prints
+// (cmd/layerlab), worded for docker.
+func (s *Server) terminalBuild(ctx context.Context, ws *db.Workspace, args []string, stdout, stderr io.Writer) int {
+	var req buildRequest
+	var buildArgs []string
+	progress := "classic"
+	quiet := false
+	var pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, val, hasVal := strings.Cut(a, "=")
+		next := func() (string, bool) {
+			if hasVal {
+				return val, true
+			}
+			if i+1 >= len(args) {
+				fmt.Fprintf(stderr, "flag needs an argument: %s\nSee 'docker build --help'.\n", name)
+				return "", false
+			}
+			i++
+			return args[i], true
+		}
+		var ok = true
+		var v string
+		switch name {
+		case "-t", "--tag":
+			if v, ok = next(); ok {
+				req.Tags = append(req.Tags, v)
+			}
+		case "--build-arg":
+			if v, ok = next(); ok {
+				buildArgs = append(buildArgs, v)
+			}
+		case "-f", "--file":
+			req.File, ok = next()
+		case "--target":
+			req.Target, ok = next()
+		case "--progress":
+			progress, ok = next()
+		case "--no-cache":
+			req.NoCache = true
+		case "-q", "--quiet":
+			quiet = true
+		case "-h", "--help":
+			io.WriteString(stdout, terminalBuildUsage)
+			return 0
+		default:
+			if strings.HasPrefix(a, "-") && a != "-" {
+				fmt.Fprintf(stderr, "unknown flag: %s\nSee 'docker build --help'.\n", name)
+				return 125
+			}
+			pos = append(pos, a)
+		}
+		if !ok {
+			return 125
+		}
+	}
+	if len(pos) != 1 {
+		fmt.Fprint(stderr, "\"docker build\" requires exactly 1 argument.\nSee 'docker build --help'.\n\nUsage:  docker build [OPTIONS] PATH\n\nBuild an image from a Dockerfile\n")
+		return 1
+	}
+	if p := strings.TrimSuffix(pos[0], "/"); p != "." && p != "" {
+		fmt.Fprintf(stderr, "[layerlab] this terminal builds the playground's files: the path must be \".\" (the build context), not %q.\n"+
+			"Try: docker build -t my_image:latest .\n", pos[0])
+		return 1
+	}
+	if progress != "classic" && progress != "json" && progress != "auto" && progress != "plain" {
+		fmt.Fprintf(stderr, "invalid --progress %q: use classic or json\n", progress)
+		return 1
+	}
+	if len(buildArgs) > 0 {
+		req.BuildArgs = map[string]string{}
+		for _, kv := range buildArgs {
+			// KEY without a value takes it from the environment; the terminal has none.
+			if k, v, ok := strings.Cut(kv, "="); ok {
+				req.BuildArgs[k] = v
+			}
+		}
+	}
+	if req.File != "" {
+		f, err := db.CleanContextPath(req.File)
+		if err != nil {
+			fmt.Fprintf(stderr, "unable to prepare context: %v\n", err)
+			return 1
+		}
+		req.File = f
+	}
+
+	// The context as the runner will build it, for docker's first line (and its errors).
+	files, err := ws.ContextFiles(ctx)
+	if err != nil {
+		fmt.Fprintf(stderr, "[layerlab] read the build context: %v\n", err)
+		return 1
+	}
+	bfiles := make([]build.File, 0, len(files))
+	for _, f := range files {
+		bfiles = append(bfiles, build.File{Path: f.Path, Data: f.Data, Mode: f.Mode})
+	}
+	bctx, err := build.NewContext(bfiles, req.File)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	var sink build.Sink
+	switch {
+	case quiet:
+	case progress == "json":
+		sink = build.JSONPrinter(stdout)
+	default:
+		fmt.Fprintf(stdout, "Sending build context to Docker daemon %s\n\n", build.ContextSize(bctx))
+		sink = build.ClassicPrinter(stdout)
+	}
+	rb, err := s.builds.start(ws, req, sink)
+	if err != nil {
+		_, msg, internal := status(err)
+		if internal {
+			s.log.Error("terminal build", "err", err)
+		}
+		fmt.Fprintf(stderr, "[layerlab] %s\n", msg)
+		return 1
+	}
+	res, err := rb.wait(ctx)
+	if err != nil {
+		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+			return 1 // the browser went away; the build goes on and is recorded
+		}
+		code := 1
+		msg := err.Error()
+		var pe *dockerfile.Error
+		var se *build.StepError
+		switch {
+		case errors.As(err, &pe):
+			msg = "Error response from daemon: " + pe.Msg
+			if pe.Hint != "" {
+				msg += "\n[layerlab] line " + fmt.Sprint(pe.Line) + ": " + pe.Hint
+			}
+		case errors.As(err, &se):
+			if se.ExitCode != 0 {
+				code = se.ExitCode
+			}
+			if se.Hint != "" {
+				msg += "\n[layerlab] line " + fmt.Sprint(se.Line) + ": " + se.Hint
+			}
+		}
+		if progress != "json" || quiet {
+			fmt.Fprintln(stderr, msg)
+		}
+		return code
+	}
+	if quiet {
+		fmt.Fprintln(stdout, res.Image)
+	}
+	return 0
+}
+
+// splitWords splits a command line as a POSIX shell would, for the one simple command
+// the terminal runs: blanks separate words; '...' is literal; "..." keeps blanks and
+// takes \" \\ \$ \` as escapes; a backslash outside quotes escapes the next character;
+// # starts a comment. Pipes, redirections, ; & and command substitution are refused
+// (they would need a shell), as is an unterminated quote.
+func splitWords(s string) ([]string, error) {
+	unsupported := errors.New("[layerlab] the terminal runs one docker command at a time: pipes (|), redirections (< >), ; & and $(...) are not supported")
+	var words []string
+	var cur strings.Builder
+	inWord := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			if inWord {
+				words = append(words, cur.String())
+				cur.Reset()
+				inWord = false
+			}
+		case c == '\'':
+			inWord = true
+			j := strings.IndexByte(s[i+1:], '\'')
+			if j < 0 {
+				return nil, errors.New("sh: unexpected EOF while looking for matching `''")
+			}
+			cur.WriteString(s[i+1 : i+1+j])
+			i += j + 1
+		case c == '"':
+			inWord = true
+			closed := false
+			for i++; i < len(s); i++ {
+				d := s[i]
+				if d == '"' {
+					closed = true
+					break
+				}
+				if d == '`' || (d == '$' && i+1 < len(s) && s[i+1] == '(') {
+					return nil, unsupported
+				}
+				if d == '\\' && i+1 < len(s) && strings.IndexByte("\"\\$`\n", s[i+1]) >= 0 {
+					i++
+					if s[i] == '\n' {
+						continue
+					}
+					d = s[i]
+				}
+				cur.WriteByte(d)
+			}
+			if !closed {
+				return nil, errors.New("sh: unexpected EOF while looking for matching `\"'")
+			}
+		case c == '\\':
+			inWord = true
+			if i+1 < len(s) {
+				i++
+				if s[i] != '\n' {
+					cur.WriteByte(s[i])
+				}
+			}
+		case strings.IndexByte("|&;<>`", c) >= 0, c == '$' && i+1 < len(s) && s[i+1] == '(':
+			return nil, unsupported
+		case c == '#' && !inWord:
+			i = len(s) // a comment, to the end of the line
+		default:
+			inWord = true
+			cur.WriteByte(c)
+		}
+	}
+	if inWord {
+		words = append(words, cur.String())
+	}
+	return words, nil
+}
