@@ -314,15 +314,17 @@
     if (e.ms !== undefined && state !== "running") meta.push(fmtMs(e.ms));
     if (e.size !== undefined) meta.push(humanSize(e.size));
     if (e.image) meta.push(short(e.image));
-    s.li.replaceChildren(
+    const kids = [
       el("div", { class: "layer-head" },
         stateBadge(state),
         el("span", { class: "step-no", text: "Step " + e.step + "/" + (e.of || build.total) }),
-        el("code", { class: "instr", "data-testid": "instruction", text: e.instruction || "" }),
         el("span", { class: "muted meta", "data-testid": "step-meta", text: meta.join(" · ") })),
+      el("code", { class: "instr", "data-testid": "instruction", text: e.instruction || "" }),
       e.reason ? el("div", { class: "reason", "data-testid": "reason", text: e.reason }) : null,
       e.error ? el("div", { class: "error-msg", "data-testid": "step-error", text: e.error + (e.hint ? "\n" + e.hint : "") }) : null,
-      s.details);
+      s.details,
+    ];
+    s.li.replaceChildren(...kids.filter(Boolean));
     if (s.lines) s.details.hidden = false;
   }
 
