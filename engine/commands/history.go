@@ -149,7 +149,7 @@ func (r *historyRow) MarshalJSON() ([]byte, error) {
 func runHistory(ctx context.Context, env *Env, fs *FlagSet, args []string) int {
 	rec, err := lookupImage(ctx, env.Store, args[0])
 	if err != nil {
-		return daemonError(env, err)
+		return daemonError(env, refError(err))
 	}
 	items, err := imageHistory(ctx, env.Store, rec)
 	if err != nil {

@@ -76,6 +76,8 @@ func TestHistoryErrors(t *testing.T) {
 		exit           int
 	}{
 		{name: "no tag means latest", args: []string{"history", "nope"}, stderr: "Error response from daemon: No such image: nope:latest\n", exit: 1},
+		// Recorded from Docker 20.10.24 (dockerd-up), 2026-11-27.
+		{name: "upper-case name", args: []string{"history", "Demo"}, stderr: "Error response from daemon: invalid reference format: repository name must be lowercase\n", exit: 1},
 		{name: "no argument", args: []string{"history"},
 			stderr: "\"docker history\" requires exactly 1 argument.\nSee 'docker history --help'.\n\nUsage:  docker history [OPTIONS] IMAGE\n\nShow the history of an image\n", exit: 1},
 		{name: "unknown flag", args: []string{"image", "history", "--all", "x"}, stderr: "unknown flag: --all\nSee 'docker image history --help'.\n", exit: 125},

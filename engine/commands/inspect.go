@@ -174,6 +174,12 @@ func runInspect(ctx context.Context, env *Env, fs *FlagSet, args []string) int {
 	var errs []string
 	for _, ref := range args {
 		var rec *image.Record
+		if _, perr := daemonRefName(ref); perr != nil && object == "image" {
+			// The daemon's GetImage fails to parse it; `docker image inspect` prints
+			// that error as the daemon words it (`docker inspect` says No such object).
+			errs = append(errs, fmt.Sprintf("Error response from daemon: no such image: %s: %v", ref, refError(perr)))
+			continue
+		}
 		if object == "image" || object == "object" {
 			rec, err = env.Store.Lookup(ctx, ref)
 		} else {

@@ -55,6 +55,12 @@ func TestInspect(t *testing.T) {
 		stdout, stderr string
 		exit           int
 	}{
+		// Recorded from Docker 20.10.24 (dockerd-up), 2026-11-27.
+		{name: "image inspect, upper-case name", args: []string{"image", "inspect", "Demo"}, stdout: "[]\n",
+			stderr: "Error response from daemon: no such image: Demo: invalid reference format: repository name must be lowercase\n", exit: 1},
+		{name: "image inspect, bad reference", args: []string{"image", "inspect", "a:b:c"}, stdout: "[]\n",
+			stderr: "Error response from daemon: no such image: a:b:c: invalid reference format\n", exit: 1},
+		{name: "inspect, upper-case name", args: []string{"inspect", "Demo"}, stdout: "[]\n", stderr: "Error: No such object: Demo\n", exit: 1},
 		{name: "raw fallback for json names", args: []string{"inspect", "-f", "{{.Id}} {{.Os}}", "busybox:local"}, stdout: "sha256:" + strings.Repeat("x", 64) + " linux\n"},
 		{name: "missing key on raw", args: []string{"image", "inspect", "-f", "{{.Nope}}", "busybox:local"}, stdout: "\n",
 			stderr: "Template parsing error: template: :1:2: executing \"\" at <.Nope>: map has no entry for key \"Nope\"\n", exit: 1},
