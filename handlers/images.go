@@ -598,7 +598,13 @@ func planPrune(ctx context.Context, ws *db.Workspace, all bool, now time.Time) (
 		for _, l := range rec.Layers {
 			if !kept[l.DiffID] && !counted[l.DiffID] {
 				counted[l.DiffID] = true
-				plan.Bytes += l.Size
+				// What prune reports is the bytes freed on disk (the layer tars), so
+				// the preview counts the same.
+				if n, err := ws.Store().BlobSize(ctx, l.DiffID); err == nil {
+					plan.Bytes += n
+				} else {
+					plan.Bytes += l.Size
+				}
 			}
 		}
 	}

@@ -3,6 +3,7 @@ package handlers
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -54,23 +55,12 @@ func (s *Server) page(r *http.Request, title, active string) web.Page {
 }
 
 // playgroundPage is the editor, the file tree, the build options and the live build.
-// A new workspace starts with the lesson's FastAPI example.
 func (s *Server) playgroundPage(w http.ResponseWriter, r *http.Request) {
 	ws := workspace(r)
 	files, err := ws.ContextFiles(r.Context())
 	if err != nil {
 		s.fail(w, r, err)
 		return
-	}
-	if len(files) == 0 {
-		if err := s.replaceWithExample(r, ws, examples.All[0].Dir); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		if files, err = ws.ContextFiles(r.Context()); err != nil {
-			s.fail(w, r, err)
-			return
-		}
 	}
 	builds, err := ws.Builds(r.Context(), 10)
 	if err != nil {
@@ -353,7 +343,16 @@ func readContextTar(r io.Reader, dir string) ([]db.ContextFile, error) {
 	}
 }
 
-func (s *Server) replaceWithExample(r *http.Request, ws *db.Workspace, name string) error {
+// seedExample gives a new workspace the lesson's example (FastAPI) as its context.
+func (s *Server) seedExample(ctx context.Context, ws *db.Workspace) error {
+	files, err := ws.ContextFiles(ctx)
+	if err != nil || len(files) > 0 {
+		return err
+	}
+	return s.replaceWithExample(ctx, ws, examples.All[0].Dir)
+}
+
+func (s *Server) replaceWithExample(ctx context.Context, ws *db.Workspace, name string) error {
 	files, ok := examples.Files(name)
 	if !ok {
 		return errNotFound(fmt.Sprintf("no example %q: the examples are fastapi, node and go-multistage", name))
@@ -362,11 +361,11 @@ func (s *Server) replaceWithExample(r *http.Request, ws *db.Workspace, name stri
 	for _, f := range files {
 		cf = append(cf, db.ContextFile{Path: f.Path, Data: f.Data})
 	}
-	return ws.ReplaceContext(r.Context(), cf)
+	return ws.ReplaceContext(ctx, cf)
 }
 
 func (s *Server) loadExample(w http.ResponseWriter, r *http.Request) {
-	if err := s.replaceWithExample(r, workspace(r), chi.URLParam(r, "name")); err != nil {
+	if err := s.replaceWithExample(r.Context(), workspace(r), chi.URLParam(r, "name")); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -61,7 +61,8 @@ func (s *Server) session(next http.Handler) http.Handler {
 		if c, err := r.Cookie(sessionCookie); err == nil && validToken(c.Value) {
 			token = c.Value
 		}
-		if token == "" {
+		fresh := token == ""
+		if fresh {
 			token = newToken()
 			http.SetCookie(w, &http.Cookie{
 				Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: s.secure,
@@ -72,6 +73,14 @@ func (s *Server) session(next http.Handler) http.Handler {
 		if err != nil {
 			s.fail(w, r, err)
 			return
+		}
+		if fresh {
+			// A new workspace starts with the lesson's example, whichever page the
+			// student opens first (the terminal's `docker build .` then has a context).
+			if err := s.seedExample(r.Context(), ws); err != nil {
+				s.fail(w, r, err)
+				return
+			}
 		}
 		ctx := context.WithValue(r.Context(), keyWorkspace, ws)
 		ctx = context.WithValue(ctx, keyToken, token)

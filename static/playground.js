@@ -344,7 +344,7 @@
       case "step.log": {
         const s = b.steps.get(e.step);
         if (!s) break;
-        s.log.textContent += e.text + "\n";
+        s.log.textContent += (e.text || "") + "\n";
         s.lines++;
         s.details.hidden = false;
         break;
