@@ -163,20 +163,28 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// screenshotDir is where the tests write their screenshots (committed; overwritten on
-// every run).
-const screenshotDir = "screenshots"
+// screenshotDir is where the tests write their screenshots: tmp/screenshots under the
+// module root (ignored by git), or $LAYERLAB_SCREENSHOTS. The committed ones in
+// e2e/screenshots are refreshed with LAYERLAB_SCREENSHOTS=$PWD/e2e/screenshots, so a
+// plain test run leaves the checkout clean.
+func screenshotDir() string {
+	if d := os.Getenv("LAYERLAB_SCREENSHOTS"); d != "" {
+		return d
+	}
+	return filepath.Join(moduleRoot, "tmp", "screenshots")
+}
 
 func saveScreenshot(t *testing.T, name string, png []byte) {
 	t.Helper()
-	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+	dir := screenshotDir()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(screenshotDir, name)
+	p := filepath.Join(dir, name)
 	if err := os.WriteFile(p, png, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("screenshot: e2e/%s (%d bytes)", p, len(png))
+	t.Logf("screenshot: %s (%d bytes)", p, len(png))
 }
 
 // readExample returns a file of an example build context, as the playground loads it.
