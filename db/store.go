@@ -39,6 +39,11 @@ type Store struct {
 	// row: the window in which GC may remove the file.
 	afterPlace func()
 	records    recordCache // decoded image records, by workspace and ID
+	// wlock serialises this process's write transactions in Go: a writer waits here,
+	// without holding a pooled connection, instead of polling in SQLite's busy handler
+	// (sleeps of 1, 2, 5 ... 100 ms while the lock may already be free). The busy
+	// timeout still covers writers in other processes (the CLI).
+	wlock chan struct{}
 }
 
 // Open opens (creating if needed) the store under dir: dir/layerlab.db and
@@ -62,7 +67,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
 	db.SetConnMaxIdleTime(0)
-	s := &Store{dir: abs, db: db, now: time.Now}
+	s := &Store{dir: abs, db: db, now: time.Now, wlock: make(chan struct{}, 1)}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
@@ -156,6 +161,12 @@ func validWorkspaceName(name string) error {
 // write runs fn in one write transaction (BEGIN IMMEDIATE, through the DSN) and commits
 // it; any error rolls it back.
 func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	select {
+	case s.wlock <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.wlock }()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)

@@ -58,4 +58,3 @@ func TestOnlyCmdImportsHandlers(t *testing.T) {
 		}
 	}
 }
-

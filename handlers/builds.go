@@ -175,9 +175,11 @@ func (r *runner) run(ctx context.Context, ws *db.Workspace, rb *runningBuild, bc
 	id := rb.ID
 	// Events are stored before they are published, so a client that connects (or
 	// reconnects) at any moment replays what it missed and then follows the stream.
-	// The record uses a context that outlives a cancelled build: its end is recorded too.
+	// They are stored by the build's own writer goroutine, in batches: whatever the
+	// builder emitted while the previous batch was being committed goes in the next
+	// transaction (group commit), so the build never waits on SQLite's write lock for
+	// an event, and a busy server commits fewer, larger transactions.
 	rec := context.WithoutCancel(ctx)
-	var storeErr error
 	finished := false
 	finish := func(state db.BuildState, img digest.Digest, msg string) {
 		if err := ws.FinishBuild(rec, id, state, img, msg); err != nil {
@@ -186,11 +188,68 @@ func (r *runner) run(ctx context.Context, ws *db.Workspace, rb *runningBuild, bc
 		finished = true
 		rb.ended.Store(true)
 	}
+	type pending struct {
+		e    build.Event
+		data []byte
+	}
+	queue := make(chan pending, 4096)
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		var storeErr error
+		for p := range queue {
+			batch := []pending{p}
+		fill:
+			for len(batch) < 512 {
+				select {
+				case q, ok := <-queue:
+					if !ok {
+						break fill
+					}
+					batch = append(batch, q)
+				default:
+					break fill
+				}
+			}
+			if storeErr != nil {
+				continue
+			}
+			data := make([][]byte, len(batch))
+			for i, p := range batch {
+				data[i] = p.data
+			}
+			if err := ws.AppendEvents(rec, id, batch[0].e.Seq, data); err != nil {
+				storeErr = err
+				r.s.log.Error("store build events", "build", id, "seq", batch[0].e.Seq, "err", err)
+				continue
+			}
+			for _, p := range batch {
+				e := p.e
+				last := false
+				switch e.Type {
+				case build.EventBuildDone:
+					finish(db.BuildSucceeded, digest.Digest(e.Image), "")
+					last = true
+				case build.EventBuildFailed:
+					msg := e.Error
+					if ctx.Err() != nil {
+						msg = "cancelled"
+					} else if e.Line > 0 {
+						msg = fmt.Sprintf("line %d: %s", e.Line, e.Error)
+					}
+					finish(db.BuildFailed, "", msg)
+					last = true
+				}
+				r.s.hub.publish(event{build: id, seq: e.Seq, data: p.data, last: last})
+			}
+		}
+	}()
+	marshalErr := false
 	sink := func(e build.Event) {
 		if extra != nil {
 			extra(e)
 		}
-		if storeErr != nil {
+		if marshalErr {
 			return
 		}
 		if len(e.Text) > maxEventBytes {
@@ -198,35 +257,15 @@ func (r *runner) run(ctx context.Context, ws *db.Workspace, rb *runningBuild, bc
 		}
 		data, err := json.Marshal(e)
 		if err != nil {
-			storeErr = err
+			marshalErr = true
 			return
 		}
-		if err := ws.AppendEvent(rec, id, e.Seq, data); err != nil {
-			storeErr = err
-			r.s.log.Error("store build event", "build", id, "seq", e.Seq, "err", err)
-			return
-		}
-		// The build's end is recorded before its last event is published: a browser
-		// that sees build.done and asks for the build finds it finished.
-		last := false
-		switch e.Type {
-		case build.EventBuildDone:
-			finish(db.BuildSucceeded, digest.Digest(e.Image), "")
-			last = true
-		case build.EventBuildFailed:
-			msg := e.Error
-			if ctx.Err() != nil {
-				msg = "cancelled"
-			} else if e.Line > 0 {
-				msg = fmt.Sprintf("line %d: %s", e.Line, e.Error)
-			}
-			finish(db.BuildFailed, "", msg)
-			last = true
-		}
-		r.s.hub.publish(event{build: id, seq: e.Seq, data: data, last: last})
+		queue <- pending{e, data}
 	}
 	res, err := r.builder.Build(ctx, bctx, build.Options{ID: id, Store: ws, Tags: req.Tags, BuildArgs: req.BuildArgs,
 		Target: req.Target, NoCache: req.NoCache, Sink: sink})
+	close(queue)
+	<-written
 	if !finished {
 		if err != nil {
 			finish(db.BuildFailed, "", buildErrorText(err))

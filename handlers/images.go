@@ -30,8 +30,8 @@ import (
 const (
 	maxImageFormBytes = 16 << 10 // a tag, rm or prune form, or its JSON
 	maxRefLen         = 512      // an image reference as typed
-	maxCmdOutput      = 256 << 10
-	maxFlashOutput    = 1000 // bytes of a command's output carried to the next page
+	maxCmdOutput      = 64 << 20 // the pages parse image ls and history output: 1,000 images are ~300 KB
+	maxFlashOutput    = 1000     // bytes of a command's output carried to the next page
 )
 
 // imageRoutes: the images, history and inspect pages and their actions.

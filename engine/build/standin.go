@@ -1,6 +1,8 @@
 package build
 
 import (
+	"io"
+	"sync"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
@@ -49,8 +51,20 @@ func importBase(ctx context.Context, s Store, base *baseimage.Image) (*image.Rec
 	}
 	prev := rootfs.New()
 	var layers []image.Layer
-	for _, fs := range base.Layers {
-		l, err := storeLayer(ctx, s, rootfs.Diff(prev, fs))
+	for i, fs := range base.Layers {
+		key := fmt.Sprintf("%s#%d", base.Name, i)
+		var l image.Layer
+		var err error
+		if known, ok := baseLayers.Load(key); ok {
+			// A stand-in's layers are the same bytes every time: when the blob is
+			// stored already, PutBlob with its digest reads nothing and writes no file.
+			l, err = storeLayerKnown(ctx, s, known.(image.Layer), rootfs.Diff(prev, fs))
+		} else {
+			l, err = storeLayer(ctx, s, rootfs.Diff(prev, fs))
+			if err == nil {
+				baseLayers.Store(key, l)
+			}
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -99,4 +113,25 @@ func Import(ctx context.Context, s Store, f *rootfs.FS, h image.History, created
 	}
 	rec := &image.Record{ID: id, Config: raw, Image: img, Layers: []image.Layer{l}, Created: created}
 	return id, s.PutImage(ctx, rec)
+}
+
+// baseLayers remembers the layers of the stand-ins pulled so far ("name#i" ->
+// image.Layer): a stand-in's layers are the same bytes every time, so a later pull
+// into another workspace only renews the stored blob instead of writing it again.
+var baseLayers sync.Map
+
+// storeLayerKnown stores a layer whose digest is known: PutBlob reads nothing when
+// the blob is there already, and checks the bytes against the digest when it is not.
+func storeLayerKnown(ctx context.Context, s Store, known image.Layer, changes []rootfs.Change) (image.Layer, error) {
+	pr, pw := io.Pipe()
+	go func() {
+		pw.CloseWithError(rootfs.WriteTar(pw, changes))
+	}()
+	d, _, err := s.PutBlob(ctx, known.DiffID, pr)
+	pr.CloseWithError(err)
+	if err != nil {
+		return image.Layer{}, fmt.Errorf("store layer: %w", err)
+	}
+	known.DiffID = d
+	return known, nil
 }
