@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
 	"regexp"
 	"strings"
 	"sync"
@@ -29,37 +30,11 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// `layerlab` with no command serves the playground; it prints the address, answers,
-// and shuts down cleanly when its context ends (Ctrl+C).
+// `layerlab serve` prints its address, serves the playground, and shuts down cleanly
+// when its context ends (Ctrl+C); a bad address is an error that says what to do.
 func TestServeIsTheDefault(t *testing.T) {
 	data := t.TempDir()
-	env := func(k string) string {
-		if k == "LAYERLAB_DATA" {
-			return data
-		}
-		return ""
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out, errb syncBuffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, env, strings.NewReader(""), &out, &errb) }()
-	re := regexp.MustCompile(`the playground is at (http://127\.0\.0\.1:\d+/)`)
-	var url string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := re.FindStringSubmatch(out.String()); m != nil {
-			url = m[1]
-			break
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("serve ended early: %v\n%s", err, errb.String())
-		default:
-		}
-	}
-	if url == "" {
-		t.Fatalf("no address printed: %q", out.String())
-	}
+	url, stop := startServe(t, data)
 	res, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
@@ -69,18 +44,90 @@ func TestServeIsTheDefault(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(body), "Playground") {
 		t.Fatalf("GET /: %d", res.StatusCode)
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("shutdown: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not stop")
-	}
-
-	// A taken address is a clear error that says what to do.
+	stop()
 	if _, err := layerlab(t, data, "serve", "--addr", "256.0.0.1:1"); err == nil || !strings.Contains(err.Error(), "--addr HOST:PORT") {
 		t.Errorf("bad address: %v", err)
+	}
+}
+
+// startServe runs `layerlab serve` in process on a free port and returns its URL and a
+// stop function that shuts it down and checks it stopped cleanly.
+func startServe(t *testing.T, data string) (string, func()) {
+	t.Helper()
+	env := func(k string) string {
+		if k == "LAYERLAB_DATA" {
+			return data
+		}
+		return ""
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb syncBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0"}, env, strings.NewReader(""), &out, &errb) }()
+	re := regexp.MustCompile(`the playground is at (http://127\.0\.0\.1:\d+/)`)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := re.FindStringSubmatch(out.String()); m != nil {
+			return m[1], func() {
+				cancel()
+				if err := <-done; err != nil {
+					t.Errorf("shutdown: %v", err)
+				}
+			}
+		}
+	}
+	cancel()
+	t.Fatalf("no address printed: %q %q", out.String(), errb.String())
+	return "", nil
+}
+
+// A browser's workspace (its files, builds and images) survives a server restart.
+func TestWorkspaceSurvivesRestart(t *testing.T) {
+	data := t.TempDir()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	url, stop := startServe(t, data)
+	res, err := c.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	token := regexp.MustCompile(`name="csrf-token" content="([0-9a-f]+)"`).FindSubmatch(page)[1]
+	post := func(url, body string) int {
+		req, _ := http.NewRequest("POST", url, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-CSRF-Token", string(token))
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if code := post(url+"api/terminal", `{"cmd":"docker build -t kept:v1 ."}`); code != 200 {
+		t.Fatalf("terminal build: %d", code)
+	}
+	stop()
+
+	url, stop = startServe(t, data)
+	defer stop()
+	res, err = c.Get(url + "images")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(body), "kept") {
+		t.Fatal("the image built before the restart is not on the images page")
+	}
+	res, err = c.Get(url + "api/context")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	if !strings.Contains(string(body), "app/main.py") {
+		t.Fatalf("the build context is gone after the restart: %s", body)
 	}
 }
