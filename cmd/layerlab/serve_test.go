@@ -32,7 +32,7 @@ func (s *syncBuffer) String() string {
 
 // `layerlab serve` prints its address, serves the playground, and shuts down cleanly
 // when its context ends (Ctrl+C); a bad address is an error that says what to do.
-func TestServeIsTheDefault(t *testing.T) {
+func TestServe(t *testing.T) {
 	data := t.TempDir()
 	url, stop := startServe(t, data)
 	res, err := http.Get(url)
