@@ -174,34 +174,7 @@ func (w *Workspace) Builds(ctx context.Context, limit int) ([]*Build, error) {
 // reconnects replays them with Events. ErrNotFound for an unknown build; ErrEventExists
 // when seq is already stored.
 func (w *Workspace) AppendEvent(ctx context.Context, buildID string, seq int64, data []byte) error {
-	if seq < 1 {
-		return fmt.Errorf("append event %d to build %s: sequence numbers start at 1: %w", seq, buildID, ErrInvalid)
-	}
-	err := w.s.write(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM builds WHERE id = ? AND workspace = ?`,
-			buildID, w.name).Scan(&n); err != nil {
-			return err
-		}
-		if n == 0 {
-			return ErrNotFound
-		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO build_events (build_id, seq, data) VALUES (?, ?, ?)
-			ON CONFLICT (build_id, seq) DO NOTHING`, buildID, seq, data)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return ErrEventExists
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("append event %d to build %s: %w", seq, buildID, err)
-	}
-	return nil
+	return w.AppendEvents(ctx, buildID, seq, [][]byte{data})
 }
 
 // Events returns the stored events of a build with a sequence number above after, in

@@ -16,7 +16,6 @@ import (
 	"layerlab/db"
 	"layerlab/engine/build"
 	"layerlab/engine/commands"
-	"layerlab/engine/dockerfile"
 )
 
 // Limits on a terminal command.
@@ -372,24 +371,7 @@ func (s *Server) terminalBuild(ctx context.Context, ws *db.Workspace, args []str
 		if errors.Is(err, context.Canceled) && ctx.Err() != nil {
 			return 1 // the browser went away; the build goes on and is recorded
 		}
-		code := 1
-		msg := err.Error()
-		var pe *dockerfile.Error
-		var se *build.StepError
-		switch {
-		case errors.As(err, &pe):
-			msg = "Error response from daemon: " + pe.Msg
-			if pe.Hint != "" {
-				msg += "\n[layerlab] line " + fmt.Sprint(pe.Line) + ": " + pe.Hint
-			}
-		case errors.As(err, &se):
-			if se.ExitCode != 0 {
-				code = se.ExitCode
-			}
-			if se.Hint != "" {
-				msg += "\n[layerlab] line " + fmt.Sprint(se.Line) + ": " + se.Hint
-			}
-		}
+		msg, code := build.ClassicError(err)
 		if progress != "json" || quiet {
 			fmt.Fprintln(stderr, msg)
 		}

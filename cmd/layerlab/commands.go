@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,7 +11,6 @@ import (
 	"layerlab/db"
 	"layerlab/engine/build"
 	"layerlab/engine/commands"
-	"layerlab/engine/dockerfile"
 )
 
 type cli struct {
@@ -151,24 +149,7 @@ func (c *cli) build(ctx context.Context, args []string) error {
 	}
 	res, err := b.Build(ctx, bctx, build.Options{Tags: tags, BuildArgs: bargs, Target: target, NoCache: noCache, Sink: sink})
 	if err != nil {
-		var pe *dockerfile.Error
-		var se *build.StepError
-		msg := err.Error()
-		code := 1
-		switch {
-		case errors.As(err, &pe):
-			msg = "Error response from daemon: " + pe.Msg
-			if pe.Hint != "" {
-				msg += "\n[layerlab] line " + fmt.Sprint(pe.Line) + ": " + pe.Hint
-			}
-		case errors.As(err, &se):
-			if se.ExitCode != 0 {
-				code = se.ExitCode
-			}
-			if se.Hint != "" {
-				msg += "\n[layerlab] line " + fmt.Sprint(se.Line) + ": " + se.Hint
-			}
-		}
+		msg, code := build.ClassicError(err)
 		if progress == "json" && !quiet {
 			return &exitError{code: code}
 		}

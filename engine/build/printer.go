@@ -2,11 +2,13 @@ package build
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
 	digest "github.com/opencontainers/go-digest"
 
+	"layerlab/engine/dockerfile"
 	"layerlab/engine/image"
 )
 
@@ -83,4 +85,28 @@ func HumanSize(n int64) string {
 		i++
 	}
 	return fmt.Sprintf("%.3g%s", f, units[i])
+}
+
+// ClassicError is what `docker build` prints for a failed build, and its exit status:
+// Docker's message (a parse error as the daemon's response), then layerlab's hint with
+// the line when there is one; a failed RUN exits with the command's status.
+func ClassicError(err error) (msg string, code int) {
+	msg, code = err.Error(), 1
+	var pe *dockerfile.Error
+	var se *StepError
+	switch {
+	case errors.As(err, &pe):
+		msg = "Error response from daemon: " + pe.Msg
+		if pe.Hint != "" {
+			msg += fmt.Sprintf("\n[layerlab] line %d: %s", pe.Line, pe.Hint)
+		}
+	case errors.As(err, &se):
+		if se.ExitCode != 0 {
+			code = se.ExitCode
+		}
+		if se.Hint != "" {
+			msg += fmt.Sprintf("\n[layerlab] line %d: %s", se.Line, se.Hint)
+		}
+	}
+	return msg, code
 }
