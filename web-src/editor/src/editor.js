@@ -309,6 +309,8 @@ export function create(parent, opts = {}) {
     language.of(languageExtension(filename)),
     EditorState.tabSize.of(4),
     EditorView.contentAttributes.of(contentAttrs),
+    // Long RUN lines wrap rather than scroll sideways: the whole step stays in view.
+    EditorView.lineWrapping,
     EditorView.updateListener.of((update) => {
       if (update.docChanged && typeof opts.onChange === "function") {
         opts.onChange(update.state.doc.toString());
