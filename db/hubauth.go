@@ -30,22 +30,16 @@ func HubNamespace(workspace string) string {
 	return ns
 }
 
-func hashToken(t string) string {
-	h := sha256.Sum256([]byte("layerlab hub token\x00" + t))
-	return hex.EncodeToString(h[:])
-}
-
-// HubToken returns the workspace's hub namespace and a push token for it. The first
-// call makes the token; later calls make a new one only when rotate is true (the old
-// one stops working), otherwise they return "" as the token, since only its hash is kept.
+// HubToken returns the workspace's hub namespace and its push token, making the token
+// on first use; rotate makes a new one (the old one stops working).
 func (w *Workspace) HubToken(ctx context.Context, rotate bool) (namespace, token string, err error) {
 	namespace = HubNamespace(w.name)
 	err = w.s.write(ctx, func(tx *sql.Tx) error {
-		var have int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM hub_tokens WHERE workspace = ?`, w.name).Scan(&have); err != nil {
+		err := tx.QueryRowContext(ctx, `SELECT token FROM hub_tokens WHERE workspace = ?`, w.name).Scan(&token)
+		if err != nil && !isNoRows(err) {
 			return err
 		}
-		if have > 0 && !rotate {
+		if err == nil && !rotate {
 			return nil
 		}
 		var raw [24]byte
@@ -53,9 +47,9 @@ func (w *Workspace) HubToken(ctx context.Context, rotate bool) (namespace, token
 			return err
 		}
 		token = base64.RawURLEncoding.EncodeToString(raw[:])
-		_, err := tx.ExecContext(ctx, `INSERT INTO hub_tokens (workspace, namespace, token_hash, created) VALUES (?, ?, ?, ?)
-			ON CONFLICT (workspace) DO UPDATE SET token_hash = excluded.token_hash, created = excluded.created`,
-			w.name, namespace, hashToken(token), formatTime(w.s.now()))
+		_, err = tx.ExecContext(ctx, `INSERT INTO hub_tokens (workspace, namespace, token, created) VALUES (?, ?, ?, ?)
+			ON CONFLICT (workspace) DO UPDATE SET token = excluded.token, created = excluded.created`,
+			w.name, namespace, token, formatTime(w.s.now()))
 		return err
 	})
 	if err != nil {
@@ -67,12 +61,12 @@ func (w *Workspace) HubToken(ctx context.Context, rotate bool) (namespace, token
 // CheckHubToken reports whether token is the push token of namespace.
 func (s *Store) CheckHubToken(ctx context.Context, namespace, token string) (bool, error) {
 	var want string
-	err := s.db.QueryRowContext(ctx, `SELECT token_hash FROM hub_tokens WHERE namespace = ?`, namespace).Scan(&want)
+	err := s.db.QueryRowContext(ctx, `SELECT token FROM hub_tokens WHERE namespace = ?`, namespace).Scan(&want)
 	if isNoRows(err) {
 		return false, nil
 	}
 	if err != nil {
 		return false, fmt.Errorf("check hub token: %w", err)
 	}
-	return subtle.ConstantTimeCompare([]byte(hashToken(token)), []byte(want)) == 1, nil
+	return subtle.ConstantTimeCompare([]byte(token), []byte(want)) == 1, nil
 }

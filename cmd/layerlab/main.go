@@ -51,6 +51,7 @@ Options:
 Commands:
   build       Build an image from a Dockerfile
   history     Show the history of an image
+  hub         The built-in registry: "hub token" prints your namespace and push token
   images      List images
   image       Manage images (ls, rm, prune, history, inspect, tag, build, save, load)
   inspect     Return low-level information on images
@@ -96,6 +97,8 @@ func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout
 		return cli.build(ctx, args[1:])
 	case "serve":
 		return cli.serve(ctx, args[1:])
+	case "hub":
+		return cli.hub(ctx, args[1:])
 	case "image":
 		if len(args) > 1 && args[1] == "build" {
 			return run(ctx, append([]string{"--data-dir", dataDir, args[1]}, args[2:]...), getenv, stdin, stdout, stderr)

@@ -192,3 +192,23 @@ func TestSave(t *testing.T) {
 		t.Errorf("save of an unknown image: %v", err)
 	}
 }
+
+func TestHubToken(t *testing.T) {
+	data := t.TempDir()
+	out, err := layerlab(t, data, "hub", "token")
+	f := strings.Fields(out)
+	if err != nil || len(f) != 2 || f[0] != "default" || len(f[1]) < 20 {
+		t.Fatalf("hub token: %q %v", out, err)
+	}
+	again, _ := layerlab(t, data, "hub", "token")
+	if again != out {
+		t.Errorf("a second call printed %q, want the same %q", again, out)
+	}
+	rotated, _ := layerlab(t, data, "hub", "token", "--rotate")
+	if rotated == out || strings.Fields(rotated)[0] != "default" {
+		t.Errorf("--rotate printed %q", rotated)
+	}
+	if _, err := layerlab(t, data, "hub", "nope"); exitCode(err) != 1 || !strings.Contains(err.Error(), "unknown command") {
+		t.Errorf("hub nope: %v", err)
+	}
+}
