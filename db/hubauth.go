@@ -34,6 +34,16 @@ func HubNamespace(workspace string) string {
 // on first use; rotate makes a new one (the old one stops working).
 func (w *Workspace) HubToken(ctx context.Context, rotate bool) (namespace, token string, err error) {
 	namespace = HubNamespace(w.name)
+	if !rotate {
+		// Most calls find the token: a read, no write lock.
+		err := w.s.db.QueryRowContext(ctx, `SELECT token FROM hub_tokens WHERE workspace = ?`, w.name).Scan(&token)
+		if err == nil {
+			return namespace, token, nil
+		}
+		if !isNoRows(err) {
+			return "", "", fmt.Errorf("hub token: %w", err)
+		}
+	}
 	err = w.s.write(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx, `SELECT token FROM hub_tokens WHERE workspace = ?`, w.name).Scan(&token)
 		if err != nil && !isNoRows(err) {

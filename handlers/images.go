@@ -275,6 +275,11 @@ func (s *Server) imagesView(r *http.Request) (web.ImagesView, error) {
 		return v, err
 	}
 	v.Rows, v.Cmd, v.CLI = rows, table.Cmd, table.Output
+	ns, token, err := ws.HubToken(r.Context(), false)
+	if err != nil {
+		return v, err
+	}
+	v.Hub = web.HubInfo{Host: r.Host, Namespace: ns, Token: token}
 	for _, row := range rows {
 		if row.Kind == "" && row.Tag != "<none>" {
 			v.Sources = append(v.Sources, row.Ref)
