@@ -56,6 +56,10 @@ Commands:
   image       Manage images (ls, rm, prune, history, inspect, tag, build, save, load)
   inspect     Return low-level information on images
   load        Load an image from a tar archive or STDIN
+  login       Log in to a registry
+  logout      Log out from a registry
+  pull        Pull an image from a registry (HOST:PORT/NAME[:TAG])
+  push        Push an image to a registry (HOST:PORT/NAME[:TAG])
   rmi         Remove one or more images
   save        Save one or more images to a tar archive (streamed to STDOUT by default)
   serve       Serve the playground in the browser (the default)
@@ -99,6 +103,14 @@ func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout
 		return cli.serve(ctx, args[1:])
 	case "hub":
 		return cli.hub(ctx, args[1:])
+	case "pull":
+		return cli.pull(ctx, args[1:])
+	case "push":
+		return cli.push(ctx, args[1:])
+	case "login":
+		return cli.login(ctx, args[1:])
+	case "logout":
+		return cli.logout(ctx, args[1:])
 	case "image":
 		if len(args) > 1 && args[1] == "build" {
 			return run(ctx, append([]string{"--data-dir", dataDir, args[1]}, args[2:]...), getenv, stdin, stdout, stderr)

@@ -1,0 +1,106 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"layerlab/remote"
+)
+
+const pullUsage = `Usage:  layerlab pull [OPTIONS] NAME[:TAG|@DIGEST]
+
+Pull an image from a registry, as docker pull does. NAME must hold the registry's
+address (127.0.0.1:5000/team/app:1) until the built-in hub lands; credentials come
+from 'layerlab login'.
+
+Options:
+      --disable-content-trust   Skip image verification (default true)
+      --platform string         Set platform if server is multi-platform
+                                capable (default linux/amd64)
+  -q, --quiet                   Suppress verbose output
+`
+
+// pull runs `layerlab pull`.
+func (c *cli) pull(ctx context.Context, args []string) error {
+	var quiet bool
+	var platform string
+	var pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		name, val, hasVal := strings.Cut(a, "=")
+		switch name {
+		case "-q", "--quiet":
+			quiet = true
+		case "--disable-content-trust":
+		case "--platform":
+			if hasVal {
+				platform = val
+			} else if i+1 < len(args) {
+				i++
+				platform = args[i]
+			} else {
+				return &exitError{code: 125, msg: "flag needs an argument: --platform\nSee 'layerlab pull --help'."}
+			}
+		case "-a", "--all-tags":
+			return &exitError{code: 1, msg: "layerlab pull: --all-tags is not supported: pull one tag at a time"}
+		case "-h", "--help":
+			fmt.Fprint(c.stdout, pullUsage)
+			return nil
+		default:
+			if strings.HasPrefix(a, "-") {
+				return &exitError{code: 125, msg: fmt.Sprintf("unknown flag: %s\nSee 'layerlab pull --help'.", name)}
+			}
+			pos = append(pos, a)
+		}
+	}
+	if len(pos) != 1 {
+		return &exitError{code: 1, msg: "\"layerlab pull\" requires exactly 1 argument.\nSee 'layerlab pull --help'.\n\nUsage:  layerlab pull [OPTIONS] NAME[:TAG|@DIGEST]\n\nPull an image or a repository from a registry"}
+	}
+	var plat remote.Platform
+	if platform != "" {
+		f := strings.Split(platform, "/")
+		if len(f) < 2 || len(f) > 3 || f[0] == "" || f[1] == "" {
+			return &exitError{code: 1, msg: fmt.Sprintf("invalid platform %q: use OS/ARCH[/VARIANT], e.g. linux/amd64", platform)}
+		}
+		plat = remote.Platform{OS: f[0], Architecture: f[1]}
+		if len(f) == 3 {
+			plat.Variant = f[2]
+		}
+	}
+	n, err := remote.ParseName(pos[0])
+	if err != nil {
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	reg, err := remote.Open(n, remote.CredentialsFile(c.dataDir), nil)
+	if err != nil {
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	ws, err := c.workspace(ctx)
+	if err != nil {
+		return err
+	}
+	var out io.Writer = c.stdout
+	if quiet {
+		out = nil
+	} else if n.DefaultTag {
+		fmt.Fprintln(c.stdout, "Using default tag: latest")
+	}
+	if _, err := remote.Pull(ctx, ws, reg, n.Ref, remote.PullOptions{Out: out, Platform: plat}); err != nil {
+		return &exitError{code: 1, msg: registryMessage(err, n)}
+	}
+	fmt.Fprintln(c.stdout, n.Ref.String())
+	return nil
+}
+
+// registryMessage is what the CLI prints for a failed pull, push or login: Docker's
+// text, and for a registry nothing answered at, a line saying what to check.
+func registryMessage(err error, n remote.Name) string {
+	msg := err.Error()
+	if errors.Is(err, remote.ErrUnreachable) {
+		msg += fmt.Sprintf("\n[layerlab] nothing answered at %s: is a registry running there? (scripts/docker-registry-up starts one)", n.Ref.Domain())
+	}
+	return msg
+}

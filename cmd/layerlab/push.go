@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"layerlab/remote"
+)
+
+const pushUsage = `Usage:  layerlab push [OPTIONS] NAME[:TAG]
+
+Push an image to a registry, as docker push does. NAME must hold the registry's
+address (127.0.0.1:5000/team/app:1) until the built-in hub lands; credentials come
+from 'layerlab login'.
+
+Options:
+      --disable-content-trust   Skip image signing (default true)
+  -q, --quiet                   Suppress verbose output
+`
+
+// push runs `layerlab push`.
+func (c *cli) push(ctx context.Context, args []string) error {
+	var quiet bool
+	var pos []string
+	for _, a := range args {
+		name, _, _ := strings.Cut(a, "=")
+		switch name {
+		case "-q", "--quiet":
+			quiet = true
+		case "--disable-content-trust":
+		case "-a", "--all-tags":
+			return &exitError{code: 1, msg: "layerlab push: --all-tags is not supported: push one tag at a time"}
+		case "-h", "--help":
+			fmt.Fprint(c.stdout, pushUsage)
+			return nil
+		default:
+			if strings.HasPrefix(a, "-") {
+				return &exitError{code: 125, msg: fmt.Sprintf("unknown flag: %s\nSee 'layerlab push --help'.", name)}
+			}
+			pos = append(pos, a)
+		}
+	}
+	if len(pos) != 1 {
+		return &exitError{code: 1, msg: "\"layerlab push\" requires exactly 1 argument.\nSee 'layerlab push --help'.\n\nUsage:  layerlab push [OPTIONS] NAME[:TAG]\n\nPush an image or a repository to a registry"}
+	}
+	n, err := remote.ParseName(pos[0])
+	if err != nil {
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	reg, err := remote.Open(n, remote.CredentialsFile(c.dataDir), nil)
+	if err != nil {
+		return &exitError{code: 1, msg: err.Error()}
+	}
+	ws, err := c.workspace(ctx)
+	if err != nil {
+		return err
+	}
+	var out io.Writer = c.stdout
+	if quiet {
+		out = nil
+	} else if n.DefaultTag {
+		fmt.Fprintln(c.stdout, "Using default tag: latest")
+	}
+	if _, err := remote.Push(ctx, ws, reg, n.Ref, remote.PushOptions{Out: out}); err != nil {
+		return &exitError{code: 1, msg: registryMessage(err, n)}
+	}
+	if quiet {
+		fmt.Fprintln(c.stdout, n.Ref.String())
+	}
+	return nil
+}
