@@ -244,8 +244,9 @@ func syncDir(dir string) error {
 }
 
 // GC removes every blob that no image in any workspace references (as a layer diffID,
-// a layer's compressed digest, or a config, whose digest is the image ID) and that no
-// writer has stored within GCGrace, and returns the bytes freed on disk (the sizes of
+// a layer's compressed digest, or a config, whose digest is the image ID), that the hub
+// does not hold (a repository's blob, a manifest, or what a manifest names), and that
+// no writer has stored within GCGrace (which also covers uploads in progress), and returns the bytes freed on disk (the sizes of
 // the removed files). It also removes temp files under blobs/tmp untouched for GCGrace,
 // left by writers that died. GC is safe to run while builds run.
 func (s *Store) GC(ctx context.Context) (int64, error) { return s.gc(ctx, GCGrace) }
@@ -296,7 +297,10 @@ func (s *Store) collect(ctx context.Context, cutoffTime time.Time, only []digest
 			WHERE b.used <= ?
 			AND NOT EXISTS (SELECT 1 FROM image_layers l WHERE l.diff_id = b.digest)
 			AND NOT EXISTS (SELECT 1 FROM image_layers l WHERE l.digest = b.digest AND l.digest != '')
-			AND NOT EXISTS (SELECT 1 FROM images i WHERE i.id = b.digest)`+restrict, args...)
+			AND NOT EXISTS (SELECT 1 FROM images i WHERE i.id = b.digest)
+			AND NOT EXISTS (SELECT 1 FROM hub_blobs h WHERE h.store_digest = b.digest)
+			AND NOT EXISTS (SELECT 1 FROM hub_manifests h WHERE h.store_digest = b.digest)
+			AND NOT EXISTS (SELECT 1 FROM hub_manifest_refs h WHERE h.store_digest = b.digest AND h.store_digest != '')`+restrict, args...)
 		if err != nil {
 			return err
 		}

@@ -66,6 +66,7 @@ func (s *Server) routes() chi.Router {
 	r.Use(s.recoverer, securityHeaders)
 	r.Handle("/static/*", http.StripPrefix("/static/", staticHandler()))
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	r.Mount("/v2", s.registryRoutes()) // the hub (OCI registry): its own auth, no session or CSRF
 	r.Group(func(r chi.Router) {
 		r.Use(s.session, s.checkCSRF)
 		s.playgroundRoutes(r)

@@ -14,11 +14,9 @@ const (
 	hubDelete hubAction = "delete" // delete manifests, blobs, tags
 )
 
-// hubRealm is the basic-auth realm the hub names in WWW-Authenticate.
-const hubRealm = `Basic realm="layerlab hub"`
-
 // hubAuthError is a refused registry request: 401 UNAUTHORIZED (send credentials;
-// the response carries WWW-Authenticate) or 403 DENIED (these credentials may not).
+// the response carries the Bearer challenge of registry_token.go) or 403 DENIED
+// (these credentials may not).
 type hubAuthError struct {
 	Status  int
 	Code    string // the distribution spec's error code

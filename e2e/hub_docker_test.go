@@ -1,0 +1,127 @@
+package e2e
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// dockerCLI runs the real docker client (20.10, /usr/bin/docker) against the private
+// daemon of scripts/dockerd-up; the test skips unless LAYERLAB_LIVE_DOCKER=1.
+func dockerCLI(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd := exec.Command("/usr/bin/docker", args...)
+	cmd.Env = append(os.Environ(), "DOCKER_CONFIG="+dockerConfig)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+var dockerConfig string
+
+func needDocker(t *testing.T) {
+	t.Helper()
+	if os.Getenv("LAYERLAB_LIVE_DOCKER") != "1" {
+		t.Skip("set LAYERLAB_LIVE_DOCKER=1 with a daemon from scripts/dockerd-up (scripts/test does)")
+	}
+	if !strings.Contains(os.Getenv("DOCKER_HOST"), "layerlab-dockerd") {
+		t.Skip("DOCKER_HOST is not scripts/dockerd-up's private daemon; not touching another daemon's images")
+	}
+	dockerConfig = t.TempDir() // docker login writes here, not into ~/.docker
+}
+
+func layerlabCLI(t *testing.T, dataDir string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(binPath, append([]string{"--data-dir", dataDir}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("layerlab %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// A real Docker daemon logs in to the hub with a workspace's token, pushes an image
+// built by layerlab (FROM scratch, a static binary, ENV, WORKDIR, CMD) into that
+// workspace's namespace, pulls it back after removing it, and runs it: the binary
+// prints what it prints, with the ENV and WORKDIR in effect. docker inspect of the
+// pulled image has layerlab's config.
+func TestDockerPushPullRunThroughHub(t *testing.T) {
+	needDocker(t)
+	srv := startServer(t)
+	host := strings.TrimPrefix(srv.URL, "http://")
+
+	// The image: a static Go binary that prints its environment and directory.
+	ctxDir := t.TempDir()
+	src := `package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	wd, _ := os.Getwd()
+	fmt.Printf("hello from layerlab: GREETING=%s cwd=%s\n", os.Getenv("GREETING"), wd)
+}
+`
+	if err := os.WriteFile(filepath.Join(ctxDir, "main.go"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gobuild := exec.Command("go", "build", "-o", filepath.Join(ctxDir, "hello"), filepath.Join(ctxDir, "main.go"))
+	gobuild.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if out, err := gobuild.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	os.Remove(filepath.Join(ctxDir, "main.go"))
+	df := "FROM scratch\nCOPY hello /hello\nENV GREETING=hub\nWORKDIR /work\nCMD [\"/hello\"]\n"
+	if err := os.WriteFile(filepath.Join(ctxDir, "Dockerfile"), []byte(df), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	layerlabCLI(t, srv.DataDir, "build", "-t", "demo:v1", ctxDir)
+	f := strings.Fields(layerlabCLI(t, srv.DataDir, "hub", "token"))
+	ns, token := f[0], f[1]
+	archive := filepath.Join(t.TempDir(), "demo.tar")
+	layerlabCLI(t, srv.DataDir, "save", "-o", archive, "demo:v1")
+
+	remote := host + "/" + ns + "/demo:v1"
+	t.Cleanup(func() { dockerCLI(t, "rmi", "-f", "demo:v1", remote) })
+	steps := [][]string{
+		{"load", "-i", archive},
+		{"tag", "demo:v1", remote},
+		{"login", "-u", ns, "-p", token, host},
+		{"push", remote},
+		{"rmi", "demo:v1", remote},
+		{"pull", remote},
+	}
+	for _, s := range steps {
+		if out, err := dockerCLI(t, s...); err != nil {
+			t.Fatalf("docker %s: %v\n%s\nserver log:\n%s", strings.Join(s, " "), err, out, srv.stderr.String())
+		}
+	}
+	out, err := dockerCLI(t, "run", "--rm", "--network", "none", remote)
+	if err != nil || strings.TrimSpace(out) != "hello from layerlab: GREETING=hub cwd=/work" {
+		t.Fatalf("docker run: %v\n%q", err, out)
+	}
+	raw, err := dockerCLI(t, "image", "inspect", "--format", "{{json .Config}}", remote)
+	if err != nil {
+		t.Fatalf("docker inspect: %v\n%s", err, raw)
+	}
+	var cfg struct {
+		Env        []string
+		Cmd        []string
+		WorkingDir string
+	}
+	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
+		t.Fatalf("inspect output %q: %v", raw, err)
+	}
+	if cfg.WorkingDir != "/work" || strings.Join(cfg.Cmd, " ") != "/hello" || !strings.Contains(strings.Join(cfg.Env, " "), "GREETING=hub") {
+		t.Errorf("pulled config = %+v", cfg)
+	}
+
+	// Another workspace's token cannot push into this namespace, and library/ is
+	// read-only: docker says so.
+	if out, err := dockerCLI(t, "login", "-u", ns, "-p", "wrong-token", host); err == nil {
+		t.Errorf("docker login with a wrong token succeeded:\n%s", out)
+	}
+}
