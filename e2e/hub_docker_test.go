@@ -41,11 +41,12 @@ func layerlabCLI(t *testing.T, dataDir string, args ...string) string {
 	return string(out)
 }
 
-// A real Docker daemon logs in to the hub with a workspace's token, pushes an image
-// built by layerlab (FROM scratch, a static binary, ENV, WORKDIR, CMD) into that
-// workspace's namespace, pulls it back after removing it, and runs it: the binary
-// prints what it prints, with the ENV and WORKDIR in effect. docker inspect of the
-// pulled image has layerlab's config.
+// layerlab pushes an image it built (FROM scratch, a static binary, ENV, WORKDIR, CMD)
+// to its hub; a real Docker daemon pulls it from the running server and runs it: the
+// binary prints what it prints, with the ENV and WORKDIR in effect, and docker's
+// inspect and history agree with layerlab's. Then real Docker logs in with the
+// workspace's token and pushes an image, and layerlab pulls it back: same ID, same
+// history.
 func TestDockerPushPullRunThroughHub(t *testing.T) {
 	needDocker(t)
 	srv := startServer(t)
@@ -81,23 +82,17 @@ func main() {
 	layerlabCLI(t, srv.DataDir, "build", "-t", "demo:v1", ctxDir)
 	f := strings.Fields(layerlabCLI(t, srv.DataDir, "hub", "token"))
 	ns, token := f[0], f[1]
-	archive := filepath.Join(t.TempDir(), "demo.tar")
-	layerlabCLI(t, srv.DataDir, "save", "-o", archive, "demo:v1")
+	// layerlab pushes to its own hub (a name without a host), in the same store the
+	// running server answers /v2/ from.
+	if out := layerlabCLI(t, srv.DataDir, "push", "demo:v1"); !strings.Contains(out, "v1: digest: sha256:") {
+		t.Fatalf("layerlab push printed:\n%s", out)
+	}
 
 	remote := host + "/" + ns + "/demo:v1"
-	t.Cleanup(func() { dockerCLI(t, "rmi", "-f", "demo:v1", remote) })
-	steps := [][]string{
-		{"load", "-i", archive},
-		{"tag", "demo:v1", remote},
-		{"login", "-u", ns, "-p", token, host},
-		{"push", remote},
-		{"rmi", "demo:v1", remote},
-		{"pull", remote},
-	}
-	for _, s := range steps {
-		if out, err := dockerCLI(t, s...); err != nil {
-			t.Fatalf("docker %s: %v\n%s\nserver log:\n%s", strings.Join(s, " "), err, out, srv.stderr.String())
-		}
+	t.Cleanup(func() { dockerCLI(t, "rmi", "-f", remote) })
+	dockerCLI(t, "rmi", "-f", remote)
+	if out, err := dockerCLI(t, "pull", remote); err != nil { // anonymous: pulls are open
+		t.Fatalf("docker pull %s: %v\n%s\nserver log:\n%s", remote, err, out, srv.stderr.String())
 	}
 	out, err := dockerCLI(t, "run", "--rm", "--network", "none", remote)
 	if err != nil || strings.TrimSpace(out) != "hello from layerlab: GREETING=hub cwd=/work" {
@@ -119,8 +114,41 @@ func main() {
 		t.Errorf("pulled config = %+v", cfg)
 	}
 
-	// Another workspace's token cannot push into this namespace, and library/ is
-	// read-only: docker says so.
+	// docker history of the pulled image lists the steps layerlab's history lists.
+	dh, err := dockerCLI(t, "history", "--no-trunc", "--format", "{{.CreatedBy}}", remote)
+	if err != nil {
+		t.Fatalf("docker history: %v\n%s", err, dh)
+	}
+	lh := layerlabCLI(t, srv.DataDir, "history", "--no-trunc", "--format", "{{.CreatedBy}}", "demo:v1")
+	if dh != lh {
+		t.Errorf("docker history:\n%s\nlayerlab history:\n%s", dh, lh)
+	}
+
+	// Real Docker logs in and pushes to the hub; layerlab pulls that image back over
+	// HTTP and sees the same image: same ID, same history.
+	pushed := host + "/" + ns + "/busybox:hub"
+	t.Cleanup(func() { dockerCLI(t, "rmi", "-f", pushed) })
+	for _, s := range [][]string{{"login", "-u", ns, "-p", token, host}, {"tag", "busybox:local", pushed}, {"push", pushed}} {
+		if out, err := dockerCLI(t, s...); err != nil {
+			t.Fatalf("docker %s: %v\n%s", strings.Join(s, " "), err, out)
+		}
+	}
+	other := t.TempDir()
+	if out := layerlabCLI(t, other, "pull", pushed); !strings.Contains(out, "Status: Downloaded newer image for "+pushed) {
+		t.Fatalf("layerlab pull printed:\n%s", out)
+	}
+	did, _ := dockerCLI(t, "image", "inspect", "--format", "{{.Id}}", pushed)
+	lid := layerlabCLI(t, other, "image", "inspect", "--format", "{{.Id}}", pushed)
+	if strings.TrimSpace(did) != strings.TrimSpace(lid) || strings.TrimSpace(lid) == "" {
+		t.Errorf("image ID: docker %q, layerlab %q", did, lid)
+	}
+	dh, _ = dockerCLI(t, "history", "--no-trunc", "--format", "{{.CreatedBy}} {{.Size}}", pushed)
+	lh = layerlabCLI(t, other, "history", "--no-trunc", "--format", "{{.CreatedBy}} {{.Size}}", pushed)
+	if dh != lh {
+		t.Errorf("history of the pushed image: docker\n%s\nlayerlab\n%s", dh, lh)
+	}
+
+	// A wrong token fails docker login.
 	if out, err := dockerCLI(t, "login", "-u", ns, "-p", "wrong-token", host); err == nil {
 		t.Errorf("docker login with a wrong token succeeded:\n%s", out)
 	}

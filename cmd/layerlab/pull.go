@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 
+	"layerlab/db"
 	"layerlab/remote"
 )
 
@@ -74,13 +75,15 @@ func (c *cli) pull(ctx context.Context, args []string) error {
 	if err != nil {
 		return &exitError{code: 1, msg: err.Error()}
 	}
-	reg, err := remote.Open(n, remote.CredentialsFile(c.dataDir), nil)
-	if err != nil {
-		return &exitError{code: 1, msg: err.Error()}
-	}
 	ws, err := c.workspace(ctx)
 	if err != nil {
 		return err
+	}
+	// A name without a registry host means the built-in hub, in the same store.
+	hub := &remote.Hub{Store: c.store, Namespace: db.HubNamespace(ws.Name())}
+	reg, err := remote.Open(n, remote.CredentialsFile(c.dataDir), hub)
+	if err != nil {
+		return &exitError{code: 1, msg: err.Error()}
 	}
 	var out io.Writer = c.stdout
 	if quiet {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"layerlab/db"
 	"layerlab/remote"
 )
 
@@ -49,13 +50,15 @@ func (c *cli) push(ctx context.Context, args []string) error {
 	if err != nil {
 		return &exitError{code: 1, msg: err.Error()}
 	}
-	reg, err := remote.Open(n, remote.CredentialsFile(c.dataDir), nil)
-	if err != nil {
-		return &exitError{code: 1, msg: err.Error()}
-	}
 	ws, err := c.workspace(ctx)
 	if err != nil {
 		return err
+	}
+	// A name without a registry host means the built-in hub, in the same store.
+	hub := &remote.Hub{Store: c.store, Namespace: db.HubNamespace(ws.Name())}
+	reg, err := remote.Open(n, remote.CredentialsFile(c.dataDir), hub)
+	if err != nil {
+		return &exitError{code: 1, msg: err.Error()}
 	}
 	var out io.Writer = c.stdout
 	if quiet {
@@ -68,6 +71,10 @@ func (c *cli) push(ctx context.Context, args []string) error {
 	}
 	if quiet {
 		fmt.Fprintln(c.stdout, n.Ref.String())
+	} else if !n.HasHost {
+		// The hub stands in for Docker Hub: say where the image really went.
+		fmt.Fprintf(c.stdout, "[layerlab] in the built-in hub as %s:%s; other machines pull it with: docker pull HOST:PORT/%s:%s (HOST:PORT of layerlab serve)\n",
+			hub.Repo(n.Ref.Path()), n.Ref.Tag(), hub.Repo(n.Ref.Path()), n.Ref.Tag())
 	}
 	return nil
 }

@@ -390,3 +390,36 @@ func mustRun(t *testing.T, data string, args ...string) string {
 	}
 	return out
 }
+
+// A name without a registry host is the built-in hub, in the same store: push puts
+// demo:v1 into the workspace's namespace, and a pull after rmi brings the same image
+// back from there.
+func TestHubPushPullInProcess(t *testing.T) {
+	data := t.TempDir()
+	ctxDir := writeFiles(t, map[string]string{"Dockerfile": "FROM busybox\nCOPY a /a\nCMD [\"cat\", \"/a\"]\n", "a": "hub\n"})
+	if _, err := layerlab(t, data, "build", "-q", "-t", "demo:v1", ctxDir); err != nil {
+		t.Fatal(err)
+	}
+	id, _ := layerlab(t, data, "image", "inspect", "-f", "{{.Id}}", "demo:v1")
+	out, err := layerlab(t, data, "push", "demo:v1")
+	if err != nil || !strings.Contains(out, "The push refers to repository [docker.io/library/demo]") ||
+		!strings.Contains(out, "[layerlab] in the built-in hub as default/demo:v1") {
+		t.Fatalf("push: %v\n%s", err, out)
+	}
+	if out, err := layerlab(t, data, "push", "demo:v1"); err != nil || !strings.Contains(out, ": Layer already exists") {
+		t.Errorf("second push: %v\n%s", err, out)
+	}
+	if _, err := layerlab(t, data, "rmi", "demo:v1"); err != nil {
+		t.Fatal(err)
+	}
+	out, err = layerlab(t, data, "pull", "demo:v1")
+	if err != nil || !strings.Contains(out, "v1: Pulling from library/demo") || !strings.Contains(out, "Status: Downloaded newer image for demo:v1") {
+		t.Fatalf("pull: %v\n%s", err, out)
+	}
+	if again, _ := layerlab(t, data, "image", "inspect", "-f", "{{.Id}}", "demo:v1"); again != id {
+		t.Errorf("pulled image ID %q, pushed %q", again, id)
+	}
+	if _, err := layerlab(t, data, "pull", "nope:v1"); err == nil || !strings.Contains(err.Error(), "manifest for nope:v1 not found: manifest unknown") {
+		t.Errorf("pull of a missing image: %v", err)
+	}
+}

@@ -1,0 +1,126 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	digest "github.com/opencontainers/go-digest"
+
+	"layerlab/db"
+)
+
+// Hub is layerlab's built-in registry as the command line reaches it: in process,
+// through the same store `layerlab serve` answers /v2/ from, so no server needs to
+// run. A name without a registry host means the hub: "demo:v1" is pushed to the
+// workspace's own namespace ("NAMESPACE/demo:v1"); a pull of "demo:v1" looks there
+// first and then in library/ (the official images); a name with a slash
+// ("team/app:1") is the repository it names.
+type Hub struct {
+	Store     *db.Store
+	Namespace string // the workspace's namespace (db.Workspace.HubToken)
+}
+
+// Repo maps the repository path of a host-less name (docker.io/library/demo has
+// the path "library/demo") to the hub repository that push writes.
+func (h *Hub) Repo(path string) string {
+	if name, ok := strings.CutPrefix(path, "library/"); ok && !strings.Contains(name, "/") {
+		return h.Namespace + "/" + name
+	}
+	return path
+}
+
+// pullRepo is the hub repository a pull reads: the workspace's own first, then library/.
+func (h *Hub) pullRepo(ctx context.Context, path, reference string) string {
+	own := h.Repo(path)
+	if own == path {
+		return path
+	}
+	if _, err := h.Store.HubManifest(ctx, own, reference); err == nil {
+		return own
+	}
+	return path
+}
+
+// hubError maps the store's registry errors onto the client's kinds.
+func hubError(err error, unknown error) error {
+	var he *db.HubError
+	if errors.As(err, &he) && strings.HasSuffix(he.Code, "_UNKNOWN") {
+		return fmt.Errorf("%w: %s", unknown, he.Message)
+	}
+	return err
+}
+
+// Manifest returns manifest reference of the repository.
+func (h *Hub) Manifest(ctx context.Context, repo, reference string) (*Manifest, error) {
+	r := h.pullRepo(ctx, repo, reference)
+	f, m, err := h.Store.HubOpenManifest(ctx, r, reference)
+	if err != nil {
+		return nil, hubError(err, ErrManifestUnknown)
+	}
+	defer f.Close()
+	raw, err := io.ReadAll(io.LimitReader(f, db.HubMaxManifestSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(raw) > db.HubMaxManifestSize {
+		return nil, fmt.Errorf("manifest %s of %s is larger than %d bytes", reference, r, db.HubMaxManifestSize)
+	}
+	return &Manifest{MediaType: m.MediaType, Raw: raw}, nil
+}
+
+// OpenBlob opens blob d as the repository holds it.
+func (h *Hub) OpenBlob(ctx context.Context, repo string, d digest.Digest) (io.ReadCloser, error) {
+	for _, r := range h.candidates(repo) {
+		f, _, err := h.Store.HubOpenBlob(ctx, r, d)
+		if err == nil {
+			return f, nil
+		}
+		if err = hubError(err, ErrBlobUnknown); !errors.Is(err, ErrBlobUnknown) {
+			return nil, err
+		}
+	}
+	return nil, fmt.Errorf("%w: %s in %s", ErrBlobUnknown, d, repo)
+}
+
+// StatBlob returns the size of blob d in the repository push writes.
+func (h *Hub) StatBlob(ctx context.Context, repo string, d digest.Digest) (int64, error) {
+	b, err := h.Store.HubBlob(ctx, h.Repo(repo), d)
+	if err != nil {
+		return 0, hubError(err, ErrBlobUnknown)
+	}
+	return b.Size, nil
+}
+
+// PutBlob stores blob d in the repository push writes; the store checks the digest.
+func (h *Hub) PutBlob(ctx context.Context, repo string, d digest.Digest, size int64, open func() (io.ReadCloser, error)) error {
+	rc, err := open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	b, err := h.Store.HubPutBlob(ctx, h.Repo(repo), d, rc)
+	if err != nil {
+		return err
+	}
+	if b.Size != size {
+		return fmt.Errorf("blob %s: stored %d bytes, expected %d", d, b.Size, size)
+	}
+	return nil
+}
+
+// PutManifest stores m under tag in the repository push writes.
+func (h *Hub) PutManifest(ctx context.Context, repo, tag string, m *Manifest) error {
+	_, err := h.Store.HubPutManifest(ctx, h.Repo(repo), tag, m.MediaType, m.Raw, nil)
+	return err
+}
+
+// candidates are the repositories a pull of repo may read a blob from, in order.
+func (h *Hub) candidates(repo string) []string {
+	if own := h.Repo(repo); own != repo {
+		return []string{own, repo}
+	}
+	return []string{repo}
+}
