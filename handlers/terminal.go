@@ -157,6 +157,8 @@ const terminalHelp = `This terminal runs docker commands on your workspace, with
   docker tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]
   docker history [--no-trunc] IMAGE
   docker inspect [--format TEMPLATE] IMAGE
+  docker push NAME[:TAG]          (to the built-in hub, into your namespace)
+  docker pull NAME[:TAG]          (from the built-in hub: yours, a classmate's NS/NAME, or library/)
 
 "docker build ... ." builds the playground's files. Up/Down recall earlier commands,
 Ctrl+` + "`" + ` opens and closes this panel, "clear" empties it.
@@ -203,11 +205,11 @@ func (s *Server) runTerminal(ctx context.Context, ws *db.Workspace, line string,
 			"Run it with the layerlab command line instead (layerlab %s ...).\n", name, strings.TrimPrefix(name, "image "))
 		return 1, false
 	case "pull", "image pull", "push", "image push":
-		if !registered(name) {
-			fmt.Fprintf(stderr, "[layerlab] docker %s is not available in this version of layerlab.\n"+
-				"A FROM line pulls the built-in base images by itself (python, alpine, debian, node, golang, nginx, busybox ...).\n", name)
-			return 1, false
+		n := 1
+		if strings.HasPrefix(name, "image ") {
+			n = 2
 		}
+		return s.terminalPullPush(ctx, ws, strings.HasSuffix(name, "push"), words[n:], stdout, stderr), true
 	}
 	env := &commands.Env{Store: ws, Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr,
 		Now: s.now, Terminal: false, Prog: "docker"}
@@ -218,15 +220,6 @@ func (s *Server) runTerminal(ctx context.Context, ws *db.Workspace, line string,
 		}
 	}
 	return code, false
-}
-
-func registered(name string) bool {
-	for _, n := range commands.Names() {
-		if n == name {
-			return true
-		}
-	}
-	return false
 }
 
 const terminalBuildUsage = `

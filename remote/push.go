@@ -153,10 +153,10 @@ func noSuchTag(ctx context.Context, st Store, ref image.Ref, repoName string) er
 	}
 	for _, t := range tags {
 		if t.Repository == ref.Repository() && t.Tag != "" {
-			return &kindError{msg: "tag does not exist: " + ref.String(), kind: build.ErrNotFound}
+			return &kindError{msg: "tag does not exist: " + ref.Familiar(), kind: build.ErrNotFound}
 		}
 	}
-	return &kindError{msg: "An image does not exist locally with the tag: " + repoName, kind: build.ErrNotFound}
+	return &kindError{msg: "An image does not exist locally with the tag: " + ref.Repository(), kind: build.ErrNotFound}
 }
 
 // pushLayer makes one layer present in the registry and returns its descriptor, and

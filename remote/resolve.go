@@ -41,15 +41,15 @@ func ParseName(s string) (Name, error) {
 
 // Open returns the registry n names: for a name with a registry address, that
 // registry over HTTP, with the credentials `login` stored for it (creds may be nil);
-// for a name without one, hub — the built-in hub, once it exists. With hub nil such a
+// for a name without one, hub — the built-in hub. With hub nil such a
 // name is an error wrapping ErrNoHub that says what to type instead.
 func Open(n Name, creds *Credentials, hub Registry) (Registry, error) {
 	if !n.HasHost {
 		if hub != nil {
 			return hub, nil
 		}
-		return nil, &kindError{kind: ErrNoHub, msg: fmt.Sprintf("%s names no registry address: until layerlab's built-in hub lands, "+
-			"pull and push need one in the name, e.g. 127.0.0.1:5000/team/app:1", n.Ref.Familiar())}
+		return nil, &kindError{kind: ErrNoHub, msg: fmt.Sprintf("%s names no registry address and no hub is at hand here: "+
+			"give one in the name, e.g. 127.0.0.1:5000/team/app:1", n.Ref.Familiar())}
 	}
 	var cred Credential
 	if creds != nil {

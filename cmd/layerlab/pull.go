@@ -13,9 +13,10 @@ import (
 
 const pullUsage = `Usage:  layerlab pull [OPTIONS] NAME[:TAG|@DIGEST]
 
-Pull an image from a registry, as docker pull does. NAME must hold the registry's
-address (127.0.0.1:5000/team/app:1) until the built-in hub lands; credentials come
-from 'layerlab login'.
+Pull an image from a registry, as docker pull does. A NAME without a registry address
+comes from the built-in hub: demo:v1 from this workspace's namespace, else library/;
+team/app:1 from that repository. With an address (127.0.0.1:5000/team/app:1) it comes
+from that registry, with the credentials of 'layerlab login'.
 
 Options:
       --disable-content-trust   Skip image verification (default true)

@@ -12,9 +12,10 @@ import (
 
 const pushUsage = `Usage:  layerlab push [OPTIONS] NAME[:TAG]
 
-Push an image to a registry, as docker push does. NAME must hold the registry's
-address (127.0.0.1:5000/team/app:1) until the built-in hub lands; credentials come
-from 'layerlab login'.
+Push an image to a registry, as docker push does. A NAME without a registry address
+(demo:v1) goes to the built-in hub, into this workspace's namespace (layerlab hub
+token); with one (127.0.0.1:5000/team/app:1) to that registry, with the credentials
+of 'layerlab login'.
 
 Options:
       --disable-content-trust   Skip image signing (default true)

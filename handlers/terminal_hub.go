@@ -1,0 +1,79 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"layerlab/db"
+	"layerlab/remote"
+)
+
+// terminalPullPush runs `docker pull` and `docker push` in the web terminal, against
+// the built-in hub only: a browser must not make the server fetch from or send to an
+// address of its choosing. Pushes go to the workspace's own namespace.
+func (s *Server) terminalPullPush(ctx context.Context, ws *db.Workspace, push bool, args []string, stdout, stderr io.Writer) int {
+	verb := "pull"
+	if push {
+		verb = "push"
+	}
+	quiet := false
+	var pos []string
+	for _, a := range args {
+		switch a {
+		case "-q", "--quiet":
+			quiet = true
+		case "--disable-content-trust":
+		default:
+			if strings.HasPrefix(a, "-") {
+				fmt.Fprintf(stderr, "unknown flag: %s\nSee 'docker %s --help'.\n", a, verb)
+				return 125
+			}
+			pos = append(pos, a)
+		}
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(stderr, "\"docker %s\" requires exactly 1 argument.\nSee 'docker %s --help'.\n", verb, verb)
+		return 1
+	}
+	n, err := remote.ParseName(pos[0])
+	if err != nil {
+		fmt.Fprintf(stderr, "invalid reference format: %v\n", err)
+		return 1
+	}
+	if n.HasHost {
+		fmt.Fprintf(stderr, "[layerlab] the web terminal %ses with the built-in hub only: leave out the registry address (docker %s %s).\n",
+			verb, verb, strings.TrimPrefix(n.Ref.Path(), "library/")+":"+n.Ref.Tag())
+		return 1
+	}
+	hub := &remote.Hub{Store: s.store, Namespace: db.HubNamespace(ws.Name())}
+	if push && !strings.HasPrefix(hub.Repo(n.Ref.Path()), hub.Namespace+"/") {
+		fmt.Fprintf(stderr, "denied: requested access to the resource is denied\n[layerlab] you push into your own namespace, %s: docker tag %s %s/IMAGE[:TAG] first, or push a name without a slash.\n",
+			hub.Namespace, pos[0], hub.Namespace)
+		return 1
+	}
+	var out io.Writer = stdout
+	if quiet {
+		out = nil
+	} else if n.DefaultTag {
+		fmt.Fprintln(stdout, "Using default tag: latest")
+	}
+	if push {
+		_, err = remote.Push(ctx, ws, hub, n.Ref, remote.PushOptions{Out: out})
+	} else {
+		_, err = remote.Pull(ctx, ws, hub, n.Ref, remote.PullOptions{Out: out})
+	}
+	if err != nil {
+		fmt.Fprintln(stderr, err.Error())
+		return 1
+	}
+	switch {
+	case quiet || !push:
+		fmt.Fprintln(stdout, n.Ref.String())
+	default:
+		fmt.Fprintf(stdout, "[layerlab] in the hub as %s:%s: classmates pull it with docker pull %s:%s\n",
+			hub.Repo(n.Ref.Path()), n.Ref.Tag(), hub.Repo(n.Ref.Path()), n.Ref.Tag())
+	}
+	return 0
+}
