@@ -15,6 +15,7 @@ import (
 	"layerlab/db"
 	"layerlab/engine/build"
 	"layerlab/engine/dockerfile"
+	"layerlab/remote"
 )
 
 // buildRequest is what a build is asked to do: docker build's options. The context is
@@ -72,7 +73,7 @@ func (rb *runningBuild) wait(ctx context.Context) (*build.Result, error) {
 
 func newRunner(s *Server) *runner {
 	ctx, stop := context.WithCancel(context.Background())
-	return &runner{s: s, ctx: ctx, stop: stop, running: map[string]*runningBuild{}, builder: build.New(nil, build.StandIns{})}
+	return &runner{s: s, ctx: ctx, stop: stop, running: map[string]*runningBuild{}, builder: build.New(nil, remote.Puller{Store: s.store, Fallback: build.StandIns{}})}
 }
 
 // maxEventBytes bounds one stored event (a RUN step's log line can be long).

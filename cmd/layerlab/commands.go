@@ -11,6 +11,7 @@ import (
 	"layerlab/db"
 	"layerlab/engine/build"
 	"layerlab/engine/commands"
+	"layerlab/remote"
 )
 
 type cli struct {
@@ -136,7 +137,7 @@ func (c *cli) build(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	b := build.New(ws, build.StandIns{})
+	b := build.New(ws, remote.Puller{Store: c.store, Fallback: build.StandIns{}})
 	var sink build.Sink
 	var out = c.stdout
 	switch {

@@ -429,4 +429,16 @@ func TestHubPushPullInProcess(t *testing.T) {
 	if _, err := layerlab(t, data, "pull", "nope:v1"); err == nil || !strings.Contains(err.Error(), "manifest for nope:v1 not found: manifest unknown") {
 		t.Errorf("pull of a missing image: %v", err)
 	}
+	// A build whose FROM image is missing pulls it from the hub, as docker build pulls
+	// from its registry (and the stand-ins still serve the official names).
+	if _, err := layerlab(t, data, "rmi", "demo:v1"); err != nil {
+		t.Fatal(err)
+	}
+	next := writeFiles(t, map[string]string{"Dockerfile": "FROM demo:v1\nRUN cat /a > /b\n"})
+	if out, err := layerlab(t, data, "build", "-t", "next:v1", next); err != nil {
+		t.Fatalf("build FROM a hub image: %v\n%s", err, out)
+	}
+	if again, _ := layerlab(t, data, "image", "inspect", "-f", "{{.Id}}", "demo:v1"); again != id {
+		t.Errorf("the build pulled %q, want the pushed image %q", again, id)
+	}
 }
