@@ -3,6 +3,7 @@ package handlers
 import (
 	"errors"
 	"io"
+	"layerlab/remote"
 	"net/http"
 	"strconv"
 	"strings"
@@ -35,6 +36,11 @@ func (s *Server) regManifest(w http.ResponseWriter, r *http.Request, repo, ref s
 // regGetManifest sends a manifest's bytes as they were pushed, with the media type they
 // were pushed as (whatever the Accept header: the hub converts nothing).
 func (s *Server) regGetManifest(w http.ResponseWriter, r *http.Request, repo, ref string) {
+	// library/ is the official stand-ins, made on first use.
+	if _, err := remote.EnsureLibrary(r.Context(), s.store, repo, ref); err != nil {
+		s.regFail(w, r, err)
+		return
+	}
 	f, m, err := s.store.HubOpenManifest(r.Context(), repo, ref)
 	if err != nil {
 		s.regFail(w, r, err)

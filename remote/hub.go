@@ -21,11 +21,16 @@ import (
 type Hub struct {
 	Store     *db.Store
 	Namespace string // the workspace's namespace (db.Workspace.HubToken)
+	raw       bool   // repository paths are hub paths as they are (EnsureLibrary's pushes)
+	noLibrary bool   // do not make library/ stand-ins on demand (a build has them directly)
 }
 
 // Repo maps the repository path of a host-less name (docker.io/library/demo has
 // the path "library/demo") to the hub repository that push writes.
 func (h *Hub) Repo(path string) string {
+	if h.raw {
+		return path
+	}
 	if name, ok := strings.CutPrefix(path, "library/"); ok && !strings.Contains(name, "/") {
 		return h.Namespace + "/" + name
 	}
@@ -53,9 +58,15 @@ func hubError(err error, unknown error) error {
 	return err
 }
 
-// Manifest returns manifest reference of the repository.
+// Manifest returns manifest reference of the repository; library/ is filled with the
+// official stand-ins on first use.
 func (h *Hub) Manifest(ctx context.Context, repo, reference string) (*Manifest, error) {
 	r := h.pullRepo(ctx, repo, reference)
+	if r == repo && !h.raw && !h.noLibrary {
+		if _, err := EnsureLibrary(ctx, h.Store, r, reference); err != nil {
+			return nil, err
+		}
+	}
 	f, m, err := h.Store.HubOpenManifest(ctx, r, reference)
 	if err != nil {
 		return nil, hubError(err, ErrManifestUnknown)

@@ -26,7 +26,9 @@ func (p Puller) Pull(ctx context.Context, s build.Store, ref image.Ref) (*image.
 	st, ok := s.(Store)
 	named, hasName := s.(interface{ Name() string })
 	if p.Store != nil && ok && hasName && ref.Domain() == "docker.io" {
-		hub := &Hub{Store: p.Store, Namespace: db.HubNamespace(named.Name())}
+		// The stand-ins come straight from Fallback (generated, with their filesystems),
+		// not through library/, whose first use compresses a gigabyte.
+		hub := &Hub{Store: p.Store, Namespace: db.HubNamespace(named.Name()), noLibrary: true}
 		res, err := Pull(ctx, st, hub, ref, PullOptions{})
 		switch {
 		case err == nil:

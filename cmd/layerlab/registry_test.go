@@ -304,7 +304,7 @@ func TestRegistryAddressNeeded(t *testing.T) {
 	}{
 		{[]string{"pull", "demo:v1"}, "Error response from daemon: manifest for demo:v1 not found: manifest unknown"},
 		{[]string{"push", "demo:v1"}, "An image does not exist locally with the tag: demo"},
-		{[]string{"pull", "python"}, "Error response from daemon: manifest for python:latest not found: manifest unknown"},
+		{[]string{"pull", "nosuchimage"}, "Error response from daemon: manifest for nosuchimage:latest not found: manifest unknown"},
 	} {
 		_, err := layerlab(t, data, tc.args...)
 		if exitCode(err) != 1 || !strings.HasPrefix(err.Error(), tc.want) {
@@ -428,6 +428,11 @@ func TestHubPushPullInProcess(t *testing.T) {
 	}
 	if _, err := layerlab(t, data, "pull", "nope:v1"); err == nil || !strings.Contains(err.Error(), "manifest for nope:v1 not found: manifest unknown") {
 		t.Errorf("pull of a missing image: %v", err)
+	}
+	// library/ is the official stand-ins, made on first use.
+	if out, err := layerlab(t, data, "pull", "alpine:3.20"); err != nil || !strings.Contains(out, "3.20: Pulling from library/alpine") ||
+		!strings.Contains(out, "Status: Downloaded newer image for alpine:3.20") {
+		t.Errorf("pull alpine:3.20 from library/: %v\n%s", err, out)
 	}
 	// A build whose FROM image is missing pulls it from the hub, as docker build pulls
 	// from its registry (and the stand-ins still serve the official names).
