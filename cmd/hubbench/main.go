@@ -8,6 +8,12 @@
 //	go run ./cmd/hubbench -url http://127.0.0.1:PORT -repo default/big -ref 1 -n 50 -pid PID
 //
 // Used by scripts/bench-hub, against the hub and against Debian's docker-registry.
+//
+// With -serve DIR it is instead a stand-in registry that serves the blobs of DIR (a
+// layerlab data directory's blobs/sha256) read-only, the way the hub sends a blob
+// (http.ServeContent of the file, so sendfile), with socket options to try (-sndbuf,
+// -lowat) or a user-space copy (-copy-buf): a test bench for changes to the hub's
+// download path without changing the server (serve.go).
 package main
 
 import (
@@ -39,10 +45,24 @@ func main() {
 	pid := flag.Int("pid", 0, "the registry's process id (for its peak RSS and CPU); 0: not measured")
 	verify := flag.Bool("verify", false, "sha256 every blob against its digest (costs client CPU)")
 	layerJobs := flag.Int("layer-jobs", 1, "blobs one pull downloads at once (Docker: 3)")
+	bufKiB := flag.Int("buf", 256, "read buffer per blob download, KiB (io.Copy uses 32; io.Discard's ReadFrom 8)")
 	label := flag.String("label", "", "name of this run in the output")
 	jsonOut := flag.Bool("json", false, "print the result as JSON")
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up after")
+	serveDir := flag.String("serve", "", "serve the blobs of this directory instead (a stand-in registry; see serve.go)")
+	addr := flag.String("addr", "127.0.0.1:0", "with -serve: listen address")
+	manifestDigest := flag.String("manifest", "", "with -serve: the digest of the manifest every manifests/<ref> request gets")
+	sndbuf := flag.Int("sndbuf", 0, "with -serve: SO_SNDBUF of every accepted connection, bytes (0: the kernel's autotuning)")
+	lowat := flag.Int("lowat", 0, "with -serve: TCP_NOTSENT_LOWAT of every accepted connection, bytes (0: unset)")
+	copyBuf := flag.Int("copy-buf", 0, "with -serve: send blobs by a user-space copy through a buffer of this many KiB, not sendfile (0: sendfile)")
 	flag.Parse()
+	if *serveDir != "" {
+		if err := serve(*serveDir, *addr, *manifestDigest, serveOptions{sndbuf: *sndbuf, lowat: *lowat, copyBuf: *copyBuf << 10}); err != nil {
+			fmt.Fprintln(os.Stderr, "hubbench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *base == "" || *repo == "" || *n < 1 {
 		flag.Usage()
 		os.Exit(2)
@@ -50,7 +70,7 @@ func main() {
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	res, err := run(ctx, config{base: strings.TrimSuffix(*base, "/"), repo: *repo, ref: *ref, n: *n, pid: *pid,
-		verify: *verify, layerJobs: max(*layerJobs, 1)})
+		verify: *verify, layerJobs: max(*layerJobs, 1), buf: max(*bufKiB, 1) << 10})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "hubbench:", err)
 		os.Exit(1)
@@ -81,6 +101,7 @@ type config struct {
 	n, pid          int
 	verify          bool
 	layerJobs       int
+	buf             int // bytes
 }
 
 type result struct {
@@ -263,12 +284,12 @@ func fetchBlob(get func(path, accept string) (*http.Response, error), c config, 
 	}
 	defer resp.Body.Close()
 	var h hash.Hash
-	w := io.Discard
+	var w io.Writer = discard{} // not io.Discard: its ReadFrom would read 8 KiB at a time
 	if c.verify {
 		h = sha256.New()
 		w = h
 	}
-	n, err := io.CopyBuffer(w, resp.Body, make([]byte, 256<<10))
+	n, err := io.CopyBuffer(w, resp.Body, make([]byte, c.buf))
 	if err != nil {
 		return n, fmt.Errorf("blob %s: %w", b.Digest, err)
 	}
@@ -282,6 +303,12 @@ func fetchBlob(get func(path, accept string) (*http.Response, error), c config, 
 	}
 	return n, nil
 }
+
+// discard drops what is written to it; having no ReadFrom, io.CopyBuffer reads into
+// the caller's buffer.
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 var challengeParam = regexp.MustCompile(`(\w+)="([^"]*)"`)
 
