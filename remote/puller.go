@@ -6,15 +6,17 @@ import (
 	"fmt"
 
 	"layerlab/db"
+	"layerlab/engine/baseimage"
 	"layerlab/engine/build"
 	"layerlab/engine/image"
 	"layerlab/engine/rootfs"
 )
 
 // Puller is what a build pulls a missing FROM image with, as `docker build` pulls from
-// its registry: a name without a registry address comes from the built-in hub when the
-// hub has it (the workspace's own namespace, a classmate's NS/NAME, library/), else
-// from Fallback (the built-in stand-ins of the official images). Names with an address
+// its registry: an official name the stand-ins serve comes from Fallback (the stand-ins,
+// which are what the hub's library/ holds); any other name without a registry address
+// from the built-in hub (the workspace's own namespace, then library/, or a classmate's
+// NS/NAME). Names with an address
 // are left to Fallback, which refuses them: a build does not reach the network.
 type Puller struct {
 	Store    *db.Store
@@ -23,11 +25,16 @@ type Puller struct {
 
 // Pull implements build.Puller.
 func (p Puller) Pull(ctx context.Context, s build.Store, ref image.Ref) (*image.Record, *rootfs.FS, error) {
+	// An official name the stand-ins serve is what the hub's library/ holds: take it
+	// from them directly (generated, with its filesystems), with no hub lookups on the
+	// path of a class's first builds.
+	if _, err := baseimage.Lookup(ref.String()); err == nil && p.Fallback != nil {
+		return p.Fallback.Pull(ctx, s, ref)
+	}
 	st, ok := s.(Store)
 	named, hasName := s.(interface{ Name() string })
 	if p.Store != nil && ok && hasName && ref.Domain() == "docker.io" {
-		// The stand-ins come straight from Fallback (generated, with their filesystems),
-		// not through library/, whose first use compresses a gigabyte.
+		// library/ is not made here either: its first use compresses a gigabyte.
 		hub := &Hub{Store: p.Store, Namespace: db.HubNamespace(named.Name()), noLibrary: true}
 		res, err := Pull(ctx, st, hub, ref, PullOptions{})
 		switch {

@@ -72,26 +72,11 @@ func (c *cli) pull(ctx context.Context, args []string) error {
 			plat.Variant = f[2]
 		}
 	}
-	n, err := remote.ParseName(pos[0])
-	if err != nil {
-		return &exitError{code: 1, msg: err.Error()}
-	}
-	ws, err := c.workspace(ctx)
+	t, err := c.registryTarget(ctx, pos[0], quiet)
 	if err != nil {
 		return err
 	}
-	// A name without a registry host means the built-in hub, in the same store.
-	hub := &remote.Hub{Store: c.store, Namespace: db.HubNamespace(ws.Name())}
-	reg, err := remote.Open(n, remote.CredentialsFile(c.dataDir), hub)
-	if err != nil {
-		return &exitError{code: 1, msg: err.Error()}
-	}
-	var out io.Writer = c.stdout
-	if quiet {
-		out = nil
-	} else if n.DefaultTag {
-		fmt.Fprintln(c.stdout, "Using default tag: latest")
-	}
+	n, ws, reg, out := t.name, t.ws, t.reg, t.out
 	if _, err := remote.Pull(ctx, ws, reg, n.Ref, remote.PullOptions{Out: out, Platform: plat}); err != nil {
 		return &exitError{code: 1, msg: registryMessage(err, n)}
 	}
@@ -107,4 +92,36 @@ func registryMessage(err error, n remote.Name) string {
 		msg += fmt.Sprintf("\n[layerlab] nothing answered at %s: is a registry running there? (scripts/docker-registry-up starts one)", n.Ref.Domain())
 	}
 	return msg
+}
+
+// registryTarget is what pull and push work with: the name as typed, the workspace,
+// the registry it names (the built-in hub, in the same store, for a name without a
+// registry address), and where Docker's progress lines go (nil with -q).
+type registryTarget struct {
+	name remote.Name
+	ws   *db.Workspace
+	hub  *remote.Hub
+	reg  remote.Registry
+	out  io.Writer
+}
+
+func (c *cli) registryTarget(ctx context.Context, arg string, quiet bool) (*registryTarget, error) {
+	n, err := remote.ParseName(arg)
+	if err != nil {
+		return nil, &exitError{code: 1, msg: err.Error()}
+	}
+	ws, err := c.workspace(ctx)
+	if err != nil {
+		return nil, err
+	}
+	t := &registryTarget{name: n, ws: ws, hub: &remote.Hub{Store: c.store, Namespace: db.HubNamespace(ws.Name())}, out: c.stdout}
+	if t.reg, err = remote.Open(n, remote.CredentialsFile(c.dataDir), t.hub); err != nil {
+		return nil, &exitError{code: 1, msg: err.Error()}
+	}
+	if quiet {
+		t.out = nil
+	} else if n.DefaultTag {
+		fmt.Fprintln(c.stdout, "Using default tag: latest")
+	}
+	return t, nil
 }

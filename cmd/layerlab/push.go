@@ -3,10 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
 
-	"layerlab/db"
 	"layerlab/remote"
 )
 
@@ -47,26 +45,11 @@ func (c *cli) push(ctx context.Context, args []string) error {
 	if len(pos) != 1 {
 		return &exitError{code: 1, msg: "\"layerlab push\" requires exactly 1 argument.\nSee 'layerlab push --help'.\n\nUsage:  layerlab push [OPTIONS] NAME[:TAG]\n\nPush an image or a repository to a registry"}
 	}
-	n, err := remote.ParseName(pos[0])
-	if err != nil {
-		return &exitError{code: 1, msg: err.Error()}
-	}
-	ws, err := c.workspace(ctx)
+	t, err := c.registryTarget(ctx, pos[0], quiet)
 	if err != nil {
 		return err
 	}
-	// A name without a registry host means the built-in hub, in the same store.
-	hub := &remote.Hub{Store: c.store, Namespace: db.HubNamespace(ws.Name())}
-	reg, err := remote.Open(n, remote.CredentialsFile(c.dataDir), hub)
-	if err != nil {
-		return &exitError{code: 1, msg: err.Error()}
-	}
-	var out io.Writer = c.stdout
-	if quiet {
-		out = nil
-	} else if n.DefaultTag {
-		fmt.Fprintln(c.stdout, "Using default tag: latest")
-	}
+	n, ws, reg, hub, out := t.name, t.ws, t.reg, t.hub, t.out
 	if _, err := remote.Push(ctx, ws, reg, n.Ref, remote.PushOptions{Out: out}); err != nil {
 		return &exitError{code: 1, msg: registryMessage(err, n)}
 	}
