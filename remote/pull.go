@@ -59,6 +59,9 @@ type PullOptions struct {
 	// Jobs is how many layers download at once; 0 means 3, Docker's default
 	// (max-concurrent-downloads).
 	Jobs int
+	// Progress, when set, gets the pull's progress as the Docker Engine API streams
+	// it, the Downloading bars included; it must not block.
+	Progress func(Message)
 }
 
 // PullResult says what a pull did.
@@ -82,7 +85,7 @@ type PullResult struct {
 // response from daemon: ..."). On error no image is stored and no tag moves; layer
 // blobs stored before the error are referenced by nothing, for the store's GC.
 func Pull(ctx context.Context, st Store, reg Registry, ref image.Ref, opt PullOptions) (*PullResult, error) {
-	p := newProgress(opt.Out)
+	p := newProgress(opt.Out, opt.Progress)
 	res, err := pull(ctx, st, reg, ref, opt, p)
 	if err != nil && !p.Started() {
 		return nil, &DaemonError{Err: err}
@@ -126,7 +129,7 @@ func pull(ctx context.Context, st Store, reg Registry, ref image.Ref, opt PullOp
 	if err != nil {
 		return nil, err
 	}
-	p.line(tagOrDigest + ": Pulling from " + repo)
+	p.layer(tagOrDigest, "Pulling from "+repo)
 
 	cfg, err := fetchConfig(ctx, reg, repo, m.Config, lim)
 	if err != nil {
@@ -476,7 +479,8 @@ func download(ctx context.Context, st Store, reg Registry, repo string, l *pullL
 	defer rc.Close()
 	zh := sha256.New()
 	// One byte more than the manifest says, to tell a registry that sends more.
-	in := &countReader{r: io.TeeReader(io.LimitReader(rc, l.desc.Size+1), zh)}
+	body := p.meter(io.LimitReader(rc, l.desc.Size+1), id, "Downloading", l.desc.Size)
+	in := &countReader{r: io.TeeReader(body, zh)}
 	br := bufio.NewReaderSize(in, 1<<20)
 	var src io.Reader = br
 	head, _ := br.Peek(4)

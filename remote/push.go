@@ -24,6 +24,9 @@ type PushOptions struct {
 	// Jobs is how many layers upload at once; 0 means 5, Docker's default
 	// (max-concurrent-uploads).
 	Jobs int
+	// Progress, when set, gets the push's progress as the Docker Engine API streams
+	// it, the Pushing bars included; it must not block.
+	Progress func(Message)
 }
 
 // PushResult says what a push did.
@@ -43,7 +46,7 @@ type PushResult struct {
 // ID. On success ref's repository digest (repo@sha256:...) is recorded, as Docker
 // records it.
 func Push(ctx context.Context, st Store, reg Registry, ref image.Ref, opt PushOptions) (*PushResult, error) {
-	p := newProgress(opt.Out)
+	p := newProgress(opt.Out, opt.Progress)
 	if ref.Tag() == "" {
 		return nil, &DaemonError{Err: fmt.Errorf("cannot push a digest reference: %s", ref.Familiar())}
 	}
@@ -94,7 +97,7 @@ func Push(ctx context.Context, st Store, reg Registry, ref image.Ref, opt PushOp
 	for _, i := range order {
 		l := rec.Layers[i]
 		g.Go(func() error {
-			d, existed, err := pushLayer(gctx, st, reg, repo, l)
+			d, existed, err := pushLayer(gctx, st, reg, repo, l, p)
 			if err != nil {
 				return err
 			}
@@ -161,7 +164,7 @@ func noSuchTag(ctx context.Context, st Store, ref image.Ref, repoName string) er
 
 // pushLayer makes one layer present in the registry and returns its descriptor, and
 // whether it was there already.
-func pushLayer(ctx context.Context, st Store, reg Registry, repo string, l image.Layer) (Descriptor, bool, error) {
+func pushLayer(ctx context.Context, st Store, reg Registry, repo string, l image.Layer, p *progress) (Descriptor, bool, error) {
 	// A layer pulled from a registry: its blob may well be there under that digest.
 	if l.Digest != "" {
 		n, err := reg.StatBlob(ctx, repo, l.Digest)
@@ -193,7 +196,7 @@ func pushLayer(ctx context.Context, st Store, reg Registry, repo string, l image
 			rc.Close()
 			pw.CloseWithError(err)
 		}()
-		return pr, nil
+		return readCloser{p.meter(pr, shortID(l.DiffID), "Pushing", n), pr}, nil
 	}
 	if err := reg.PutBlob(ctx, repo, d, n, open); err != nil {
 		return Descriptor{}, false, err
@@ -218,6 +221,12 @@ func compressedDigest(ctx context.Context, st Store, diffID digest.Digest) (dige
 		return "", 0, fmt.Errorf("stored layer %s is damaged: it hashes to %s", diffID, got)
 	}
 	return digest.NewDigest(digest.SHA256, zh), out.n, nil
+}
+
+// readCloser reads from one side and closes another.
+type readCloser struct {
+	io.Reader
+	io.Closer
 }
 
 type countWriter struct {
