@@ -5,6 +5,7 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"time"
@@ -27,13 +28,14 @@ type Deps struct {
 // Server is the playground's http.Handler. Close cancels the running builds and waits
 // for them, and stops the websocket hub.
 type Server struct {
-	store  *db.Store
-	log    *slog.Logger
-	now    func() time.Time
-	secure bool
-	router chi.Router
-	hub    *hub
-	builds *runner
+	store     *db.Store
+	log       *slog.Logger
+	now       func() time.Time
+	secure    bool
+	router    chi.Router
+	hub       *hub
+	builds    *runner
+	transfers *transfers
 }
 
 // New returns the playground's handler over store.
@@ -47,6 +49,7 @@ func New(d Deps) *Server {
 	s := &Server{store: d.Store, log: d.Log, now: d.Now, secure: d.Secure}
 	s.hub = newHub()
 	s.builds = newRunner(s)
+	s.transfers = newTransfers(d.Now)
 	s.router = s.routes()
 	return s
 }
@@ -54,9 +57,10 @@ func New(d Deps) *Server {
 // ServeHTTP serves one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
 
-// Close cancels running builds, waits for them to record their end, and stops the hub.
+// Close cancels running builds, pulls and pushes, waits for them to record their end,
+// and stops the hub.
 func (s *Server) Close(ctx context.Context) error {
-	err := s.builds.close(ctx)
+	err := errors.Join(s.builds.close(ctx), s.transfers.close(ctx))
 	s.hub.close()
 	return err
 }
@@ -72,6 +76,7 @@ func (s *Server) routes() chi.Router {
 		s.playgroundRoutes(r)
 		s.imageRoutes(r)
 		s.terminalRoutes(r)
+		s.transferRoutes(r)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errNotFound("no page at "+r.URL.Path))

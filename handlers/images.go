@@ -330,6 +330,8 @@ type actionInput struct {
 	All    bool   `json:"all"`
 	// Back is the images page query to return to ("all=1"), forms only.
 	Back string `json:"-"`
+	// Form is the form Ref came from when it is not the remove form's: pull or push.
+	Form string `json:"-"`
 }
 
 // readAction reads an action's input from a form or a JSON body, within the size limit.
@@ -415,7 +417,15 @@ func (s *Server) answerAction(w http.ResponseWriter, r *http.Request, in actionI
 		return
 	}
 	v.Flash = flash
-	v.TagSource, v.TagTarget, v.RmRef, v.RmForce, v.PruneAll = in.Source, in.Target, in.Ref, in.Force, in.All
+	v.TagSource, v.TagTarget, v.RmForce, v.PruneAll = in.Source, in.Target, in.Force, in.All
+	switch in.Form {
+	case "pull":
+		v.PullRef = in.Ref
+	case "push":
+		v.PushRef = in.Ref
+	default:
+		v.RmRef = in.Ref
+	}
 	s.renderImages(w, r, code, v)
 }
 

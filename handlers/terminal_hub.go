@@ -37,22 +37,12 @@ func (s *Server) terminalPullPush(ctx context.Context, ws *db.Workspace, push bo
 		fmt.Fprintf(stderr, "\"docker %s\" requires exactly 1 argument.\nSee 'docker %s --help'.\n", verb, verb)
 		return 1
 	}
-	n, err := remote.ParseName(pos[0])
+	target, err := s.hubTarget(ws, push, pos[0])
 	if err != nil {
-		fmt.Fprintf(stderr, "invalid reference format: %v\n", err)
+		fmt.Fprintln(stderr, err.Error())
 		return 1
 	}
-	if n.HasHost {
-		fmt.Fprintf(stderr, "[layerlab] the web terminal %ses with the built-in hub only: leave out the registry address (docker %s %s).\n",
-			verb, verb, strings.TrimPrefix(n.Ref.Path(), "library/")+":"+n.Ref.Tag())
-		return 1
-	}
-	hub := &remote.Hub{Store: s.store, Namespace: db.HubNamespace(ws.Name())}
-	if push && !strings.HasPrefix(hub.Repo(n.Ref.Path()), hub.Namespace+"/") {
-		fmt.Fprintf(stderr, "denied: requested access to the resource is denied\n[layerlab] you push into your own namespace, %s: docker tag %s %s/IMAGE[:TAG] first, or push a name without a slash.\n",
-			hub.Namespace, pos[0], hub.Namespace)
-		return 1
-	}
+	n, hub := target.name, target.hub
 	var out io.Writer = stdout
 	if quiet {
 		out = nil
@@ -76,4 +66,35 @@ func (s *Server) terminalPullPush(ctx context.Context, ws *db.Workspace, push bo
 			hub.Repo(n.Ref.Path()), n.Ref.Tag(), hub.Repo(n.Ref.Path()), n.Ref.Tag())
 	}
 	return 0
+}
+
+// hubName is what `docker pull|push NAME` names in the built-in hub, for a workspace.
+type hubName struct {
+	name remote.Name
+	hub  *remote.Hub
+}
+
+// hubTarget resolves NAME for the terminal's and the images page's pull and push: the
+// built-in hub only (a browser must not make the server fetch from or send to an
+// address of its choosing), and pushes into the workspace's own namespace. Its errors
+// are what the terminal prints: Docker's text, then layerlab's word on what to do.
+func (s *Server) hubTarget(ws *db.Workspace, push bool, arg string) (*hubName, error) {
+	verb := "pull"
+	if push {
+		verb = "push"
+	}
+	n, err := remote.ParseName(arg)
+	if err != nil {
+		return nil, fmt.Errorf("invalid reference format: %v", err)
+	}
+	if n.HasHost {
+		return nil, fmt.Errorf("[layerlab] in the browser, docker %s works with the built-in hub only: leave out the registry address (docker %s %s).",
+			verb, verb, strings.TrimPrefix(n.Ref.Path(), "library/")+":"+n.Ref.Tag())
+	}
+	hub := &remote.Hub{Store: s.store, Namespace: db.HubNamespace(ws.Name())}
+	if push && !strings.HasPrefix(hub.Repo(n.Ref.Path()), hub.Namespace+"/") {
+		return nil, fmt.Errorf("denied: requested access to the resource is denied\n[layerlab] you push into your own namespace, %s: docker tag %s %s/IMAGE[:TAG] first, or push a name without a slash.",
+			hub.Namespace, arg, hub.Namespace)
+	}
+	return &hubName{name: n, hub: hub}, nil
 }

@@ -51,7 +51,7 @@
   // "Tag…" and "Remove…" fill the form with the row's image and move there.
   document.addEventListener("click", (e) => {
     const a = e.target instanceof Element ? e.target.closest("a.js-select") : null;
-    if (!a) return;
+    if (!a || a.dataset.form === "push") return; // transfers.js fills the push form
     e.preventDefault();
     const ref = a.dataset.ref || "";
     document.querySelectorAll("tr.selected").forEach((tr) => tr.classList.remove("selected"));
