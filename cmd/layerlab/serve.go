@@ -50,6 +50,7 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return &exitError{code: 1, msg: fmt.Sprintf("layerlab: cannot listen on %s: %v\nPick another address with --addr HOST:PORT.", addr, err)}
 	}
+	ln = loopbackTunedListener{ln} // smaller send buffers for loopback peers (listener.go)
 	log := slog.New(slog.NewTextHandler(c.stderr, nil))
 	h := handlers.New(handlers.Deps{Store: store, Log: log})
 	srv := &http.Server{
