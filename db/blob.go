@@ -338,6 +338,10 @@ func (s *Store) collect(ctx context.Context, cutoffTime time.Time, only []digest
 			if _, err := tx.ExecContext(ctx, `DELETE FROM blobs WHERE digest = ?`, d.String()); err != nil {
 				return err
 			}
+			// What a push recorded about the layer goes with it.
+			if _, err := tx.ExecContext(ctx, `DELETE FROM layer_gzip WHERE diff_id = ?`, d.String()); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

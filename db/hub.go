@@ -310,6 +310,46 @@ func (s *Store) HubMountBlob(ctx context.Context, repo, from string, d digest.Di
 	return b, found, nil
 }
 
+// HubLinkBlob links blob d, which the store holds already (Store.PutBlob filed it,
+// verified by its sha256), into repo: how the hub takes a blob written straight into
+// the store in process, with no second copy. An error wrapping ErrNotFound when the
+// store does not hold d.
+func (s *Store) HubLinkBlob(ctx context.Context, repo string, d digest.Digest) (HubBlob, error) {
+	if err := checkDigest(d); err != nil {
+		return HubBlob{}, fmt.Errorf("link hub blob: %w", err)
+	}
+	var b HubBlob
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var size int64
+		err := tx.QueryRowContext(ctx, `SELECT size FROM blobs WHERE digest = ?`, d.String()).Scan(&size)
+		if isNoRows(err) {
+			return fmt.Errorf("blob %s: %w", d, ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		// GC removes files under this lock: one that is here now stays.
+		if fi, err := os.Stat(s.BlobPath(d)); errors.Is(err, fs.ErrNotExist) || (err == nil && fi.Size() != size) {
+			return fmt.Errorf("blob %s: %w", d, ErrNotFound)
+		} else if err != nil {
+			return err
+		}
+		now := formatTime(s.now())
+		if err := ensureHubRepo(ctx, tx, repo, now); err != nil {
+			return err
+		}
+		if err := linkHubBlob(ctx, tx, repo, d, d, size, now); err != nil {
+			return err
+		}
+		b = HubBlob{Repo: repo, Digest: d, Size: size, StoreDigest: d}
+		return nil
+	})
+	if err != nil {
+		return HubBlob{}, fmt.Errorf("link hub blob %s into %s: %w", d, repo, err)
+	}
+	return b, nil
+}
+
 func linkHubBlob(ctx context.Context, tx *sql.Tx, repo string, d, store digest.Digest, size int64, now string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO hub_blobs (repo, digest, store_digest, size, created) VALUES (?, ?, ?, ?, ?)
 		ON CONFLICT (repo, digest) DO UPDATE SET store_digest = excluded.store_digest, size = excluded.size`,

@@ -122,6 +122,54 @@ func (h *Hub) PutBlob(ctx context.Context, repo string, d digest.Digest, size in
 	return nil
 }
 
+var _ blobStore = (*Hub)(nil)
+
+// streamBlob files the bytes of r in the store, its digest computed as they are
+// written, and links them into the repository push writes: a layer is compressed
+// straight into the hub, with no copy on the way.
+func (h *Hub) streamBlob(ctx context.Context, repo string, r io.Reader) (digest.Digest, int64, bool, error) {
+	d, n, err := h.Store.PutBlob(ctx, "", &maxReader{r: r, left: db.HubMaxBlobSize})
+	if err != nil {
+		return "", 0, false, err
+	}
+	repo = h.Repo(repo)
+	if b, err := h.Store.HubBlob(ctx, repo, d); err == nil {
+		return d, b.Size, true, nil
+	} else if err = hubError(err, ErrBlobUnknown); !errors.Is(err, ErrBlobUnknown) {
+		return "", 0, false, err
+	}
+	if _, err := h.Store.HubLinkBlob(ctx, repo, d); err != nil {
+		return "", 0, false, err
+	}
+	return d, n, false, nil
+}
+
+// linkBlob links blob d into the repository push writes when the store holds it.
+func (h *Hub) linkBlob(ctx context.Context, repo string, d digest.Digest) (int64, bool, error) {
+	b, err := h.Store.HubLinkBlob(ctx, h.Repo(repo), d)
+	if errors.Is(err, db.ErrNotFound) || errors.Is(err, db.ErrInvalid) {
+		return 0, false, nil // not held (or not a sha256 digest, which the store never holds)
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	return b.Size, true, nil
+}
+
+// maxReader fails a stream longer than the hub takes, so nothing of it is kept.
+type maxReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (m *maxReader) Read(p []byte) (int, error) {
+	n, err := m.r.Read(p)
+	if m.left -= int64(n); m.left < 0 {
+		return n, fmt.Errorf("blob is larger than the hub's limit of %d bytes: %w", db.HubMaxBlobSize, db.ErrHubTooLarge)
+	}
+	return n, err
+}
+
 // PutManifest stores m under tag in the repository push writes.
 func (h *Hub) PutManifest(ctx context.Context, repo, tag string, m *Manifest) error {
 	_, err := h.Store.HubPutManifest(ctx, h.Repo(repo), tag, m.MediaType, m.Raw, nil)

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 
 	digest "github.com/opencontainers/go-digest"
@@ -163,64 +164,344 @@ func noSuchTag(ctx context.Context, st Store, ref image.Ref, repoName string) er
 }
 
 // pushLayer makes one layer present in the registry and returns its descriptor, and
-// whether it was there already.
+// whether it was there already. A layer is gzipped at most once, and not at all when
+// the registry has a blob it is known by: the digest it was pulled with, or layerlab's
+// own gzip of it, which a push records (gzipRecords) once a registry holds it.
 func pushLayer(ctx context.Context, st Store, reg Registry, repo string, l image.Layer, p *progress) (Descriptor, bool, error) {
-	// A layer pulled from a registry: its blob may well be there under that digest.
-	if l.Digest != "" {
-		n, err := reg.StatBlob(ctx, repo, l.Digest)
-		if err == nil {
-			return Descriptor{MediaType: MediaDockerLayer, Size: n, Digest: l.Digest}, true, nil
-		}
-		if !errors.Is(err, ErrBlobUnknown) {
-			return Descriptor{}, false, err
-		}
-	}
-	d, n, err := compressedDigest(ctx, st, l.DiffID)
+	known, err := knownBlobs(ctx, st, l)
 	if err != nil {
 		return Descriptor{}, false, err
 	}
-	desc := Descriptor{MediaType: MediaDockerLayer, Size: n, Digest: d}
-	if _, err := reg.StatBlob(ctx, repo, d); err == nil {
+	for _, k := range known {
+		n, err := reg.StatBlob(ctx, repo, k.Digest)
+		if err == nil && (k.Size == 0 || n == k.Size) {
+			return Descriptor{MediaType: MediaDockerLayer, Size: n, Digest: k.Digest}, true, nil
+		}
+		if err != nil && !errors.Is(err, ErrBlobUnknown) {
+			return Descriptor{}, false, err
+		}
+	}
+	bs, local := reg.(blobStore)
+	if local {
+		// The hub in process may hold the bytes for another repository (library/,
+		// a classmate's namespace): they are linked, not sent again.
+		for _, k := range known {
+			n, ok, err := bs.linkBlob(ctx, repo, k.Digest)
+			if err != nil {
+				return Descriptor{}, false, err
+			}
+			if ok {
+				return Descriptor{MediaType: MediaDockerLayer, Size: n, Digest: k.Digest}, false, nil
+			}
+		}
+	}
+	var desc Descriptor
+	var existed bool
+	if local {
+		desc, existed, err = pushStreamed(ctx, st, bs, repo, l, p)
+	} else {
+		desc, existed, err = pushSpooled(ctx, st, reg, repo, l, p)
+	}
+	if err != nil {
+		return Descriptor{}, false, err
+	}
+	if rec, ok := st.(gzipRecords); ok {
+		// The record only spares the next push a compression: failing to write it
+		// does not make this push fail.
+		_ = rec.SetLayerGzip(ctx, l.DiffID, desc.Digest, desc.Size)
+	}
+	return desc, existed, nil
+}
+
+// gzipRecords is a store that remembers layerlab's gzip of a layer, its digest and
+// size, as a push learned it (db.Workspace: deterministic compression makes it the
+// same for every push of the layer). LayerGzip returns "" when none is recorded.
+type gzipRecords interface {
+	LayerGzip(ctx context.Context, diffID digest.Digest) (digest.Digest, int64, error)
+	SetLayerGzip(ctx context.Context, diffID, d digest.Digest, size int64) error
+}
+
+// tempFiles is a store that makes scratch files in its own directory (db.Workspace).
+type tempFiles interface {
+	TempFile(pattern string) (*os.File, error)
+}
+
+// blobStore is a registry that files blobs in a store written in process (the built-in
+// hub): a layer is compressed straight into it, the digest learned as it is written,
+// and a blob the store holds already is linked instead of sent.
+type blobStore interface {
+	// streamBlob files the bytes r gives and links them into repo; existed says repo
+	// held them already.
+	streamBlob(ctx context.Context, repo string, r io.Reader) (d digest.Digest, size int64, existed bool, err error)
+	// linkBlob links blob d into repo when the store holds it, and returns its size;
+	// false (and no error) when it does not.
+	linkBlob(ctx context.Context, repo string, d digest.Digest) (int64, bool, error)
+}
+
+// knownBlobs are the blobs a layer is known by without compressing it: the one it was
+// pulled as (Size 0: the registry's word is taken), then layerlab's recorded gzip.
+func knownBlobs(ctx context.Context, st Store, l image.Layer) ([]Descriptor, error) {
+	var known []Descriptor
+	if l.Digest != "" {
+		known = append(known, Descriptor{Digest: l.Digest})
+	}
+	if rec, ok := st.(gzipRecords); ok {
+		d, n, err := rec.LayerGzip(ctx, l.DiffID)
+		if err != nil {
+			return nil, err
+		}
+		if d != "" && d != l.Digest {
+			known = append(known, Descriptor{Digest: d, Size: n})
+		}
+	}
+	return known, nil
+}
+
+// pushStreamed gzips a stored layer straight into a registry's store, once. The bar
+// counts the layer's tar as it goes into the compressor (as Docker's daemon counts
+// it): the blob's size is known only at its end.
+func pushStreamed(ctx context.Context, st Store, bs blobStore, repo string, l image.Layer, p *progress) (Descriptor, bool, error) {
+	total, err := st.BlobSize(ctx, l.DiffID)
+	if err != nil {
+		return Descriptor{}, false, fmt.Errorf("layer %s: %w", l.DiffID, err)
+	}
+	rc, err := st.OpenBlob(ctx, l.DiffID)
+	if err != nil {
+		return Descriptor{}, false, fmt.Errorf("layer %s: %w", l.DiffID, err)
+	}
+	defer rc.Close()
+	// The compressor and the store's writer (hashing, writing) run side by side.
+	pipe := newChunkPipe(pipeChunks)
+	done := make(chan struct{})
+	var cerr error
+	go func() {
+		defer close(done)
+		// The store sees an error (a damaged layer) instead of the end of the stream,
+		// and keeps nothing.
+		cerr = compressLayer(ctx, pipe, p.meter(rc, shortID(l.DiffID), "Pushing", total), l.DiffID)
+		pipe.CloseWrite(cerr)
+	}()
+	d, n, existed, err := bs.streamBlob(ctx, repo, pipe)
+	pipe.CloseRead(io.ErrClosedPipe) // stops the compressor if the store stopped early
+	<-done
+	if cerr != nil && !errors.Is(cerr, io.ErrClosedPipe) {
+		return Descriptor{}, false, cerr // the layer's own error, in its own words
+	}
+	if err != nil {
+		return Descriptor{}, false, err
+	}
+	return Descriptor{MediaType: MediaDockerLayer, Size: n, Digest: d}, existed, nil
+}
+
+// pushSpooled gzips a stored layer once into a scratch file, which tells its digest
+// and size, asks the registry for that blob, and uploads it from the file when the
+// registry lacks it. The file is one compressed layer, gone when the push of the
+// layer ends; there are at most as many as layers pushed at once.
+func pushSpooled(ctx context.Context, st Store, reg Registry, repo string, l image.Layer, p *progress) (Descriptor, bool, error) {
+	f, err := spoolFile(st)
+	if err != nil {
+		return Descriptor{}, false, fmt.Errorf("layer %s: %w", l.DiffID, err)
+	}
+	defer f.Close()
+	rc, err := st.OpenBlob(ctx, l.DiffID)
+	if err != nil {
+		return Descriptor{}, false, fmt.Errorf("layer %s: %w", l.DiffID, err)
+	}
+	zh := sha256.New()
+	out := &countWriter{w: io.MultiWriter(f, zh)}
+	err = compressLayer(ctx, out, rc, l.DiffID)
+	rc.Close()
+	if err != nil {
+		return Descriptor{}, false, err
+	}
+	n := out.n
+	desc := Descriptor{MediaType: MediaDockerLayer, Size: n, Digest: digest.NewDigest(digest.SHA256, zh)}
+	if _, err := reg.StatBlob(ctx, repo, desc.Digest); err == nil {
 		return desc, true, nil
 	} else if !errors.Is(err, ErrBlobUnknown) {
 		return Descriptor{}, false, err
 	}
 	open := func() (io.ReadCloser, error) {
-		rc, err := st.OpenBlob(ctx, l.DiffID)
-		if err != nil {
-			return nil, err
-		}
-		pr, pw := io.Pipe()
-		go func() {
-			err := Compress(pw, bufio.NewReaderSize(rc, 1<<20))
-			rc.Close()
-			pw.CloseWithError(err)
-		}()
-		return readCloser{p.meter(pr, shortID(l.DiffID), "Pushing", n), pr}, nil
+		// A reader of its own each time (ReadAt): an upload may be retried.
+		return readCloser{p.meter(io.NewSectionReader(f, 0, n), shortID(l.DiffID), "Pushing", n), io.NopCloser(nil)}, nil
 	}
-	if err := reg.PutBlob(ctx, repo, d, n, open); err != nil {
+	if err := reg.PutBlob(ctx, repo, desc.Digest, n, open); err != nil {
 		return Descriptor{}, false, err
 	}
 	return desc, false, nil
 }
 
-// compressedDigest gzips a stored layer to learn the digest and size its blob will
-// have, checking on the way that the stored tar still hashes to its diffID.
-func compressedDigest(ctx context.Context, st Store, diffID digest.Digest) (digest.Digest, int64, error) {
-	rc, err := st.OpenBlob(ctx, diffID)
+// compressLayer writes layerlab's gzip of the stored layer r reads to w, checking on
+// the way that it still hashes to its diffID; a damaged layer is an error before the
+// last bytes are written. Reading and hashing the tar run beside the compressor (a
+// layer is one gzip stream, which one core makes). The output is buffered: gzip alone
+// writes a few hundred bytes at a time.
+func compressLayer(ctx context.Context, w io.Writer, r io.Reader, diffID digest.Digest) error {
+	th := sha256.New()
+	in := newChunkPipe(pipeChunks)
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		_, err := io.CopyBuffer(in, io.TeeReader(ctxReader{ctx, r}, th), make([]byte, pipeChunkSize))
+		in.CloseWrite(err)
+	}()
+	bw := bufio.NewWriterSize(w, pipeChunkSize)
+	err := Compress(bw, in)
+	in.CloseRead(io.ErrClosedPipe) // stops the reader if the compressor stopped early
+	<-read
 	if err != nil {
-		return "", 0, fmt.Errorf("layer %s: %w", diffID, err)
-	}
-	defer rc.Close()
-	th, zh := sha256.New(), sha256.New()
-	out := &countWriter{w: zh}
-	if err := Compress(out, io.TeeReader(bufio.NewReaderSize(rc, 1<<20), th)); err != nil {
-		return "", 0, fmt.Errorf("layer %s: compress: %w", diffID, err)
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
+		return fmt.Errorf("layer %s: compress: %w", diffID, err)
 	}
 	if got := digest.NewDigest(digest.SHA256, th); got != diffID {
-		return "", 0, fmt.Errorf("stored layer %s is damaged: it hashes to %s", diffID, got)
+		return fmt.Errorf("stored layer %s is damaged: it hashes to %s", diffID, got)
 	}
-	return digest.NewDigest(digest.SHA256, zh), out.n, nil
+	return bw.Flush()
+}
+
+// spoolFile is a scratch file in the store's directory when the store makes them (the
+// data dir, not a possibly small /tmp), already unlinked where the system allows it:
+// it stays readable through the open file, and nothing is left behind.
+func spoolFile(st Store) (*spool, error) {
+	var f *os.File
+	var err error
+	if t, ok := st.(tempFiles); ok {
+		f, err = t.TempFile("push-*")
+	} else {
+		f, err = os.CreateTemp("", "layerlab-push-*")
+	}
+	if err != nil {
+		return nil, err
+	}
+	s := &spool{File: f}
+	if os.Remove(f.Name()) != nil {
+		s.name = f.Name() // removed on Close instead
+	}
+	return s, nil
+}
+
+type spool struct {
+	*os.File
+	name string // still to remove
+}
+
+func (s *spool) Close() error {
+	err := s.File.Close()
+	if s.name != "" {
+		os.Remove(s.name)
+	}
+	return err
+}
+
+// The pipes of a layer's push (tar reader -> compressor -> the hub's store): 1 MiB each.
+const (
+	pipeChunks    = 8
+	pipeChunkSize = 128 << 10
+)
+
+// chunks are the pipes' buffers, shared by the pipes of all pushes (a layer's pipe
+// holds a few; one push of a big image goes through thousands).
+var chunks = sync.Pool{New: func() any { return new([pipeChunkSize]byte) }}
+
+// chunkPipe is an io.Pipe with room for n chunks: the writer goes on while they wait
+// for the reader, so a compressor and a disk writer work at the same time instead of
+// in turns. One writer and one reader.
+type chunkPipe struct {
+	ch           chan []byte   // filled chunks, in order; closed by CloseWrite
+	free         chan []byte   // chunks the reader is done with
+	done         chan struct{} // closed by CloseRead
+	werr         error         // what the reader gets after the last chunk (nil: io.EOF); set before ch closes
+	rerr         error         // what the writer gets once the reader is gone; set before done closes
+	cur          []byte        // the reader's unread part of its chunk
+	buf          []byte        // the reader's chunk, to give back
+	wonce, ronce sync.Once
+}
+
+func newChunkPipe(n int) *chunkPipe {
+	return &chunkPipe{ch: make(chan []byte, n), free: make(chan []byte, n+1), done: make(chan struct{})}
+}
+
+func (c *chunkPipe) Write(p []byte) (int, error) {
+	written := 0
+	for len(p) > 0 {
+		var b []byte
+		select {
+		case b = <-c.free:
+		case <-c.done:
+			return written, c.rerr
+		default:
+			b = chunks.Get().(*[pipeChunkSize]byte)[:]
+		}
+		k := copy(b[:cap(b)], p)
+		select {
+		case c.ch <- b[:k]:
+		case <-c.done:
+			return written, c.rerr
+		}
+		written += k
+		p = p[k:]
+	}
+	return written, nil
+}
+
+func (c *chunkPipe) Read(p []byte) (int, error) {
+	if len(c.cur) == 0 {
+		if c.buf != nil {
+			select {
+			case c.free <- c.buf[:cap(c.buf)]:
+			default:
+				chunks.Put((*[pipeChunkSize]byte)(c.buf[:pipeChunkSize]))
+			}
+			c.buf = nil
+		}
+		b, ok := <-c.ch
+		if !ok {
+			// The writer is done: its spare chunks go back for other pipes.
+			for len(c.free) > 0 {
+				chunks.Put((*[pipeChunkSize]byte)(<-c.free))
+			}
+			if c.werr != nil {
+				return 0, c.werr
+			}
+			return 0, io.EOF
+		}
+		c.cur, c.buf = b, b
+	}
+	n := copy(p, c.cur)
+	c.cur = c.cur[n:]
+	return n, nil
+}
+
+// CloseWrite ends the stream: the reader gets err (io.EOF when nil) after what was
+// written.
+func (c *chunkPipe) CloseWrite(err error) {
+	c.wonce.Do(func() {
+		c.werr = err
+		close(c.ch)
+	})
+}
+
+// CloseRead stops the writer: its writes return err from now on.
+func (c *chunkPipe) CloseRead(err error) {
+	c.ronce.Do(func() {
+		c.rerr = err
+		close(c.done)
+	})
+}
+
+// ctxReader stops a long read when its context is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 // readCloser reads from one side and closes another.

@@ -7,7 +7,9 @@
 //
 // The store keeps layers uncompressed, by diffID; registries hold gzip blobs. Push
 // compresses each layer deterministically (the same bytes give the same digest on
-// every push, so a second push finds its layers there); pull inflates each layer with
+// every push, so a second push finds its layers there), once: into the hub's store
+// directly, or into a scratch file for an HTTP registry; the store records the digest,
+// so the next push asks for it without compressing again. Pull inflates each layer with
 // bounded size, checks it against its config's diff_ids, and stores it only if it
 // matches. A pull that fails leaves no image row and moves no tag: at most blobs that
 // nothing references, which the store's GC removes.
