@@ -165,6 +165,59 @@ const (
 // this host gets 403.
 var upgrader = websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 16 << 10}
 
+// stream is a server-to-browser websocket: the browser sends nothing but pongs and a
+// close, which a reader goroutine takes; gone closes when the connection ends.
+type stream struct {
+	conn *websocket.Conn
+	gone chan struct{}
+	ping *time.Ticker
+}
+
+// openStream upgrades the request, or returns nil when the upgrader has answered (403
+// for another origin, 400 for a bad handshake). Close it when done.
+func openStream(w http.ResponseWriter, r *http.Request) *stream {
+	conn, err := upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		return nil
+	}
+	conn.SetReadLimit(wsReadLimit)
+	conn.SetReadDeadline(time.Now().Add(wsPongWait))
+	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(wsPongWait)) })
+	st := &stream{conn: conn, gone: make(chan struct{}), ping: time.NewTicker(wsPingPeriod)}
+	go func() { // the reader: pongs and the close frame; any error ends the stream
+		defer close(st.gone)
+		for {
+			if _, _, err := conn.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	return st
+}
+
+func (st *stream) Close() {
+	st.ping.Stop()
+	st.conn.Close()
+}
+
+// send writes one text message.
+func (st *stream) send(data []byte) bool {
+	st.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+	return st.conn.WriteMessage(websocket.TextMessage, data) == nil
+}
+
+// pingNow sends a ping (on st.ping's ticks); false when the connection is gone.
+func (st *stream) pingNow() bool {
+	st.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+	return st.conn.WriteMessage(websocket.PingMessage, nil) == nil
+}
+
+// closeWith sends a close frame.
+func (st *stream) closeWith(code int, text string) {
+	st.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
+	st.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, text))
+}
+
 // watchBuild streams a build's events over a websocket: it subscribes first, replays
 // the stored events after ?after=N, then forwards live ones, skipping any it already
 // sent, so a reconnecting browser loses and repeats nothing. It closes after the
@@ -182,23 +235,11 @@ func (s *Server) watchBuild(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	conn, err := upgrader.Upgrade(w, r, nil)
-	if err != nil {
-		return // the upgrader has answered (403 for another origin, 400 for a bad handshake)
+	st := openStream(w, r)
+	if st == nil {
+		return
 	}
-	defer conn.Close()
-	conn.SetReadLimit(wsReadLimit)
-	conn.SetReadDeadline(time.Now().Add(wsPongWait))
-	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(wsPongWait)) })
-	gone := make(chan struct{})
-	go func() { // the reader: pongs and the close frame; any error ends the stream
-		defer close(gone)
-		for {
-			if _, _, err := conn.ReadMessage(); err != nil {
-				return
-			}
-		}
-	}()
+	defer st.Close()
 
 	var c *client
 	if b.State == db.BuildRunning {
@@ -207,10 +248,7 @@ func (s *Server) watchBuild(w http.ResponseWriter, r *http.Request) {
 		}
 		defer s.hub.unsubscribe(c)
 	}
-	send := func(data []byte) bool {
-		conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
-		return conn.WriteMessage(websocket.TextMessage, data) == nil
-	}
+	send := st.send
 	last := after
 	ended := false
 	stored, err := ws.Events(r.Context(), id, after)
@@ -229,16 +267,11 @@ func (s *Server) watchBuild(w http.ResponseWriter, r *http.Request) {
 		last = seq
 		ended = ended || typ == build.EventBuildDone || typ == build.EventBuildFailed
 	}
-	closeWith := func(code int, text string) {
-		conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
-		conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, text))
-	}
+	closeWith := st.closeWith
 	if ended || c == nil {
 		closeWith(websocket.CloseNormalClosure, "build ended")
 		return
 	}
-	ping := time.NewTicker(wsPingPeriod)
-	defer ping.Stop()
 	for {
 		select {
 		case e, ok := <-c.send:
@@ -259,12 +292,11 @@ func (s *Server) watchBuild(w http.ResponseWriter, r *http.Request) {
 				closeWith(websocket.CloseNormalClosure, "build ended")
 				return
 			}
-		case <-ping.C:
-			conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
-			if err := conn.WriteMessage(websocket.PingMessage, nil); err != nil {
+		case <-st.ping.C:
+			if !st.pingNow() {
 				return
 			}
-		case <-gone:
+		case <-st.gone:
 			return
 		case <-r.Context().Done():
 			return

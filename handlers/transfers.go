@@ -425,36 +425,18 @@ func (s *Server) watchTransfer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	conn, err := upgrader.Upgrade(w, r, nil)
-	if err != nil {
-		return // the upgrader has answered (403 for another origin)
+	st := openStream(w, r)
+	if st == nil {
+		return
 	}
-	defer conn.Close()
-	conn.SetReadLimit(wsReadLimit)
-	conn.SetReadDeadline(time.Now().Add(wsPongWait))
-	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(wsPongWait)) })
-	gone := make(chan struct{})
-	go func() {
-		defer close(gone)
-		for {
-			if _, _, err := conn.ReadMessage(); err != nil {
-				return
-			}
-		}
-	}()
+	defer st.Close()
 	wake := t.watch()
 	defer t.unwatch(wake)
 
 	write := func(v any) bool {
 		data, err := json.Marshal(v)
-		if err != nil {
-			return false
-		}
-		conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
-		return conn.WriteMessage(websocket.TextMessage, data) == nil
+		return err == nil && st.send(data)
 	}
-	ping := time.NewTicker(wsPingPeriod)
-	defer ping.Stop()
 	var c cursor
 	for {
 		msgs, end := t.since(&c)
@@ -467,18 +449,16 @@ func (s *Server) watchTransfer(w http.ResponseWriter, r *http.Request) {
 			if !end.OK && !write(dockerError{Error: end.Error, Detail: errorDetail{Message: end.Error}, Hint: end.Hint}) {
 				return
 			}
-			conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
-			conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseNormalClosure, t.Kind+" ended"))
+			st.closeWith(websocket.CloseNormalClosure, t.Kind+" ended")
 			return
 		}
 		select {
 		case <-wake:
-		case <-ping.C:
-			conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
-			if err := conn.WriteMessage(websocket.PingMessage, nil); err != nil {
+		case <-st.ping.C:
+			if !st.pingNow() {
 				return
 			}
-		case <-gone:
+		case <-st.gone:
 			return
 		case <-r.Context().Done():
 			return
