@@ -184,16 +184,6 @@ func (s *Server) lookupImage(ctx context.Context, ws *db.Workspace, ref string) 
 
 // ---- the images page ----
 
-// imageLsJSON is one row of `image ls --format '{{json .}}'`.
-type imageLsJSON struct {
-	Repository   string
-	Tag          string
-	ID           string
-	CreatedSince string
-	CreatedAt    string
-	Size         string
-}
-
 // imagesArgs is the `image ls` command line for the page's toggles.
 func imagesArgs(all, dangling bool) []string {
 	args := []string{"image", "ls"}
@@ -208,47 +198,34 @@ func imagesArgs(all, dangling bool) []string {
 
 // listImageRows is the `image ls` table as rows, exactly as the command computes it,
 // each with what the page adds: whether an untagged row is intermediate or dangling.
+// The returned run holds the command line and the text it prints. The images are
+// listed once, for both.
 func (s *Server) listImageRows(ctx context.Context, ws *db.Workspace, all, dangling bool) ([]web.ImageRow, *dockerRun, error) {
 	args := imagesArgs(all, dangling)
-	table := s.docker(ctx, ws, "docker "+strings.Join(args, " "), args...)
-	if !table.ok() {
-		return nil, table, fmt.Errorf("image ls: %s", table.Error)
-	}
-	js := s.docker(ctx, ws, "", append(args, "--no-trunc", "--format", "{{json .}}")...)
-	if !js.ok() {
-		return nil, table, fmt.Errorf("image ls: %s", js.Error)
-	}
-	recs, err := ws.ImageList(ctx)
+	table := &dockerRun{Cmd: "docker " + strings.Join(args, " ")}
+	t, err := commands.ListImageTable(ctx, ws, commands.ImageTableOptions{All: all, Dangling: dangling}, s.now())
 	if err != nil {
-		return nil, table, err
+		return nil, table, fmt.Errorf("image ls: Error response from daemon: %w", err)
 	}
-	hasChild := map[string]bool{}
-	for _, r := range recs {
-		if r.Parent != "" {
-			hasChild[r.Parent.String()] = true
-		}
-	}
+	out := &limitedBuffer{max: maxCmdOutput}
+	io.WriteString(out, t.Text)
+	table.Output = out.String()
 	var rows []web.ImageRow
-	for _, line := range strings.Split(js.Output, "\n") {
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
-		var j imageLsJSON
-		if err := json.Unmarshal([]byte(line), &j); err != nil {
-			return nil, table, fmt.Errorf("image ls row %q: %w", line, err)
-		}
-		row := web.ImageRow{Repository: j.Repository, Tag: j.Tag, ID: j.ID, ShortID: image.ShortID(digest.Digest(j.ID)),
+	for _, j := range t.Rows {
+		id := j.ID.String()
+		row := web.ImageRow{Repository: j.Repository, Tag: j.Tag, ID: id, ShortID: image.ShortID(j.ID),
 			CreatedSince: j.CreatedSince, CreatedAt: j.CreatedAt, Size: j.Size}
-		if j.Repository == "<none>" {
+		switch {
+		case j.Untagged:
 			row.Ref = row.ShortID
-			if hasChild[j.ID] {
+			if j.Intermediate {
 				row.Kind = "intermediate"
 			} else {
 				row.Kind = "dangling"
 			}
-		} else if j.Tag == "<none>" {
+		case j.Tag == "<none>":
 			row.Ref = row.ShortID // a repository known only by digest
-		} else {
+		default:
 			row.Ref = j.Repository + ":" + j.Tag
 		}
 		row.HistoryURL = imageLink(row.Ref, "history")
@@ -503,134 +480,36 @@ func (s *Server) prunePage(w http.ResponseWriter, r *http.Request) {
 	web.PrunePage(s.page(r, "Prune images", "images"), *p).Render(r.Context(), w)
 }
 
-// planPrune works out, without changing anything, what `docker image prune [-a]` would
-// remove: Docker's candidates (dangling heads; with -a every image with a tag or no
-// child), each deleted with its untagged parents as the daemon's ImageDelete walks
-// them, and the bytes of the layers no remaining image of the workspace uses.
+// planPrune is what `docker image prune [-a]` would remove, and the space it would
+// free, for the confirmation: the command's own dry run (engine/commands.PlanPrune),
+// so the preview and the prune make one choice.
 // (A layer another workspace shares stays on disk: the real prune reports what it freed.)
 func planPrune(ctx context.Context, ws *db.Workspace, all bool, now time.Time) (*web.PrunePlan, error) {
-	recs, err := ws.Images(ctx)
+	dry, err := commands.PlanPrune(ctx, ws, all, now)
 	if err != nil {
 		return nil, err
 	}
-	tags, err := ws.AllTags(ctx)
-	if err != nil {
-		return nil, err
-	}
-	byID := map[digest.Digest]*image.Record{}
-	children := map[digest.Digest]int{}
-	for _, r := range recs {
-		byID[r.ID] = r
-	}
-	for _, r := range recs {
-		if _, ok := byID[r.Parent]; ok {
-			children[r.Parent]++
-		}
-	}
-	refs := map[digest.Digest][]image.TagRow{}
-	for _, t := range tags {
-		if _, ok := byID[t.ID]; ok {
-			refs[t.ID] = append(refs[t.ID], t)
-		}
-	}
-	hasTag := func(id digest.Digest) bool {
-		for _, t := range refs[id] {
-			if t.Tag != "" {
-				return true
-			}
-		}
-		return false
-	}
-	var candidates []digest.Digest
-	for _, r := range recs { // newest first, as the command takes them
-		switch {
-		case !all && children[r.ID] > 0:
-		case len(refs[r.ID]) == 0 && children[r.ID] > 0:
-		case !all && hasTag(r.ID):
-		default:
-			candidates = append(candidates, r.ID)
-		}
-	}
-	plan := &web.PrunePlan{All: true, Cmd: "docker image prune -a -f"}
+	plan := &web.PrunePlan{All: true, Cmd: "docker image prune -a -f", Bytes: dry.Bytes,
+		Images: []web.PruneItem{}, Untagged: append([]string{}, dry.Untagged...)}
 	if !all {
 		plan.All, plan.Cmd = false, "docker image prune -f"
 	}
-	deleted := map[digest.Digest]bool{}
-	why := map[digest.Digest]string{}
-	var order []digest.Digest
-	var del func(id digest.Digest)
-	del = func(id digest.Digest) {
-		if children[id] > 0 || len(refs[id]) > 0 || deleted[id] {
-			return
-		}
-		deleted[id] = true
-		order = append(order, id)
-		p := byID[id].Parent
-		if _, ok := byID[p]; ok && !deleted[p] {
-			children[p]--
-			if why[p] == "" {
-				why[p] = "untagged parent of " + image.ShortID(id)
-			}
-			del(p)
-		}
-	}
-	for _, id := range candidates {
-		if deleted[id] {
-			continue
-		}
-		for _, t := range refs[id] {
-			plan.Untagged = append(plan.Untagged, t.Ref)
-		}
-		switch {
-		case len(refs[id]) > 0:
-			why[id] = "tagged: untagged, then deleted"
-		case children[id] == 0:
-			why[id] = "dangling"
-		}
-		refs[id] = nil
-		del(id)
-	}
-	// The layers that go: those of the deleted images that no remaining image has.
-	kept := map[digest.Digest]bool{}
-	for _, r := range recs {
-		if !deleted[r.ID] {
-			for _, l := range r.Layers {
-				kept[l.DiffID] = true
-			}
-		}
-	}
-	counted := map[digest.Digest]bool{}
-	for _, id := range order {
-		rec := byID[id]
-		item := web.PruneItem{ID: id.String(), ShortID: image.ShortID(id), Why: why[id],
+	for _, it := range dry.Images {
+		rec := it.Record
+		item := web.PruneItem{ID: rec.ID.String(), ShortID: image.ShortID(rec.ID), Refs: it.Refs,
 			Size: humanBytes(rec.Size()), Created: rec.Created}
-		for _, t := range tags {
-			if t.ID == id {
-				item.Refs = append(item.Refs, t.Ref)
-			}
+		switch {
+		case it.ParentOf != "":
+			item.Why = "untagged parent of " + image.ShortID(it.ParentOf)
+		case len(it.Refs) > 0:
+			item.Why = "tagged: untagged, then deleted"
+		default:
+			item.Why = "dangling"
 		}
 		plan.Images = append(plan.Images, item)
-		for _, l := range rec.Layers {
-			if !kept[l.DiffID] && !counted[l.DiffID] {
-				counted[l.DiffID] = true
-				// What prune reports is the bytes freed on disk (the layer tars), so
-				// the preview counts the same.
-				if n, err := ws.Store().BlobSize(ctx, l.DiffID); err == nil {
-					plan.Bytes += n
-				} else {
-					plan.Bytes += l.Size
-				}
-			}
-		}
 	}
 	sort.Strings(plan.Untagged)
 	plan.Space = humanBytes(plan.Bytes)
-	if plan.Images == nil {
-		plan.Images = []web.PruneItem{}
-	}
-	if plan.Untagged == nil {
-		plan.Untagged = []string{}
-	}
 	return plan, nil
 }
 

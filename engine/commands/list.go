@@ -162,6 +162,7 @@ type imageSummary struct {
 	repoTags    []string // "repo:tag"
 	repoDigests []string // "repo@sha256:..."
 	dangling    bool     // shown as <none>:<none>
+	hasChild    bool     // another image has it as parent
 }
 
 // listImages is the daemon's side of `image ls`: which images, which of their
@@ -239,7 +240,7 @@ func listImages(ctx context.Context, st Store, f imageFilters, all bool) ([]imag
 				continue
 			}
 		}
-		s := imageSummary{rec: rec}
+		s := imageSummary{rec: rec, hasChild: hasChild[rec.ID]}
 		for _, t := range refsOf[rec.ID] {
 			if len(patterns) > 0 {
 				found, err := matchReference(patterns, t)
@@ -320,6 +321,7 @@ type imageRow struct {
 	repo, tag, dgst string
 	trunc           bool
 	now             time.Time
+	sum             *imageSummary // what the daemon listed
 }
 
 // ID is the image ID, 12 hex digits unless --no-trunc.
@@ -374,9 +376,10 @@ func (r *imageRow) MarshalJSON() ([]byte, error) {
 // has digest references.
 func imageRows(sums []imageSummary, trunc, digests bool, now time.Time) []any {
 	var rows []any
-	for _, s := range sums {
+	for i := range sums {
+		s := &sums[i]
 		add := func(repo, tag, dg string) {
-			rows = append(rows, &imageRow{rec: s.rec, repo: repo, tag: tag, dgst: dg, trunc: trunc, now: now})
+			rows = append(rows, &imageRow{rec: s.rec, repo: repo, tag: tag, dgst: dg, trunc: trunc, now: now, sum: s})
 		}
 		if s.dangling {
 			add("<none>", "<none>", "<none>")

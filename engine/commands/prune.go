@@ -96,101 +96,15 @@ func confirm(in io.Reader, out io.Writer, message string) bool {
 // uses, or one the store keeps for its grace period, frees nothing).
 func pruneImages(ctx context.Context, env *Env, filters imageFilters) ([]deleteRecord, int64, error) {
 	started := time.Now()
-	var keys []string
-	for k := range filters {
-		keys = append(keys, k)
+	rules, err := parsePruneFilters(filters, env.now())
+	if err != nil {
+		return nil, 0, err
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		if !pruneAcceptedFilters[k] {
-			return nil, 0, fmt.Errorf("Invalid filter '%s'", k)
-		}
-	}
-	danglingOnly := true
-	if len(filters["dangling"]) > 0 {
-		if filters["dangling"]["false"] || filters["dangling"]["0"] {
-			danglingOnly = false
-		} else if !filters["dangling"]["true"] && !filters["dangling"]["1"] {
-			return nil, 0, fmt.Errorf("Invalid filter 'dangling=%s'", strings.Join(filters.values("dangling"), ","))
-		}
-	}
-	var until time.Time
-	if u := filters.values("until"); len(u) > 1 {
-		return nil, 0, fmt.Errorf("more than one until filter specified")
-	} else if len(u) == 1 {
-		t, err := parseUntil(u[0], env.now())
-		if err != nil {
-			return nil, 0, err
-		}
-		until = t
-	}
-
 	idx, err := loadImageIndex(ctx, env.Store)
 	if err != nil {
 		return nil, 0, err
 	}
-	// Candidates are chosen before anything is deleted, as Docker does. Docker walks
-	// them in map order; layerlab takes them newest first, so the report is stable.
-	var candidates []digest.Digest
-	for _, id := range idx.order {
-		rec := idx.images[id]
-		if danglingOnly && idx.children[id] > 0 {
-			continue // not a head
-		}
-		if len(idx.refs[id]) == 0 && idx.children[id] > 0 {
-			continue // an intermediate image: it goes with its last child
-		}
-		if !until.IsZero() && rec.Img().Created.After(until) {
-			continue
-		}
-		if cfg := rec.Img().Config; cfg != nil && !matchPruneLabels(filters, cfg.Labels) {
-			continue
-		}
-		candidates = append(candidates, id)
-	}
-
-	var out []deleteRecord
-	var failed []string
-	for _, id := range candidates {
-		if _, ok := idx.images[id]; !ok {
-			continue // deleted already, as the parent of an earlier candidate
-		}
-		var names []string
-		if refs := idx.refs[id]; len(refs) > 0 {
-			shouldDelete := !danglingOnly
-			if !shouldDelete {
-				hasTag := false
-				for _, r := range refs {
-					if _, ok := r.(reference.NamedTagged); ok {
-						hasTag = true
-						break
-					}
-				}
-				shouldDelete = !hasTag // only digest references: untagged
-			}
-			if !shouldDelete {
-				continue
-			}
-			for _, r := range refs {
-				names = append(names, r.String())
-			}
-		} else {
-			names = []string{id.Encoded()}
-		}
-		for _, name := range names {
-			recs, err := idx.imageDelete(ctx, name, false, true)
-			out = append(out, recs...)
-			if err != nil {
-				if _, ok := err.(*deleteConflict); ok {
-					continue // Docker skips conflicts silently
-				}
-				if _, ok := err.(*missingImageError); ok {
-					continue
-				}
-				failed = append(failed, fmt.Sprintf("prune image %s: %v", name, err))
-			}
-		}
-	}
+	out, failed := rules.prune(ctx, idx, nil)
 	var reclaimed int64
 	if len(out) > 0 {
 		freed, err := env.Store.Release(ctx, idx.released(), started)
@@ -211,6 +125,122 @@ func pruneImages(ctx context.Context, env *Env, filters imageFilters) ([]deleteR
 		return out, reclaimed, fmt.Errorf("%s", strings.Join(failed, "; "))
 	}
 	return out, reclaimed, nil
+}
+
+// pruneRules are image prune's filters as the daemon reads them.
+type pruneRules struct {
+	filters      imageFilters
+	danglingOnly bool      // dangling=true (the default): only untagged heads
+	until        time.Time // zero: no until filter
+}
+
+// parsePruneFilters checks image prune's filters and reads them; now is the clock of
+// an until= duration.
+func parsePruneFilters(filters imageFilters, now time.Time) (pruneRules, error) {
+	var keys []string
+	for k := range filters {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !pruneAcceptedFilters[k] {
+			return pruneRules{}, fmt.Errorf("Invalid filter '%s'", k)
+		}
+	}
+	p := pruneRules{filters: filters, danglingOnly: true}
+	if len(filters["dangling"]) > 0 {
+		if filters["dangling"]["false"] || filters["dangling"]["0"] {
+			p.danglingOnly = false
+		} else if !filters["dangling"]["true"] && !filters["dangling"]["1"] {
+			return pruneRules{}, fmt.Errorf("Invalid filter 'dangling=%s'", strings.Join(filters.values("dangling"), ","))
+		}
+	}
+	if u := filters.values("until"); len(u) > 1 {
+		return pruneRules{}, fmt.Errorf("more than one until filter specified")
+	} else if len(u) == 1 {
+		t, err := parseUntil(u[0], now)
+		if err != nil {
+			return pruneRules{}, err
+		}
+		p.until = t
+	}
+	return p, nil
+}
+
+// candidates are the images prune considers, chosen before anything is deleted, as
+// Docker does. Docker walks them in map order; layerlab takes them newest first, so the
+// report is stable.
+func (p pruneRules) candidates(idx *imageIndex) []digest.Digest {
+	var out []digest.Digest
+	for _, id := range idx.order {
+		rec := idx.images[id]
+		if p.danglingOnly && idx.children[id] > 0 {
+			continue // not a head
+		}
+		if len(idx.refs[id]) == 0 && idx.children[id] > 0 {
+			continue // an intermediate image: it goes with its last child
+		}
+		if !p.until.IsZero() && rec.Img().Created.After(p.until) {
+			continue
+		}
+		if cfg := rec.Img().Config; cfg != nil && !matchPruneLabels(p.filters, cfg.Labels) {
+			continue
+		}
+		out = append(out, id)
+	}
+	return out
+}
+
+// prune untags and deletes the candidates over idx as the daemon does (each with
+// ImageDelete, not forced, untagged parents pruned), and returns the records and the
+// failures. Before each candidate it calls visit, when set, with the candidate's ID.
+func (p pruneRules) prune(ctx context.Context, idx *imageIndex, visit func(digest.Digest)) ([]deleteRecord, []string) {
+	var out []deleteRecord
+	var failed []string
+	for _, id := range p.candidates(idx) {
+		if _, ok := idx.images[id]; !ok {
+			continue // deleted already, as the parent of an earlier candidate
+		}
+		var names []string
+		if refs := idx.refs[id]; len(refs) > 0 {
+			shouldDelete := !p.danglingOnly
+			if !shouldDelete {
+				hasTag := false
+				for _, r := range refs {
+					if _, ok := r.(reference.NamedTagged); ok {
+						hasTag = true
+						break
+					}
+				}
+				shouldDelete = !hasTag // only digest references: untagged
+			}
+			if !shouldDelete {
+				continue
+			}
+			for _, r := range refs {
+				names = append(names, r.String())
+			}
+		} else {
+			names = []string{id.Encoded()}
+		}
+		if visit != nil {
+			visit(id)
+		}
+		for _, name := range names {
+			recs, err := idx.imageDelete(ctx, name, false, true)
+			out = append(out, recs...)
+			if err != nil {
+				if _, ok := err.(*deleteConflict); ok {
+					continue // Docker skips conflicts silently
+				}
+				if _, ok := err.(*missingImageError); ok {
+					continue
+				}
+				failed = append(failed, fmt.Sprintf("prune image %s: %v", name, err))
+			}
+		}
+	}
+	return out, failed
 }
 
 // matchPruneLabels is the daemon's matchLabels: every label= filter holds and, when
