@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -43,9 +45,12 @@ type transfer struct {
 	wake   map[chan struct{}]struct{} // watchers to nudge; each channel holds at most one nudge
 }
 
+// barState is a layer's latest bar: seq orders updates, at is how many lines there
+// were when it moved, so a watcher gets it between the lines it came between.
 type barState struct {
 	msg remote.Message
 	seq int64
+	at  int
 }
 
 // transferEnd is how a transfer ended: Docker's error message shape when it failed.
@@ -192,10 +197,9 @@ func (t *transfer) progress(m remote.Message) {
 	defer t.mu.Unlock()
 	if m.Progress != nil {
 		t.barSeq++
-		t.bars[m.ID] = &barState{msg: m, seq: t.barSeq}
+		t.bars[m.ID] = &barState{msg: m, seq: t.barSeq, at: len(t.lines)}
 	} else if len(t.lines) < maxTransferLines {
 		t.lines = append(t.lines, m)
-		delete(t.bars, m.ID) // the layer moved on: its bar is done
 	}
 	t.nudgeLocked()
 }
@@ -204,7 +208,6 @@ func (t *transfer) finish(e *transferEnd) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.ended = e
-	t.bars = map[string]*barState{}
 	t.nudgeLocked()
 }
 
@@ -244,19 +247,34 @@ type cursor struct {
 	barSeq int64 // bar updates sent
 }
 
-// since returns what the watcher at c has not seen: the new lines, then the bars that
-// moved (each layer's latest only), then the end once it is there.
+// since returns what the watcher at c has not seen, in the order it happened: the new
+// lines, and between them each layer's bar as it is now if it moved since the watcher
+// last read (earlier positions of a bar are skipped: a slow watcher gets fewer bar
+// frames, never a late one), then the end once it is there. Every bar that moved is
+// sent at least once, so a layer that went fast still shows its bar, full, before
+// its next line.
 func (t *transfer) since(c *cursor) ([]remote.Message, *transferEnd) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	msgs := append([]remote.Message(nil), t.lines[c.lines:]...)
-	c.lines = len(t.lines)
+	var bars []*barState
 	for _, b := range t.bars {
 		if b.seq > c.barSeq {
-			msgs = append(msgs, b.msg)
+			bars = append(bars, b) // b.at >= c.lines: it moved after the watcher's last read
 		}
 	}
-	c.barSeq = t.barSeq
+	slices.SortFunc(bars, func(a, b *barState) int { return cmp.Compare(a.seq, b.seq) })
+	slices.SortStableFunc(bars, func(a, b *barState) int { return cmp.Compare(a.at, b.at) })
+	msgs := make([]remote.Message, 0, len(t.lines)-c.lines+len(bars))
+	for i := c.lines; i <= len(t.lines); i++ {
+		for len(bars) > 0 && bars[0].at <= i {
+			msgs = append(msgs, bars[0].msg)
+			bars = bars[1:]
+		}
+		if i < len(t.lines) {
+			msgs = append(msgs, t.lines[i])
+		}
+	}
+	c.lines, c.barSeq = len(t.lines), t.barSeq
 	return msgs, t.ended
 }
 

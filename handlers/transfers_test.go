@@ -3,6 +3,7 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -97,9 +98,8 @@ func lines(fs []frame) string {
 	return sb.String()
 }
 
-// checkBars: each layer's bars only count up, never past the total, and stop once
-// the layer has a later line (a watcher gets the latest bar of each layer, so it may
-// not see the last one before the layer moves on). It returns how many layers had bars.
+// checkBars: each layer's bars only count up, never past the total, and come before
+// the layer's later lines. It returns how many layers had bars.
 func checkBars(t *testing.T, fs []frame, status string) int {
 	t.Helper()
 	cur, total, moved := map[string]int64{}, map[string]int64{}, map[string]bool{}
@@ -326,3 +326,45 @@ func TestTransferBounds(t *testing.T) {
 }
 
 func mustRegexp(re string) *regexp.Regexp { return regexp.MustCompile(re) }
+
+// A watcher gets each layer's latest bar between the lines it came between, and every
+// bar that moved at least once, however late it reads.
+func TestTransferSinceOrder(t *testing.T) {
+	tr := &transfer{bars: map[string]*barState{}, wake: map[chan struct{}]struct{}{}}
+	bar := func(id string, cur int64) remote.Message {
+		return remote.Message{ID: id, Status: "Downloading", Progress: &remote.Detail{Current: cur, Total: 100}}
+	}
+	show := func(ms []remote.Message) string {
+		var out []string
+		for _, m := range ms {
+			if m.Progress != nil {
+				out = append(out, fmt.Sprintf("%s=%d", m.ID, m.Progress.Current))
+			} else {
+				out = append(out, m.ID+":"+m.Status)
+			}
+		}
+		return strings.Join(out, " ")
+	}
+	var mid cursor
+	tr.progress(remote.Message{ID: "x", Status: "Pulling fs layer"})
+	tr.progress(remote.Message{ID: "y", Status: "Pulling fs layer"})
+	tr.progress(bar("x", 0))
+	tr.progress(bar("y", 10))
+	tr.since(&mid)
+	tr.progress(bar("x", 50))
+	tr.progress(bar("x", 100))
+	tr.progress(remote.Message{ID: "x", Status: "Download complete"})
+	tr.progress(bar("y", 100))
+	tr.progress(remote.Message{ID: "y", Status: "Download complete"})
+	got, _ := tr.since(&cursor{})
+	if want := "x:Pulling fs layer y:Pulling fs layer x=100 x:Download complete y=100 y:Download complete"; show(got) != want {
+		t.Errorf("from the start:\n got %s\nwant %s", show(got), want)
+	}
+	got, _ = tr.since(&mid)
+	if want := "x=100 x:Download complete y=100 y:Download complete"; show(got) != want {
+		t.Errorf("from the middle:\n got %s\nwant %s", show(got), want)
+	}
+	if got, _ = tr.since(&mid); len(got) != 0 {
+		t.Errorf("nothing new, got %s", show(got))
+	}
+}
