@@ -14,6 +14,8 @@ import (
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
+
+	"layerlab/engine/bufpipe"
 )
 
 // GCGrace is how long GC leaves an unreferenced blob alone after a writer last stored
@@ -145,19 +147,6 @@ func (s *Store) renewBlob(ctx context.Context, d digest.Digest) (size int64, ok 
 	return size, ok, err
 }
 
-// ctxReader stops a long copy when its context is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
 func (s *Store) writeBlob(ctx context.Context, want digest.Digest, r io.Reader) (digest.Digest, int64, error) {
 	f, err := os.CreateTemp(s.tmpDir(), "put-*")
 	if err != nil {
@@ -169,7 +158,7 @@ func (s *Store) writeBlob(ctx context.Context, want digest.Digest, r io.Reader) 
 		os.Remove(tmp)
 	}()
 	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(f, h), ctxReader{ctx, r})
+	n, err := io.Copy(io.MultiWriter(f, h), bufpipe.ContextReader(ctx, r))
 	if err != nil {
 		return "", 0, fmt.Errorf("write: %w", err)
 	}

@@ -37,6 +37,8 @@ import (
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
+
+	"layerlab/engine/bufpipe"
 )
 
 // Limits of the hub.
@@ -369,7 +371,7 @@ func (s *Store) HubPutBlob(ctx context.Context, repo string, d digest.Digest, r 
 		f.Close()
 		os.Remove(tmp)
 	}()
-	n, err := io.Copy(f, io.LimitReader(ctxReader{ctx, r}, HubMaxBlobSize+1))
+	n, err := io.Copy(f, io.LimitReader(bufpipe.ContextReader(ctx, r), HubMaxBlobSize+1))
 	if err != nil {
 		return HubBlob{}, fmt.Errorf("put hub blob %s: receive: %w", d, err)
 	}
@@ -425,7 +427,7 @@ func hashFile(ctx context.Context, f *os.File, alg digest.Algorithm) (sum, other
 		h2 = alg.Hash()
 		w = io.MultiWriter(h, h2)
 	}
-	n, err := io.Copy(w, ctxReader{ctx, f})
+	n, err := io.Copy(w, bufpipe.ContextReader(ctx, f))
 	if err != nil {
 		return "", "", 0, err
 	}
@@ -653,7 +655,7 @@ func (s *Store) appendUpload(ctx context.Context, u HubUpload, c HubChunk) (HubU
 		return u, fmt.Errorf("upload %s: %w", u.ID, err)
 	}
 	room := HubMaxBlobSize - u.Size
-	n, err := io.Copy(f, io.LimitReader(ctxReader{ctx, c.R}, room+1))
+	n, err := io.Copy(f, io.LimitReader(bufpipe.ContextReader(ctx, c.R), room+1))
 	if err != nil {
 		rollback()
 		return u, fmt.Errorf("upload %s: receive: %w", u.ID, err)

@@ -20,6 +20,8 @@
 //   - baseimage has the built-in stand-ins for busybox, alpine, debian, python, node ...
 //     (the playground has no network, so FROM cannot download real images).
 //   - image has the image JSON, history and references; archive writes docker-archives.
+//   - bufpipe is a buffered pipe that lets a reader and a writer of a layer's bytes
+//     work on different cores (loading archives, pushing layers).
 //
 // The engine declares what it needs from a store (build.Store); package db implements it
 // over SQLite, and build/buildtest in memory for the engine's own tests.

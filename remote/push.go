@@ -14,6 +14,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	"golang.org/x/sync/errgroup"
 
+	"layerlab/engine/bufpipe"
 	"layerlab/engine/build"
 	"layerlab/engine/image"
 )
@@ -271,7 +272,7 @@ func pushStreamed(ctx context.Context, st Store, bs blobStore, repo string, l im
 	}
 	defer rc.Close()
 	// The compressor and the store's writer (hashing, writing) run side by side.
-	pipe := newChunkPipe(pipeChunks)
+	pipe := bufpipe.New(pipeChunks, pipeChunkSize)
 	done := make(chan struct{})
 	var cerr error
 	go func() {
@@ -338,11 +339,11 @@ func pushSpooled(ctx context.Context, st Store, reg Registry, repo string, l ima
 // writes a few hundred bytes at a time.
 func compressLayer(ctx context.Context, w io.Writer, r io.Reader, diffID digest.Digest) error {
 	th := sha256.New()
-	in := newChunkPipe(pipeChunks)
+	in := bufpipe.New(pipeChunks, pipeChunkSize)
 	read := make(chan struct{})
 	go func() {
 		defer close(read)
-		_, err := io.CopyBuffer(in, io.TeeReader(ctxReader{ctx, r}, th), make([]byte, pipeChunkSize))
+		_, err := io.CopyBuffer(in, io.TeeReader(bufpipe.ContextReader(ctx, r), th), make([]byte, pipeChunkSize))
 		in.CloseWrite(err)
 	}()
 	bw := bufio.NewWriterSize(w, pipeChunkSize)
@@ -395,114 +396,13 @@ func (s *spool) Close() error {
 	return err
 }
 
-// The pipes of a layer's push (tar reader -> compressor -> the hub's store): 1 MiB each.
+// The pipes of a layer's push (tar reader -> compressor -> the hub's store): 1 MiB
+// each. Their chunks come from bufpipe's pool, shared by the pipes of all pushes (a
+// layer's pipe holds a few; one push of a big image goes through thousands).
 const (
 	pipeChunks    = 8
 	pipeChunkSize = 128 << 10
 )
-
-// chunks are the pipes' buffers, shared by the pipes of all pushes (a layer's pipe
-// holds a few; one push of a big image goes through thousands).
-var chunks = sync.Pool{New: func() any { return new([pipeChunkSize]byte) }}
-
-// chunkPipe is an io.Pipe with room for n chunks: the writer goes on while they wait
-// for the reader, so a compressor and a disk writer work at the same time instead of
-// in turns. One writer and one reader.
-type chunkPipe struct {
-	ch           chan []byte   // filled chunks, in order; closed by CloseWrite
-	free         chan []byte   // chunks the reader is done with
-	done         chan struct{} // closed by CloseRead
-	werr         error         // what the reader gets after the last chunk (nil: io.EOF); set before ch closes
-	rerr         error         // what the writer gets once the reader is gone; set before done closes
-	cur          []byte        // the reader's unread part of its chunk
-	buf          []byte        // the reader's chunk, to give back
-	wonce, ronce sync.Once
-}
-
-func newChunkPipe(n int) *chunkPipe {
-	return &chunkPipe{ch: make(chan []byte, n), free: make(chan []byte, n+1), done: make(chan struct{})}
-}
-
-func (c *chunkPipe) Write(p []byte) (int, error) {
-	written := 0
-	for len(p) > 0 {
-		var b []byte
-		select {
-		case b = <-c.free:
-		case <-c.done:
-			return written, c.rerr
-		default:
-			b = chunks.Get().(*[pipeChunkSize]byte)[:]
-		}
-		k := copy(b[:cap(b)], p)
-		select {
-		case c.ch <- b[:k]:
-		case <-c.done:
-			return written, c.rerr
-		}
-		written += k
-		p = p[k:]
-	}
-	return written, nil
-}
-
-func (c *chunkPipe) Read(p []byte) (int, error) {
-	if len(c.cur) == 0 {
-		if c.buf != nil {
-			select {
-			case c.free <- c.buf[:cap(c.buf)]:
-			default:
-				chunks.Put((*[pipeChunkSize]byte)(c.buf[:pipeChunkSize]))
-			}
-			c.buf = nil
-		}
-		b, ok := <-c.ch
-		if !ok {
-			// The writer is done: its spare chunks go back for other pipes.
-			for len(c.free) > 0 {
-				chunks.Put((*[pipeChunkSize]byte)(<-c.free))
-			}
-			if c.werr != nil {
-				return 0, c.werr
-			}
-			return 0, io.EOF
-		}
-		c.cur, c.buf = b, b
-	}
-	n := copy(p, c.cur)
-	c.cur = c.cur[n:]
-	return n, nil
-}
-
-// CloseWrite ends the stream: the reader gets err (io.EOF when nil) after what was
-// written.
-func (c *chunkPipe) CloseWrite(err error) {
-	c.wonce.Do(func() {
-		c.werr = err
-		close(c.ch)
-	})
-}
-
-// CloseRead stops the writer: its writes return err from now on.
-func (c *chunkPipe) CloseRead(err error) {
-	c.ronce.Do(func() {
-		c.rerr = err
-		close(c.done)
-	})
-}
-
-// ctxReader stops a long read when its context is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
 
 // readCloser reads from one side and closes another.
 type readCloser struct {

@@ -435,57 +435,6 @@ func TestPushRecordSizeMismatch(t *testing.T) {
 	}
 }
 
-func TestChunkPipe(t *testing.T) {
-	src := make([]byte, 3<<20+12345)
-	rand.Read(src)
-	p := newChunkPipe(3)
-	go func() {
-		r := bytes.NewReader(src)
-		buf := make([]byte, 100_000)
-		for {
-			n, err := r.Read(buf)
-			if n > 0 {
-				if _, err := p.Write(buf[:n]); err != nil {
-					p.CloseWrite(err)
-					return
-				}
-			}
-			if err != nil {
-				p.CloseWrite(nil)
-				return
-			}
-		}
-	}()
-	got, err := io.ReadAll(&oneByteReader{r: p})
-	if err != nil || !bytes.Equal(got, src) {
-		t.Fatalf("read %d of %d bytes: %v", len(got), len(src), err)
-	}
-
-	// The writer's error reaches the reader after what was written.
-	p = newChunkPipe(3)
-	boom := errors.New("boom")
-	go func() {
-		p.Write([]byte("abc"))
-		p.CloseWrite(boom)
-	}()
-	got, err = io.ReadAll(p)
-	if string(got) != "abc" || !errors.Is(err, boom) {
-		t.Errorf("got %q, %v", got, err)
-	}
-
-	// A reader that gives up stops a writer blocked on a full pipe.
-	p = newChunkPipe(1)
-	done := make(chan error)
-	go func() {
-		_, err := p.Write(make([]byte, 3*pipeChunkSize))
-		done <- err
-	}()
-	p.CloseRead(io.ErrClosedPipe)
-	if err := <-done; !errors.Is(err, io.ErrClosedPipe) {
-		t.Errorf("writer got %v", err)
-	}
-}
-
 // plainStore is a Store and nothing more: no gzip records, no scratch files.
 type plainStore struct{ Store }
 

@@ -18,6 +18,7 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 
+	"layerlab/engine/bufpipe"
 	"layerlab/engine/image"
 	"layerlab/engine/rootfs"
 )
@@ -312,7 +313,10 @@ func (l *loader) layer(name string, r io.Reader, gz bool) error {
 		}
 		src = &bombGuard{r: zr, in: in, opt: l.opt, max: l.opt.MaxLayerBytes}
 	}
-	pipe := newBlobPipe(4)
+	// The layer goes from the scanner to PutBlob through a few 1 MiB chunks, so reading
+	// and checking the tar overlaps hashing and writing it: the two run on different
+	// cores.
+	pipe := bufpipe.New(4, 1<<20)
 	type result struct {
 		d   digest.Digest
 		err error
