@@ -432,6 +432,21 @@ func (w *Workspace) OpenBlob(ctx context.Context, d digest.Digest) (io.ReadClose
 // BlobPath is Store.BlobPath.
 func (w *Workspace) BlobPath(d digest.Digest) string { return w.s.BlobPath(d) }
 
+// HasLayer reports whether an image of the workspace has the layer diffID (the store's
+// blobs are shared by every workspace; this is what one workspace has).
+func (w *Workspace) HasLayer(ctx context.Context, diffID digest.Digest) (bool, error) {
+	var one int
+	err := w.s.db.QueryRowContext(ctx,
+		`SELECT 1 FROM image_layers WHERE diff_id = ? AND workspace = ? LIMIT 1`, diffID.String(), w.name).Scan(&one)
+	if isNoRows(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("layer %s: %w", diffID, err)
+	}
+	return true, nil
+}
+
 // BlobSize is Store.BlobSize.
 func (w *Workspace) BlobSize(ctx context.Context, d digest.Digest) (int64, error) {
 	return w.s.BlobSize(ctx, d)

@@ -42,6 +42,12 @@ type Store interface {
 	AllTags(ctx context.Context) ([]image.TagRow, error)
 }
 
+// layerOwner is a store shared by workspaces (db.Workspace): HasLayer says whether an
+// image of this workspace has the layer, where BlobSize says whether the store does.
+type layerOwner interface {
+	HasLayer(ctx context.Context, diffID digest.Digest) (bool, error)
+}
+
 // imageDeleter is implemented by stores that can take back an image a failed pull
 // stored but could not tag.
 type imageDeleter interface {
@@ -78,8 +84,8 @@ type PullResult struct {
 // entry for opt.Platform) and the config are checked against their digests; each layer
 // is downloaded with its size bounded, its digest verified, gzip inflated under the
 // bomb guard, its tar checked, and its content stored only if it hashes to the
-// diff_id the config names. Layers whose diffID the store has are not downloaded
-// ("Already exists"); an image the store has is not downloaded at all.
+// diff_id the config names. Layers whose diffID the workspace has are not downloaded
+// ("Already exists"); an image the workspace has is not downloaded at all.
 //
 // An error before anything is printed is a *DaemonError (Docker prints it as "Error
 // response from daemon: ..."). On error no image is stored and no tag moves; layer
@@ -351,7 +357,8 @@ func fetchConfig(ctx context.Context, reg Registry, repo string, d Descriptor, l
 type pullLayer struct {
 	desc   Descriptor
 	diffID digest.Digest
-	exists bool       // the store has the diffID
+	exists bool       // the workspace has the diffID: "Already exists"
+	stored bool       // only the store has it (another workspace's): fetched and checked, not written again
 	first  int        // position of the first layer with the same blob (== own position if none)
 	info   *layerInfo // once downloaded or scanned
 }
@@ -375,14 +382,27 @@ func pullLayers(ctx context.Context, st Store, reg Registry, repo string, m *Ima
 		layers[i] = l
 	}
 	// What the store has is marked used now, so GC keeps it until the image is stored.
+	// "Already exists" is for the layers the workspace has, as a Docker daemon says it
+	// of its own layers; one only another workspace has is downloaded like any other
+	// (the student's daemon does not have it), checked, and not written twice.
+	owner, perWorkspace := st.(layerOwner)
 	for _, l := range layers {
 		if layers[l.first] != l {
 			continue
 		}
-		if _, err := st.BlobSize(ctx, l.diffID); err == nil {
-			if _, _, err := st.PutBlob(ctx, l.diffID, bytes.NewReader(nil)); err == nil {
-				l.exists = true
+		if _, err := st.BlobSize(ctx, l.diffID); err != nil {
+			continue
+		}
+		if _, _, err := st.PutBlob(ctx, l.diffID, bytes.NewReader(nil)); err != nil {
+			continue
+		}
+		l.exists = true
+		if perWorkspace {
+			has, err := owner.HasLayer(ctx, l.diffID)
+			if err != nil {
+				return err
 			}
+			l.exists, l.stored = has, !has
 		}
 	}
 	jobs := opt.Jobs
@@ -495,15 +515,21 @@ func download(ctx context.Context, st Store, reg Registry, repo string, l *pullL
 		return nil, fmt.Errorf("layer %s: zstd-compressed layers are not supported: %w", l.desc.Digest, ErrUnsupported)
 	}
 	th := sha256.New()
-	pr, pw := io.Pipe()
 	type result struct{ err error }
+	var sink io.Writer = io.Discard // the store holds the tar already (l.stored)
+	var pw *io.PipeWriter
 	done := make(chan result, 1)
-	go func() {
-		_, _, err := st.PutBlob(ctx, l.diffID, pr)
-		pr.CloseWithError(err)
-		done <- result{err}
-	}()
-	info, err := scanLayer(io.TeeReader(src, io.MultiWriter(th, pw)), lim)
+	if !l.stored {
+		var pr *io.PipeReader
+		pr, pw = io.Pipe()
+		sink = pw
+		go func() {
+			_, _, err := st.PutBlob(ctx, l.diffID, pr)
+			pr.CloseWithError(err)
+			done <- result{err}
+		}()
+	}
+	info, err := scanLayer(io.TeeReader(src, io.MultiWriter(th, sink)), lim)
 	if err == nil {
 		// What gzip left unread (nothing, for a well-formed stream) still counts.
 		_, err = io.Copy(io.Discard, br)
@@ -516,16 +542,20 @@ func download(ctx context.Context, st Store, reg Registry, repo string, l *pullL
 		err = fmt.Errorf("%w: filesystem layer verification failed for digest %s: more bytes than the %d its manifest says", ErrInvalid, l.desc.Digest, l.desc.Size)
 	}
 	if err != nil {
-		// The store sees the error instead of the end of the stream, and keeps nothing.
-		pw.CloseWithError(err)
-		if res := <-done; res.err != nil && !errors.Is(res.err, err) {
-			return nil, fmt.Errorf("layer %s: store: %w", l.desc.Digest, res.err) // the store failed first
+		if pw != nil {
+			// The store sees the error instead of the end of the stream, and keeps nothing.
+			pw.CloseWithError(err)
+			if res := <-done; res.err != nil && !errors.Is(res.err, err) {
+				return nil, fmt.Errorf("layer %s: store: %w", l.desc.Digest, res.err) // the store failed first
+			}
 		}
 		return nil, fmt.Errorf("layer %s: %w", l.desc.Digest, err)
 	}
-	pw.Close()
-	if res := <-done; res.err != nil {
-		return nil, fmt.Errorf("layer %s: store: %w", l.desc.Digest, res.err)
+	if pw != nil {
+		pw.Close()
+		if res := <-done; res.err != nil {
+			return nil, fmt.Errorf("layer %s: store: %w", l.desc.Digest, res.err)
+		}
 	}
 	p.layer(id, "Download complete")
 	return info, nil

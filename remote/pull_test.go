@@ -6,9 +6,11 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	digest "github.com/opencontainers/go-digest"
 
@@ -255,4 +257,70 @@ func decodeDiffIDs(t *testing.T, cfg []byte) []digest.Digest {
 		t.Fatal(err)
 	}
 	return img.RootFS.DiffIDs
+}
+
+// "Already exists" is what the workspace has, as a Docker daemon says it of its own
+// layers: a layer only another workspace has (the store's blobs are shared) is
+// downloaded and checked like any other, and not written to the store again.
+func TestPullAlreadyExistsIsPerWorkspace(t *testing.T) {
+	ctx := context.Background()
+	reg := newMemRegistry()
+	base := mkTar(t, tf{name: "bin/", typ: tar.TypeDir}, tf{name: "bin/sh", body: []byte("#!shell")})
+	ti := newTestImage(t, base, mkTar(t, tf{name: "app.txt", body: []byte("v1\n")}))
+	ti.publish(t, reg, "team/app", "1")
+	alice := openStore(t)
+	bob, err := alice.Store().Workspace(ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := mustRef(t, "127.0.0.1:5000/team/app:1")
+	if _, err := Pull(ctx, alice, reg, ref, PullOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range decodeDiffIDs(t, ti.config) {
+		if has, err := bob.HasLayer(ctx, l); err != nil || has {
+			t.Fatalf("bob has alice's layer %s: %v %v", l, has, err)
+		}
+	}
+
+	mtimes := map[digest.Digest]time.Time{}
+	for _, l := range decodeDiffIDs(t, ti.config) {
+		fi, err := os.Stat(bob.BlobPath(l))
+		if err != nil {
+			t.Fatal(err)
+		}
+		mtimes[l] = fi.ModTime()
+	}
+	time.Sleep(20 * time.Millisecond) // so a rewrite would show in the file's time
+
+	var out bytes.Buffer
+	reg.opened = nil
+	res, err := Pull(ctx, bob, reg, ref, PullOptions{Out: &out})
+	if err != nil || res.Downloaded != 2 || res.Existing != 0 {
+		t.Fatalf("bob's pull: %+v %v\n%s", res, err, out.String())
+	}
+	if strings.Contains(out.String(), "Already exists") || strings.Count(out.String(), ": Pull complete\n") != 2 {
+		t.Errorf("bob's pull printed\n%s", out.String())
+	}
+	if len(reg.opened) != 3 { // config and both layers
+		t.Errorf("bob's pull fetched %v", reg.opened)
+	}
+	// Bob has the image, and its layers read back.
+	rec, err := bob.Lookup(ctx, ref.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range rec.Layers {
+		rc, err := bob.OpenBlob(ctx, l.DiffID)
+		if err != nil {
+			t.Fatalf("layer %s: %v", l.DiffID, err)
+		}
+		rc.Close()
+		if has, _ := bob.HasLayer(ctx, l.DiffID); !has {
+			t.Errorf("after the pull bob lacks %s", l.DiffID)
+		}
+		if fi, err := os.Stat(bob.BlobPath(l.DiffID)); err != nil || !fi.ModTime().Equal(mtimes[l.DiffID]) {
+			t.Errorf("layer %s was written again: %v", l.DiffID, err)
+		}
+	}
 }
