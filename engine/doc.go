@@ -20,6 +20,9 @@
 //   - baseimage has the built-in stand-ins for busybox, alpine, debian, python, node ...
 //     (the playground has no network, so FROM cannot download real images).
 //   - image has the image JSON, history and references; archive writes docker-archives.
+//   - layertar checks layer tars from outside (an archive `load` reads, a registry's
+//     blobs): names, limits, trailing bytes, gzip bombs, and the stack replayed
+//     through rootfs.Apply.
 //   - bufpipe is a buffered pipe that lets a reader and a writer of a layer's bytes
 //     work on different cores (loading archives, pushing layers).
 //

@@ -18,6 +18,7 @@ import (
 
 	"layerlab/engine/build"
 	"layerlab/engine/image"
+	"layerlab/engine/layertar"
 )
 
 // Store is what pull and push need of an image store, for one workspace (db.Workspace
@@ -357,10 +358,10 @@ func fetchConfig(ctx context.Context, reg Registry, repo string, d Descriptor, l
 type pullLayer struct {
 	desc   Descriptor
 	diffID digest.Digest
-	exists bool       // the workspace has the diffID: "Already exists"
-	stored bool       // only the store has it (another workspace's): fetched and checked, not written again
-	first  int        // position of the first layer with the same blob (== own position if none)
-	info   *layerInfo // once downloaded or scanned
+	exists bool           // the workspace has the diffID: "Already exists"
+	stored bool           // only the store has it (another workspace's): fetched and checked, not written again
+	first  int            // position of the first layer with the same blob (== own position if none)
+	info   *layertar.Info // once downloaded or scanned
 }
 
 // pullLayers downloads the layers the store lacks, checks the stack, and stores the
@@ -445,13 +446,13 @@ func pullLayers(ctx context.Context, st Store, reg Registry, repo string, m *Ima
 	if err := g.Wait(); err != nil {
 		return err
 	}
-	infos := make([]*layerInfo, len(layers))
+	infos := make([]*layertar.Info, len(layers))
 	for i, l := range layers {
 		infos[i] = layers[l.first].info
 	}
 	// "Pull complete" is Docker's word for a layer registered on top of the ones
 	// below it; here, a layer whose headers applied cleanly on top of them.
-	err := checkStack(infos, lim, func(i int) {
+	err := lim.checker().CheckStack(infos, func(i int) {
 		if l := layers[i]; l.first == i && !l.exists {
 			p.layer(shortID(l.desc.Digest), "Pull complete")
 			res.Downloaded++
@@ -462,7 +463,7 @@ func pullLayers(ctx context.Context, st Store, reg Registry, repo string, m *Ima
 	}
 	rec := &image.Record{ID: id, Config: cfg, Image: img, Created: img.Created}
 	for i, l := range layers {
-		rec.Layers = append(rec.Layers, image.Layer{DiffID: l.diffID, Size: infos[i].size,
+		rec.Layers = append(rec.Layers, image.Layer{DiffID: l.diffID, Size: infos[i].Size,
 			Digest: l.desc.Digest, CompressedSize: l.desc.Size})
 	}
 	if err := st.PutImage(ctx, rec); err != nil {
@@ -472,13 +473,13 @@ func pullLayers(ctx context.Context, st Store, reg Registry, repo string, m *Ima
 }
 
 // scanStored reads a layer the store has, for its size and headers.
-func scanStored(ctx context.Context, st Store, diffID digest.Digest, lim Limits) (*layerInfo, error) {
+func scanStored(ctx context.Context, st Store, diffID digest.Digest, lim Limits) (*layertar.Info, error) {
 	rc, err := st.OpenBlob(ctx, diffID)
 	if err != nil {
 		return nil, fmt.Errorf("layer %s: %w", diffID, err)
 	}
 	defer rc.Close()
-	info, err := scanLayer(bufio.NewReaderSize(rc, 1<<20), lim)
+	info, err := lim.checker().Scan(bufio.NewReaderSize(rc, 1<<20), nil)
 	if err != nil {
 		return nil, fmt.Errorf("stored layer %s: %w", diffID, err)
 	}
@@ -490,8 +491,9 @@ func scanStored(ctx context.Context, st Store, diffID digest.Digest, lim Limits)
 // streams it into the store under its diffID. The store keeps it only when the whole
 // download checked out: the compressed bytes hash to the layer's digest, and the tar
 // to its diff_id.
-func download(ctx context.Context, st Store, reg Registry, repo string, l *pullLayer, lim Limits, p *progress) (*layerInfo, error) {
+func download(ctx context.Context, st Store, reg Registry, repo string, l *pullLayer, lim Limits, p *progress) (*layertar.Info, error) {
 	id := shortID(l.desc.Digest)
+	check := lim.checker()
 	rc, err := reg.OpenBlob(ctx, repo, l.desc.Digest)
 	if err != nil {
 		return nil, fmt.Errorf("layer %s: %w", l.desc.Digest, err)
@@ -500,7 +502,7 @@ func download(ctx context.Context, st Store, reg Registry, repo string, l *pullL
 	zh := sha256.New()
 	// One byte more than the manifest says, to tell a registry that sends more.
 	body := p.meter(io.LimitReader(rc, l.desc.Size+1), id, "Downloading", l.desc.Size)
-	in := &countReader{r: io.TeeReader(body, zh)}
+	in := &layertar.Counter{R: io.TeeReader(body, zh)}
 	br := bufio.NewReaderSize(in, 1<<20)
 	var src io.Reader = br
 	head, _ := br.Peek(4)
@@ -510,7 +512,7 @@ func download(ctx context.Context, st Store, reg Registry, repo string, l *pullL
 		if err != nil {
 			return nil, fmt.Errorf("%w: layer %s: %v", ErrInvalid, l.desc.Digest, err)
 		}
-		src = &bombGuard{r: zr, in: in, lim: lim}
+		src = check.Guard(zr, in, lim.MaxLayerBytes)
 	case len(head) >= 4 && head[0] == 0x28 && head[1] == 0xb5 && head[2] == 0x2f && head[3] == 0xfd:
 		return nil, fmt.Errorf("layer %s: zstd-compressed layers are not supported: %w", l.desc.Digest, ErrUnsupported)
 	}
@@ -529,15 +531,15 @@ func download(ctx context.Context, st Store, reg Registry, repo string, l *pullL
 			done <- result{err}
 		}()
 	}
-	info, err := scanLayer(io.TeeReader(src, io.MultiWriter(th, sink)), lim)
+	info, err := check.Scan(io.TeeReader(src, io.MultiWriter(th, sink)), nil)
 	if err == nil {
 		// What gzip left unread (nothing, for a well-formed stream) still counts.
 		_, err = io.Copy(io.Discard, br)
 	}
 	if err == nil {
 		p.layer(id, "Verifying Checksum")
-		err = verifyLayer(l, in.n, zh, th)
-	} else if in.n > l.desc.Size {
+		err = verifyLayer(l, in.N, zh, th)
+	} else if in.N > l.desc.Size {
 		// The stream broke where the registry sent more than the manifest says: say so.
 		err = fmt.Errorf("%w: filesystem layer verification failed for digest %s: more bytes than the %d its manifest says", ErrInvalid, l.desc.Digest, l.desc.Size)
 	}

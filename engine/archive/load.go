@@ -20,6 +20,7 @@ import (
 
 	"layerlab/engine/bufpipe"
 	"layerlab/engine/image"
+	"layerlab/engine/layertar"
 	"layerlab/engine/rootfs"
 )
 
@@ -112,7 +113,10 @@ type LoadedTag struct {
 // image or tagged unless every image passes. Layer blobs stored before a failure are
 // referenced by no image; the store's GC removes them.
 func Load(ctx context.Context, r io.Reader, st Store, opt LoadOptions) ([]Loaded, error) {
-	l := &loader{ctx: ctx, st: st, opt: opt.withDefaults(),
+	opt = opt.withDefaults()
+	l := &loader{ctx: ctx, st: st, opt: opt, check: &layertar.Checker{
+		MaxLayerBytes: opt.MaxLayerBytes, MaxEntries: opt.MaxEntries, MaxRatio: opt.MaxRatio, RatioFloor: opt.RatioFloor,
+		ErrInvalid: ErrInvalid, ErrTooLarge: rootfs.ErrTooLarge, ErrBomb: ErrBomb},
 		files: map[string][]byte{}, layers: map[string]*layerInfo{}, links: map[string]string{},
 		buf: make([]byte, 1<<20)}
 	err := l.read(r)
@@ -138,22 +142,16 @@ type loader struct {
 	layers map[string]*layerInfo // layer blobs, by clean name
 	links  map[string]string     // outer symlinks and hard links: name -> target name
 	buf    []byte
+	check  *layertar.Checker // the layer checks, with opt's limits and this package's errors
 	// pending finish the layers whose store writes are still going on.
 	pending []func() error
 }
 
 // layerInfo is what is known of one stored layer.
 type layerInfo struct {
-	diffID  digest.Digest // of the uncompressed tar, as stored
-	archive digest.Digest // of the bytes as they are in the archive (the gzip for a gzip layer)
-	size    int64         // content size: regular file bytes plus symlink targets
-	entries []entry       // the headers, for replaying rootfs.Apply's checks
-}
-
-type entry struct {
-	name, link string
-	typ        byte
-	mode       int64
+	*layertar.Info               // its size and headers, as scanned
+	diffID         digest.Digest // of the uncompressed tar, as stored
+	archive        digest.Digest // of the bytes as they are in the archive (the gzip for a gzip layer)
 }
 
 // read walks the outer tar, keeping the JSON and storing the layers.
@@ -161,12 +159,13 @@ func (l *loader) read(r io.Reader) error {
 	br := bufio.NewReaderSize(r, 1<<20)
 	var src io.Reader = br
 	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
-		zr, err := gzip.NewReader(br)
+		in := &layertar.Counter{R: br}
+		zr, err := gzip.NewReader(in)
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
 		// The whole archive inflating past every layer's limit is a bomb too.
-		src = &bombGuard{r: zr, in: &countReader{r: br}, opt: l.opt, max: math.MaxInt64 / 2}
+		src = l.check.Guard(zr, in, math.MaxInt64/2)
 	}
 	tr := tar.NewReader(src)
 	seen := 0
@@ -182,7 +181,7 @@ func (l *loader) read(r io.Reader) error {
 			return fmt.Errorf("%w: read tar: %v", ErrInvalid, err)
 		}
 		seen++
-		name, err := cleanName(h.Name)
+		name, err := layertar.CleanName(h.Name)
 		if err != nil {
 			return err
 		}
@@ -208,7 +207,7 @@ func (l *loader) read(r io.Reader) error {
 			l.link(name, target)
 			continue
 		case tar.TypeLink:
-			target, err := cleanName(h.Linkname)
+			target, err := layertar.CleanName(h.Linkname)
 			if err != nil {
 				return err
 			}
@@ -306,12 +305,12 @@ func (l *loader) layer(name string, r io.Reader, gz bool) error {
 	var zh hash.Hash
 	if gz {
 		zh = sha256.New()
-		in := &countReader{r: io.TeeReader(r, zh)}
+		in := &layertar.Counter{R: io.TeeReader(r, zh)}
 		zr, err := gzip.NewReader(in)
 		if err != nil {
 			return fmt.Errorf("%w: layer %s: %v", ErrInvalid, name, err)
 		}
-		src = &bombGuard{r: zr, in: in, opt: l.opt, max: l.opt.MaxLayerBytes}
+		src = l.check.Guard(zr, in, l.opt.MaxLayerBytes)
 	}
 	// The layer goes from the scanner to PutBlob through a few 1 MiB chunks, so reading
 	// and checking the tar overlaps hashing and writing it: the two run on different
@@ -327,12 +326,13 @@ func (l *loader) layer(name string, r io.Reader, gz bool) error {
 		pipe.CloseRead(err)
 		done <- result{d, err}
 	}()
-	info, err := l.scan(io.TeeReader(src, pipe))
+	scanned, err := l.check.Scan(io.TeeReader(src, pipe), l.buf)
 	if err != nil {
 		pipe.CloseWrite(err)
 		<-done
 		return fmt.Errorf("layer %s: %w", name, err)
 	}
+	info := &layerInfo{Info: scanned}
 	pipe.CloseWrite(nil)
 	// The store may still be hashing, writing and syncing the tail of this layer: let it
 	// finish while the next layer is read, and collect the result before resolving.
@@ -374,149 +374,6 @@ func (l *loader) wait(keep int) error {
 	}
 	l.pending = l.pending[n:]
 	return first
-}
-
-// scan reads a layer tar to its end: it records the headers, refuses unsafe names and
-// archives past the limits, and allows only zero padding after the end-of-archive
-// marker, so trailing garbage cannot ride along under a valid diffID.
-func (l *loader) scan(r io.Reader) (*layerInfo, error) {
-	info := &layerInfo{}
-	tr := tar.NewReader(r)
-	var total int64
-	sizes := map[string]int64{}
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, readError("read tar", err)
-		}
-		if len(info.entries) >= l.opt.MaxEntries {
-			return nil, fmt.Errorf("tar entry %q: more than %d entries: %w", h.Name, l.opt.MaxEntries, rootfs.ErrTooLarge)
-		}
-		if _, err := cleanName(h.Name); err != nil {
-			return nil, err
-		}
-		typ := h.Typeflag
-		if typ == tar.TypeRegA {
-			typ = tar.TypeReg
-		}
-		key := rootfs.Clean(h.Name)
-		switch typ {
-		case tar.TypeReg:
-			total += h.Size
-			if total > l.opt.MaxLayerBytes {
-				return nil, fmt.Errorf("tar entry %q: more than %d bytes of content (is it a decompression bomb?): %w", h.Name, l.opt.MaxLayerBytes, rootfs.ErrTooLarge)
-			}
-			if n, err := drain(tr, l.buf); err != nil {
-				return nil, readError(fmt.Sprintf("tar entry %q", h.Name), err)
-			} else if n != h.Size {
-				return nil, fmt.Errorf("%w: tar entry %q: truncated content", ErrInvalid, h.Name)
-			}
-			sizes[key] = h.Size
-		case tar.TypeSymlink:
-			sizes[key] = int64(len(h.Linkname))
-		case tar.TypeLink:
-			if _, err := cleanName(h.Linkname); err != nil {
-				return nil, fmt.Errorf("tar entry %q: hard link to %q: %w", h.Name, h.Linkname, rootfs.ErrUnsafePath)
-			}
-			delete(sizes, key)
-		case tar.TypeDir:
-			delete(sizes, key)
-		default:
-			continue // devices, fifos: rootfs.Apply skips them too
-		}
-		info.entries = append(info.entries, entry{name: h.Name, link: h.Linkname, typ: typ, mode: h.Mode})
-	}
-	for {
-		n, err := r.Read(l.buf)
-		for _, c := range l.buf[:n] {
-			if c != 0 {
-				return nil, fmt.Errorf("%w: data after the end of the tar", ErrInvalid)
-			}
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, readError("after the tar", err)
-		}
-	}
-	for _, n := range sizes {
-		info.size += n
-	}
-	return info, nil
-}
-
-// readError words a failed read of a layer: a bomb stays a bomb, anything else
-// means the layer is not a tar.
-func readError(what string, err error) error {
-	if errors.Is(err, ErrBomb) || errors.Is(err, context.Canceled) {
-		return fmt.Errorf("%s: %w", what, err)
-	}
-	return fmt.Errorf("%w: %s: %v", ErrInvalid, what, err)
-}
-
-func drain(r io.Reader, buf []byte) (int64, error) {
-	var n int64
-	for {
-		m, err := r.Read(buf)
-		n += int64(m)
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return n, err
-		}
-	}
-}
-
-// cleanName refuses absolute names and any ".." and returns the name without "./".
-func cleanName(n string) (string, error) {
-	if strings.HasPrefix(n, "/") {
-		return "", fmt.Errorf("tar entry %q: absolute path: %w", n, rootfs.ErrUnsafePath)
-	}
-	for _, part := range strings.Split(n, "/") {
-		if part == ".." {
-			return "", fmt.Errorf("tar entry %q: \"..\" in path: %w", n, rootfs.ErrUnsafePath)
-		}
-	}
-	return rootfs.Clean(n), nil
-}
-
-// countReader counts the bytes read through it.
-type countReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
-// bombGuard stops inflating a stream that grows past max bytes, or past MaxRatio
-// times its compressed size once beyond RatioFloor.
-type bombGuard struct {
-	r   io.Reader
-	in  *countReader
-	opt LoadOptions
-	max int64
-	out int64
-}
-
-func (b *bombGuard) Read(p []byte) (int, error) {
-	n, err := b.r.Read(p)
-	b.out += int64(n)
-	if b.out > b.max {
-		return n, fmt.Errorf("%w: more than %d bytes uncompressed", ErrBomb, b.max)
-	}
-	if b.out > b.opt.RatioFloor && b.out > b.opt.MaxRatio*b.in.n {
-		return n, fmt.Errorf("%w: %d compressed bytes inflate to more than %d, over %d times as many", ErrBomb, b.in.n, b.out, b.opt.MaxRatio)
-	}
-	return n, err
 }
 
 // resolved is one image ready to store.
@@ -734,7 +591,7 @@ func (l *loader) pickManifest(d ociDescriptor, depth int) (ociDescriptor, error)
 
 // target follows outer links to the file a manifest path names.
 func (l *loader) target(p string) (string, error) {
-	name, err := cleanName(p)
+	name, err := layertar.CleanName(p)
 	if err != nil {
 		return "", err
 	}
@@ -764,7 +621,7 @@ func (l *loader) image(cfg []byte, layers []*layerInfo, tags []image.Ref) (*reso
 		if li.diffID != img.RootFS.DiffIDs[i] {
 			return nil, fmt.Errorf("%w: image %s: layer %d is %s, its config says %s", ErrDiffIDMismatch, image.ShortID(id), i+1, li.diffID, img.RootFS.DiffIDs[i])
 		}
-		rec.Layers = append(rec.Layers, image.Layer{DiffID: li.diffID, Size: li.size})
+		rec.Layers = append(rec.Layers, image.Layer{DiffID: li.diffID, Size: li.Size})
 	}
 	if err := l.checkStack(layers); err != nil {
 		return nil, fmt.Errorf("image %s: %w", image.ShortID(id), err)
@@ -775,32 +632,16 @@ func (l *loader) image(cfg []byte, layers []*layerInfo, tags []image.Ref) (*reso
 // checkStack replays the layers' headers (without content) through rootfs.Apply onto
 // an empty filesystem: the same checks a build applies to a base image's layers.
 func (l *loader) checkStack(layers []*layerInfo) error {
-	f := rootfs.New()
-	lim := rootfs.Limits{MaxBytes: math.MaxInt64, MaxEntries: l.opt.MaxEntries}
+	infos := make([]*layertar.Info, len(layers))
 	for i, li := range layers {
-		pr, pw := io.Pipe()
-		go func() { pw.CloseWithError(writeHeaders(pw, li.entries)) }()
-		err := rootfs.Apply(f, pr, rootfs.ApplyOptions{Whiteouts: true, Limits: lim})
-		pr.CloseWithError(io.ErrClosedPipe) // stop the writer if Apply stopped early
-		if err != nil {
-			return fmt.Errorf("layer %d (%s): %w", i+1, li.diffID, err)
-		}
+		infos[i] = li.Info
 	}
-	return nil
-}
-
-func writeHeaders(w io.Writer, entries []entry) error {
-	tw := tar.NewWriter(w)
-	for _, e := range entries {
-		h := &tar.Header{Typeflag: e.typ, Name: e.name, Linkname: e.link, Mode: e.mode & 0o7777, Format: tar.FormatPAX}
-		if e.typ == tar.TypeDir || e.typ == tar.TypeReg {
-			h.Linkname = ""
-		}
-		if err := tw.WriteHeader(h); err != nil {
-			return fmt.Errorf("%w: tar entry %q: %v", ErrInvalid, e.name, err)
-		}
+	err := l.check.CheckStack(infos, nil)
+	var se *layertar.StackError
+	if errors.As(err, &se) {
+		return fmt.Errorf("layer %d (%s): %w", se.Layer, layers[se.Layer-1].diffID, se.Err)
 	}
-	return tw.Close()
+	return err
 }
 
 // commit stores the checked images and sets their tags.

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 
 	"layerlab/engine/archive"
+	"layerlab/engine/archive/archivetest"
 	"layerlab/engine/build"
 	"layerlab/engine/build/buildtest"
 	"layerlab/engine/image"
@@ -222,6 +224,32 @@ func TestLoadGzippedArchive(t *testing.T) {
 	got, err := load(t, st, gz(t, mkTar(t, docker2010(t, cfg, nil, l1)...)))
 	if err != nil || len(got) != 1 || len(got[0].Tags) != 0 {
 		t.Fatalf("loaded %+v, %v", got, err)
+	}
+}
+
+// TestLoadGzippedArchivePastRatioFloor: the bomb guard of a gzipped archive counts the
+// compressed bytes gzip reads, so an ordinary archive (random content: ratio about 1)
+// that inflates past RatioFloor loads. (It used to count nothing, and so called every
+// gzipped archive past RatioFloor a bomb.)
+func TestLoadGzippedArchivePastRatioFloor(t *testing.T) {
+	dir := t.TempDir()
+	path, _, err := archivetest.WriteArchive(dir, "big:1", 1, 4, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opt := archive.LoadOptions{RatioFloor: 1 << 20} // the archive is 4 MiB inflated
+	got, err := archive.Load(context.Background(), bytes.NewReader(gz(t, raw)), buildtest.New(), opt)
+	if err != nil || len(got) != 1 {
+		t.Fatalf("loaded %+v, %v", got, err)
+	}
+	// A real bomb still is one: zeros inflate far more than MaxRatio times.
+	zeros := gz(t, mkTar(t, tf{name: "zeros", body: make([]byte, 4<<20)}))
+	if _, err := archive.Load(context.Background(), bytes.NewReader(zeros), buildtest.New(), opt); !errors.Is(err, archive.ErrBomb) {
+		t.Errorf("gzipped zeros: %v, want %v", err, archive.ErrBomb)
 	}
 }
 
