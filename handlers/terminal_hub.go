@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"layerlab/db"
+	"layerlab/engine/commands"
 	"layerlab/remote"
 )
 
@@ -18,21 +19,19 @@ func (s *Server) terminalPullPush(ctx context.Context, ws *db.Workspace, push bo
 	if push {
 		verb = "push"
 	}
-	quiet := false
-	var pos []string
-	for _, a := range args {
-		switch a {
-		case "-q", "--quiet":
-			quiet = true
-		case "--disable-content-trust":
-		default:
-			if strings.HasPrefix(a, "-") {
-				fmt.Fprintf(stderr, "unknown flag: %s\nSee 'docker %s --help'.\n", a, verb)
-				return 125
-			}
-			pos = append(pos, a)
-		}
+	fs := commands.NewFlagSet(verb)
+	quietP := fs.Bool("quiet", "q", false, "")
+	fs.Bool("disable-content-trust", "", true, "")
+	pos, err := fs.Parse(args)
+	if commands.IsHelp(err) {
+		fmt.Fprintf(stdout, "Usage:  docker %s [OPTIONS] NAME[:TAG]\n\nIn this terminal: with the built-in hub only.\n", verb)
+		return 0
 	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\nSee 'docker %s --help'.\n", err, verb)
+		return 125
+	}
+	quiet := *quietP
 	if len(pos) != 1 {
 		fmt.Fprintf(stderr, "\"docker %s\" requires exactly 1 argument.\nSee 'docker %s --help'.\n", verb, verb)
 		return 1

@@ -39,11 +39,20 @@ func (c *cli) workspace(ctx context.Context) (*db.Workspace, error) {
 	return c.store.Workspace(ctx, db.DefaultWorkspace)
 }
 
-// stringsFlag is a repeatable flag.
-type stringsFlag []string
-
-func (s *stringsFlag) String() string     { return strings.Join(*s, ",") }
-func (s *stringsFlag) Set(v string) error { *s = append(*s, v); return nil }
+// parseFlags parses a command's arguments as docker does (engine/commands' FlagSet:
+// pflag's syntax and texts). help is true when -h or --help asked for the usage, which
+// it has printed.
+func (c *cli) parseFlags(cmd, usage string, fs *commands.FlagSet, args []string) (pos []string, help bool, err error) {
+	pos, err = fs.Parse(args)
+	if commands.IsHelp(err) {
+		fmt.Fprint(c.stdout, usage)
+		return nil, true, nil
+	}
+	if err != nil {
+		return nil, false, &exitError{code: 125, msg: fmt.Sprintf("%v\nSee 'layerlab %s --help'.", err, cmd)}
+	}
+	return pos, false, nil
+}
 
 const buildUsage = `Usage:  layerlab build [OPTIONS] PATH
 
@@ -60,55 +69,19 @@ Options:
 `
 
 func (c *cli) build(ctx context.Context, args []string) error {
-	var tags, buildArgs stringsFlag
-	var file, target, progress = "", "", "classic"
-	var noCache, quiet bool
-	var pos []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		name, val, hasVal := strings.Cut(a, "=")
-		next := func() (string, error) {
-			if hasVal {
-				return val, nil
-			}
-			if i+1 >= len(args) {
-				return "", &exitError{code: 125, msg: fmt.Sprintf("flag needs an argument: %s\nSee 'layerlab build --help'.", name)}
-			}
-			i++
-			return args[i], nil
-		}
-		var err error
-		var v string
-		switch name {
-		case "-t", "--tag":
-			v, err = next()
-			tags = append(tags, v)
-		case "--build-arg":
-			v, err = next()
-			buildArgs = append(buildArgs, v)
-		case "-f", "--file":
-			file, err = next()
-		case "--target":
-			target, err = next()
-		case "--progress":
-			progress, err = next()
-		case "--no-cache":
-			noCache = true
-		case "-q", "--quiet":
-			quiet = true
-		case "-h", "--help":
-			fmt.Fprint(c.stdout, buildUsage)
-			return nil
-		default:
-			if strings.HasPrefix(a, "-") && a != "-" {
-				return &exitError{code: 125, msg: fmt.Sprintf("unknown flag: %s\nSee 'layerlab build --help'.", name)}
-			}
-			pos = append(pos, a)
-		}
-		if err != nil {
-			return err
-		}
+	fs := commands.NewFlagSet("build")
+	tagsP := fs.List("tag", "t", "list", "")
+	buildArgsP := fs.List("build-arg", "", "list", "")
+	fileP := fs.String("file", "f", "", "")
+	targetP := fs.String("target", "", "", "")
+	progressP := fs.String("progress", "", "classic", "")
+	noCacheP := fs.Bool("no-cache", "", false, "")
+	quietP := fs.Bool("quiet", "q", false, "")
+	pos, help, err := c.parseFlags("build", buildUsage, fs, args)
+	if help || err != nil {
+		return err
 	}
+	tags, buildArgs, file, target, progress, noCache, quiet := *tagsP, *buildArgsP, *fileP, *targetP, *progressP, *noCacheP, *quietP
 	if len(pos) != 1 {
 		return &exitError{code: 1, msg: "\"layerlab build\" requires exactly 1 argument.\nSee 'layerlab build --help'.\n\nUsage:  layerlab build [OPTIONS] PATH\n\nBuild an image from a Dockerfile"}
 	}

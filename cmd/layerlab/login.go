@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"layerlab/engine/commands"
 	"layerlab/remote"
 )
 
@@ -28,44 +29,15 @@ Log out from a registry: forget the credentials 'layerlab login' stored for it.
 
 // login runs `layerlab login`.
 func (c *cli) login(ctx context.Context, args []string) error {
-	var user, pass string
-	var passSet, passStdin bool
-	var pos []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		name, val, hasVal := strings.Cut(a, "=")
-		next := func() (string, error) {
-			if hasVal {
-				return val, nil
-			}
-			if i+1 >= len(args) {
-				return "", &exitError{code: 125, msg: fmt.Sprintf("flag needs an argument: %s\nSee 'layerlab login --help'.", name)}
-			}
-			i++
-			return args[i], nil
-		}
-		var err error
-		switch name {
-		case "-u", "--username":
-			user, err = next()
-		case "-p", "--password":
-			pass, err = next()
-			passSet = true
-		case "--password-stdin":
-			passStdin = true
-		case "-h", "--help":
-			fmt.Fprint(c.stdout, loginUsage)
-			return nil
-		default:
-			if strings.HasPrefix(a, "-") {
-				return &exitError{code: 125, msg: fmt.Sprintf("unknown flag: %s\nSee 'layerlab login --help'.", name)}
-			}
-			pos = append(pos, a)
-		}
-		if err != nil {
-			return err
-		}
+	fs := commands.NewFlagSet("login")
+	userP := fs.String("username", "u", "", "")
+	passP := fs.String("password", "p", "", "")
+	passStdinP := fs.Bool("password-stdin", "", false, "")
+	pos, help, err := c.parseFlags("login", loginUsage, fs, args)
+	if help || err != nil {
+		return err
 	}
+	user, pass, passSet, passStdin := *userP, *passP, fs.Changed("password"), *passStdinP
 	if len(pos) > 1 {
 		return &exitError{code: 1, msg: "\"layerlab login\" requires at most 1 argument.\nSee 'layerlab login --help'.\n\nUsage:  layerlab login [OPTIONS] SERVER\n\nLog in to a registry"}
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"layerlab/db"
+	"layerlab/engine/commands"
 	"layerlab/remote"
 )
 
@@ -27,37 +28,19 @@ Options:
 
 // pull runs `layerlab pull`.
 func (c *cli) pull(ctx context.Context, args []string) error {
-	var quiet bool
-	var platform string
-	var pos []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		name, val, hasVal := strings.Cut(a, "=")
-		switch name {
-		case "-q", "--quiet":
-			quiet = true
-		case "--disable-content-trust":
-		case "--platform":
-			if hasVal {
-				platform = val
-			} else if i+1 < len(args) {
-				i++
-				platform = args[i]
-			} else {
-				return &exitError{code: 125, msg: "flag needs an argument: --platform\nSee 'layerlab pull --help'."}
-			}
-		case "-a", "--all-tags":
-			return &exitError{code: 1, msg: "layerlab pull: --all-tags is not supported: pull one tag at a time"}
-		case "-h", "--help":
-			fmt.Fprint(c.stdout, pullUsage)
-			return nil
-		default:
-			if strings.HasPrefix(a, "-") {
-				return &exitError{code: 125, msg: fmt.Sprintf("unknown flag: %s\nSee 'layerlab pull --help'.", name)}
-			}
-			pos = append(pos, a)
-		}
+	fs := commands.NewFlagSet("pull")
+	quietP := fs.Bool("quiet", "q", false, "")
+	fs.Bool("disable-content-trust", "", true, "")
+	platformP := fs.String("platform", "", "", "")
+	allTags := fs.Bool("all-tags", "a", false, "")
+	pos, help, err := c.parseFlags("pull", pullUsage, fs, args)
+	if help || err != nil {
+		return err
 	}
+	if *allTags {
+		return &exitError{code: 1, msg: "layerlab pull: --all-tags is not supported: pull one tag at a time"}
+	}
+	quiet, platform := *quietP, *platformP
 	if len(pos) != 1 {
 		return &exitError{code: 1, msg: "\"layerlab pull\" requires exactly 1 argument.\nSee 'layerlab pull --help'.\n\nUsage:  layerlab pull [OPTIONS] NAME[:TAG|@DIGEST]\n\nPull an image or a repository from a registry"}
 	}

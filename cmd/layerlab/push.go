@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
+	"layerlab/engine/commands"
 	"layerlab/remote"
 )
 
@@ -22,30 +22,21 @@ Options:
 
 // push runs `layerlab push`.
 func (c *cli) push(ctx context.Context, args []string) error {
-	var quiet bool
-	var pos []string
-	for _, a := range args {
-		name, _, _ := strings.Cut(a, "=")
-		switch name {
-		case "-q", "--quiet":
-			quiet = true
-		case "--disable-content-trust":
-		case "-a", "--all-tags":
-			return &exitError{code: 1, msg: "layerlab push: --all-tags is not supported: push one tag at a time"}
-		case "-h", "--help":
-			fmt.Fprint(c.stdout, pushUsage)
-			return nil
-		default:
-			if strings.HasPrefix(a, "-") {
-				return &exitError{code: 125, msg: fmt.Sprintf("unknown flag: %s\nSee 'layerlab push --help'.", name)}
-			}
-			pos = append(pos, a)
-		}
+	fs := commands.NewFlagSet("push")
+	quiet := fs.Bool("quiet", "q", false, "")
+	fs.Bool("disable-content-trust", "", true, "")
+	allTags := fs.Bool("all-tags", "a", false, "")
+	pos, help, err := c.parseFlags("push", pushUsage, fs, args)
+	if help || err != nil {
+		return err
+	}
+	if *allTags {
+		return &exitError{code: 1, msg: "layerlab push: --all-tags is not supported: push one tag at a time"}
 	}
 	if len(pos) != 1 {
 		return &exitError{code: 1, msg: "\"layerlab push\" requires exactly 1 argument.\nSee 'layerlab push --help'.\n\nUsage:  layerlab push [OPTIONS] NAME[:TAG]\n\nPush an image or a repository to a registry"}
 	}
-	t, err := c.registryTarget(ctx, pos[0], quiet)
+	t, err := c.registryTarget(ctx, pos[0], *quiet)
 	if err != nil {
 		return err
 	}
@@ -53,7 +44,7 @@ func (c *cli) push(ctx context.Context, args []string) error {
 	if _, err := remote.Push(ctx, ws, reg, n.Ref, remote.PushOptions{Out: out}); err != nil {
 		return &exitError{code: 1, msg: registryMessage(err, n)}
 	}
-	if quiet {
+	if *quiet {
 		fmt.Fprintln(c.stdout, n.Ref.String())
 	} else if !n.HasHost {
 		// The hub stands in for Docker Hub: say where the image really went.

@@ -28,6 +28,14 @@ type flag struct {
 
 var errHelp = errors.New("help requested")
 
+// NewFlagSet returns an empty FlagSet for a command outside this package's registry
+// (the command line's build, pull, push and login), so every command parses its flags
+// the same way and words the same errors.
+func NewFlagSet(cmd string) *FlagSet { return newFlagSet(cmd) }
+
+// IsHelp reports whether Parse stopped because -h or --help asked for the usage.
+func IsHelp(err error) bool { return err == errHelp }
+
 func newFlagSet(cmd string) *FlagSet {
 	return &FlagSet{cmd: cmd, long: map[string]*flag{}, short: map[byte]*flag{}}
 }
