@@ -241,60 +241,25 @@ Options:
 // same runner as the playground's Build button; it prints what `layerlab build` prints
 // (cmd/layerlab), worded for docker.
 func (s *Server) terminalBuild(ctx context.Context, ws *db.Workspace, args []string, stdout, stderr io.Writer) int {
-	var req buildRequest
-	var buildArgs []string
-	progress := "classic"
-	quiet := false
-	var pos []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		name, val, hasVal := strings.Cut(a, "=")
-		next := func() (string, bool) {
-			if hasVal {
-				return val, true
-			}
-			if i+1 >= len(args) {
-				fmt.Fprintf(stderr, "flag needs an argument: %s\nSee 'docker build --help'.\n", name)
-				return "", false
-			}
-			i++
-			return args[i], true
-		}
-		var ok = true
-		var v string
-		switch name {
-		case "-t", "--tag":
-			if v, ok = next(); ok {
-				req.Tags = append(req.Tags, v)
-			}
-		case "--build-arg":
-			if v, ok = next(); ok {
-				buildArgs = append(buildArgs, v)
-			}
-		case "-f", "--file":
-			req.File, ok = next()
-		case "--target":
-			req.Target, ok = next()
-		case "--progress":
-			progress, ok = next()
-		case "--no-cache":
-			req.NoCache = true
-		case "-q", "--quiet":
-			quiet = true
-		case "-h", "--help":
-			io.WriteString(stdout, terminalBuildUsage)
-			return 0
-		default:
-			if strings.HasPrefix(a, "-") && a != "-" {
-				fmt.Fprintf(stderr, "unknown flag: %s\nSee 'docker build --help'.\n", name)
-				return 125
-			}
-			pos = append(pos, a)
-		}
-		if !ok {
-			return 125
-		}
+	fs := commands.NewFlagSet("build")
+	tags := fs.List("tag", "t", "list", "")
+	buildArgsP := fs.List("build-arg", "", "list", "")
+	file := fs.String("file", "f", "", "")
+	target := fs.String("target", "", "", "")
+	progressP := fs.String("progress", "", "classic", "")
+	noCache := fs.Bool("no-cache", "", false, "")
+	quietP := fs.Bool("quiet", "q", false, "")
+	pos, err := fs.Parse(args)
+	if commands.IsHelp(err) {
+		io.WriteString(stdout, terminalBuildUsage)
+		return 0
 	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%v\nSee 'docker build --help'.\n", err)
+		return 125
+	}
+	req := buildRequest{Tags: *tags, File: *file, Target: *target, NoCache: *noCache}
+	buildArgs, progress, quiet := *buildArgsP, *progressP, *quietP
 	if len(pos) != 1 {
 		fmt.Fprint(stderr, "\"docker build\" requires exactly 1 argument.\nSee 'docker build --help'.\n\nUsage:  docker build [OPTIONS] PATH\n\nBuild an image from a Dockerfile\n")
 		return 1

@@ -144,7 +144,7 @@ func TestTerminalBuild(t *testing.T) {
 	}{
 		{"another path", "docker build -t x /tmp", 1, `the path must be "." (the build context), not "/tmp"`},
 		{"no path", "docker build -t x", 1, "\"docker build\" requires exactly 1 argument."},
-		{"missing flag value", "docker build .  -t", 125, "flag needs an argument: -t"},
+		{"missing flag value", "docker build .  -t", 125, "flag needs an argument: 't' in -t"}, // /usr/bin/docker 20.10 prints this
 		{"unknown flag", "docker build --squash .", 125, "unknown flag: --squash"},
 		{"missing Dockerfile", "docker build -f Nope.dockerfile .", 1, "unable to prepare context: unable to evaluate symlinks in Dockerfile path: lstat Nope.dockerfile: no such file or directory"},
 		{"failing RUN", "docker build -f Bad.dockerfile .", 3, "The command '/bin/sh -c exit 3' returned a non-zero code: 3"},
