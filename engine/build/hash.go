@@ -3,6 +3,7 @@ package build
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -76,16 +77,18 @@ func hashList(prefix string, sums []string) string {
 	return prefix + ":" + hex.EncodeToString(h[:])
 }
 
-// HashContext computes the classic builder's hash of a whole context (what `COPY . /x`
-// puts into its history row). It exists for benchmarks and tools; builds hash lazily.
-func HashContext(c *Context) error {
-	var sums []string
-	return c.FS.Walk(func(k string, e *rootfs.Entry) error {
-		name := k
-		if e.Kind == rootfs.KindDir {
-			name += "/"
-		}
-		sums = append(sums, fileSum(name, e, "", ""))
-		return nil
-	})
+// HashContext is the classic builder's hash of a whole build context, the "dir:<sha256>"
+// that `COPY . /x` writes into its history row, computed by the same code a build runs
+// (every file's tarsum, then the list's). Builds hash lazily, per COPY; this is the
+// whole-context figure for benchmarks and tools.
+func HashContext(c *Context) (string, error) {
+	r := &run{bctx: c, srcHash: map[string]string{}}
+	srcs, err := r.resolveSources(c.FS, ".", "", false, map[string]string{})
+	if err != nil {
+		return "", fmt.Errorf("hash context: %w", err)
+	}
+	if len(srcs) != 1 {
+		return "", fmt.Errorf("hash context: %d sources for \".\", want 1", len(srcs))
+	}
+	return srcs[0].hash, nil
 }
