@@ -20,10 +20,11 @@ import (
 
 var update = stdflag.Bool("update", false, "rewrite the golden files under testdata/")
 
-// TestUpdateFlagOff keeps -update from being left on in a committed test run.
-func TestUpdateFlagOff(t *testing.T) {
+// TestUpdateFlagIsOff fails while -update is set, so a run that rewrote the golden
+// files (and so compared nothing) never passes as a real test run.
+func TestUpdateFlagIsOff(t *testing.T) {
 	if *update {
-		t.Log("-update is on: golden files were rewritten; run again without it")
+		t.Fatal("-update is set: golden files were rewritten; review the diff and run again without -update")
 	}
 }
 
@@ -203,7 +204,9 @@ func normalizeIDs(s string) string {
 	return shortID.ReplaceAllString(s, strings.Repeat("x", 12))
 }
 
-// golden compares got with testdata/name, rewriting it with -update.
+// golden compares got with testdata/name. With -update it only rewrites the file:
+// comparing the file with what was just written to it would check nothing
+// (TestUpdateFlagIsOff fails that run instead).
 func golden(t *testing.T, name, got string) {
 	t.Helper()
 	p := filepath.Join("testdata", name)
@@ -211,6 +214,7 @@ func golden(t *testing.T, name, got string) {
 		if err := os.WriteFile(p, []byte(got), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		return
 	}
 	want, err := os.ReadFile(p)
 	if err != nil {
