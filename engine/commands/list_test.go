@@ -152,8 +152,9 @@ func TestImageLsFormats(t *testing.T) {
 			want: "REPOSITORY   SIZE\ndemo         1.98MB\n"},
 		{name: "functions", format: `{{upper .Repository}} {{lower "AB"}} {{title "x"}} {{join (split .Tag "v") "-"}} [{{pad .Tag 1 2}}] {{truncate .Repository 2}}`, extra: []string{"demo:v1"},
 			want: "DEMO ab X -1 [ v1  ] de\n"},
+		// layerlab's figure: the busybox stand-in's layer and RUN's 2 bytes (Docker's base layer would make it 1.982MB).
 		{name: "header of functions", format: `table {{upper .Repository}}|{{.VirtualSize}}`, extra: []string{"demo:v1"},
-			want: "REPOSITORY|VIRTUAL SIZE\nDEMO|1.982MB\n"},
+			want: "REPOSITORY|VIRTUAL SIZE\nDEMO|1.984MB\n"},
 		{name: "digests column added to a table", format: "table {{.Tag}}", extra: []string{"--digests", "demo:v1"},
 			want: "TAG       DIGEST\nv1        <none>\n"},
 		{name: "table alone is the default table", format: "table", extra: []string{"-q", "demo:v1"},
@@ -240,7 +241,10 @@ Options:
 }
 
 // TestGolden pins whole outputs over the oracle scene, in layerlab's deterministic
-// order (rewrite with -update after a deliberate change).
+// order (rewrite with -update after a deliberate change). Every size in them is
+// layerlab's own figure (the busybox stand-in's layer, standInBaseLayer, not Docker's);
+// the byte-exact ones (history -H=false, inspect's Size) change with any change in a
+// stand-in, and the tests against Docker's recordings say what must equal Docker.
 func TestGolden(t *testing.T) {
 	s := oracleScene(t)
 	s.now = oracleTime.Add(1900 * time.Millisecond)
@@ -251,6 +255,9 @@ func TestGolden(t *testing.T) {
 		{"image-ls-a.golden", []string{"image", "ls", "-a"}},
 		{"image-ls-digests-no-trunc.golden", []string{"images", "--digests", "--no-trunc", "demo"}},
 		{"history-child.golden", []string{"history", "--no-trunc", "oracle-texts-child:v1"}},
+		{"history-H-false.golden", []string{"history", "--human=false", "oracle-texts:v1"}},
+		{"inspect-sizes.golden", []string{"image", "inspect", "-f", "{{.RepoTags}} {{.Size}} {{.VirtualSize}}",
+			"busybox:local", "demo:v1", "demo:bk", "oracle-texts:v1", "oracle-texts-child:v1"}},
 	} {
 		out, errs, code := s.run(tt.args...)
 		if code != 0 {

@@ -92,10 +92,13 @@ func (s *scene) importBase() {
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	// The recordings' busybox:local layer held 1982312 bytes; the stand-in's holds a few
-	// more (its links), so the record says what Docker said, and sizes match exactly.
+	// The layer keeps layerlab's own size for it (see standInBaseLayer), so every size
+	// the commands print is layerlab's figure, and a change in the stand-in shows.
 	layers := append([]image.Layer(nil), pulled.Layers...)
-	layers[0].Size = 1982312
+	if layers[0].Size != standInBaseLayer {
+		s.t.Fatalf("busybox stand-in layer is %d bytes, want %d: update standInBaseLayer and baseLayerFigures if the change is deliberate",
+			layers[0].Size, standInBaseLayer)
+	}
 	rec := &image.Record{ID: id, Config: raw, Image: img, Layers: layers, Created: baseTime,
 		Build: &image.StepInfo{Keyword: "FROM", StandIn: pulled.Build.StandIn}}
 	if err := s.st.PutImage(ctx, rec); err != nil {
@@ -167,7 +170,42 @@ func (s *scene) run(args ...string) (string, string, int) {
 	return out.String(), errb.String(), code
 }
 
-// recording is one file of testdata/conformance/texts.
+// The busybox:local layer: Docker's size in the recordings, and layerlab's own figure,
+// the busybox stand-in's layer as layerlab computes it. The stand-in's regular files
+// add up to Docker's 1982312 bytes; its 270 applet symlinks (target "busybox") add 7
+// bytes each, counted as Docker's DiffSize counts a symlink, so 1890 bytes more.
+const (
+	dockerBaseLayer  = 1982312
+	standInBaseLayer = 1984202
+)
+
+// baseLayerFigures are the figures in the recordings that count Docker's busybox:local
+// layer, each with layerlab's figure for the same image (the stand-in's layer in its
+// place). readRecording puts layerlab's figure in, so every other size still has to
+// equal Docker's, and these have to equal layerlab's.
+var baseLayerFigures = []struct{ docker, layerlab, what string }{
+	{"1982312", "1984202", "the base layer alone (history -H=false, 20)"},
+	{"1982322", "1984212", "oracle-texts:v1: the base layer, COPY's 4 bytes and RUN's 6 (inspect's Size and VirtualSize, 33)"},
+	{"1.982MB", "1.984MB", "an image of the base layer and a few bytes, four digits (image ls's VirtualSize, 17)"},
+}
+
+// withLayerlabFigures replaces, in a recorded text, each figure of baseLayerFigures
+// (whole figures only: "1982312" inside another number or an ID stays) by layerlab's.
+func withLayerlabFigures(s string) string {
+	for _, f := range baseLayerFigures {
+		s = wholeFigure(f.docker).ReplaceAllString(s, "${1}"+f.layerlab+"${2}")
+	}
+	return s
+}
+
+// wholeFigure matches figure with what surrounds it, when that is not part of a longer
+// number, word or ID.
+func wholeFigure(figure string) *regexp.Regexp {
+	return regexp.MustCompile(`(^|[^0-9A-Za-z.])` + regexp.QuoteMeta(figure) + `($|[^0-9A-Za-z.])`)
+}
+
+// recording is one file of testdata/conformance/texts, its base-layer figures
+// replaced by layerlab's (withLayerlabFigures).
 type recording struct {
 	command        string
 	stdout, stderr string
@@ -189,6 +227,7 @@ func readRecording(t *testing.T, name string) recording {
 	if _, err := fmtSscan(rest, &r.exit); err != nil {
 		t.Fatalf("%s: exit: %v", name, err)
 	}
+	r.stdout, r.stderr = withLayerlabFigures(r.stdout), withLayerlabFigures(r.stderr)
 	return r
 }
 
@@ -272,4 +311,32 @@ func first(s []string) string {
 		return ""
 	}
 	return s[0]
+}
+
+// minRecordedTexts counts the recorded command texts, testdata/conformance/texts/01-54.
+const minRecordedTexts = 54
+
+// TestBaseLayerFiguresAreRecorded keeps baseLayerFigures true: each Docker figure it
+// replaces occurs in some recording, so a row that no longer does is removed.
+func TestBaseLayerFiguresAreRecorded(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "conformance", "texts", "*.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < minRecordedTexts {
+		t.Fatalf("%d recorded texts in testdata/conformance/texts, want at least %d", len(files), minRecordedTexts)
+	}
+	var all strings.Builder
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all.Write(b)
+	}
+	for _, f := range baseLayerFigures {
+		if !wholeFigure(f.docker).MatchString(all.String()) {
+			t.Errorf("no recording holds %s (%s): remove it from baseLayerFigures", f.docker, f.what)
+		}
+	}
 }
