@@ -244,7 +244,10 @@ func TestImage(t *testing.T) {
 			edit: func(f *fixture) { f.setConfig([]byte(`{"rootfs":`)); f.rec.ID = digest.FromString(`{"rootfs":`) },
 			want: []error{ErrConfig}},
 		{name: "a diff ID that is not a digest",
-			edit: func(f *fixture) { f.setConfig([]byte(`{"rootfs":{"type":"layers","diff_ids":["sha256:x"]}}`)); f.rec.ID = digest.FromBytes(f.rec.Config) },
+			edit: func(f *fixture) {
+				f.setConfig([]byte(`{"rootfs":{"type":"layers","diff_ids":["sha256:x"]}}`))
+				f.rec.ID = digest.FromBytes(f.rec.Config)
+			},
 			want: []error{ErrDiffIDs, ErrDiffID}, mention: "rootfs.diff_ids[0]"},
 		{name: "a layer missing from diff_ids",
 			edit: func(f *fixture) {
@@ -254,7 +257,10 @@ func TestImage(t *testing.T) {
 			},
 			want: []error{ErrDiffIDs}, mention: "rootfs.diff_ids has 1 entries, the image has 2 layers"},
 		{name: "a manifest whose layer order differs", registry: true,
-			edit: func(f *fixture) { f.man.Layers[0], f.man.Layers[1] = f.man.Layers[1], f.man.Layers[0]; f.encodeManifest() },
+			edit: func(f *fixture) {
+				f.man.Layers[0], f.man.Layers[1] = f.man.Layers[1], f.man.Layers[0]
+				f.encodeManifest()
+			},
 			want: []error{ErrDiffID, ErrLayerOrder}, mention: "layer 1 of 2"},
 		{name: "a layer descriptor with a wrong size", registry: true,
 			edit: func(f *fixture) { f.man.Layers[0].Size++; f.encodeManifest() },
