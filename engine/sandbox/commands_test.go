@@ -24,7 +24,9 @@ func withFiles(mk func(testing.TB) *rootfs.FS, files ...string) func(testing.TB)
 	}
 }
 
-func TestMoreCommands(t *testing.T) {
+// TestCommands runs the commands that live outside coreutils.go (commands.go lists
+// them), section by section, on busybox and Debian images.
+func TestCommands(t *testing.T) {
 	bb, deb := busyboxFS, debianFS
 	abc := withFiles(bb, "/1", "a\nb\nc\n", "/2", "a\nB\nc\nd\n")
 	abcDeb := withFiles(deb, "/1", "a\nb\nc\n", "/2", "a\nB\nc\nd\n")
