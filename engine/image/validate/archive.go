@@ -200,7 +200,7 @@ func (s *dockerSource) RawConfig(context.Context) ([]byte, error) {
 func (s *dockerSource) Layers(context.Context) ([]Layer, error) {
 	out := make([]Layer, len(s.entry.Layers))
 	for i, name := range s.entry.Layers {
-		out[i] = Layer{Size: -1}
+		out[i] = Layer{Size: -1, TarSize: -1}
 		if strings.HasPrefix(cleanName(name), "blobs/") {
 			out[i].DiffID = digestOfName(name)
 		}

@@ -77,9 +77,9 @@ func parseManifest(raw []byte) (*manifestJSON, error) {
 // compressed blob by its own digest.
 func layerOf(d descriptor) Layer {
 	if uncompressed(d.MediaType) {
-		return Layer{DiffID: d.Digest, Size: d.Size, MediaType: d.MediaType}
+		return Layer{DiffID: d.Digest, Size: -1, TarSize: d.Size, MediaType: d.MediaType}
 	}
-	return Layer{Size: -1, Digest: d.Digest, CompressedSize: d.Size, MediaType: d.MediaType}
+	return Layer{Size: -1, TarSize: -1, Digest: d.Digest, CompressedSize: d.Size, MediaType: d.MediaType}
 }
 
 func (c *checker) checkManifest(src Manifester) {
@@ -146,8 +146,8 @@ func (c *checker) checkManifest(src Manifester) {
 		}
 		want, l := layerOf(d), c.layers[i]
 		switch {
-		case want.DiffID != "" && (l.DiffID != want.DiffID || l.Size >= 0 && l.Size != want.Size):
-			c.fail(where, ErrLayerDescriptor, nil, "describes %s of %d bytes, layer %d is %s of %d", want.DiffID, want.Size, i+1, l.DiffID, l.Size)
+		case want.DiffID != "" && (l.DiffID != want.DiffID || l.TarSize >= 0 && l.TarSize != want.TarSize):
+			c.fail(where, ErrLayerDescriptor, nil, "describes %s of %d bytes, layer %d is %s of %d", want.DiffID, want.TarSize, i+1, l.DiffID, l.TarSize)
 		case want.Digest != "" && (l.Digest != want.Digest || l.CompressedSize != want.CompressedSize):
 			c.fail(where, ErrLayerDescriptor, nil, "describes %s of %d bytes, layer %d is %s of %d", want.Digest, want.CompressedSize, i+1, l.Digest, l.CompressedSize)
 		}

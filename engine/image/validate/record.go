@@ -59,7 +59,7 @@ func (r Record) RawConfig(ctx context.Context) ([]byte, error) {
 func (r Record) Layers(context.Context) ([]Layer, error) {
 	out := make([]Layer, len(r.Image.Layers))
 	for i, l := range r.Image.Layers {
-		out[i] = Layer{DiffID: l.DiffID, Size: l.Size, Digest: l.Digest, CompressedSize: l.CompressedSize}
+		out[i] = Layer{DiffID: l.DiffID, Size: l.Size, TarSize: -1, Digest: l.Digest, CompressedSize: l.CompressedSize}
 	}
 	return out, nil
 }

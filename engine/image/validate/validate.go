@@ -9,8 +9,9 @@
 //   - its config's sha256 (of the exact bytes) is the image ID;
 //   - the config decodes, its rootfs.type is "layers", and rootfs.diff_ids lists the
 //     layers, one entry per layer, in order;
-//   - each layer's uncompressed bytes hash to its diff ID, are a tar that names no
-//     path twice, and are as many as its recorded size;
+//   - each layer's uncompressed bytes hash to its diff ID and are a tar that names no
+//     path twice; its content size (Docker's: file bytes and symlink targets) and its
+//     tar's byte count are what is recorded of them;
 //   - where a compressed blob is known, it hashes to its digest, has its recorded size
 //     and decompresses to the layer's diff ID;
 //   - the history, when there is one, has one row with empty_layer false per layer;
@@ -86,13 +87,20 @@ type Manifest struct {
 }
 
 // Layer is one layer as a source records it. A field the source does not record is
-// left at its "unknown" value, and the check that needs it is skipped.
+// left at its "unknown" value (negative sizes, empty digests), and the check that
+// needs it is skipped.
 type Layer struct {
 	// DiffID is the sha256 of the uncompressed tar as the source records it, apart
 	// from the config; "" when it records none (a manifest names only blobs).
 	DiffID digest.Digest
-	// Size is the uncompressed tar's byte count; negative when not recorded.
+	// Size is the layer's content size as Docker counts it (DiffSize) and as
+	// image.Layer.Size records it: the bytes of the regular files and the symlink
+	// targets the tar leaves, a path written twice counted once; negative when not
+	// recorded.
 	Size int64
+	// TarSize is the uncompressed tar's byte count (a plain-tar descriptor's size);
+	// negative when not recorded.
+	TarSize int64
 	// Digest and CompressedSize describe the compressed blob; "" and 0 when the source
 	// knows of none.
 	Digest         digest.Digest
@@ -248,7 +256,7 @@ func (c *checker) checkContent(i int, l Layer) {
 	default:
 		read = true
 		r := newCountingReader(rc)
-		tarErr := scanTar(r)
+		size, tarErr := scanTar(r)
 		rc.Close()
 		switch {
 		case r.err != nil:
@@ -261,9 +269,7 @@ func (c *checker) checkContent(i int, l Layer) {
 			if got := r.digest(); want != "" && got != want {
 				c.mismatch(i, "the uncompressed tar", got)
 			}
-			if l.Size >= 0 && r.n != l.Size {
-				c.fail(c.where(i), ErrLayerSize, nil, "the uncompressed tar is %d bytes, recorded as %d", r.n, l.Size)
-			}
+			c.checkSizes(i, l, "the uncompressed tar", size, r.n)
 		}
 	}
 
@@ -294,13 +300,14 @@ func (c *checker) checkCompressed(i int, l Layer, want digest.Digest, zc io.Read
 	br := bufio.NewReader(z)
 	var inflateErr, tarErr error
 	var u *countingReader
+	var size int64
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
 			inflateErr = err
 		} else {
 			u = newCountingReader(zr)
-			tarErr = scanTar(u)
+			size, tarErr = scanTar(u)
 			inflateErr = u.err
 		}
 	} else {
@@ -325,11 +332,20 @@ func (c *checker) checkCompressed(i int, l Layer, want digest.Digest, zc io.Read
 	if got := u.digest(); want != "" && got != want {
 		c.mismatch(i, "the compressed blob "+l.Digest.String()+" inflated", got)
 	}
-	if l.Size >= 0 && u.n != l.Size {
-		c.fail(c.where(i), ErrLayerSize, nil, "the compressed blob inflates to %d bytes, recorded as %d", u.n, l.Size)
-	}
+	c.checkSizes(i, l, "the inflated tar", size, u.n)
 	if checkTar && tarErr != nil {
 		c.fail(c.where(i), ErrLayerTar, tarErr, "the inflated tar")
+	}
+}
+
+// checkSizes compares what a layer's tar holds (size: content bytes; n: tar bytes)
+// with what is recorded.
+func (c *checker) checkSizes(i int, l Layer, what string, size, n int64) {
+	if l.Size >= 0 && size != l.Size {
+		c.fail(c.where(i), ErrLayerSize, nil, "%s holds %d bytes of files and symlink targets, recorded as %d", what, size, l.Size)
+	}
+	if l.TarSize >= 0 && n != l.TarSize {
+		c.fail(c.where(i), ErrLayerSize, nil, "%s is %d bytes, recorded as %d", what, n, l.TarSize)
 	}
 }
 
@@ -373,12 +389,16 @@ func (c *checker) checkSize() {
 }
 
 // scanTar reads a tar to its end, the padding after the end-of-archive blocks too,
-// and says whether it is well formed: a path named twice (a/ and a count as one) is
-// a layer a runtime would extract in an order-dependent way.
-func scanTar(r io.Reader) error {
+// and returns its content size as Docker counts it (DiffSize: the bytes of the regular
+// files and the symlink targets left once every entry is applied, so a path written
+// again replaces what it was). A path named twice (a/ and a count as one) is an error
+// all the same: a layer the engine writes never does, and a runtime that extracts it
+// leaves what the last entry says, whatever the first one did.
+func scanTar(r io.Reader) (int64, error) {
 	tr := tar.NewReader(r)
+	sizes := map[string]int64{}
 	seen := map[string]bool{}
-	var err error
+	var dup, err error
 	for {
 		var h *tar.Header
 		h, err = tr.Next()
@@ -386,19 +406,30 @@ func scanTar(r io.Reader) error {
 			break
 		}
 		name := path.Clean("/" + h.Name)
-		if seen[name] {
-			err = fmt.Errorf("path %q appears twice", h.Name)
-			break
+		if seen[name] && dup == nil {
+			dup = fmt.Errorf("path %q appears twice", h.Name)
 		}
 		seen[name] = true
+		switch h.Typeflag {
+		case tar.TypeReg: // the reader gives TypeRegA as TypeReg
+			sizes[name] = h.Size
+		case tar.TypeSymlink:
+			sizes[name] = int64(len(h.Linkname))
+		case tar.TypeDir, tar.TypeLink:
+			delete(sizes, name)
+		}
 	}
 	if _, cerr := io.Copy(io.Discard, r); cerr != nil && err == io.EOF {
 		err = cerr
 	}
-	if err == io.EOF {
-		return nil
+	var size int64
+	for _, n := range sizes {
+		size += n
 	}
-	return err
+	if err == io.EOF {
+		return size, dup
+	}
+	return size, err
 }
 
 // countingReader hashes and counts what is read through it and keeps the first

@@ -37,7 +37,23 @@ func (m memRepo) OpenBlob(ctx context.Context, _ string, d digest.Digest) (io.Re
 	return m.memBlobs.OpenBlob(ctx, d)
 }
 
-type entry struct{ name, body string }
+// entry is one file of a test tar: a directory when name ends in /, a symlink to link
+// when link is set.
+type entry struct{ name, body, link string }
+
+// contentSize is what a correct store records as a layer's size: the bytes of its
+// files, a path written twice counted as the last entry says.
+func contentSize(files []entry) int64 {
+	sizes := map[string]int64{}
+	for _, f := range files {
+		sizes[strings.TrimPrefix(strings.TrimSuffix(f.name, "/"), "./")] = int64(len(f.body) + len(f.link))
+	}
+	var n int64
+	for _, s := range sizes {
+		n += s
+	}
+	return n
+}
 
 func mkTar(t *testing.T, files ...entry) []byte {
 	t.Helper()
@@ -45,8 +61,11 @@ func mkTar(t *testing.T, files ...entry) []byte {
 	tw := tar.NewWriter(&buf)
 	for _, f := range files {
 		h := &tar.Header{Name: f.name, Typeflag: tar.TypeReg, Mode: 0o644, Size: int64(len(f.body)), ModTime: time.Unix(0, 0)}
-		if strings.HasSuffix(f.name, "/") {
+		switch {
+		case strings.HasSuffix(f.name, "/"):
 			h.Typeflag, h.Mode = tar.TypeDir, 0o755
+		case f.link != "":
+			h.Typeflag, h.Linkname, h.Size = tar.TypeSymlink, f.link, 0
 		}
 		if err := tw.WriteHeader(h); err != nil {
 			t.Fatal(err)
@@ -77,6 +96,7 @@ func gz(t *testing.T, b []byte) []byte {
 type fixture struct {
 	t         *testing.T
 	tars      [][]byte
+	sizes     []int64
 	img       *image.Image
 	rec       *image.Record
 	blobs     memBlobs
@@ -86,16 +106,22 @@ type fixture struct {
 	manType   string
 }
 
-func newFixture(t *testing.T, tars ...[]byte) *fixture {
+func newFixture(t *testing.T, layers ...[]entry) *fixture {
 	t.Helper()
-	if tars == nil {
-		tars = [][]byte{
-			mkTar(t, entry{"etc/", ""}, entry{"etc/hostname", "box\n"}),
-			mkTar(t, entry{"app/main.py", "print('hi')\n"}),
+	if layers == nil {
+		layers = [][]entry{
+			{{"etc/", "", ""}, {"etc/hostname", "box\n", ""}, {"bin/sh", "", "/bin/busybox"}},
+			{{"app/main.py", "print('hi')\n", ""}, {"app/README", "hello\n", ""}},
 		}
 	}
+	var tars [][]byte
+	var sizes []int64
+	for _, l := range layers {
+		tars = append(tars, mkTar(t, l...))
+		sizes = append(sizes, contentSize(l))
+	}
 	created := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	f := &fixture{t: t, tars: tars, blobs: memBlobs{}, manType: MediaDockerManifest,
+	f := &fixture{t: t, tars: tars, sizes: sizes, blobs: memBlobs{}, manType: MediaDockerManifest,
 		img: &image.Image{Created: created, Architecture: "amd64", OS: "linux",
 			Config: &image.ContainerConfig{Cmd: []string{"sh"}}, RootFS: image.RootFS{Type: "layers"}},
 		rec: &image.Record{Created: created},
@@ -109,7 +135,7 @@ func newFixture(t *testing.T, tars ...[]byte) *fixture {
 		if i == 0 {
 			f.img.History = append(f.img.History, image.History{Created: created, CreatedBy: "ENV A=1", EmptyLayer: true})
 		}
-		f.rec.Layers = append(f.rec.Layers, image.Layer{DiffID: diffID, Size: int64(len(tb)), Digest: zd, CompressedSize: int64(len(z))})
+		f.rec.Layers = append(f.rec.Layers, image.Layer{DiffID: diffID, Size: sizes[i], Digest: zd, CompressedSize: int64(len(z))})
 		f.man.Layers = append(f.man.Layers, descriptor{MediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip", Digest: zd, Size: int64(len(z))})
 	}
 	f.encodeConfig()
@@ -141,6 +167,16 @@ func (f *fixture) encodeManifest() {
 		f.t.Fatal(err)
 	}
 	f.manRaw, f.manDigest = raw, digest.FromBytes(raw)
+}
+
+// ociPlain makes the manifest an OCI one whose layer i is its plain tar.
+func (f *fixture) ociPlain(i int) {
+	f.man.MediaType, f.manType, f.man.Config.MediaType = MediaOCIManifest, MediaOCIManifest, MediaOCIConfig
+	for j := range f.man.Layers {
+		f.man.Layers[j].MediaType = "application/vnd.oci.image.layer.v1.tar+gzip"
+	}
+	f.man.Layers[i] = descriptor{MediaType: "application/vnd.oci.image.layer.v1.tar", Digest: f.rec.Layers[i].DiffID, Size: int64(len(f.tars[i]))}
+	f.encodeManifest()
 }
 
 func (f *fixture) record() Source {
@@ -190,8 +226,8 @@ func TestImage(t *testing.T) {
 	other := digest.FromString("another layer")
 	tests := []struct {
 		name     string
-		tars     [][]byte // nil: the fixture's
-		registry bool     // check the manifest form, else the store record
+		layers   [][]entry // nil: the fixture's
+		registry bool      // check the manifest form, else the store record
 		edit     func(f *fixture)
 		want     []error
 		mention  string // in the message, when set
@@ -299,11 +335,19 @@ func TestImage(t *testing.T) {
 			},
 			want: []error{ErrMissingBlob}, mention: "layer 1 of 2"},
 		{name: "a path twice in a layer",
-			tars: [][]byte{mkTar(t, entry{"etc/a", "1"}, entry{"./etc/a", "2"})},
-			want: []error{ErrLayerTar}, mention: `path "./etc/a" appears twice`},
+			layers: [][]entry{{{"etc/a", "1", ""}, {"./etc/a", "22", ""}}},
+			want:   []error{ErrLayerTar}, mention: `path "./etc/a" appears twice`},
 		{name: "a layer that is not a tar",
-			tars: [][]byte{bytes.Repeat([]byte("not a tar "), 100)},
-			want: []error{ErrLayerTar}},
+			edit: func(f *fixture) { f.blobs[f.rec.Layers[1].DiffID] = bytes.Repeat([]byte("not a tar "), 100) },
+			want: []error{ErrLayerTar, ErrDiffID, ErrLayerSize}, mention: "layer 2 of 2"},
+		{name: "an OCI manifest with a plain tar layer", registry: true,
+			edit: func(f *fixture) { f.ociPlain(0) }},
+		{name: "a wrong tar size in a plain-tar descriptor", registry: true,
+			edit: func(f *fixture) { f.ociPlain(1); f.man.Layers[1].Size++; f.encodeManifest() },
+			want: []error{ErrLayerSize}, mention: "layer 2 of 2"},
+		{name: "a size that leaves out a symlink target",
+			edit: func(f *fixture) { f.rec.Layers[0].Size -= int64(len("/bin/busybox")) },
+			want: []error{ErrLayerSize}, mention: "holds 16 bytes of files and symlink targets, recorded as 4"},
 		{name: "a compressed blob that is not gzip", registry: true,
 			edit: func(f *fixture) {
 				f.blobs[f.rec.Layers[0].DiffID] = f.tars[0]
@@ -322,7 +366,7 @@ func TestImage(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := newFixture(t, tc.tars...)
+			f := newFixture(t, tc.layers...)
 			if tc.edit != nil {
 				tc.edit(f)
 			}
