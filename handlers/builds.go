@@ -153,13 +153,6 @@ func (r *runner) release(ws *db.Workspace, rb *runningBuild) {
 	r.mu.Unlock()
 }
 
-// current is the workspace's running build, or nil.
-func (r *runner) current(ws *db.Workspace) *runningBuild {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.running[ws.Name()]
-}
-
 // cancel stops the workspace's build with the given ID; false if it is not running.
 func (r *runner) cancel(ws *db.Workspace, id string) bool {
 	r.mu.Lock()

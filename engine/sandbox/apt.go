@@ -75,8 +75,6 @@ var debCatalogue = map[string]debPkg{
 	"openjdk-17-jre-headless": {"17.0.10+7-1~deb12u1", 193456, 43690, nil, []string{"ca-certificates"}, []string{"java"}},
 }
 
-func (p *proc) debArch() string { return "amd64" }
-
 func cmdAptGet(p *proc) int {
 	f := parseFlags(p.args, "oct")
 	if len(f.args) == 0 {

@@ -1247,20 +1247,19 @@ const (
 )
 
 type awkInterp struct {
-	p       *proc
-	vars    map[string]awkCell
-	arrays  map[string]map[string]awkCell
-	record  string
-	fields  []string // fields[0] unused; lazily split
-	split   bool
-	nf      int
-	exitC   int
-	res     map[string]*regexp.Regexp
-	files   map[string]*bytes.Buffer
-	order   []string
-	steps   int
-	rnd     uint64
-	lastErr error
+	p      *proc
+	vars   map[string]awkCell
+	arrays map[string]map[string]awkCell
+	record string
+	fields []string // fields[0] unused; lazily split
+	split  bool
+	nf     int
+	exitC  int
+	res    map[string]*regexp.Regexp
+	files  map[string]*bytes.Buffer
+	order  []string
+	steps  int
+	rnd    uint64
 }
 
 type awkRuntimeError struct{ msg string }
@@ -1281,8 +1280,6 @@ func (in *awkInterp) get(name string) awkCell {
 	}
 	return in.vars[name]
 }
-
-func (in *awkInterp) sget(name string) string { return in.get(name).str(in.sget0("CONVFMT")) }
 
 func (in *awkInterp) sget0(name string) string {
 	c := in.vars[name]

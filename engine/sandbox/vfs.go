@@ -128,31 +128,6 @@ func (s *session) lstat(p string) (*rootfs.Entry, error) {
 	return e, err
 }
 
-func (s *session) readFile(p string) ([]byte, error) {
-	var c rootfs.Content
-	err := s.withFS(func(f *rootfs.FS) error {
-		e, _, err := f.Stat(p)
-		if err != nil {
-			return err
-		}
-		if e.Kind == rootfs.KindDir {
-			return &fs.PathError{Op: "read", Path: p, Err: rootfs.ErrIsDir}
-		}
-		if !s.can(e, 4) {
-			return &fs.PathError{Op: "open", Path: p, Err: errPerm}
-		}
-		c = e.Data
-		return nil
-	})
-	if err != nil || c == nil {
-		return nil, err
-	}
-	if c.Size() > maxBuffer*8 {
-		return nil, &fs.PathError{Op: "read", Path: p, Err: errors.New("file too large for the sandbox to read")}
-	}
-	return c.Bytes()
-}
-
 // openRead returns a reader over the content of p (a snapshot taken now).
 func (s *session) openRead(p string) (io.Reader, error) {
 	if pseudo(p) {
