@@ -174,13 +174,15 @@ func layerSize(changes []rootfs.Change) int64 {
 	return n
 }
 
-// storeLayer writes the tar of changes into the store and returns the layer.
-func storeLayer(ctx context.Context, s Store, changes []rootfs.Change) (image.Layer, error) {
+// storeLayer writes the tar of changes into the store and returns the layer. known is
+// the layer's diffID when it is known already, else "": PutBlob then reads nothing when
+// the blob is stored, and checks the bytes against known when it is not.
+func storeLayer(ctx context.Context, s Store, known digest.Digest, changes []rootfs.Change) (image.Layer, error) {
 	pr, pw := io.Pipe()
 	go func() {
 		pw.CloseWithError(rootfs.WriteTar(pw, changes))
 	}()
-	d, _, err := s.PutBlob(ctx, "", pr)
+	d, _, err := s.PutBlob(ctx, known, pr)
 	pr.CloseWithError(err)
 	if err != nil {
 		return image.Layer{}, fmt.Errorf("store layer: %w", err)

@@ -387,7 +387,7 @@ func (r *run) commit(st *stage, cc *image.ContainerConfig, createdBy, container 
 		}
 	}
 	if !emptyLayer {
-		l, err := storeLayer(r.ctx, r.store, changes)
+		l, err := storeLayer(r.ctx, r.store, "", changes)
 		if err != nil {
 			return nil, err
 		}

@@ -1,14 +1,12 @@
 package build
 
 import (
-	"io"
+	"context"
+	"fmt"
 	"sync"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
-
-	"context"
-	"fmt"
 
 	"layerlab/engine/baseimage"
 	"layerlab/engine/image"
@@ -58,9 +56,9 @@ func importBase(ctx context.Context, s Store, base *baseimage.Image) (*image.Rec
 		if known, ok := baseLayers.Load(key); ok {
 			// A stand-in's layers are the same bytes every time: when the blob is
 			// stored already, PutBlob with its digest reads nothing and writes no file.
-			l, err = storeLayerKnown(ctx, s, known.(image.Layer), rootfs.Diff(prev, fs))
+			l, err = storeLayer(ctx, s, known.(image.Layer).DiffID, rootfs.Diff(prev, fs))
 		} else {
-			l, err = storeLayer(ctx, s, rootfs.Diff(prev, fs))
+			l, err = storeLayer(ctx, s, "", rootfs.Diff(prev, fs))
 			if err == nil {
 				baseLayers.Store(key, l)
 			}
@@ -96,7 +94,7 @@ func (StandIns) Restore(name string) ([]*rootfs.FS, bool) {
 // Import stores a filesystem as a one-layer image with an empty config, as
 // `docker import` does; h is its one history row (Comment "Imported from -").
 func Import(ctx context.Context, s Store, f *rootfs.FS, h image.History, created time.Time) (digest.Digest, error) {
-	l, err := storeLayer(ctx, s, rootfs.Diff(rootfs.New(), f))
+	l, err := storeLayer(ctx, s, "", rootfs.Diff(rootfs.New(), f))
 	if err != nil {
 		return "", err
 	}
@@ -119,19 +117,3 @@ func Import(ctx context.Context, s Store, f *rootfs.FS, h image.History, created
 // image.Layer): a stand-in's layers are the same bytes every time, so a later pull
 // into another workspace only renews the stored blob instead of writing it again.
 var baseLayers sync.Map
-
-// storeLayerKnown stores a layer whose digest is known: PutBlob reads nothing when
-// the blob is there already, and checks the bytes against the digest when it is not.
-func storeLayerKnown(ctx context.Context, s Store, known image.Layer, changes []rootfs.Change) (image.Layer, error) {
-	pr, pw := io.Pipe()
-	go func() {
-		pw.CloseWithError(rootfs.WriteTar(pw, changes))
-	}()
-	d, _, err := s.PutBlob(ctx, known.DiffID, pr)
-	pr.CloseWithError(err)
-	if err != nil {
-		return image.Layer{}, fmt.Errorf("store layer: %w", err)
-	}
-	known.DiffID = d
-	return known, nil
-}
