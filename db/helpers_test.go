@@ -68,7 +68,11 @@ func newRecord(t testing.TB, parent *image.Record, createdBy string, created tim
 		pid = parent.ID
 		img.Parent = parent.ID
 		all = append(all, parent.Layers...)
-		img.History = append(img.History, parent.Img().History...)
+		pimg, err := parent.ConfigFile(t.Context())
+		if err != nil {
+			t.Fatalf("read config of %s: %v", parent.ID, err)
+		}
+		img.History = append(img.History, pimg.History...)
 	}
 	all = append(all, layers...)
 	for _, l := range all {

@@ -38,8 +38,8 @@ func (w *Workspace) scanRecord(sc scanner) (*image.Record, error) {
 		return nil, err
 	}
 	config := []byte(nil)
-	// The config is decoded on first use (Record.Img): a cached rebuild reads a record
-	// per step and decodes none of them.
+	// The config is read and decoded on first use (Record.ConfigFile): a cached rebuild
+	// reads a record per step and decodes none of them.
 	rec := &image.Record{
 		ID:       digest.Digest(id),
 		Config:   config,
@@ -65,10 +65,13 @@ func (w *Workspace) scanRecord(sc scanner) (*image.Record, error) {
 
 // setConfigLoader lets rec read its config when something asks for it.
 func (w *Workspace) setConfigLoader(rec *image.Record, id string) {
-	rec.SetConfigLoader(func() ([]byte, error) {
+	rec.SetConfigLoader(func(ctx context.Context) ([]byte, error) {
 		var raw []byte
-		err := w.s.db.QueryRowContext(context.Background(),
+		err := w.s.db.QueryRowContext(ctx,
 			`SELECT config FROM images WHERE workspace = ? AND id = ?`, w.name, id).Scan(&raw)
+		if isNoRows(err) {
+			return nil, fmt.Errorf("config of image %s: %w", id, ErrNotFound) // deleted since it was listed
+		}
 		if err != nil {
 			return nil, fmt.Errorf("config of image %s: %w", id, err)
 		}
@@ -248,7 +251,7 @@ func (w *Workspace) PutImage(ctx context.Context, rec *image.Record) error {
 	if rec == nil {
 		return fmt.Errorf("put image: nil record: %w", ErrInvalid)
 	}
-	raw, err := rec.RawConfig()
+	raw, err := rec.RawConfig(ctx)
 	if err != nil {
 		return fmt.Errorf("put image %s: %w", rec.ID, err)
 	}
@@ -277,7 +280,11 @@ func (w *Workspace) PutImage(ctx context.Context, rec *image.Record) error {
 	}
 	created := rec.Created
 	if created.IsZero() {
-		created = rec.Img().Created
+		img, err := rec.ConfigFile(ctx)
+		if err != nil {
+			return fmt.Errorf("put image %s: read config: %w", rec.ID, err)
+		}
+		created = img.Created
 	}
 	err = w.s.write(ctx, func(tx *sql.Tx) error {
 		// One statement each for the blob check and the layer rows: an image built on a

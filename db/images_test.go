@@ -29,7 +29,7 @@ func TestPutImageRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if raw, err := got.RawConfig(); err != nil || !bytes.Equal(raw, rec.Config) {
+	if raw, err := got.RawConfig(ctx); err != nil || !bytes.Equal(raw, rec.Config) {
 		t.Errorf("config bytes changed (%v):\n got %s\nwant %s", err, raw, rec.Config)
 	}
 	if got.ID != rec.ID || got.Parent != base.ID || got.CacheKey != rec.CacheKey || !got.Created.Equal(rec.Created) {
@@ -41,8 +41,8 @@ func TestPutImageRoundTrip(t *testing.T) {
 	if !reflect.DeepEqual(got.Build, rec.Build) {
 		t.Errorf("build info %+v, want %+v", got.Build, rec.Build)
 	}
-	if img := got.Img(); len(img.History) != 2 || img.History[1].CreatedBy != "echo hi > /f" || got.Err() != nil {
-		t.Errorf("decoded image %+v (%v)", img, got.Err())
+	if img, err := got.ConfigFile(ctx); err != nil || len(img.History) != 2 || img.History[1].CreatedBy != "echo hi > /f" {
+		t.Errorf("decoded image %+v (%v)", img, err)
 	}
 	// Storing it again is not an error and changes nothing.
 	if err := w.PutImage(ctx, rec); err != nil {

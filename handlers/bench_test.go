@@ -162,7 +162,11 @@ func benchRecord(b *testing.B, parent *image.Record, createdBy string, created t
 		pid = parent.ID
 		img.Parent = parent.ID
 		all = append(all, parent.Layers...)
-		img.History = append(img.History, parent.Img().History...)
+		pimg, err := parent.ConfigFile(context.Background())
+		if err != nil {
+			b.Fatalf("read config of %s: %v", parent.ID, err)
+		}
+		img.History = append(img.History, pimg.History...)
 	}
 	all = append(all, layer)
 	for _, l := range all {

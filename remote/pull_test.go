@@ -48,8 +48,8 @@ func TestPull(t *testing.T) {
 	if err != nil || rec.ID != id {
 		t.Fatalf("tag: %v %v", rec, err)
 	}
-	if raw, _ := rec.RawConfig(); !bytes.Equal(raw, ti.config) {
-		t.Error("the stored config is not the bytes pulled")
+	if raw, err := rec.RawConfig(ctx); err != nil || !bytes.Equal(raw, ti.config) {
+		t.Errorf("the stored config is not the bytes pulled (%v)", err)
 	}
 	// Sizes as the builder counts them; compressed digests as pulled.
 	if rec.Layers[0].Size != int64(len("#!shell")+len("sh")) || rec.Layers[1].Size != 3 || rec.Layers[1].Digest != ti.layers[1].Digest {

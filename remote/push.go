@@ -61,11 +61,15 @@ func Push(ctx context.Context, st Store, reg Registry, ref image.Ref, opt PushOp
 	if err != nil {
 		return nil, err
 	}
-	raw, err := rec.RawConfig()
+	raw, err := rec.RawConfig(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("config of %s: %w", image.ShortID(rec.ID), err)
+		return nil, fmt.Errorf("read config of %s: %w", image.ShortID(rec.ID), err)
 	}
-	if len(rec.Layers) == 0 && len(rec.Img().RootFS.DiffIDs) > 0 {
+	img, err := rec.ConfigFile(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read config of %s: %w", image.ShortID(rec.ID), err)
+	}
+	if len(rec.Layers) == 0 && len(img.RootFS.DiffIDs) > 0 {
 		return nil, fmt.Errorf("image %s: the store lists none of its layers", image.ShortID(rec.ID))
 	}
 	repo := ref.Path()

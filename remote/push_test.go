@@ -65,7 +65,10 @@ func TestPushThenPull(t *testing.T) {
 	if err := json.Unmarshal(m.Raw, &im); err != nil || im.MediaType != MediaDockerManifest || im.Config.Digest != id || len(im.Layers) != 3 {
 		t.Fatalf("manifest %s: %v", m.Raw, err)
 	}
-	raw, _ := rec.RawConfig()
+	raw, err := rec.RawConfig(context.Background())
+	if err != nil {
+		t.Fatalf("read config of %s: %v", id, err)
+	}
 	if !bytes.Equal(reg.blobs[id], raw) {
 		t.Error("the pushed config is not the stored config")
 	}

@@ -154,8 +154,12 @@ func TestLoadDocker2010(t *testing.T) {
 	if err != nil || rec.ID != id {
 		t.Fatalf("demo:v1: %v %v", rec, err)
 	}
+	img, err := rec.ConfigFile(context.Background())
+	if err != nil {
+		t.Fatalf("read config of %s: %v", rec.ID, err)
+	}
 	// Content sizes as the builder counts them: file bytes plus symlink targets.
-	if rec.Layers[0].Size != int64(len("#!busybox\n")+len("busybox")) || rec.Layers[1].Size != 6 || rec.Parent != "" || !rec.Created.Equal(rec.Img().Created) {
+	if rec.Layers[0].Size != int64(len("#!busybox\n")+len("busybox")) || rec.Layers[1].Size != 6 || rec.Parent != "" || !rec.Created.Equal(img.Created) {
 		t.Errorf("record %+v", rec)
 	}
 	rc, err := st.OpenBlob(context.Background(), digest.FromBytes(l2))
@@ -465,11 +469,18 @@ func FuzzLoad(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			raw, _ := rec.RawConfig()
+			raw, err := rec.RawConfig(context.Background())
+			if err != nil {
+				t.Fatalf("read config of %s: %v", l.ID, err)
+			}
 			if digest.FromBytes(raw) != l.ID {
 				t.Fatalf("image %s: config hashes to %s", l.ID, digest.FromBytes(raw))
 			}
-			for i, d := range rec.Img().RootFS.DiffIDs {
+			img, err := rec.ConfigFile(context.Background())
+			if err != nil {
+				t.Fatalf("read config of %s: %v", l.ID, err)
+			}
+			for i, d := range img.RootFS.DiffIDs {
 				rc, err := st.OpenBlob(context.Background(), d)
 				if err != nil {
 					t.Fatalf("layer %d: %v", i, err)

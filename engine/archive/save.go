@@ -77,15 +77,19 @@ func Save(ctx context.Context, w io.Writer, blobs Blobs, items []Item) error {
 	}
 	for _, it := range items {
 		rec := it.Record
-		raw, err := rec.RawConfig()
+		raw, err := rec.RawConfig(ctx)
 		if err != nil {
-			return fmt.Errorf("save %s: %w", image.ShortID(rec.ID), err)
+			return fmt.Errorf("save %s: read config: %w", image.ShortID(rec.ID), err)
+		}
+		img, err := rec.ConfigFile(ctx)
+		if err != nil {
+			return fmt.Errorf("save %s: read config: %w", image.ShortID(rec.ID), err)
 		}
 		me := manifestEntry{Config: rec.ID.Encoded() + ".json", RepoTags: it.Tags}
 		om := ociManifest{SchemaVersion: 2, MediaType: mediaOCIManifest,
 			Config: ociDescriptor{MediaType: mediaOCIConfig, Digest: rec.ID, Size: int64(len(raw))},
 			Layers: []ociDescriptor{}}
-		for _, l := range rec.Img().RootFS.DiffIDs {
+		for _, l := range img.RootFS.DiffIDs {
 			name := "blobs/sha256/" + l.Encoded()
 			me.Layers = append(me.Layers, name)
 			if !written[name] {

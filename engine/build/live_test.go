@@ -93,8 +93,12 @@ func TestLiveSaveLoad(t *testing.T) {
 		t.Errorf("Docker's image ID %s, layerlab's %s", strings.TrimSpace(id), res.Image)
 	}
 	layers, _ := docker(t, "", nil, "image", "inspect", "--format", "{{range .RootFS.Layers}}{{.}} {{end}}", tag)
+	recImg, err := rec.ConfigFile(context.Background())
+	if err != nil {
+		t.Fatalf("read config of %s: %v", rec.ID, err)
+	}
 	var want []string
-	for _, d := range rec.Img().RootFS.DiffIDs {
+	for _, d := range recImg.RootFS.DiffIDs {
 		want = append(want, d.String())
 	}
 	if got := strings.Fields(layers); !reflect.DeepEqual(got, want) {
@@ -103,8 +107,8 @@ func TestLiveSaveLoad(t *testing.T) {
 	hist, _ := docker(t, "", nil, "history", "--no-trunc", "--format", "{{.CreatedBy}}|{{.Size}}", tag)
 	var ours []string
 	li := len(rec.Layers) - 1
-	for i := len(rec.Img().History) - 1; i >= 0; i-- {
-		h := rec.Img().History[i]
+	for i := len(recImg.History) - 1; i >= 0; i-- {
+		h := recImg.History[i]
 		size := int64(0)
 		if !h.EmptyLayer {
 			size = rec.Layers[li].Size
@@ -296,10 +300,14 @@ func compareLive(t *testing.T, n int, out string, code int, res *build.Result, e
 	hist, _ := dockerOut(t, "history", "--no-trunc", "--format", "{{.CreatedBy}}"+sep+"{{.Size}}", firstTag)
 	rows := strings.Split(strings.TrimSpace(hist), "\n")
 	rec, _ := st.Image(context.Background(), res.Image)
+	recImg, err := rec.ConfigFile(context.Background())
+	if err != nil {
+		t.Fatalf("%s: read config of %s: %v", where, rec.ID, err)
+	}
 	var mine []string
 	li := len(rec.Layers) - 1
-	for i := len(rec.Img().History) - 1; i >= 1; i-- {
-		h := rec.Img().History[i]
+	for i := len(recImg.History) - 1; i >= 1; i-- {
+		h := recImg.History[i]
 		size := int64(0)
 		if !h.EmptyLayer {
 			size = rec.Layers[li].Size

@@ -31,13 +31,6 @@ type stage struct {
 	fs      *rootfs.FS // snapshot of id's filesystem, loaded lazily; never mutated
 }
 
-func (s *stage) shell() []string {
-	if len(s.config.Shell) > 0 {
-		return s.config.Shell
-	}
-	return []string{"/bin/sh", "-c"}
-}
-
 // defaultPath is the PATH Docker adds to a stage that has none.
 const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -76,8 +69,14 @@ func (r *run) from(st *stage, ds *dockerfile.Stage) error {
 		if prev := r.stageByName(name); prev != nil {
 			st.id, st.rec = prev.id, prev.rec
 			st.config = prev.config.Clone()
-			if prev.rec != nil && prev.rec.Img().Config != nil {
-				st.config = prev.rec.Img().Config.Clone()
+			if prev.rec != nil {
+				img, err := prev.rec.ConfigFile(r.ctx)
+				if err != nil {
+					return r.fail(in.Step, in, fmt.Errorf("read config of %s: %w", prev.rec.ID, err), "")
+				}
+				if img.Config != nil {
+					st.config = img.Config.Clone()
+				}
 			}
 			break
 		}
@@ -89,10 +88,14 @@ func (r *run) from(st *stage, ds *dockerfile.Stage) error {
 			r.pullLog(in.Step, name, rec)
 		}
 		pulled = p
+		img, err := rec.ConfigFile(r.ctx)
+		if err != nil {
+			return r.fail(in.Step, in, fmt.Errorf("read config of %s: %w", rec.ID, err), "")
+		}
 		st.id, st.rec = rec.ID, rec
-		st.config = rec.Img().Config.Clone()
-		if rec.Img().Author != "" {
-			st.author = rec.Img().Author
+		st.config = img.Config.Clone()
+		if img.Author != "" {
+			st.author = img.Author
 		}
 	}
 	if _, ok := st.config.GetEnv("PATH"); !ok {
@@ -157,11 +160,10 @@ func baseReason(name string, pulled bool) string {
 }
 
 func (r *run) stageByName(name string) *stage {
-	for i, st := range r.stages {
+	for _, st := range r.stages {
 		if st.name != "" && strings.EqualFold(st.name, name) {
 			return st
 		}
-		_ = i
 	}
 	return nil
 }
@@ -273,7 +275,9 @@ func (r *run) step(st *stage, in *dockerfile.Instruction, trigger bool) error {
 			st.prev = hit
 			st.id, st.rec, st.fs = hit.ID, hit, nil
 			res.State, res.Image = StateCached, hit.ID
-			r.fillLayer(&res, hit)
+			if err := r.fillLayer(&res, hit); err != nil {
+				return r.fail(in.Step, in, err, "")
+			}
 			res.Ms = ms(time.Since(t0))
 			r.res.Steps = append(r.res.Steps, res)
 			r.emitDone(in, st, res)
@@ -319,7 +323,9 @@ func (r *run) step(st *stage, in *dockerfile.Instruction, trigger bool) error {
 	}
 	st.id, st.rec = rec.ID, rec
 	res.State, res.Reason, res.Image = state, reason, rec.ID
-	r.fillLayer(&res, rec)
+	if err := r.fillLayer(&res, rec); err != nil {
+		return r.fail(in.Step, in, err, "")
+	}
 	res.Ms = ms(time.Since(t0))
 	r.res.Steps = append(r.res.Steps, res)
 	if d.showsContainer {
@@ -329,13 +335,17 @@ func (r *run) step(st *stage, in *dockerfile.Instruction, trigger bool) error {
 	return nil
 }
 
-func (r *run) fillLayer(res *StepResult, rec *image.Record) {
+func (r *run) fillLayer(res *StepResult, rec *image.Record) error {
 	// Built here: the step info says; otherwise (a pulled image) the history does.
 	empty := false
 	if rec.Build != nil && rec.Build.Keyword != "FROM" {
 		empty = rec.Build.EmptyLayer
 	} else {
-		h := rec.Img().History
+		img, err := rec.ConfigFile(r.ctx)
+		if err != nil {
+			return fmt.Errorf("read config of %s: %w", rec.ID, err)
+		}
+		h := img.History
 		empty = len(h) == 0 || h[len(h)-1].EmptyLayer
 	}
 	if !empty && len(rec.Layers) > 0 {
@@ -344,6 +354,7 @@ func (r *run) fillLayer(res *StepResult, rec *image.Record) {
 	} else {
 		res.EmptyLayer = true
 	}
+	return nil
 }
 
 func (r *run) emitDone(in *dockerfile.Instruction, st *stage, res StepResult) {
@@ -379,11 +390,15 @@ func (r *run) commit(st *stage, cc *image.ContainerConfig, createdBy, container 
 	cc.Hostname = container[:12]
 	var layers []image.Layer
 	if st.rec != nil {
+		parent, err := st.rec.ConfigFile(r.ctx)
+		if err != nil {
+			return nil, fmt.Errorf("read config of %s: %w", st.rec.ID, err)
+		}
 		img.RootFS.DiffIDs = append(img.RootFS.DiffIDs, st.rec.DiffIDs()...)
-		img.History = append(img.History, st.rec.Img().History...)
+		img.History = append(img.History, parent.History...)
 		layers = append(layers, st.rec.Layers...)
-		if st.rec.Img().Architecture != "" {
-			img.Architecture = st.rec.Img().Architecture
+		if parent.Architecture != "" {
+			img.Architecture = parent.Architecture
 		}
 	}
 	if !emptyLayer {

@@ -1,6 +1,8 @@
 package image
 
 import (
+	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -21,9 +23,10 @@ type Layer struct {
 // ID), the parsed config, the layers in RootFS order, and what the builder knew.
 type Record struct {
 	ID     digest.Digest
-	Config []byte // the image JSON, exactly as hashed
-	// Image is the decoded config. A store may leave it nil and let Img decode Config
-	// on first use: a cached rebuild touches many records and needs few of them decoded.
+	Config []byte // the image JSON, exactly as hashed; read it with RawConfig
+	// Image is the decoded config; read it with ConfigFile. A store may leave it nil (and
+	// Config too, with SetConfigLoader) so that it is read and decoded on first use: a
+	// cached rebuild touches many records and needs few of them decoded.
 	Image    *Image
 	Parent   digest.Digest // "" for none
 	Layers   []Layer       // one per RootFS.DiffIDs entry
@@ -31,10 +34,10 @@ type Record struct {
 	CacheKey string // ContainerConfig.CacheKey() of the step that made it; "" when not built here
 	Build    *StepInfo
 
-	once       sync.Once
-	err        error
-	loadOnce   sync.Once
-	loadConfig func() ([]byte, error)
+	// mu guards the lazy reads of Config and Image: a store may share one record
+	// between requests (db's record cache, the builder's snapshot cache).
+	mu         sync.Mutex
+	loadConfig func(ctx context.Context) ([]byte, error)
 	size       int64
 	sizeKnown  bool
 }
@@ -43,51 +46,59 @@ type Record struct {
 func (r *Record) SetSize(n int64) { r.size, r.sizeKnown = n, true }
 
 // SetConfigLoader lets a store leave Config empty and read it only if asked (RawConfig,
-// Img): a cached rebuild reads a record per step and needs none of their configs.
-func (r *Record) SetConfigLoader(f func() ([]byte, error)) { r.loadConfig = f }
+// ConfigFile): a cached rebuild reads a record per step and needs none of their configs.
+// load runs under the context of the call that needs the config, not of the request
+// that made the record, which the record may outlive.
+func (r *Record) SetConfigLoader(load func(ctx context.Context) ([]byte, error)) { r.loadConfig = load }
 
-// RawConfig returns the image JSON exactly as hashed, loading it if the store deferred it.
-func (r *Record) RawConfig() ([]byte, error) {
-	r.loadOnce.Do(func() {
-		if r.Config == nil && r.loadConfig != nil {
-			r.Config, r.err = r.loadConfig()
-		}
-	})
-	if r.Config == nil && r.err != nil {
-		return nil, r.err
+// RawConfig returns the image JSON exactly as hashed, reading it through the store's
+// loader if the store deferred it. A failed read is returned and not remembered: the
+// next call (under another context, say) reads again.
+func (r *Record) RawConfig(ctx context.Context) ([]byte, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.rawConfig(ctx)
+}
+
+// rawConfig is RawConfig with r.mu held.
+func (r *Record) rawConfig(ctx context.Context) ([]byte, error) {
+	if r.Config != nil {
+		return r.Config, nil
 	}
-	return r.Config, nil
+	if r.loadConfig == nil {
+		return nil, fmt.Errorf("image %s: the record holds no config and has no loader", r.ID)
+	}
+	raw, err := r.loadConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if raw == nil {
+		return nil, fmt.Errorf("image %s: the store returned no config", r.ID)
+	}
+	r.Config = raw
+	return raw, nil
 }
 
-// Img returns the decoded config, decoding Config the first time when Image is nil.
-// A config that does not decode (the store checked it when it was put, so this means
-// damage) gives an image with only the rootfs of Layers; Err says what went wrong.
-func (r *Record) Img() *Image {
-	r.once.Do(func() {
-		if r.Image != nil {
-			return
-		}
-		raw, err := r.RawConfig()
-		var img *Image
-		if err == nil {
-			img, err = Decode(raw)
-		}
-		if err != nil {
-			r.err = err
-			img = &Image{RootFS: RootFS{Type: "layers"}, Config: &ContainerConfig{}}
-			for _, l := range r.Layers {
-				img.RootFS.DiffIDs = append(img.RootFS.DiffIDs, l.DiffID)
-			}
-		}
-		r.Image = img
-	})
-	return r.Image
-}
-
-// Err is the error from decoding Config, if Img met one.
-func (r *Record) Err() error {
-	r.Img()
-	return r.err
+// ConfigFile returns the decoded config (in the manner of go-containerregistry's
+// v1.Image.ConfigFile), reading and decoding Config the first time when Image is nil.
+// A config that cannot be read or decoded is an error, never an empty image: a build
+// or an inspect must not go on from a config it does not have.
+func (r *Record) ConfigFile(ctx context.Context) (*Image, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.Image != nil {
+		return r.Image, nil
+	}
+	raw, err := r.rawConfig(ctx)
+	if err != nil {
+		return nil, err
+	}
+	img, err := Decode(raw)
+	if err != nil {
+		return nil, err
+	}
+	r.Image = img
+	return img, nil
 }
 
 // DiffIDs are the image's layers, base first (its config's rootfs, without decoding it).
