@@ -30,7 +30,7 @@ func fillImages(b *testing.B, w *Workspace, n int, tagged func(i int) bool) {
 func runCmd(b *testing.B, w *Workspace, args ...string) string {
 	var out, errb bytes.Buffer
 	env := &commands.Env{Store: w, Stdout: &out, Stderr: &errb, Stdin: bytes.NewReader(nil)}
-	if code := commands.Run(context.Background(), env, args); code != 0 {
+	if code, _ := commands.Run(context.Background(), env, args); code != 0 {
 		b.Fatalf("%v: exit %d: %s", args, code, errb.String())
 	}
 	return out.String()

@@ -9,6 +9,7 @@ import (
 
 	"layerlab/db"
 	"layerlab/engine/build"
+	"layerlab/engine/commands"
 	"layerlab/web"
 )
 
@@ -27,7 +28,10 @@ func errTooLarge(msg string) error   { return &httpError{http.StatusRequestEntit
 func errConflict(msg string) error   { return &httpError{http.StatusConflict, msg} }
 
 // status maps an error to its HTTP status and the message safe to show: a user's
-// mistake says what it was; anything else is "internal error" (and is logged).
+// mistake says what it was; anything else is "internal error" (and is logged). It is
+// the one place an error's class becomes a status: the docker commands' failures by
+// engine/commands' sentinels, as Docker's API answers them (a missing image 404, a
+// conflict 409, a command line, reference or template that is wrong 400).
 func status(err error) (int, string, bool) {
 	var he *httpError
 	var mbe *http.MaxBytesError
@@ -36,11 +40,13 @@ func status(err error) (int, string, bool) {
 		return he.status, he.msg, false
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, "request too large: the limit is " + humanBytes(mbe.Limit), false
-	case errors.Is(err, db.ErrNotFound), errors.Is(err, build.ErrNotFound):
+	case errors.Is(err, db.ErrNotFound), errors.Is(err, build.ErrNotFound), errors.Is(err, commands.ErrNotFound):
 		return http.StatusNotFound, err.Error(), false
-	case errors.Is(err, db.ErrInvalid), errors.Is(err, db.ErrAmbiguous):
+	case errors.Is(err, db.ErrInvalid), errors.Is(err, db.ErrAmbiguous),
+		errors.Is(err, commands.ErrUsage), errors.Is(err, commands.ErrInvalid), errors.Is(err, commands.ErrTemplate):
 		return http.StatusBadRequest, err.Error(), false
-	case errors.Is(err, db.ErrHasChildren), errors.Is(err, db.ErrHasTags), errors.Is(err, db.ErrHeld):
+	case errors.Is(err, db.ErrHasChildren), errors.Is(err, db.ErrHasTags), errors.Is(err, db.ErrHeld),
+		errors.Is(err, commands.ErrConflict):
 		return http.StatusConflict, err.Error(), false
 	case errors.Is(err, context.Canceled):
 		return 499, "request cancelled", false

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -64,12 +63,37 @@ type dockerRun struct {
 	Output string `json:"output"` // stdout
 	Error  string `json:"error,omitempty"`
 	Code   int    `json:"exit_code"`
+	// err is the error of a failed run: the command's own, whose class (engine/commands'
+	// sentinels) status() maps to the HTTP status, or one found before running anything.
+	err error
 	// status, when set, is the HTTP status of a failure found before running anything.
 	status int
 }
 
 // ok reports whether the command succeeded.
 func (d *dockerRun) ok() bool { return d.Code == 0 }
+
+// failure is the error of a failed run. A run that failed without an error value (a
+// transfer that ended without one) is an error of no class: an internal one.
+func (d *dockerRun) failure() error {
+	if d.err != nil {
+		return d.err
+	}
+	return fmt.Errorf("%s: %s", d.Cmd, d.Error)
+}
+
+// httpStatus is the HTTP status of a failed run, as status() maps its error; an
+// internal failure is logged, once, here.
+func (s *Server) httpStatus(d *dockerRun) int {
+	if d.status != 0 {
+		return d.status
+	}
+	code, _, internal := status(d.failure())
+	if internal {
+		s.log.Error("docker command failed", "cmd", d.Cmd, "err", d.failure())
+	}
+	return code
+}
 
 // limitedBuffer keeps the first max bytes written to it and notes that it cut the rest.
 type limitedBuffer struct {
@@ -105,25 +129,8 @@ func (s *Server) docker(ctx context.Context, ws *db.Workspace, display string, a
 	errb := &limitedBuffer{max: maxCmdOutput}
 	env := &commands.Env{Store: ws, Stdin: strings.NewReader(""), Stdout: out, Stderr: errb,
 		Now: s.now, Prog: "docker"}
-	code := commands.Run(ctx, env, argv)
-	return &dockerRun{Cmd: display, Output: out.String(), Error: strings.TrimRight(errb.String(), "\n"), Code: code}
-}
-
-// dockerStatus is the HTTP status Docker's API answers for a failed command's error,
-// judged from the CLI's message: a conflict is 409, a missing image 404, a malformed
-// reference or template 400.
-func dockerStatus(msg string) int {
-	switch {
-	case strings.Contains(msg, "conflict: unable to"):
-		return http.StatusConflict
-	case strings.Contains(msg, "No such image"), strings.Contains(msg, "No such object"):
-		return http.StatusNotFound
-	case strings.Contains(msg, "invalid reference format"), strings.Contains(msg, "Error parsing reference"),
-		strings.Contains(msg, "refusing to create"), strings.Contains(msg, "emplate parsing error"),
-		strings.Contains(msg, "See 'docker"), strings.Contains(msg, "is not a valid"):
-		return http.StatusBadRequest
-	}
-	return http.StatusInternalServerError
+	code, err := commands.Run(ctx, env, argv)
+	return &dockerRun{Cmd: display, Output: out.String(), Error: strings.TrimRight(errb.String(), "\n"), Code: code, err: err}
 }
 
 // imageLink is the URL of an image's page ("history", "inspect"): the reference (or
@@ -151,23 +158,19 @@ func refParam(r *http.Request) (string, error) {
 	return ref, nil
 }
 
-var upperRepo = regexp.MustCompile(`repository name \(.*\) must be lowercase`)
-
 // lookupImage finds the image a page is about, with Docker's words when there is none:
 // a malformed reference is a 400 with the daemon's message, an unknown image a 404 that
 // says what to do.
 func (s *Server) lookupImage(ctx context.Context, ws *db.Workspace, ref string) (*image.Record, error) {
 	if _, err := reference.ParseAnyReference(ref); err != nil {
 		// The daemon's own wording ("invalid reference format: repository name must be
-		// lowercase"), from the command that would have been typed.
+		// lowercase", as Docker 20.10 put it), from the command that would have been
+		// typed; its error is an ErrInvalid.
 		res := s.docker(ctx, ws, "", "history", "--", ref)
-		msg := res.Error
-		if msg == "" {
-			msg = "Error response from daemon: " + err.Error()
+		if res.ok() {
+			return nil, fmt.Errorf("history %q: the command took a reference the parser refused (%v)", ref, err)
 		}
-		// Docker 20.10's vendored reference package did not name the repository.
-		msg = upperRepo.ReplaceAllString(msg, "repository name must be lowercase")
-		return nil, errBadRequest(msg)
+		return nil, res.failure()
 	}
 	rec, err := ws.Lookup(ctx, ref)
 	switch {
@@ -366,13 +369,7 @@ func backQuery(back string) string {
 func (s *Server) answerAction(w http.ResponseWriter, r *http.Request, in actionInput, res *dockerRun) {
 	code := http.StatusOK
 	if !res.ok() {
-		code = dockerStatus(res.Error)
-		if res.status != 0 {
-			code = res.status
-		}
-		if code == http.StatusInternalServerError {
-			s.log.Error("image action failed", "cmd", res.Cmd, "err", res.Error)
-		}
+		code = s.httpStatus(res)
 	}
 	if wantsJSON(r) || strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		writeJSON(w, code, res)
@@ -414,7 +411,7 @@ func (s *Server) tagImage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if in.Source == "" || in.Target == "" {
-		s.answerAction(w, r, in, &dockerRun{Cmd: "docker tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", Code: 1, status: http.StatusBadRequest,
+		s.answerAction(w, r, in, &dockerRun{Cmd: "docker tag SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]", Code: 1, err: commands.ErrUsage,
 			Error: "\"docker tag\" requires exactly 2 arguments: give the image to tag and the new name, e.g. demo:v2"})
 		return
 	}
@@ -430,7 +427,7 @@ func (s *Server) removeImage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if in.Ref == "" {
-		s.answerAction(w, r, in, &dockerRun{Cmd: "docker image rm IMAGE", Code: 1, status: http.StatusBadRequest,
+		s.answerAction(w, r, in, &dockerRun{Cmd: "docker image rm IMAGE", Code: 1, err: commands.ErrUsage,
 			Error: "\"docker image rm\" requires at least 1 argument: give an image name or ID"})
 		return
 	}
@@ -631,12 +628,12 @@ func (s *Server) historyView(ctx context.Context, ws *db.Workspace, ref string, 
 	}
 	cli := s.docker(ctx, ws, "docker history "+shellQuote(ref), "history", "--", id)
 	if !cli.ok() {
-		return v, fmt.Errorf("history %s: %s", ref, cli.Error)
+		return v, fmt.Errorf("history %s: %w", ref, cli.failure())
 	}
 	v.Cmd, v.CLI = cli.Cmd, cli.Output
 	js := s.docker(ctx, ws, "", "history", "--no-trunc", "--format", "{{json .}}", "--", id)
 	if !js.ok() {
-		return v, fmt.Errorf("history %s: %s", ref, js.Error)
+		return v, fmt.Errorf("history %s: %w", ref, js.failure())
 	}
 	var items []historyJSON // newest first, as docker prints them
 	for _, line := range strings.Split(js.Output, "\n") {
@@ -649,7 +646,11 @@ func (s *Server) historyView(ctx context.Context, ws *db.Workspace, ref string, 
 		}
 		items = append(items, h)
 	}
-	hist := rec.Img().History
+	img, err := rec.ConfigFile(ctx)
+	if err != nil {
+		return v, fmt.Errorf("read config of %s: %w", id, err)
+	}
+	hist := img.History
 	if len(items) != len(hist) {
 		return v, fmt.Errorf("history %s: %d rows for %d history entries", ref, len(items), len(hist))
 	}
@@ -740,7 +741,7 @@ func (s *Server) inspectPage(w http.ResponseWriter, r *http.Request) {
 	}
 	raw := s.docker(r.Context(), ws, "docker inspect "+shellQuote(ref), "inspect", "--", rec.ID.String())
 	if !raw.ok() {
-		s.fail(w, r, fmt.Errorf("inspect %s: %s", ref, raw.Error))
+		s.fail(w, r, fmt.Errorf("inspect %s: %w", ref, raw.failure()))
 		return
 	}
 	tree, err := jsonTree(raw.Output)
@@ -760,7 +761,7 @@ func (s *Server) inspectPage(w http.ResponseWriter, r *http.Request) {
 		res := s.inspectWithFormat(r.Context(), ws, ref, rec, f)
 		v.Format, v.FormatRan, v.FormatCmd, v.FormatOut, v.FormatErr = f, true, res.Cmd, res.Output, res.Error
 		if !res.ok() {
-			code = dockerStatus(res.Error)
+			code = s.httpStatus(res)
 		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -813,7 +814,7 @@ func (s *Server) inspectFormat(w http.ResponseWriter, r *http.Request) {
 	res := s.inspectWithFormat(r.Context(), ws, ref, rec, in.Format)
 	code := http.StatusOK
 	if !res.ok() {
-		code = dockerStatus(res.Error)
+		code = s.httpStatus(res)
 	}
 	writeJSON(w, code, res)
 }

@@ -40,7 +40,7 @@ func cli(t *testing.T, ws *db.Workspace, args ...string) (string, string, int) {
 	var out, errb bytes.Buffer
 	env := &commands.Env{Store: ws, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
 		Now: func() time.Time { return fixedNow }, Prog: "docker"}
-	code := commands.Run(context.Background(), env, args)
+	code, _ := commands.Run(context.Background(), env, args) // the text and status are the reference
 	return out.String(), errb.String(), code
 }
 

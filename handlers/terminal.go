@@ -213,7 +213,9 @@ func (s *Server) runTerminal(ctx context.Context, ws *db.Workspace, line string,
 	}
 	env := &commands.Env{Store: ws, Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr,
 		Now: s.now, Terminal: false, Prog: "docker"}
-	code := commands.Run(ctx, env, words)
+	// The terminal shows what the command printed and its exit status, as a shell
+	// would; the error carries the same words, and no HTTP status depends on it.
+	code, _ := commands.Run(ctx, env, words)
 	if name == "image prune" {
 		if text, _ := out.result(); strings.Contains(text, "[y/N] ") && !strings.Contains(text, "Deleted Images") {
 			io.WriteString(stderr, "[layerlab] the web terminal cannot answer the question, so nothing was removed: add -f (docker image prune -f).\n")

@@ -60,6 +60,7 @@ type transferEnd struct {
 	Hint     string    `json:"hint,omitempty"` // layerlab's word on what to do
 	Ended    time.Time `json:"ended"`
 	Canceled bool      `json:"canceled,omitempty"`
+	err      error     // the pull's or push's own error, for status()
 }
 
 // Bounds: how many transfers run at once (each reads and writes layers), how many a
@@ -138,7 +139,7 @@ func (ts *transfers) start(ws, kind, ref, cmd, repo string, fn func(ctx context.
 		err := fn(ctx, t.progress)
 		end := &transferEnd{OK: err == nil, Ended: ts.now()}
 		if err != nil {
-			end.Error = err.Error()
+			end.Error, end.err = err.Error(), err
 			end.Canceled = errors.Is(err, context.Canceled)
 			if end.Canceled {
 				end.Error = "context canceled"
@@ -424,7 +425,7 @@ func (s *Server) formTransfer(push bool) http.HandlerFunc {
 		snap := t.snapshot()
 		res := &dockerRun{Cmd: t.Cmd, Output: snap.Output}
 		if !snap.End.OK {
-			res.Error, res.Code = strings.TrimSpace(snap.End.Error+"\n"+snap.End.Hint), 1
+			res.Error, res.Code, res.err = strings.TrimSpace(snap.End.Error+"\n"+snap.End.Hint), 1, snap.End.err
 		}
 		s.answerAction(w, r, in, res)
 	}

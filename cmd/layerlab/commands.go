@@ -154,7 +154,7 @@ func (c *cli) image(ctx context.Context, args []string) error {
 	// a succeeding one's stderr (warnings) is passed on as is.
 	var errb bytes.Buffer
 	env := &commands.Env{Store: ws, Stdin: c.stdin, Stdout: c.stdout, Stderr: &errb, Terminal: term, Prog: "layerlab"}
-	code := commands.Run(ctx, env, args)
+	code, _ := commands.Run(ctx, env, args) // the error's text is the end of errb
 	if code != 0 {
 		return &exitError{code: code, msg: strings.TrimSuffix(errb.String(), "\n")}
 	}

@@ -355,7 +355,7 @@ func replay(t *testing.T, sdir, resFile string) {
 			for i := range rmArgs {
 				rmArgs[i] = strings.ReplaceAll(rmArgs[i], "{T}", tag)
 			}
-			if code := commands.Run(context.Background(), env, rmArgs); code != ev.RC {
+			if code, _ := commands.Run(context.Background(), env, rmArgs); code != ev.RC {
 				t.Errorf("op %d %q: exit %d (%s), Docker %d", i, op, code, errb.String(), ev.RC)
 			}
 		default:
@@ -436,7 +436,11 @@ func checkBuild(t *testing.T, i int, op string, ev recEvt, res *build.Result, er
 		}
 		wantH = append(wantH, fmt.Sprintf("%s [%s]", h.CreatedBy, zeroOr(h.Size == "0B")))
 	}
-	hist := img.Img().History
+	cfg, err := img.ConfigFile(context.Background())
+	if err != nil {
+		t.Fatalf("%s: read config of %s: %v", where, img.ID, err)
+	}
+	hist := cfg.History
 	layerIdx := len(img.Layers) - 1
 	for j := len(hist) - 1; j >= 1; j-- {
 		h := hist[j]
@@ -461,7 +465,7 @@ func checkBuild(t *testing.T, i int, op string, ev recEvt, res *build.Result, er
 		}
 	}
 	if ev.Inspect != nil {
-		compareConfig(t, where, img.Img().Config, ev.Inspect.Config)
+		compareConfig(t, where, cfg.Config, ev.Inspect.Config)
 		if n := len(ev.Inspect.Layers); n != len(img.Layers) {
 			t.Errorf("%s: %d layers, Docker %d", where, len(img.Layers), n)
 		}

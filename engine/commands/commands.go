@@ -75,8 +75,10 @@ type command struct {
 	// minArgs and maxArgs bound the positional arguments (maxArgs < 0: no bound).
 	minArgs, maxArgs int
 	flags            func(fs *FlagSet)
-	run              func(ctx context.Context, env *Env, fs *FlagSet, args []string) int
-	aliases          []string // other full names: "images", "image list"
+	// run runs the command with its parsed flags and positional arguments, and returns
+	// what Run returns.
+	run     func(ctx context.Context, env *Env, fs *FlagSet, args []string) (int, error)
+	aliases []string // other full names: "images", "image list"
 }
 
 var registry = map[string]*command{}
@@ -100,33 +102,33 @@ func Names() []string {
 }
 
 // Run runs one command line, e.g. ["image", "ls", "-a"] or ["rmi", "demo:v1"], and
-// returns its exit status. Output and errors go to env's streams, worded as Docker's.
-func Run(ctx context.Context, env *Env, args []string) int {
+// returns its exit status and, when that is not 0, the error that ended it. Output and
+// errors go to env's streams, worded as Docker's; the error's class (errors.go) says
+// what kind of failure it was, for a caller that must act on it, and its text is what
+// the command printed last.
+func Run(ctx context.Context, env *Env, args []string) (int, error) {
 	if len(args) == 0 {
-		fmt.Fprintf(env.Stderr, "Usage:  %s COMMAND\n", env.prog())
-		return 1
+		return failed(env, 1, usageErrorf("Usage:  %s COMMAND", env.prog()))
 	}
 	name := args[0]
 	rest := args[1:]
 	if name == "image" {
 		if len(rest) == 0 || rest[0] == "--help" || rest[0] == "-h" {
 			fmt.Fprint(env.Stdout, groupHelp(env, "image", "Manage images"))
-			return 0
+			return 0, nil
 		}
 		if strings.HasPrefix(rest[0], "-") {
-			fmt.Fprintf(env.Stderr, "unknown flag: %s\nSee '%s image --help'.\n", rest[0], env.prog())
-			return 125
+			return failed(env, 125, usageErrorf("unknown flag: %s\nSee '%s image --help'.", rest[0], env.prog()))
 		}
 		name, rest = "image "+rest[0], rest[1:]
 		if _, ok := registry[name]; !ok {
 			fmt.Fprint(env.Stderr, groupHelp(env, "image", "Manage images"))
-			return 0 // docker prints the group's help and exits 0 for an unknown subcommand
+			return 0, nil // docker prints the group's help and exits 0 for an unknown subcommand
 		}
 	}
 	c, ok := registry[name]
 	if !ok {
-		fmt.Fprintf(env.Stderr, "%s: '%s' is not a %s command.\nSee '%s --help'\n", env.prog(), name, env.prog(), env.prog())
-		return 1
+		return failed(env, 1, usageErrorf("%s: '%s' is not a %s command.\nSee '%s --help'", env.prog(), name, env.prog(), env.prog()))
 	}
 	fs := newFlagSet(name)
 	if c.flags != nil {
@@ -136,15 +138,13 @@ func Run(ctx context.Context, env *Env, args []string) int {
 	if err != nil {
 		if err == errHelp {
 			fmt.Fprint(env.Stdout, c.help(env, fs))
-			return 0
+			return 0, nil
 		}
-		fmt.Fprintf(env.Stderr, "%v\nSee '%s %s --help'.\n", err, env.prog(), name)
-		return 125
+		return failed(env, 125, usageErrorf("%w\nSee '%s %s --help'.", err, env.prog(), name))
 	}
 	if len(pos) < c.minArgs || (c.maxArgs >= 0 && len(pos) > c.maxArgs) {
-		fmt.Fprintf(env.Stderr, "\"%s %s\" %s.\nSee '%s %s --help'.\n\nUsage:  %s %s\n\n%s\n",
-			env.prog(), name, argCountPhrase(c.minArgs, c.maxArgs), env.prog(), name, env.prog(), c.use, c.short)
-		return 1
+		return failed(env, 1, usageErrorf("\"%s %s\" %s.\nSee '%s %s --help'.\n\nUsage:  %s %s\n\n%s",
+			env.prog(), name, argCountPhrase(c.minArgs, c.maxArgs), env.prog(), name, env.prog(), c.use, c.short))
 	}
 	return c.run(ctx, env, fs, pos)
 }

@@ -47,22 +47,25 @@ func flagList(fs *FlagSet, name string) []string {
 
 // imageNotFoundError is the daemon's ErrImageDoesNotExist: "No such image: <name>".
 // Commands prefix it as docker does ("Error response from daemon: " for history and
-// image ls filters). rmi has its own (remove.go's noSuchImageError).
+// image ls filters). rmi has its own (remove.go's missingImageError).
 type imageNotFoundError struct{ name string }
 
 func (e imageNotFoundError) Error() string { return "No such image: " + e.name }
 
-// Unwrap lets callers test errors.Is(err, build.ErrNotFound).
-func (e imageNotFoundError) Unwrap() error { return build.ErrNotFound }
+// Is makes it ErrNotFound, and build.ErrNotFound as the store's own not-found is.
+func (e imageNotFoundError) Is(target error) bool {
+	return target == ErrNotFound || target == build.ErrNotFound
+}
 
 // daemonRefName is how the daemon names a reference in "No such image": parsed as
 // reference.ParseAnyReference does, ":latest" added to a name without tag or digest
 // ("nope" -> "nope:latest"; a full "sha256:<hex>" ID stays as it is). An unparsable
-// one gives the parse error, which the daemon returns instead.
+// one gives the parse error as Docker 20.10 words it (refError, ErrInvalid), which the
+// daemon returns instead.
 func daemonRefName(s string) (string, error) {
 	ref, err := reference.ParseAnyReference(s)
 	if err != nil {
-		return "", err
+		return "", refError(err)
 	}
 	if n, ok := ref.(reference.Named); ok {
 		ref = reference.TagNameOnly(n)
@@ -89,21 +92,20 @@ func lookupImage(ctx context.Context, st Store, ref string) (*image.Record, erro
 }
 
 // daemonError prints an error the way the CLI prints one the daemon returned and
-// gives the exit status (1).
-func daemonError(env *Env, err error) int {
-	fmt.Fprintf(env.Stderr, "Error response from daemon: %v\n", err)
-	return 1
+// gives the exit status (1) and the error (of err's class).
+func daemonError(env *Env, err error) (int, error) {
+	return failed(env, 1, &daemonErr{err: err})
 }
 
-// flagValueError prints pflag's message for a flag value its setter refused (exit 125),
-// e.g. `invalid argument "x" for "-f, --filter" flag: bad format of filter ...`.
-func flagValueError(env *Env, fs *FlagSet, name, value string, err error) int {
+// flagValueError prints pflag's message for a flag value its setter refused (exit 125,
+// ErrUsage), e.g. `invalid argument "x" for "-f, --filter" flag: bad format of filter ...`.
+func flagValueError(env *Env, fs *FlagSet, name, value string, err error) (int, error) {
 	disp := "--" + name
 	if f := fs.long[name]; f != nil {
 		disp = f.display()
 	}
-	fmt.Fprintf(env.Stderr, "invalid argument %q for \"%s\" flag: %v\nSee '%s %s --help'.\n", value, disp, err, env.prog(), fs.cmd)
-	return 125
+	// %v: the value's own class (ErrInvalid) is not this error's; the command line is wrong.
+	return failed(env, 125, usageErrorf("invalid argument %q for \"%s\" flag: %v\nSee '%s %s --help'.", value, disp, err, env.prog(), fs.cmd))
 }
 
 // templateFuncs are the functions docker's --format templates have
@@ -182,12 +184,12 @@ func writeFormatted(w io.Writer, format string, header map[string]string, rows [
 	final = strings.NewReplacer(`\t`, "\t", `\n`, "\n").Replace(final)
 	tmpl, err := parseTemplate(final)
 	if err != nil {
-		return fmt.Errorf("Template parsing error: %v\n", err) //nolint:staticcheck // docker's text, newline included
+		return withClass(ErrTemplate, fmt.Errorf("Template parsing error: %w\n", err)) //nolint:staticcheck // docker's text, newline included
 	}
 	var buf bytes.Buffer
 	for _, r := range rows {
 		if err := tmpl.Execute(&buf, r); err != nil {
-			return fmt.Errorf("template parsing error: %w", err)
+			return withClass(ErrTemplate, fmt.Errorf("template parsing error: %w", err))
 		}
 		buf.WriteString("\n")
 	}

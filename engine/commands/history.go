@@ -59,7 +59,10 @@ type historyItem struct {
 // each non-empty one sized by its layer; then, from the top, each row gets the next
 // image of the parent chain, and rows beyond the chain's end stay "<missing>".
 func imageHistory(ctx context.Context, st Store, rec *image.Record) ([]historyItem, error) {
-	img := rec.Img()
+	img, err := rec.ConfigFile(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read config of %s: %w", rec.ID, err)
+	}
 	var items []historyItem
 	layer := 0
 	for _, h := range img.History {
@@ -146,10 +149,10 @@ func (r *historyRow) MarshalJSON() ([]byte, error) {
 	})
 }
 
-func runHistory(ctx context.Context, env *Env, fs *FlagSet, args []string) int {
+func runHistory(ctx context.Context, env *Env, fs *FlagSet, args []string) (int, error) {
 	rec, err := lookupImage(ctx, env.Store, args[0])
 	if err != nil {
-		return daemonError(env, refError(err))
+		return daemonError(env, err)
 	}
 	items, err := imageHistory(ctx, env.Store, rec)
 	if err != nil {
@@ -173,8 +176,7 @@ func runHistory(ctx context.Context, env *Env, fs *FlagSet, args []string) int {
 		rows[i] = &historyRow{h: h, trunc: !flagBool(fs, "no-trunc"), human: human, now: now}
 	}
 	if err := writeFormatted(env.Stdout, format, historyHeader, rows); err != nil {
-		fmt.Fprintln(env.Stderr, err)
-		return 1
+		return failed(env, 1, err)
 	}
-	return 0
+	return 0, nil
 }

@@ -81,8 +81,11 @@ type imageMetadata struct {
 }
 
 // inspectImage builds the daemon's answer for one image.
-func inspectImage(rec *image.Record, tags []image.TagRow) *imageInspect {
-	img := rec.Img()
+func inspectImage(ctx context.Context, rec *image.Record, tags []image.TagRow) (*imageInspect, error) {
+	img, err := rec.ConfigFile(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read config of %s: %w", rec.ID, err)
+	}
 	out := &imageInspect{
 		ID:            rec.ID.String(),
 		RepoTags:      []string{},
@@ -128,7 +131,7 @@ func inspectImage(rec *image.Record, tags []image.TagRow) *imageInspect {
 			out.Metadata.LastTagTime = t.Created
 		}
 	}
-	return out
+	return out, nil
 }
 
 // inspectNotFound is the CLI's objectNotFoundError: "Error: No such image: <as typed>".
@@ -136,7 +139,10 @@ type inspectNotFound struct{ object, id string }
 
 func (e inspectNotFound) Error() string { return fmt.Sprintf("Error: No such %s: %s", e.object, e.id) }
 
-func runInspect(ctx context.Context, env *Env, fs *FlagSet, args []string) int {
+// Is makes it ErrNotFound.
+func (e inspectNotFound) Is(target error) bool { return target == ErrNotFound }
+
+func runInspect(ctx context.Context, env *Env, fs *FlagSet, args []string) (int, error) {
 	object := "image"
 	if fs.cmd == "inspect" {
 		object = "object" // docker inspect without --type tries every kind of object
@@ -148,8 +154,7 @@ func runInspect(ctx context.Context, env *Env, fs *FlagSet, args []string) int {
 				known = known || t == typ
 			}
 			if !known {
-				fmt.Fprintf(env.Stderr, "%q is not a valid value for --type\n", typ)
-				return 1
+				return failed(env, 1, invalidf("%q is not a valid value for --type", typ))
 			}
 			object = typ
 		}
@@ -161,8 +166,7 @@ func runInspect(ctx context.Context, env *Env, fs *FlagSet, args []string) int {
 	} else {
 		tmpl, err := parseTemplate(format)
 		if err != nil {
-			fmt.Fprintf(env.Stderr, "Template parsing error: %v\n", err)
-			return 64
+			return failed(env, 64, withClass(ErrTemplate, fmt.Errorf("Template parsing error: %w", err)))
 		}
 		ins = &templateInspector{tmpl: tmpl}
 	}
@@ -171,13 +175,13 @@ func runInspect(ctx context.Context, env *Env, fs *FlagSet, args []string) int {
 		return daemonError(env, err)
 	}
 	refs := refsByImage(tags)
-	var errs []string
+	var errs []error
 	for _, ref := range args {
 		var rec *image.Record
 		if _, perr := daemonRefName(ref); perr != nil && object == "image" {
 			// The daemon's GetImage fails to parse it; `docker image inspect` prints
 			// that error as the daemon words it (`docker inspect` says No such object).
-			errs = append(errs, fmt.Sprintf("Error response from daemon: no such image: %s: %v", ref, refError(perr)))
+			errs = append(errs, &daemonErr{err: fmt.Errorf("no such image: %s: %w", ref, perr)})
 			continue
 		}
 		if object == "image" || object == "object" {
@@ -186,35 +190,41 @@ func runInspect(ctx context.Context, env *Env, fs *FlagSet, args []string) int {
 			err = build.ErrNotFound
 		}
 		if errors.Is(err, build.ErrNotFound) {
-			errs = append(errs, inspectNotFound{object: object, id: ref}.Error())
+			errs = append(errs, inspectNotFound{object: object, id: ref})
 			continue
 		}
 		if err != nil {
-			errs = append(errs, "Error response from daemon: "+err.Error())
+			errs = append(errs, &daemonErr{err: err})
 			continue
 		}
-		v := inspectImage(rec, refs[rec.ID])
+		v, err := inspectImage(ctx, rec, refs[rec.ID])
+		if err != nil {
+			errs = append(errs, &daemonErr{err: err})
+			continue
+		}
 		raw, err := json.Marshal(v)
 		if err != nil {
-			errs = append(errs, err.Error())
+			errs = append(errs, err)
 			continue
 		}
 		if err := ins.inspect(v, raw); err != nil {
-			errs = append(errs, err.Error())
+			errs = append(errs, err)
 		}
 	}
-	ins.flush(env)
-	if len(errs) > 0 {
-		fmt.Fprintln(env.Stderr, strings.Join(errs, "\n"))
-		return 1
+	if err := ins.flush(env); err != nil {
+		errs = append(errs, err)
 	}
-	return 0
+	if len(errs) > 0 {
+		// One error a line, after the output, as the CLI prints them.
+		return failed(env, 1, errors.Join(errs...))
+	}
+	return 0, nil
 }
 
 // inspector is the CLI's inspect.Inspector.
 type inspector interface {
 	inspect(typed any, raw []byte) error
-	flush(env *Env)
+	flush(env *Env) error
 }
 
 // indentedInspector prints the raw JSON of every element as one array indented with
@@ -226,21 +236,21 @@ func (i *indentedInspector) inspect(_ any, raw []byte) error {
 	return nil
 }
 
-func (i *indentedInspector) flush(env *Env) {
+func (i *indentedInspector) flush(env *Env) error {
 	if len(i.raw) == 0 {
-		fmt.Fprint(env.Stdout, "[]\n")
-		return
+		_, err := fmt.Fprint(env.Stdout, "[]\n")
+		return err
 	}
 	var b, out bytes.Buffer
 	b.WriteString("[")
 	b.Write(bytes.Join(i.raw, []byte(",")))
 	b.WriteString("]")
 	if err := json.Indent(&out, b.Bytes(), "", "    "); err != nil {
-		fmt.Fprintln(env.Stderr, err)
-		return
+		return fmt.Errorf("indent inspect output: %w", err)
 	}
 	out.WriteString("\n")
-	out.WriteTo(env.Stdout)
+	_, err := out.WriteTo(env.Stdout)
+	return err
 }
 
 // templateInspector runs a --format template over each element, falling back (as the
@@ -266,17 +276,18 @@ func (i *templateInspector) inspect(typed any, raw []byte) error {
 	}
 	b.Reset()
 	if err := i.tmpl.Option("missingkey=error").Execute(&b, m); err != nil {
-		return fmt.Errorf("Template parsing error: %v", err)
+		return withClass(ErrTemplate, fmt.Errorf("Template parsing error: %w", err)) //nolint:staticcheck // docker's text
 	}
 	i.buf.Write(b.Bytes())
 	i.buf.WriteByte('\n')
 	return nil
 }
 
-func (i *templateInspector) flush(env *Env) {
+func (i *templateInspector) flush(env *Env) error {
 	if i.buf.Len() == 0 {
-		fmt.Fprint(env.Stdout, "\n")
-		return
+		_, err := fmt.Fprint(env.Stdout, "\n")
+		return err
 	}
-	i.buf.WriteTo(env.Stdout)
+	_, err := i.buf.WriteTo(env.Stdout)
+	return err
 }

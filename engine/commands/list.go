@@ -123,7 +123,7 @@ func parseImageFilters(raw []string) (imageFilters, string, error) {
 		}
 		name, val, ok := strings.Cut(v, "=")
 		if !ok {
-			return nil, v, errors.New("bad format of filter (expected name=value)")
+			return nil, v, withClass(ErrInvalid, errors.New("bad format of filter (expected name=value)"))
 		}
 		f.add(strings.ToLower(strings.TrimSpace(name)), strings.TrimSpace(val))
 	}
@@ -175,7 +175,7 @@ func listImages(ctx context.Context, st Store, f imageFilters, all bool) ([]imag
 	sort.Strings(keys)
 	for _, k := range keys {
 		if !acceptedImageFilters[k] {
-			return nil, fmt.Errorf("Invalid filter '%s'", k)
+			return nil, invalidf("Invalid filter '%s'", k)
 		}
 	}
 	danglingOnly := false
@@ -183,7 +183,7 @@ func listImages(ctx context.Context, st Store, f imageFilters, all bool) ([]imag
 		if d["true"] {
 			danglingOnly = true
 		} else if !d["false"] {
-			return nil, fmt.Errorf("Invalid filter 'dangling=%v'", f.values("dangling"))
+			return nil, invalidf("Invalid filter 'dangling=%v'", f.values("dangling"))
 		}
 	}
 	var before, after *image.Record
@@ -235,8 +235,11 @@ func listImages(ctx context.Context, st Store, f imageFilters, all bool) ([]imag
 			continue
 		}
 		if len(f["label"]) > 0 {
-			cfg := rec.Img().Config
-			if cfg == nil || !f.matchLabels(cfg.Labels) {
+			img, err := rec.ConfigFile(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("read config of %s: %w", rec.ID, err)
+			}
+			if img.Config == nil || !f.matchLabels(img.Config.Labels) {
 				continue
 			}
 		}
@@ -245,7 +248,7 @@ func listImages(ctx context.Context, st Store, f imageFilters, all bool) ([]imag
 			if len(patterns) > 0 {
 				found, err := matchReference(patterns, t)
 				if err != nil {
-					return nil, err
+					return nil, withClass(ErrInvalid, err) // a malformed pattern
 				}
 				if !found {
 					continue
@@ -437,7 +440,7 @@ func imageRows(sums []imageSummary, trunc, digests bool, now time.Time) []any {
 	return rows
 }
 
-func runImageLs(ctx context.Context, env *Env, fs *FlagSet, args []string) int {
+func runImageLs(ctx context.Context, env *Env, fs *FlagSet, args []string) (int, error) {
 	f, bad, err := parseImageFilters(flagList(fs, "filter"))
 	if err != nil {
 		return flagValueError(env, fs, "filter", bad, err)
@@ -456,16 +459,14 @@ func runImageLs(ctx context.Context, env *Env, fs *FlagSet, args []string) int {
 		// The default formats, written directly: the same bytes as the template (a
 		// test checks it), without running a template per row over thousands of images.
 		if err := writeDefaultImageTable(env.Stdout, rows, format == defaultQuietFormat); err != nil {
-			fmt.Fprintln(env.Stderr, err)
-			return 1
+			return failed(env, 1, err)
 		}
-		return 0
+		return 0, nil
 	}
 	if err := writeFormatted(env.Stdout, format, imageHeader, rows); err != nil {
-		fmt.Fprintln(env.Stderr, err)
-		return 1
+		return failed(env, 1, err)
 	}
-	return 0
+	return 0, nil
 }
 
 // writeDefaultImageTable writes rows as defaultImageTableFormat (or, quiet, as

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -25,24 +26,26 @@ func loadFlags(fs *FlagSet) {
 	fs.Bool("quiet", "q", false, "Suppress the load output")
 }
 
-func runLoad(ctx context.Context, env *Env, fs *FlagSet, _ []string) int {
+func runLoad(ctx context.Context, env *Env, fs *FlagSet, _ []string) (int, error) {
 	var in io.Reader = env.Stdin
 	if name := flagString(fs, "input"); name != "" {
 		f, err := os.Open(name)
 		if err != nil {
-			fmt.Fprintln(env.Stderr, err)
-			return 1
+			return failed(env, 1, err) // the *PathError, as the CLI prints it
 		}
 		defer f.Close()
 		in = f
 	} else if env.Terminal || in == nil {
-		fmt.Fprintln(env.Stderr, "requested load from stdin, but stdin is empty")
-		return 1
+		return failed(env, 1, usageErrorf("requested load from stdin, but stdin is empty"))
 	}
 	// -q only silences the daemon's progress bars, which layerlab does not draw: the
 	// "Loaded image" lines are printed either way, as Docker does.
 	loaded, err := archive.Load(ctx, in, env.Store, archive.LoadOptions{})
 	if err != nil {
+		if errors.Is(err, archive.ErrInvalid) || errors.Is(err, archive.ErrTooLarge) ||
+			errors.Is(err, archive.ErrBomb) || errors.Is(err, archive.ErrDiffIDMismatch) {
+			err = withClass(ErrInvalid, err) // the archive's fault, not the store's
+		}
 		return daemonError(env, err)
 	}
 	for _, l := range loaded {
@@ -56,5 +59,5 @@ func runLoad(ctx context.Context, env *Env, fs *FlagSet, _ []string) int {
 			fmt.Fprintf(env.Stdout, "Loaded image ID: %s\n", l.ID)
 		}
 	}
-	return 0
+	return 0, nil
 }

@@ -68,7 +68,7 @@ func liveLoadCompare(t *testing.T, docker func(...string) string, ref string, re
 		t.Helper()
 		var out, errb bytes.Buffer
 		env := &Env{Store: st, Stdout: &out, Stderr: &errb, Now: time.Now}
-		if code := Run(context.Background(), env, args); code != 0 {
+		if code, _ := Run(context.Background(), env, args); code != 0 {
 			t.Fatalf("layerlab %v: exit %d: %s", args, code, errb.String())
 		}
 		return out.String()

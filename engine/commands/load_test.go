@@ -33,14 +33,15 @@ func TestSaveLoad(t *testing.T) {
 	}
 	var stdout bytes.Buffer
 	env := &Env{Store: h.st, Stdout: &stdout, Stderr: &bytes.Buffer{}}
-	if code := Run(context.Background(), env, []string{"save", image6(id)}); code != 0 || stdout.Len() == 0 {
+	if code, _ := Run(context.Background(), env, []string{"save", image6(id)}); code != 0 || stdout.Len() == 0 {
 		t.Fatalf("save to stdout: exit %d, %d bytes", code, stdout.Len())
 	}
 
 	load := func(st *buildtest.Store, stdin []byte, args ...string) (string, string, int) {
 		var out, errb bytes.Buffer
 		env := &Env{Store: st, Stdin: bytes.NewReader(stdin), Stdout: &out, Stderr: &errb}
-		code := Run(context.Background(), env, args)
+		code, err := Run(context.Background(), env, args)
+		checkRun(t, args, code, err, errb.String())
 		return out.String(), errb.String(), code
 	}
 	st := buildtest.New()
@@ -109,7 +110,8 @@ func TestSaveLoadErrors(t *testing.T) {
 			}
 			var errb bytes.Buffer
 			env := &Env{Store: h.st, Stdin: strings.NewReader(""), Stdout: stdout, Stderr: &errb, Terminal: tt.term}
-			code := Run(context.Background(), env, tt.args)
+			code, err := Run(context.Background(), env, tt.args)
+			checkRun(t, tt.args, code, err, errb.String())
 			if errb.String() != tt.stderr || code != tt.exit {
 				t.Errorf("got stderr %q exit %d, want %q %d", errb.String(), code, tt.stderr, tt.exit)
 			}

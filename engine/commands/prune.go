@@ -40,7 +40,7 @@ func init() {
 	})
 }
 
-func runPrune(ctx context.Context, env *Env, fs *FlagSet, _ []string) int {
+func runPrune(ctx context.Context, env *Env, fs *FlagSet, _ []string) (int, error) {
 	all, force := flagBool(fs, "all"), flagBool(fs, "force")
 	filters, bad, err := parseImageFilters(flagList(fs, "filter"))
 	if err != nil {
@@ -55,7 +55,7 @@ func runPrune(ctx context.Context, env *Env, fs *FlagSet, _ []string) int {
 	// declined prune still reports 0B.
 	if !force && !confirm(env.Stdin, env.Stdout, warning) {
 		fmt.Fprintln(env.Stdout, "Total reclaimed space: 0B")
-		return 0
+		return 0, nil
 	}
 	recs, reclaimed, err := pruneImages(ctx, env, filters)
 	if err != nil {
@@ -74,7 +74,7 @@ func runPrune(ctx context.Context, env *Env, fs *FlagSet, _ []string) int {
 		fmt.Fprintln(env.Stdout, b.String())
 	}
 	fmt.Fprintln(env.Stdout, "Total reclaimed space:", humanSize(float64(reclaimed)))
-	return 0
+	return 0, nil
 }
 
 // confirm is the CLI's PromptForConfirmation: only "y" or "Y" on the first line is yes.
@@ -104,7 +104,10 @@ func pruneImages(ctx context.Context, env *Env, filters imageFilters) ([]deleteR
 	if err != nil {
 		return nil, 0, err
 	}
-	out, failed := rules.prune(ctx, idx, nil)
+	out, failed, err := rules.prune(ctx, idx, nil)
+	if err != nil {
+		return nil, 0, err
+	}
 	var reclaimed int64
 	if len(out) > 0 {
 		freed, err := env.Store.Release(ctx, idx.released(), started)
@@ -144,7 +147,7 @@ func parsePruneFilters(filters imageFilters, now time.Time) (pruneRules, error) 
 	sort.Strings(keys)
 	for _, k := range keys {
 		if !pruneAcceptedFilters[k] {
-			return pruneRules{}, fmt.Errorf("Invalid filter '%s'", k)
+			return pruneRules{}, invalidf("Invalid filter '%s'", k)
 		}
 	}
 	p := pruneRules{filters: filters, danglingOnly: true}
@@ -152,15 +155,15 @@ func parsePruneFilters(filters imageFilters, now time.Time) (pruneRules, error) 
 		if filters["dangling"]["false"] || filters["dangling"]["0"] {
 			p.danglingOnly = false
 		} else if !filters["dangling"]["true"] && !filters["dangling"]["1"] {
-			return pruneRules{}, fmt.Errorf("Invalid filter 'dangling=%s'", strings.Join(filters.values("dangling"), ","))
+			return pruneRules{}, invalidf("Invalid filter 'dangling=%s'", strings.Join(filters.values("dangling"), ","))
 		}
 	}
 	if u := filters.values("until"); len(u) > 1 {
-		return pruneRules{}, fmt.Errorf("more than one until filter specified")
+		return pruneRules{}, invalidf("more than one until filter specified")
 	} else if len(u) == 1 {
 		t, err := parseUntil(u[0], now)
 		if err != nil {
-			return pruneRules{}, err
+			return pruneRules{}, withClass(ErrInvalid, err)
 		}
 		p.until = t
 	}
@@ -170,7 +173,7 @@ func parsePruneFilters(filters imageFilters, now time.Time) (pruneRules, error) 
 // candidates are the images prune considers, chosen before anything is deleted, as
 // Docker does. Docker walks them in map order; layerlab takes them newest first, so the
 // report is stable.
-func (p pruneRules) candidates(idx *imageIndex) []digest.Digest {
+func (p pruneRules) candidates(ctx context.Context, idx *imageIndex) ([]digest.Digest, error) {
 	var out []digest.Digest
 	for _, id := range idx.order {
 		rec := idx.images[id]
@@ -180,24 +183,35 @@ func (p pruneRules) candidates(idx *imageIndex) []digest.Digest {
 		if len(idx.refs[id]) == 0 && idx.children[id] > 0 {
 			continue // an intermediate image: it goes with its last child
 		}
-		if !p.until.IsZero() && rec.Img().Created.After(p.until) {
-			continue
-		}
-		if cfg := rec.Img().Config; cfg != nil && !matchPruneLabels(p.filters, cfg.Labels) {
-			continue
+		if !p.until.IsZero() || len(p.filters["label"]) > 0 || len(p.filters["label!"]) > 0 {
+			img, err := rec.ConfigFile(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("read config of %s: %w", id, err)
+			}
+			if !p.until.IsZero() && img.Created.After(p.until) {
+				continue
+			}
+			if img.Config != nil && !matchPruneLabels(p.filters, img.Config.Labels) {
+				continue
+			}
 		}
 		out = append(out, id)
 	}
-	return out
+	return out, nil
 }
 
 // prune untags and deletes the candidates over idx as the daemon does (each with
 // ImageDelete, not forced, untagged parents pruned), and returns the records and the
-// failures. Before each candidate it calls visit, when set, with the candidate's ID.
-func (p pruneRules) prune(ctx context.Context, idx *imageIndex, visit func(digest.Digest)) ([]deleteRecord, []string) {
+// failures of single deletions, which do not stop it; err is a failure to choose the
+// candidates, before anything was deleted. Before each candidate it calls visit, when
+// set, with the candidate's ID.
+func (p pruneRules) prune(ctx context.Context, idx *imageIndex, visit func(digest.Digest)) (_ []deleteRecord, failed []string, err error) {
 	var out []deleteRecord
-	var failed []string
-	for _, id := range p.candidates(idx) {
+	candidates, err := p.candidates(ctx, idx)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, id := range candidates {
 		if _, ok := idx.images[id]; !ok {
 			continue // deleted already, as the parent of an earlier candidate
 		}
@@ -240,7 +254,7 @@ func (p pruneRules) prune(ctx context.Context, idx *imageIndex, visit func(diges
 			}
 		}
 	}
-	return out, failed
+	return out, failed, nil
 }
 
 // matchPruneLabels is the daemon's matchLabels: every label= filter holds and, when

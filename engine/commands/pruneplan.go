@@ -69,7 +69,10 @@ func PlanPrune(ctx context.Context, st Store, all bool, now time.Time, filters .
 	if err != nil {
 		return nil, err
 	}
-	out, failed := rules.prune(ctx, idx, func(id digest.Digest) { dry.candidate = id })
+	out, failed, err := rules.prune(ctx, idx, func(id digest.Digest) { dry.candidate = id })
+	if err != nil {
+		return nil, err
+	}
 	if len(failed) > 0 {
 		return nil, fmt.Errorf("%s", strings.Join(failed, "; "))
 	}

@@ -42,15 +42,14 @@ func init() {
 	})
 }
 
-func runRemove(ctx context.Context, env *Env, fs *FlagSet, args []string) int {
+func runRemove(ctx context.Context, env *Env, fs *FlagSet, args []string) (int, error) {
 	force, prune := flagBool(fs, "force"), !flagBool(fs, "no-prune")
 	started := time.Now()
 	idx, err := loadImageIndex(ctx, env.Store)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "Error response from daemon: %v\n", err)
-		return 1
+		return daemonError(env, err)
 	}
-	var errs []string
+	var errs []error
 	fatal := false
 	deleted := false
 	for _, arg := range args {
@@ -67,10 +66,10 @@ func runRemove(ctx context.Context, env *Env, fs *FlagSet, args []string) int {
 			var nf *missingImageError
 			if errors.As(err, &nf) {
 				// The client's own wording for a 404, with the name as typed.
-				errs = append(errs, "Error: No such image: "+arg)
+				errs = append(errs, withClass(ErrNotFound, errors.New("Error: No such image: "+arg)))
 			} else {
 				fatal = true
-				errs = append(errs, "Error response from daemon: "+err.Error())
+				errs = append(errs, &daemonErr{err: err})
 			}
 		}
 	}
@@ -78,18 +77,21 @@ func runRemove(ctx context.Context, env *Env, fs *FlagSet, args []string) int {
 		// Docker frees a released layer's files at once; so does layerlab, for the
 		// blobs no remaining image (in any workspace) uses.
 		if _, err := env.Store.Release(ctx, idx.released(), started); err != nil {
-			errs = append(errs, fmt.Sprintf("Error: collect unused layers: %v", err))
+			errs = append(errs, fmt.Errorf("Error: collect unused layers: %w", err))
 			fatal = true
 		}
 	}
-	if len(errs) > 0 {
-		fmt.Fprintln(env.Stderr, strings.Join(errs, "\n"))
-		// docker rmi -f exits 0 when every error was a missing image.
-		if !force || fatal {
-			return 1
-		}
+	if len(errs) == 0 {
+		return 0, nil
 	}
-	return 0
+	// One error a line, as the CLI prints them (errors.Join's text).
+	err = errors.Join(errs...)
+	if force && !fatal {
+		// docker rmi -f exits 0 when every error was a missing image: no failure.
+		fmt.Fprintln(env.Stderr, err)
+		return 0, nil
+	}
+	return failed(env, 1, err)
 }
 
 // deleteRecord is one line of ImageDelete's answer: an untagged reference or a deleted
@@ -105,6 +107,9 @@ type deleteRecord struct {
 type missingImageError struct {
 	ref reference.Reference
 }
+
+// Is makes it ErrNotFound.
+func (e *missingImageError) Is(target error) bool { return target == ErrNotFound }
 
 func (e *missingImageError) Error() string {
 	ref := e.ref
@@ -124,6 +129,9 @@ type deleteConflict struct {
 	message string
 }
 
+// Is makes it ErrConflict.
+func (c *deleteConflict) Is(target error) bool { return target == ErrConflict }
+
 func (c *deleteConflict) Error() string {
 	how := "must be forced"
 	if c.hard {
@@ -136,12 +144,13 @@ func (c *deleteConflict) Error() string {
 // repository name; Docker 20.10's vendored copy did not name the repository.
 var upperRepoErr = regexp.MustCompile(`^invalid reference format: repository name \(.*\) must be lowercase$`)
 
-// refError rewords a reference parse error as Docker 20.10 printed it.
+// refError rewords a reference parse error as Docker 20.10 printed it, classed
+// ErrInvalid. It is for parse errors only: it classes whatever it is given.
 func refError(err error) error {
 	if upperRepoErr.MatchString(err.Error()) {
-		return errors.New("invalid reference format: repository name must be lowercase")
+		err = errors.New("invalid reference format: repository name must be lowercase")
 	}
-	return err
+	return withClass(ErrInvalid, err)
 }
 
 // imageIndex is a snapshot of a workspace's images and tags, kept current as the

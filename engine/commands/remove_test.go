@@ -62,7 +62,8 @@ func (h *rmHarness) runIn(stdin string, args ...string) (string, string, int) {
 	var out, errb bytes.Buffer
 	env := &Env{Store: h.st, Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb,
 		Now: func() time.Time { return h.clock.Add(time.Minute) }}
-	code := Run(context.Background(), env, args)
+	code, err := Run(context.Background(), env, args)
+	checkRun(h.t, args, code, err, errb.String())
 	return out.String(), errb.String(), code
 }
 

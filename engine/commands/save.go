@@ -3,7 +3,6 @@ package commands
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 
@@ -32,22 +31,19 @@ func init() {
 
 // errReferenceNotExist is the reference store's ErrDoesNotExist, which the daemon
 // returns for an unknown name:tag.
-var errReferenceNotExist = errors.New("reference does not exist")
+var errReferenceNotExist = withClass(ErrNotFound, errors.New("reference does not exist"))
 
-func runSave(ctx context.Context, env *Env, fs *FlagSet, args []string) int {
+func runSave(ctx context.Context, env *Env, fs *FlagSet, args []string) (int, error) {
 	output := flagString(fs, "output")
 	if output == "" && stdoutIsTerminal(env) {
-		fmt.Fprintln(env.Stderr, "cowardly refusing to save to a terminal. Use the -o flag or redirect")
-		return 1
+		return failed(env, 1, usageErrorf("cowardly refusing to save to a terminal. Use the -o flag or redirect"))
 	}
 	if output != "" {
 		if dir := filepath.Dir(output); dir != "" {
 			if fi, err := os.Stat(dir); err != nil {
-				fmt.Fprintf(env.Stderr, "failed to save image: invalid output path: directory %q does not exist\n", dir)
-				return 1
+				return failed(env, 1, invalidf("failed to save image: invalid output path: directory %q does not exist", dir))
 			} else if !fi.IsDir() {
-				fmt.Fprintf(env.Stderr, "failed to save image: invalid output path: %q is not a directory\n", dir)
-				return 1
+				return failed(env, 1, invalidf("failed to save image: invalid output path: %q is not a directory", dir))
 			}
 		}
 	}
@@ -57,16 +53,14 @@ func runSave(ctx context.Context, env *Env, fs *FlagSet, args []string) int {
 	}
 	if output == "" {
 		if err := archive.Save(ctx, env.Stdout, env.Store, items); err != nil {
-			fmt.Fprintln(env.Stderr, err)
-			return 1
+			return failed(env, 1, err)
 		}
-		return 0
+		return 0, nil
 	}
 	if err := saveFile(ctx, env.Store, output, items); err != nil {
-		fmt.Fprintln(env.Stderr, err)
-		return 1
+		return failed(env, 1, err)
 	}
-	return 0
+	return 0, nil
 }
 
 // saveFile writes the archive next to output and renames it into place, as the CLI's
@@ -115,7 +109,7 @@ func saveItems(ctx context.Context, st Store, names []string) ([]archive.Item, e
 	for _, name := range names {
 		ref, err := reference.ParseAnyReference(name)
 		if err != nil {
-			return nil, err
+			return nil, withClass(ErrInvalid, err)
 		}
 		named, ok := ref.(reference.Named)
 		if !ok || reference.FamiliarName(named) == string(digest.Canonical) {

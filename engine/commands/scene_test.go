@@ -78,7 +78,10 @@ func (s *scene) importBase() {
 	if len(pulled.Layers) != 1 {
 		s.t.Fatalf("busybox stand-in has %d layers, want 1", len(pulled.Layers))
 	}
-	src := pulled.Img()
+	src, err := pulled.ConfigFile(ctx)
+	if err != nil {
+		s.t.Fatalf("read config of %s: %v", pulled.ID, err)
+	}
 	img := &image.Image{
 		Created:      baseTime,
 		Config:       src.Config.Clone(),
@@ -166,7 +169,8 @@ func (s *scene) untag(ref string) {
 func (s *scene) run(args ...string) (string, string, int) {
 	var out, errb bytes.Buffer
 	env := &Env{Store: s.st, Stdout: &out, Stderr: &errb, Prog: "docker", Now: func() time.Time { return s.now }}
-	code := Run(context.Background(), env, args)
+	code, err := Run(context.Background(), env, args)
+	checkRun(s.t, args, code, err, errb.String())
 	return out.String(), errb.String(), code
 }
 

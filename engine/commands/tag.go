@@ -26,20 +26,17 @@ func init() {
 	}
 }
 
-func runTag(ctx context.Context, env *Env, _ *FlagSet, args []string) int {
+func runTag(ctx context.Context, env *Env, _ *FlagSet, args []string) (int, error) {
 	source, target := args[0], args[1]
 	if _, err := reference.ParseAnyReference(source); err != nil {
-		fmt.Fprintf(env.Stderr, "Error parsing reference: %q is not a valid repository/tag: %v\n", source, refError(err))
-		return 1
+		return failed(env, 1, fmt.Errorf("Error parsing reference: %q is not a valid repository/tag: %w", source, refError(err))) //nolint:staticcheck // docker's text
 	}
 	named, err := reference.ParseNormalizedNamed(target)
 	if err != nil {
-		fmt.Fprintf(env.Stderr, "Error parsing reference: %q is not a valid repository/tag: %v\n", target, refError(err))
-		return 1
+		return failed(env, 1, fmt.Errorf("Error parsing reference: %q is not a valid repository/tag: %w", target, refError(err))) //nolint:staticcheck // docker's text
 	}
 	if _, ok := named.(reference.Canonical); ok {
-		fmt.Fprintln(env.Stderr, "refusing to create a tag with a digest reference")
-		return 1
+		return failed(env, 1, invalidf("refusing to create a tag with a digest reference"))
 	}
 	named = reference.TagNameOnly(named)
 	idx, err := loadImageIndex(ctx, env.Store)
@@ -51,11 +48,11 @@ func runTag(ctx context.Context, env *Env, _ *FlagSet, args []string) int {
 		return daemonError(env, err)
 	}
 	if reference.FamiliarName(named) == string(digest.Canonical) {
-		return daemonError(env, fmt.Errorf("refusing to create an ambiguous tag using digest algorithm as name"))
+		return daemonError(env, invalidf("refusing to create an ambiguous tag using digest algorithm as name"))
 	}
 	ref, err := image.ParseRef(named.String())
 	if err != nil {
-		return daemonError(env, err)
+		return daemonError(env, withClass(ErrInvalid, err))
 	}
 	if err := env.Store.Tag(ctx, ref, id); err != nil {
 		if errors.Is(err, build.ErrNotFound) {
@@ -64,10 +61,9 @@ func runTag(ctx context.Context, env *Env, _ *FlagSet, args []string) int {
 			if nerr != nil {
 				name = source
 			}
-			fmt.Fprintf(env.Stderr, "Error response from daemon: No such image: %s\n", name)
-			return 1
+			return daemonError(env, imageNotFoundError{name: name})
 		}
 		return daemonError(env, err)
 	}
-	return 0
+	return 0, nil
 }
