@@ -104,11 +104,12 @@ type comparison struct {
 }
 
 // previousBuild is the latest finished build of the workspace before b with the same
-// first tag (or, for an untagged build, the latest untagged one).
-func previousBuild(ctx context.Context, ws *db.Workspace, b *db.Build) (*db.Build, error) {
+// first tag (or, for an untagged build, the latest untagged one); found is false when
+// there is none.
+func previousBuild(ctx context.Context, ws *db.Workspace, b *db.Build) (prev *db.Build, found bool, err error) {
 	bs, err := ws.Builds(ctx, 200)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	first := func(x *db.Build) string {
 		if len(x.Tags) == 0 {
@@ -121,10 +122,10 @@ func previousBuild(ctx context.Context, ws *db.Workspace, b *db.Build) (*db.Buil
 			continue
 		}
 		if first(x) == first(b) {
-			return x, nil
+			return x, true, nil
 		}
 	}
-	return nil, nil
+	return nil, false, nil
 }
 
 func (s *Server) compareBuild(w http.ResponseWriter, r *http.Request) {
@@ -149,11 +150,11 @@ func compare(ctx context.Context, ws *db.Workspace, b *db.Build) (*comparison, e
 	}
 	c := &comparison{Build: toBuildJSON(b), Steps: []stepDiff{}, Files: []fileDiff{}, Args: []argDiff{},
 		SizeNow: now.Size, MsNow: now.Ms}
-	prev, err := previousBuild(ctx, ws, b)
+	prev, found, err := previousBuild(ctx, ws, b)
 	if err != nil {
 		return nil, err
 	}
-	if prev == nil {
+	if !found {
 		for i := range now.Steps {
 			c.Steps = append(c.Steps, stepDiff{Step: now.Steps[i].Step, Now: &now.Steps[i]})
 		}

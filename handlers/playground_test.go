@@ -372,12 +372,17 @@ func TestBuildLessonOverWebsocket(t *testing.T) {
 		b.do("DELETE", "/api/context/file?path="+p, "", nil)
 	}
 
-	_, evs := b.build("demo:v1")
+	id1, evs := b.build("demo:v1")
 	if got, want := strings.Join(states(evs), " "), "base new new new new new new"; got != want {
 		t.Fatalf("first build states = %s, want %s", got, want)
 	}
 	if last := evs[len(evs)-1]; last.Type != build.EventBuildDone || len(last.Tags) != 1 {
 		t.Fatalf("last event = %+v", last)
+	}
+	var first comparison
+	b.json("GET", "/api/builds/"+id1+"/compare", nil, &first)
+	if first.Previous != nil || first.Reasoning != "no earlier build of this tag to compare with" || len(first.Steps) != 7 {
+		t.Fatalf("the first build compared with %+v (%q, %d steps), want no earlier build", first.Previous, first.Reasoning, len(first.Steps))
 	}
 	id2, evs := b.build("demo:v1")
 	if got, want := strings.Join(states(evs), " "), "base cached cached cached cached cached cached"; got != want {

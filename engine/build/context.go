@@ -221,10 +221,12 @@ func prepareExternal(f *rootfs.FS) (*Context, error) {
 	return c, nil
 }
 
+// readIgnore returns the patterns of fsys's .dockerignore: none (and no error) when there
+// is no such file.
 func readIgnore(fsys fs.FS) ([]string, error) {
 	b, err := fs.ReadFile(fsys, ".dockerignore")
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return []string{}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read .dockerignore: %w", err)

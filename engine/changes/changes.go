@@ -377,11 +377,11 @@ func (a *analyzer) entry(h *tar.Header) error {
 		if err != nil || target == "" {
 			return fmt.Errorf("hard link to %q: %w", h.Linkname, rootfs.ErrUnsafePath)
 		}
-		t, err := a.lookup(target)
+		t, ok, err := a.lookup(target)
 		if err != nil {
 			return fmt.Errorf("hard link to %q: %w", h.Linkname, err)
 		}
-		if t == nil || t.data == nil {
+		if !ok || t.data == nil {
 			return fmt.Errorf("hard link target %q is not a file in this layer or below it: %w", h.Linkname, rootfs.ErrBadLink)
 		}
 		if target == key {
@@ -427,25 +427,26 @@ func (a *analyzer) entry(h *tar.Header) error {
 	return nil
 }
 
-// lookup returns the node at key, nil when there is none. A symlink among the parents is
-// refused, as rootfs.Apply refuses it.
-func (a *analyzer) lookup(key string) (*node, error) {
-	n := a.root
+// lookup returns the node at key; ok is false when there is none (nothing there, or a
+// parent that is not a directory). A symlink among the parents is refused, as
+// rootfs.Apply refuses it.
+func (a *analyzer) lookup(key string) (n *node, ok bool, err error) {
+	n = a.root
 	for rest := key; ; {
 		name, more, found := strings.Cut(rest, "/")
 		c := n.children[name]
 		if c == nil {
-			return nil, nil
+			return nil, false, nil
 		}
 		if !found {
-			return c, nil
+			return c, true, nil
 		}
 		switch c.typ {
 		case TypeDir:
 		case TypeSymlink:
-			return nil, fmt.Errorf("path goes through the symlink /%s: %w", key[:len(key)-len(more)-1], rootfs.ErrUnsafePath)
+			return nil, false, fmt.Errorf("path goes through the symlink /%s: %w", key[:len(key)-len(more)-1], rootfs.ErrUnsafePath)
 		default:
-			return nil, nil
+			return nil, false, nil
 		}
 		n, rest = c, more
 	}
@@ -493,9 +494,12 @@ func (a *analyzer) whiteout(dir, base string) error {
 	if dir == "" {
 		d = a.root
 	} else {
-		n, err := a.lookup(dir)
+		n, ok, err := a.lookup(dir)
 		if err != nil {
 			return err
+		}
+		if !ok {
+			return nil // nothing there to hide
 		}
 		d = n
 	}

@@ -245,6 +245,12 @@ func TestAnalyze(t *testing.T) {
 			totals: "1 1 0",
 		},
 		{
+			name:   "whiteout under a file hides nothing",
+			layers: [][]ent{{file("f", 1)}, {whiteout("f", "x")}},
+			rows:   []string{"added file /f 1", "none"},
+			totals: "1 1 0",
+		},
+		{
 			name:   "empty layer list",
 			layers: nil,
 			totals: "0 0 0",
@@ -300,6 +306,12 @@ func TestAnalyze(t *testing.T) {
 			layers:  [][]ent{{hardlink("h", "missing")}},
 			wantErr: rootfs.ErrBadLink,
 			wantMsg: []string{`entry "h"`},
+		},
+		{
+			name:    "hard link under a file",
+			layers:  [][]ent{{file("f", 1)}, {hardlink("h", "f/x")}},
+			wantErr: rootfs.ErrBadLink,
+			wantMsg: []string{"layer 2", `entry "h"`},
 		},
 		{
 			name:    "cancelled ctx",

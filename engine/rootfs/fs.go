@@ -240,8 +240,8 @@ func (f *FS) ReadFile(p string) ([]byte, error) {
 	if e.Kind == KindDir {
 		return nil, perr("read", Clean(p), ErrIsDir)
 	}
-	if e.Data == nil {
-		return nil, nil
+	if e.Data == nil { // an empty file
+		return []byte{}, nil
 	}
 	return e.Data.Bytes()
 }
