@@ -32,6 +32,9 @@ func TestBuiltImagesValidate(t *testing.T) {
 				"RUN mkdir -p /data && echo hi > /data/x && ln -s /data/x /data/link && rm /etc/group\n" +
 				"RUN rm -rf /data && touch /app/new\nLABEL k=v\nUSER nobody\nEXPOSE 80\nCMD [\"sh\"]\n",
 				"a.txt": "a\n", "dir/b.txt": "b\n"}},
+		{name: "FROM a built image, with ONBUILD triggers",
+			files: map[string]string{"Dockerfile": "FROM busybox\nONBUILD RUN echo trigger > /trigger.txt\nONBUILD ENV T=1\nRUN echo base > /base.txt\n"},
+			edits: []map[string]string{{"Dockerfile": "FROM demo:v1\nRUN cat /trigger.txt /base.txt > /both.txt\nCMD [\"cat\", \"/both.txt\"]\n"}}},
 		{name: "FROM scratch",
 			files: map[string]string{"Dockerfile": "FROM scratch\nCOPY a.txt /\nCOPY a.txt /again.txt\nENV X=1\n", "a.txt": "a\n"}},
 		{name: "ADD of an archive",
