@@ -10,10 +10,14 @@ import (
 )
 
 // Layer is one layer blob. The store keeps layers uncompressed, addressed by DiffID;
-// the compressed digest is filled in once something (push, an OCI save) computes it.
+// a pulled layer keeps the digest of the compressed blob it was pulled as (a push
+// records its own gzip apart, db.SetLayerGzip; an OCI save writes plain tars).
 type Layer struct {
 	DiffID digest.Digest `json:"diff_id"`
-	Size   int64         `json:"size"` // bytes of the uncompressed tar
+	// Size is the layer's content size as Docker counts it (DiffSize): the bytes of
+	// its regular files and symlink targets, not of its tar. The builder, load and
+	// pull all record that; validate.Image checks it against the tar.
+	Size int64 `json:"size"`
 	// Digest and CompressedSize describe the gzip blob, when known.
 	Digest         digest.Digest `json:"digest,omitempty"`
 	CompressedSize int64         `json:"compressed_size,omitempty"`
