@@ -219,10 +219,10 @@ func names(errs []error) []string {
 	return out
 }
 
-// TestImage breaks each invariant in turn and checks that Image reports exactly the
+// TestValidateImage breaks each invariant in turn and checks that Image reports exactly the
 // violations that follow from it, naming the layer or row, and that the correct image
 // passes in both forms.
-func TestImage(t *testing.T) {
+func TestValidateImage(t *testing.T) {
 	other := digest.FromString("another layer")
 	tests := []struct {
 		name     string
@@ -433,9 +433,9 @@ func (f *fixture) archive(edit func(files map[string][]byte)) []byte {
 	return buf.Bytes()
 }
 
-// TestReadArchive checks both views of a saved image (manifest.json and the OCI
+// TestValidateReadArchive checks both views of a saved image (manifest.json and the OCI
 // layout), and that a broken layer or config is reported in each view that has it.
-func TestReadArchive(t *testing.T) {
+func TestValidateReadArchive(t *testing.T) {
 	tests := []struct {
 		name   string
 		gzip   bool
@@ -497,7 +497,7 @@ func TestReadArchive(t *testing.T) {
 	}
 }
 
-func TestReadArchiveRefusesWhatIsNotAnArchive(t *testing.T) {
+func TestValidateReadArchiveRefusesWhatIsNotAnArchive(t *testing.T) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
 	tw.WriteHeader(&tar.Header{Name: "hello.txt", Typeflag: tar.TypeReg, Size: 2})
