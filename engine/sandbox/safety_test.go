@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -16,52 +17,77 @@ import (
 	"layerlab/engine/rootfs"
 )
 
-// hostCanary is a file on the host whose content and mtime must survive every script.
+// hostCanary is what the host has that a script must neither change nor reach: a
+// file and an executable whose contents (unique to the run) and mtimes must survive
+// every script, and host paths that must not exist afterwards.
 type hostCanary struct {
 	dir, file string
 	content   []byte
-	mtime     time.Time
-	targets   []string // host paths scripts try to create; none may exist afterwards
+	// cmd is a host executable that prints token: any output holding token means a
+	// script ran a host program.
+	cmd, token string
+	mtime      time.Time
+	// tmpName is a name no host directory has; tmpTarget is it under the host's /tmp.
+	tmpName, tmpTarget string
+	targets            []string // host paths scripts try to create; none may exist afterwards
 }
 
 func newCanary(t testing.TB) *hostCanary {
 	t.Helper()
 	dir := t.TempDir()
-	c := &hostCanary{dir: dir, file: filepath.Join(dir, "canary.txt"), content: []byte("do not touch\n"),
+	b := make([]byte, 8)
+	rand.Read(b)
+	r := hex.EncodeToString(b)
+	c := &hostCanary{dir: dir, file: filepath.Join(dir, "canary.txt"), content: []byte("do not touch " + r + "\n"),
+		cmd: filepath.Join(dir, "hostcmd"), token: "ran-on-the-host-" + r,
 		mtime: time.Date(2001, 2, 3, 4, 5, 6, 0, time.UTC)}
 	if err := os.WriteFile(c.file, c.content, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chtimes(c.file, c.mtime, c.mtime); err != nil {
+	if err := os.WriteFile(c.cmd, []byte("#!/bin/sh\necho "+c.token+"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	b := make([]byte, 8)
-	rand.Read(b)
-	r := hex.EncodeToString(b)
+	for _, p := range []string{c.file, c.cmd} {
+		if err := os.Chtimes(p, c.mtime, c.mtime); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.tmpName = "layerlab-sandbox-canary-" + r
+	// /tmp itself, whatever TMPDIR says: it is where "cd /tmp" would land on the host.
+	c.tmpTarget = filepath.Join("/tmp", c.tmpName)
 	home, _ := os.UserHomeDir()
 	c.targets = []string{
-		filepath.Join(os.TempDir(), "layerlab-sandbox-canary-"+r),
+		c.tmpTarget,
+		filepath.Join(os.TempDir(), c.tmpName),
 		filepath.Join(dir, "created-"+r),
 	}
 	if home != "" {
-		c.targets = append(c.targets, filepath.Join(home, "layerlab-sandbox-canary-"+r))
+		c.targets = append(c.targets, filepath.Join(home, c.tmpName))
 	}
 	return c
 }
 
 func (c *hostCanary) check(t testing.TB) {
 	t.Helper()
-	b, err := os.ReadFile(c.file)
-	if err != nil || !bytes.Equal(b, c.content) {
-		t.Fatalf("host canary changed: %q, %v", b, err)
+	for _, f := range []struct {
+		path    string
+		content []byte
+	}{
+		{c.file, c.content},
+		{c.cmd, []byte("#!/bin/sh\necho " + c.token + "\n")},
+	} {
+		b, err := os.ReadFile(f.path)
+		if err != nil || !bytes.Equal(b, f.content) {
+			t.Fatalf("host canary %s changed: %q, %v", f.path, b, err)
+		}
+		fi, err := os.Stat(f.path)
+		if err != nil || !fi.ModTime().Equal(c.mtime) {
+			t.Fatalf("host canary %s mtime changed: %v, %v", f.path, fi, err)
+		}
 	}
-	fi, err := os.Stat(c.file)
-	if err != nil || !fi.ModTime().Equal(c.mtime) {
-		t.Fatalf("host canary mtime changed: %v, %v", fi, err)
-	}
-	ents, _ := os.ReadDir(c.dir)
-	if len(ents) != 1 {
-		t.Fatalf("host canary dir has %d entries", len(ents))
+	ents, err := os.ReadDir(c.dir)
+	if err != nil || len(ents) != 2 {
+		t.Fatalf("host canary dir has %d entries, want 2: %v", len(ents), err)
 	}
 	for _, p := range c.targets {
 		if _, err := os.Lstat(p); err == nil {
@@ -71,14 +97,32 @@ func (c *hostCanary) check(t testing.TB) {
 	}
 }
 
+// hostOutput is what a command prints when run on the host ("" when it cannot run
+// there): a script's output must not hold it.
+func hostOutput(name string, args ...string) string {
+	out, err := exec.Command(name, args...).Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
 func TestHostUntouched(t *testing.T) {
 	c := newCanary(t)
 	writes := ""
 	for _, p := range c.targets {
 		writes += "echo pwned > " + p + "; touch " + p + "; mkdir -p " + p + "; "
 	}
+	// The virtual id names uid 0 "toor" (setup below), so its output cannot equal the
+	// host's, whoever runs the test; the kernel release is the sandbox's own.
+	hostID, hostRelease := hostOutput("id"), hostOutput("uname", "-r")
+	hostName, _ := os.Hostname()
+	if hostID == "" || hostRelease == "" || hostName == "" {
+		t.Fatalf("need the host's id, uname -r and hostname to compare with: %q, %q, %q", hostID, hostRelease, hostName)
+	}
 	tests := []struct {
 		name    string
+		setup   func(t *testing.T, f *rootfs.FS) // changes the virtual FS before the script
 		script  string
 		timeout time.Duration
 		check   func(t *testing.T, f *rootfs.FS, out string)
@@ -106,24 +150,49 @@ func TestHostUntouched(t *testing.T) {
 			}},
 		{name: "host paths", script: writes + "cp " + c.file + " /copied; cat " + c.file + "; . " + c.file + "; source " + c.file,
 			check: func(t *testing.T, f *rootfs.FS, out string) {
-				if strings.Contains(out, "do not touch") {
+				if strings.Contains(out, string(c.content[:len(c.content)-1])) {
 					t.Errorf("host file read: %s", out)
 				}
 				if got := readFS(t, f, c.targets[0]); got != "pwned\n" {
 					t.Errorf("virtual target = %q", got)
 				}
 			}},
-		{name: "cd tmp touch", script: "cd /tmp && touch x && pwd && ls",
+		// A relative write after cd: the virtual /tmp gets the file; c.check proves the
+		// host's /tmp did not.
+		{name: "cd tmp touch", script: "cd /tmp && touch " + c.tmpName + " && pwd && ls",
 			check: func(t *testing.T, f *rootfs.FS, out string) {
-				readFS(t, f, "/tmp/x")
-				if _, err := os.Stat("/tmp/x"); err == nil && !strings.Contains(out, "/tmp\nx\n") {
+				readFS(t, f, c.tmpTarget)
+				if out != "/tmp\n"+c.tmpName+"\n" {
 					t.Errorf("log = %q", out)
 				}
 			}},
-		{name: "host commands", script: "type ls; command -v go; which go; hash go; exec /usr/bin/id; echo after",
+		{name: "host commands",
+			setup: func(t *testing.T, f *rootfs.FS) {
+				put(t, f, "/etc/passwd", "toor:x:0:0:root:/root:/bin/ash\n", 0o644)
+				put(t, f, "/etc/group", "wheelz:x:0:toor\n", 0o644)
+			},
+			script: "type ls; command -v go; which go; hash go; " +
+				c.cmd + "; PATH=" + c.dir + ":$PATH hostcmd; sh -c " + c.cmd + "; " +
+				"id; /usr/bin/id; hostname; uname -a; exec /usr/bin/id; echo after",
 			check: func(t *testing.T, f *rootfs.FS, out string) {
 				if strings.Contains(out, "after") {
 					t.Errorf("exec did not end the shell: %q", out)
+				}
+				if strings.Contains(out, c.token) {
+					t.Errorf("a host program ran: %q", out)
+				}
+				if strings.Contains(out, hostID) || strings.Contains(out, hostRelease) {
+					t.Errorf("host id (%q) or uname -r (%q) in the output: %q", hostID, hostRelease, out)
+				}
+				for _, l := range strings.Split(out, "\n") {
+					if l == hostName {
+						t.Errorf("the host's hostname %q in the output: %q", hostName, out)
+					}
+				}
+				// The virtual commands did run, so the absences above are not from a
+				// script that stopped early.
+				if !strings.Contains(out, "uid=0(toor) gid=0(wheelz) groups=0(wheelz)\n") || !strings.Contains(out, "\nbuildkitsandbox\n") {
+					t.Errorf("virtual id or hostname missing: %q", out)
 				}
 			}},
 		{name: "tilde user", script: "echo ~root ~nobody; ls ~",
@@ -144,6 +213,9 @@ func TestHostUntouched(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := busyboxFS(t)
+			if tc.setup != nil {
+				tc.setup(t, f)
+			}
 			before := runtime.NumGoroutine()
 			r := run(t, f, tc.script, func(o *Options) {
 				if tc.timeout > 0 {
