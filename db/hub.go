@@ -27,13 +27,16 @@ import (
 	_ "crypto/sha512" // registers sha512 for go-digest
 	"database/sql"
 	"time"
+
+	"layerlab/engine/layertar"
 )
 
 // Limits of the hub.
 const (
-	// HubMaxManifestSize is the largest manifest the hub accepts (the distribution
-	// spec asks registries to accept at least 4 MiB).
-	HubMaxManifestSize = 4 << 20
+	// HubMaxManifestSize is the largest manifest the hub accepts: 4 MiB, what the
+	// distribution spec asks registries to accept, and the bound a pull reads up to
+	// (engine/layertar's), so whatever the hub stored can be pulled.
+	HubMaxManifestSize = layertar.MaxManifestBytes
 	// HubMaxBlobSize is the largest blob the hub accepts.
 	HubMaxBlobSize int64 = 4 << 30
 	// HubUploadTTL is how long an upload session may sit untouched before it is purged.

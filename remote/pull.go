@@ -61,7 +61,7 @@ type PullOptions struct {
 	Out io.Writer
 	// Platform picks the image of an index; zero means linux/amd64.
 	Platform Platform
-	// Limits bound what the registry can make the pull cost; zero fields: DefaultLimits.
+	// Limits bound what the registry can make the pull cost; zero fields: layertar.DefaultLimits.
 	Limits Limits
 	// Jobs is how many layers download at once; 0 means 3, Docker's default
 	// (max-concurrent-downloads).
@@ -101,7 +101,7 @@ func Pull(ctx context.Context, st Store, reg Registry, ref image.Ref, opt PullOp
 }
 
 func pull(ctx context.Context, st Store, reg Registry, ref image.Ref, opt PullOptions, p *progress) (*PullResult, error) {
-	lim := opt.Limits.withDefaults()
+	lim := opt.Limits.WithDefaults()
 	plat := opt.Platform
 	if plat.OS == "" {
 		plat.OS = "linux"
@@ -452,7 +452,7 @@ func pullLayers(ctx context.Context, st Store, reg Registry, repo string, m *Ima
 	}
 	// "Pull complete" is Docker's word for a layer registered on top of the ones
 	// below it; here, a layer whose headers applied cleanly on top of them.
-	err := lim.checker().CheckStack(infos, func(i int) {
+	err := checker(lim).CheckStack(infos, func(i int) {
 		if l := layers[i]; l.first == i && !l.exists {
 			p.layer(shortID(l.desc.Digest), "Pull complete")
 			res.Downloaded++
@@ -479,7 +479,7 @@ func scanStored(ctx context.Context, st Store, diffID digest.Digest, lim Limits)
 		return nil, fmt.Errorf("layer %s: %w", diffID, err)
 	}
 	defer rc.Close()
-	info, err := lim.checker().Scan(bufio.NewReaderSize(rc, 1<<20), nil)
+	info, err := checker(lim).Scan(bufio.NewReaderSize(rc, 1<<20), nil)
 	if err != nil {
 		return nil, fmt.Errorf("stored layer %s: %w", diffID, err)
 	}
@@ -493,7 +493,7 @@ func scanStored(ctx context.Context, st Store, diffID digest.Digest, lim Limits)
 // to its diff_id.
 func download(ctx context.Context, st Store, reg Registry, repo string, l *pullLayer, lim Limits, p *progress) (*layertar.Info, error) {
 	id := shortID(l.desc.Digest)
-	check := lim.checker()
+	check := checker(lim)
 	rc, err := reg.OpenBlob(ctx, repo, l.desc.Digest)
 	if err != nil {
 		return nil, fmt.Errorf("layer %s: %w", l.desc.Digest, err)

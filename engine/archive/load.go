@@ -37,55 +37,24 @@ type Store interface {
 	Lookup(ctx context.Context, ref string) (*image.Record, error)
 }
 
-// LoadOptions bound what loading an untrusted archive may cost. Zero fields take the
-// defaults of DefaultLoadOptions.
+// LoadOptions bound what loading an untrusted archive may cost: the Limits a pull has
+// too (engine/layertar; remote uses the same type and defaults), so an image one of them
+// accepts the other accepts, and a bound on the JSON an archive may hold. Zero fields
+// take the defaults (layertar.DefaultLimits, DefaultMaxJSONBytes).
 type LoadOptions struct {
-	MaxManifestBytes int64 // manifest.json, index.json, repositories
-	MaxConfigBytes   int64 // each image config or OCI manifest
-	MaxJSONBytes     int64 // all the JSON files kept together
-	MaxLayerBytes    int64 // file content of one layer, and one layer's uncompressed tar
-	MaxEntries       int   // entries of one layer tar
-	// MaxRatio: a gzip layer that expands more than MaxRatio times once past RatioFloor
-	// bytes is a decompression bomb.
-	MaxRatio   int64
-	RatioFloor int64
+	layertar.Limits
+	MaxJSONBytes int64 // all the JSON files kept together
 }
 
-// DefaultLoadOptions are generous for real images and stop bombs early.
-var DefaultLoadOptions = LoadOptions{
-	MaxManifestBytes: 1 << 20,
-	MaxConfigBytes:   8 << 20,
-	MaxJSONBytes:     64 << 20,
-	MaxLayerBytes:    8 << 30,
-	MaxEntries:       1_000_000,
-	MaxRatio:         200,
-	RatioFloor:       64 << 20,
-}
+// DefaultMaxJSONBytes is LoadOptions.MaxJSONBytes' default.
+const DefaultMaxJSONBytes = 64 << 20
 
 func (o LoadOptions) withDefaults() LoadOptions {
-	d := DefaultLoadOptions
-	if o.MaxManifestBytes > 0 {
-		d.MaxManifestBytes = o.MaxManifestBytes
+	o.Limits = o.Limits.WithDefaults()
+	if o.MaxJSONBytes <= 0 {
+		o.MaxJSONBytes = DefaultMaxJSONBytes
 	}
-	if o.MaxConfigBytes > 0 {
-		d.MaxConfigBytes = o.MaxConfigBytes
-	}
-	if o.MaxJSONBytes > 0 {
-		d.MaxJSONBytes = o.MaxJSONBytes
-	}
-	if o.MaxLayerBytes > 0 {
-		d.MaxLayerBytes = o.MaxLayerBytes
-	}
-	if o.MaxEntries > 0 {
-		d.MaxEntries = o.MaxEntries
-	}
-	if o.MaxRatio > 0 {
-		d.MaxRatio = o.MaxRatio
-	}
-	if o.RatioFloor > 0 {
-		d.RatioFloor = o.RatioFloor
-	}
-	return d
+	return o
 }
 
 // Loaded is one image Load stored, with the tags it now has.
@@ -114,8 +83,7 @@ type LoadedTag struct {
 // referenced by no image; the store's GC removes them.
 func Load(ctx context.Context, r io.Reader, st Store, opt LoadOptions) ([]Loaded, error) {
 	opt = opt.withDefaults()
-	l := &loader{ctx: ctx, st: st, opt: opt, check: &layertar.Checker{
-		MaxLayerBytes: opt.MaxLayerBytes, MaxEntries: opt.MaxEntries, MaxRatio: opt.MaxRatio, RatioFloor: opt.RatioFloor,
+	l := &loader{ctx: ctx, st: st, opt: opt, check: &layertar.Checker{Limits: opt.Limits,
 		ErrInvalid: ErrInvalid, ErrTooLarge: rootfs.ErrTooLarge, ErrBomb: ErrBomb},
 		files: map[string][]byte{}, layers: map[string]*layerInfo{}, links: map[string]string{},
 		buf: make([]byte, 1<<20)}
@@ -612,6 +580,9 @@ func (l *loader) image(cfg []byte, layers []*layerInfo, tags []image.Ref) (*reso
 	img, err := image.Decode(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("%w: image %s: %v", ErrInvalid, image.ShortID(id), err)
+	}
+	if len(layers) > l.opt.MaxLayers {
+		return nil, fmt.Errorf("image %s has %d layers, more than the %d allowed: %w", image.ShortID(id), len(layers), l.opt.MaxLayers, ErrTooLarge)
 	}
 	if len(img.RootFS.DiffIDs) != len(layers) {
 		return nil, fmt.Errorf("%w: image %s: its config lists %d layers, the manifest %d", ErrDiffIDMismatch, image.ShortID(id), len(img.RootFS.DiffIDs), len(layers))

@@ -20,6 +20,7 @@ import (
 	"layerlab/engine/build"
 	"layerlab/engine/build/buildtest"
 	"layerlab/engine/image"
+	"layerlab/engine/layertar"
 	"layerlab/engine/rootfs"
 )
 
@@ -245,7 +246,7 @@ func TestLoadGzippedArchivePastRatioFloor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opt := archive.LoadOptions{RatioFloor: 1 << 20} // the archive is 4 MiB inflated
+	opt := archive.LoadOptions{Limits: layertar.Limits{RatioFloor: 1 << 20}} // the archive is 4 MiB inflated
 	got, err := archive.Load(context.Background(), bytes.NewReader(gz(t, raw)), buildtest.New(), opt)
 	if err != nil || len(got) != 1 {
 		t.Fatalf("loaded %+v, %v", got, err)
@@ -423,7 +424,7 @@ func TestLoadRefusesMalicious(t *testing.T) {
 	t.Run("manifest.json of 1 GB", func(t *testing.T) {
 		st := buildtest.New()
 		_, err := archive.Load(context.Background(), bigHeader(t, "manifest.json", 1<<30), st, archive.LoadOptions{})
-		if !errors.Is(err, archive.ErrTooLarge) || !strings.Contains(err.Error(), "manifest.json is 1073741824 bytes, more than the 1048576 allowed") {
+		if !errors.Is(err, archive.ErrTooLarge) || !strings.Contains(err.Error(), "manifest.json is 1073741824 bytes, more than the 4194304 allowed") {
 			t.Fatalf("got %v", err)
 		}
 	})
@@ -456,7 +457,7 @@ func FuzzLoad(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		st := buildtest.New()
-		opt := archive.LoadOptions{MaxLayerBytes: 8 << 20, MaxJSONBytes: 8 << 20, RatioFloor: 1 << 20}
+		opt := archive.LoadOptions{Limits: layertar.Limits{MaxLayerBytes: 8 << 20, RatioFloor: 1 << 20}, MaxJSONBytes: 8 << 20}
 		got, err := archive.Load(context.Background(), bytes.NewReader(data), st, opt)
 		if err != nil {
 			if st.Len() != 0 {

@@ -4,6 +4,7 @@
 // layers' headers through rootfs.Apply, the checks a build applies to a base image.
 // Each caller words its errors with its own sentinels (Checker's Err fields), so an
 // archive's bad layer is "invalid archive" and a registry's "invalid image from registry".
+// Limits are the bounds of both: load and pull take the same type with the same defaults.
 package layertar
 
 import (
@@ -18,15 +19,72 @@ import (
 	"layerlab/engine/rootfs"
 )
 
-// Checker holds the limits and the caller's error sentinels. The zero value is not
-// usable: set every field.
-type Checker struct {
-	MaxLayerBytes int64 // one layer's file content, and its tar once inflated
-	MaxEntries    int   // entries of one layer tar
+// Limits bound what reading an image from outside may cost: an archive `load` reads
+// (engine/archive) and an image a pull fetches (remote) take the same Limits, so what
+// one of them accepts the other accepts too. Zero fields take DefaultLimits' values.
+type Limits struct {
+	// MaxManifestBytes bounds a manifest or an index: a registry's, or an archive's
+	// manifest.json, index.json and repositories.
+	MaxManifestBytes int64
+	MaxConfigBytes   int64 // an image config (in an archive, an OCI image manifest too)
+	MaxLayers        int   // layers of one image
+	MaxLayerBytes    int64 // one layer's file content, and its tar once inflated
+	MaxEntries       int   // entries of one layer tar
 	// MaxRatio: a gzip layer that expands more than MaxRatio times once past RatioFloor
 	// bytes is a decompression bomb.
 	MaxRatio   int64
 	RatioFloor int64
+}
+
+// MaxManifestBytes is the default bound on a manifest: 4 MiB, the size the
+// distribution spec says clients and registries should expect to support, and the
+// largest manifest the hub accepts (db.HubMaxManifestSize), so a pull can read
+// whatever the hub stored.
+const MaxManifestBytes = 4 << 20
+
+// DefaultLimits are generous for real images and stop bombs early.
+var DefaultLimits = Limits{
+	MaxManifestBytes: MaxManifestBytes,
+	MaxConfigBytes:   8 << 20,
+	MaxLayers:        500,
+	MaxLayerBytes:    8 << 30,
+	MaxEntries:       1_000_000,
+	MaxRatio:         200,
+	RatioFloor:       64 << 20,
+}
+
+// WithDefaults returns l with each zero (or negative) field set to DefaultLimits'.
+func (l Limits) WithDefaults() Limits {
+	d := DefaultLimits
+	if l.MaxManifestBytes > 0 {
+		d.MaxManifestBytes = l.MaxManifestBytes
+	}
+	if l.MaxConfigBytes > 0 {
+		d.MaxConfigBytes = l.MaxConfigBytes
+	}
+	if l.MaxLayers > 0 {
+		d.MaxLayers = l.MaxLayers
+	}
+	if l.MaxLayerBytes > 0 {
+		d.MaxLayerBytes = l.MaxLayerBytes
+	}
+	if l.MaxEntries > 0 {
+		d.MaxEntries = l.MaxEntries
+	}
+	if l.MaxRatio > 0 {
+		d.MaxRatio = l.MaxRatio
+	}
+	if l.RatioFloor > 0 {
+		d.RatioFloor = l.RatioFloor
+	}
+	return d
+}
+
+// Checker holds the limits and the caller's error sentinels; of the limits, the layer
+// checks use MaxLayerBytes, MaxEntries, MaxRatio and RatioFloor. The zero value is not
+// usable: set every field (Limits through WithDefaults).
+type Checker struct {
+	Limits
 
 	ErrInvalid  error // not a (well-formed) tar
 	ErrTooLarge error // past MaxEntries or MaxLayerBytes

@@ -20,7 +20,7 @@ var (
 )
 
 func checker() *layertar.Checker {
-	return &layertar.Checker{MaxLayerBytes: 1 << 20, MaxEntries: 10, MaxRatio: 10, RatioFloor: 64 << 10,
+	return &layertar.Checker{Limits: layertar.Limits{MaxLayerBytes: 1 << 20, MaxEntries: 10, MaxRatio: 10, RatioFloor: 64 << 10},
 		ErrInvalid: errInvalid, ErrTooLarge: errLarge, ErrBomb: errBomb}
 }
 
@@ -124,5 +124,26 @@ func TestCheckStack(t *testing.T) {
 	var se *layertar.StackError
 	if !errors.As(err, &se) || se.Layer != 2 || len(passed) != 1 {
 		t.Errorf("write through a symlink: %v (passed %v), want layer 2 to fail", err, passed)
+	}
+}
+
+func TestLimitsWithDefaults(t *testing.T) {
+	d := layertar.DefaultLimits
+	tests := []struct {
+		name string
+		in   layertar.Limits
+		want layertar.Limits
+	}{
+		{name: "zero takes every default", want: d},
+		{name: "a set field stays", in: layertar.Limits{MaxLayers: 3, RatioFloor: 1},
+			want: func() layertar.Limits { w := d; w.MaxLayers, w.RatioFloor = 3, 1; return w }()},
+		{name: "negative takes the default", in: layertar.Limits{MaxManifestBytes: -1}, want: d},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := tc.in.WithDefaults(); got != tc.want {
+				t.Errorf("WithDefaults() = %+v, want %+v", got, tc.want)
+			}
+		})
 	}
 }
