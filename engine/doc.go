@@ -19,13 +19,28 @@
 //     every command written in Go. Nothing runs on the host.
 //   - baseimage has the built-in stand-ins for busybox, alpine, debian, python, node ...
 //     (the playground has no network, so FROM cannot download real images).
-//   - image has the image JSON, history and references; archive writes docker-archives.
+//   - image has the image JSON, history and references; image/validate checks the
+//     invariants every image keeps (config digest = image ID, each layer hashes to its
+//     diffID, one history row per non-empty layer), and the tests of every package that
+//     makes or moves images run it.
+//
+// After a build, the images are looked at and moved:
+//
+//   - changes reads an image's layers in order and tells what each one added, modified
+//     and deleted, and how many bytes the image ships that its final filesystem never
+//     shows (wasted space), as the tool dive does.
+//   - commands is the docker command set (images, history, inspect, tag, rmi, prune,
+//     save, load ...): an argument vector in, Docker 20.10's exact output out. The
+//     command line and the web terminal both run it.
+//   - archive writes docker-archives (`docker save`) and reads them and OCI layouts
+//     (`docker load`); archive/archivetest writes archives for its tests.
 //   - layertar checks layer tars from outside (an archive `load` reads, a registry's
 //     blobs): names, limits, trailing bytes, gzip bombs, and the stack replayed
-//     through rootfs.Apply.
+//     through rootfs.Apply. Its Limits are the one set of bounds load and pull share.
 //   - bufpipe is a buffered pipe that lets a reader and a writer of a layer's bytes
 //     work on different cores (loading archives, pushing layers).
 //
 // The engine declares what it needs from a store (build.Store); package db implements it
-// over SQLite, and build/buildtest in memory for the engine's own tests.
+// over SQLite, and build/buildtest in memory for the engine's own tests. Pulling and
+// pushing over HTTP live outside the engine, in package remote.
 package engine
