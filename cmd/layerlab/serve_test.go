@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
+	"layerlab/db"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"regexp"
@@ -131,5 +134,41 @@ func TestWorkspaceSurvivesRestart(t *testing.T) {
 	res.Body.Close()
 	if !strings.Contains(string(body), "app/main.py") {
 		t.Fatalf("the build context is gone after the restart: %s", body)
+	}
+}
+
+// acceptFails is a listener whose Accept always fails: the server stops on its own,
+// not because its context ended.
+type acceptFails struct{ net.Listener }
+
+var errAcceptBroken = errors.New("accept: listener broken")
+
+func (acceptFails) Accept() (net.Conn, error) { return nil, errAcceptBroken }
+
+// When the server itself fails, serve still shuts down in order and closes the store,
+// and says why it stopped; before, it returned at once and left builds, the websocket
+// fan-out and the store to whoever came next.
+func TestServeFailureClosesEverything(t *testing.T) {
+	ctx := context.Background()
+	store, err := db.Open(ctx, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errb syncBuffer
+	c := &cli{dataDir: store.Dir(), getenv: func(string) string { return "" }, stdin: strings.NewReader(""),
+		stdout: &out, stderr: &errb, store: store}
+	err = c.serveOn(ctx, acceptFails{ln})
+	if !errors.Is(err, errAcceptBroken) {
+		t.Fatalf("serve returned %v, want the listener's error", err)
+	}
+	if c.store != nil {
+		t.Error("serve left its store to the caller")
+	}
+	if _, err := store.Workspace(ctx, db.DefaultWorkspace); err == nil {
+		t.Error("the store is still open after serve returned")
 	}
 }
