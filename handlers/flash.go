@@ -1,0 +1,81 @@
+package handlers
+
+// The flash: an action's result (command, output, error) carried over the redirect
+// back to the images page in a short-lived cookie, shown once.
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"layerlab/web"
+)
+
+const flashCookie = "layerlab_flash"
+
+func setFlash(w http.ResponseWriter, f *web.Flash) {
+	// A browser drops a cookie over 4 KiB: cut the output until it fits.
+	for limit := maxFlashOutput; limit >= 50; limit /= 2 {
+		g := *f
+		g.Output, g.Error = cutMiddle(f.Output, limit), cutMiddle(f.Error, limit/2)
+		b, err := json.Marshal(&g)
+		if err != nil {
+			return
+		}
+		if v := base64.RawURLEncoding.EncodeToString(b); len(v) <= 3500 {
+			http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: v,
+				Path: "/images", MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+			return
+		}
+	}
+}
+
+// cutMiddle keeps the first and last lines of a long output (the last line of prune's
+// report is the space it freed), with a line saying how many were left out.
+func cutMiddle(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	lines := strings.Split(s, "\n")
+	tailN, n := 0, 0
+	for tailN < 3 && tailN < len(lines) && n+len(lines[len(lines)-1-tailN])+1 <= max/2 {
+		n += len(lines[len(lines)-1-tailN]) + 1
+		tailN++
+	}
+	headN := 0
+	for headN < len(lines)-tailN && n+len(lines[headN])+1 <= max {
+		n += len(lines[headN]) + 1
+		headN++
+	}
+	out := append([]string{}, lines[:headN]...)
+	if cut := len(lines) - tailN - headN; cut > 0 {
+		out = append(out, fmt.Sprintf("… %d more lines (run the command in the terminal to see them all)", cut))
+	}
+	out = append(out, lines[len(lines)-tailN:]...)
+	s = strings.Join(out, "\n")
+	if len(s) > max+100 { // one huge line
+		s = strings.ToValidUTF8(s[:max], "") + " …"
+	}
+	return s
+}
+
+// takeFlash reads and clears the flash cookie; nil when there is none.
+func takeFlash(w http.ResponseWriter, r *http.Request) *web.Flash {
+	c, err := r.Cookie(flashCookie)
+	if err != nil {
+		return nil
+	}
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/images", MaxAge: -1, HttpOnly: true,
+		SameSite: http.SameSiteStrictMode})
+	b, err := base64.RawURLEncoding.DecodeString(c.Value)
+	if err != nil {
+		return nil
+	}
+	var f web.Flash
+	if json.Unmarshal(b, &f) != nil || f.Cmd == "" {
+		return nil
+	}
+	return &f
+}
