@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -8,45 +9,70 @@ import (
 	"layerlab/engine/build"
 )
 
-// A client that never reads is dropped once its buffer is full; publishing never
-// waits for it, and a reading client of the same build gets every event.
+// A client that never reads is dropped once its buffer is full, having got the
+// buffer's worth of events in order, and publishing never waits for it. A client that
+// keeps up (here paced: never more than half a buffer behind, which is all the hub
+// promises a reader; one that falls a whole buffer behind is dropped too and replays
+// from the store) gets every event, in order, none missing.
 func TestHubDropsSlowClients(t *testing.T) {
 	h := newHub()
 	defer h.close()
 	slow := h.subscribe("b1")
 	fast := h.subscribe("b1")
-	got := make(chan int)
+	const (
+		events = 5 * clientBuffer
+		batch  = clientBuffer / 2 // how far the publisher lets the reading client fall behind
+	)
+	acked := make(chan int64) // the reading client has got this seq, a multiple of batch
+	got := make(chan []int64)
 	go func() {
-		n := 0
-		for range fast.send {
-			n++
+		var seqs []int64
+		for e := range fast.send {
+			seqs = append(seqs, e.seq)
+			if e.seq%batch == 0 {
+				acked <- e.seq
+			}
 		}
-		got <- n
+		got <- seqs
 	}()
-	const events = 5 * clientBuffer
 	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		for i := 1; i <= events; i++ {
 			h.publish(event{build: "b1", seq: int64(i), data: []byte("{}")})
+			if i%batch == 0 {
+				if seq := <-acked; seq != int64(i) {
+					t.Errorf("reading client acknowledged %d after %d were published", seq, i)
+					return
+				}
+			}
 		}
-		close(done)
 	}()
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("publishing blocked on a client that does not read")
 	}
-	n := 0
-	for range slow.send { // closed by the hub when dropped
-		n++
+	var slowSeqs []int64
+	for e := range slow.send { // closed by the hub when dropped
+		slowSeqs = append(slowSeqs, e.seq)
 	}
-	if n != clientBuffer {
-		t.Errorf("slow client got %d events before being dropped, want its buffer (%d)", n, clientBuffer)
+	if !slices.Equal(slowSeqs, seqRange(clientBuffer)) {
+		t.Errorf("slow client got %d events (%v...) before being dropped, want 1..%d", len(slowSeqs), slowSeqs[:min(len(slowSeqs), 3)], clientBuffer)
 	}
 	h.unsubscribe(fast)
-	if n := <-got; n < clientBuffer {
-		t.Errorf("reading client got %d events", n)
+	if seqs := <-got; !slices.Equal(seqs, seqRange(events)) {
+		t.Errorf("reading client got %d events, want all %d in order", len(seqs), events)
 	}
+}
+
+// seqRange is 1..n.
+func seqRange(n int) []int64 {
+	s := make([]int64, n)
+	for i := range s {
+		s[i] = int64(i + 1)
+	}
+	return s
 }
 
 func TestCancelBuild(t *testing.T) {
