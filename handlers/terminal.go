@@ -224,46 +224,23 @@ func (s *Server) runTerminal(ctx context.Context, ws *db.Workspace, line string,
 	return code, false
 }
 
-const terminalBuildUsage = `
-Usage:  docker build [OPTIONS] PATH
-
-Build an image from a Dockerfile (in this terminal, PATH is "." : the playground's files)
-
-Options:
-      --build-arg list      Set build-time variables
-  -f, --file string         Name of the Dockerfile (Default is 'PATH/Dockerfile')
-      --no-cache            Do not use cache when building the image
-      --progress string     Set type of progress output (classic, json) (default "classic")
-  -q, --quiet               Suppress the build output and print image ID on success
-  -t, --tag list            Name and optionally a tag in the 'name:tag' format
-      --target string       Set the target build stage to build.
-`
-
 // terminalBuild is `docker build ... .` over the workspace's build context, through the
 // same runner as the playground's Build button; it prints what `layerlab build` prints
 // (cmd/layerlab), worded for docker.
 func (s *Server) terminalBuild(ctx context.Context, ws *db.Workspace, args []string, stdout, stderr io.Writer) int {
-	fs := commands.NewFlagSet("build")
-	tags := fs.List("tag", "t", "list", "")
-	buildArgsP := fs.List("build-arg", "", "list", "")
-	file := fs.String("file", "f", "", "")
-	target := fs.String("target", "", "", "")
-	progressP := fs.String("progress", "", "classic", "")
-	noCache := fs.Bool("no-cache", "", false, "")
-	quietP := fs.Bool("quiet", "q", false, "")
-	pos, err := fs.Parse(args)
+	f, pos, err := commands.ParseBuildFlags(args) // the command line's flags and help too
 	if commands.IsHelp(err) {
-		io.WriteString(stdout, terminalBuildUsage)
+		io.WriteString(stdout, "\n"+commands.BuildUsage("docker", ` (in this terminal, PATH is "." : the playground's files)`))
 		return 0
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%v\nSee 'docker build --help'.\n", err)
 		return 125
 	}
-	req := buildRequest{Tags: *tags, File: *file, Target: *target, NoCache: *noCache}
-	buildArgs, progress, quiet := *buildArgsP, *progressP, *quietP
+	req := buildRequest{Tags: f.Tags, File: f.File, Target: f.Target, NoCache: f.NoCache}
+	buildArgs, progress, quiet := f.BuildArgs, f.Progress, f.Quiet
 	if len(pos) != 1 {
-		fmt.Fprint(stderr, "\"docker build\" requires exactly 1 argument.\nSee 'docker build --help'.\n\nUsage:  docker build [OPTIONS] PATH\n\nBuild an image from a Dockerfile\n")
+		fmt.Fprintln(stderr, commands.BuildArgCount("docker"))
 		return 1
 	}
 	if p := strings.TrimSuffix(pos[0], "/"); p != "." && p != "" {

@@ -54,36 +54,20 @@ func (c *cli) parseFlags(cmd, usage string, fs *commands.FlagSet, args []string)
 	return pos, false, nil
 }
 
-const buildUsage = `Usage:  layerlab build [OPTIONS] PATH
-
-Build an image from a Dockerfile, as Docker's classic builder does
-
-Options:
-      --build-arg list      Set build-time variables
-  -f, --file string         Name of the Dockerfile (Default is 'PATH/Dockerfile')
-      --no-cache            Do not use cache when building the image
-      --progress string     Set type of progress output (classic, json) (default "classic")
-  -q, --quiet               Suppress the build output and print image ID on success
-  -t, --tag list            Name and optionally a tag in the 'name:tag' format
-      --target string       Set the target build stage to build.
-`
-
+// build runs `layerlab build`; its flags and help are engine/commands' (BuildFlags),
+// which the web terminal's docker build shares.
 func (c *cli) build(ctx context.Context, args []string) error {
-	fs := commands.NewFlagSet("build")
-	tagsP := fs.List("tag", "t", "list", "")
-	buildArgsP := fs.List("build-arg", "", "list", "")
-	fileP := fs.String("file", "f", "", "")
-	targetP := fs.String("target", "", "", "")
-	progressP := fs.String("progress", "", "classic", "")
-	noCacheP := fs.Bool("no-cache", "", false, "")
-	quietP := fs.Bool("quiet", "q", false, "")
-	pos, help, err := c.parseFlags("build", buildUsage, fs, args)
-	if help || err != nil {
-		return err
+	f, pos, err := commands.ParseBuildFlags(args)
+	if commands.IsHelp(err) {
+		fmt.Fprint(c.stdout, commands.BuildUsage("layerlab", ", as Docker's classic builder does"))
+		return nil
 	}
-	tags, buildArgs, file, target, progress, noCache, quiet := *tagsP, *buildArgsP, *fileP, *targetP, *progressP, *noCacheP, *quietP
+	if err != nil {
+		return &exitError{code: 125, msg: fmt.Sprintf("%v\nSee 'layerlab build --help'.", err)}
+	}
+	tags, buildArgs, file, target, progress, noCache, quiet := f.Tags, f.BuildArgs, f.File, f.Target, f.Progress, f.NoCache, f.Quiet
 	if len(pos) != 1 {
-		return &exitError{code: 1, msg: "\"layerlab build\" requires exactly 1 argument.\nSee 'layerlab build --help'.\n\nUsage:  layerlab build [OPTIONS] PATH\n\nBuild an image from a Dockerfile"}
+		return &exitError{code: 1, msg: commands.BuildArgCount("layerlab")}
 	}
 	if progress != "classic" && progress != "json" && progress != "auto" && progress != "plain" {
 		return &exitError{code: 1, msg: fmt.Sprintf("invalid --progress %q: use classic or json", progress)}
