@@ -221,7 +221,7 @@ func (st *stream) closeWith(code int, text string) {
 // watchBuild streams a build's events over a websocket: it subscribes first, replays
 // the stored events after ?after=N, then forwards live ones, skipping any it already
 // sent, so a reconnecting browser loses and repeats nothing. It closes after the
-// build's last event. A client that falls too far behind is dropped by the hub and
+// build's last event. A client that falls too far behind is dropped by the broadcaster and
 // reconnects.
 func (s *Server) watchBuild(w http.ResponseWriter, r *http.Request) {
 	ws, id := workspace(r), chi.URLParam(r, "id")
@@ -243,10 +243,10 @@ func (s *Server) watchBuild(w http.ResponseWriter, r *http.Request) {
 
 	var c *client
 	if b.State == db.BuildRunning {
-		if c = s.hub.subscribe(id); c == nil {
+		if c = s.broadcast.subscribe(id); c == nil {
 			return
 		}
-		defer s.hub.unsubscribe(c)
+		defer s.broadcast.unsubscribe(c)
 	}
 	send := st.send
 	last := after

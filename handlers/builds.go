@@ -38,7 +38,7 @@ type buildInputs struct {
 }
 
 // runner runs the workspaces' builds, one at a time per workspace, each in its own
-// goroutine: events are stored, then published to the hub.
+// goroutine: events are stored, then published to the broadcaster.
 type runner struct {
 	s       *Server
 	ctx     context.Context // cancelled by close
@@ -234,7 +234,7 @@ func (r *runner) run(ctx context.Context, ws *db.Workspace, rb *runningBuild, bc
 					finish(db.BuildFailed, "", msg)
 					last = true
 				}
-				r.s.hub.publish(event{build: id, seq: e.Seq, data: p.data, last: last})
+				r.s.broadcast.publish(event{build: id, seq: e.Seq, data: p.data, last: last})
 			}
 		}
 	}()

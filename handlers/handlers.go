@@ -26,14 +26,14 @@ type Deps struct {
 }
 
 // Server is the playground's http.Handler. Close cancels the running builds and waits
-// for them, and stops the websocket hub.
+// for them, and stops the broadcaster of build events.
 type Server struct {
 	store     *db.Store
 	log       *slog.Logger
 	now       func() time.Time
 	secure    bool
 	router    chi.Router
-	hub       *hub
+	broadcast *broadcaster // build events to the websockets watching them
 	builds    *runner
 	transfers *transfers
 }
@@ -47,7 +47,7 @@ func New(d Deps) *Server {
 		d.Now = time.Now
 	}
 	s := &Server{store: d.Store, log: d.Log, now: d.Now, secure: d.Secure}
-	s.hub = newHub()
+	s.broadcast = newBroadcaster()
 	s.builds = newRunner(s)
 	s.transfers = newTransfers(d.Now)
 	s.router = s.routes()
@@ -58,10 +58,10 @@ func New(d Deps) *Server {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.ServeHTTP(w, r) }
 
 // Close cancels running builds, pulls and pushes, waits for them to record their end,
-// and stops the hub.
+// and stops the broadcaster.
 func (s *Server) Close(ctx context.Context) error {
 	err := errors.Join(s.builds.close(ctx), s.transfers.close(ctx))
-	s.hub.close()
+	s.broadcast.close()
 	return err
 }
 

@@ -2,12 +2,14 @@ package handlers
 
 import "sync"
 
-// hub fans build events out to the websocket clients watching each build. Only the
-// hub's goroutine touches the topic map; publishers and clients talk to it through
-// channels that also select on done, so nothing blocks once the hub has stopped. A
-// client too slow to take an event is dropped (its channel closed, by the hub only):
-// it reconnects with ?after=<seq> and replays from the store, and the build never waits.
-type hub struct {
+// broadcaster fans build events out to the websocket clients watching each build (the
+// "hub" of gorilla/websocket's chat example; in layerlab, "hub" is the registry). Only
+// the broadcaster's goroutine touches the topic map; publishers and clients talk to it
+// through channels that also select on done, so nothing blocks once it has stopped. A
+// client too slow to take an event is dropped (its channel closed, by the broadcaster
+// only): it reconnects with ?after=<seq> and replays from the store, and the build
+// never waits.
+type broadcaster struct {
 	sub    chan *client
 	unsub  chan *client
 	pub    chan event
@@ -27,20 +29,20 @@ type event struct {
 // client is one websocket's subscription to a build.
 type client struct {
 	build string
-	send  chan event // closed by the hub when the client is dropped or the hub stops
+	send  chan event // closed by the broadcaster when the client is dropped or it stops
 }
 
 // clientBuffer bounds what a client may fall behind before it is dropped.
 const clientBuffer = 256
 
-func newHub() *hub {
-	h := &hub{sub: make(chan *client), unsub: make(chan *client), pub: make(chan event, 64), done: make(chan struct{})}
+func newBroadcaster() *broadcaster {
+	h := &broadcaster{sub: make(chan *client), unsub: make(chan *client), pub: make(chan event, 64), done: make(chan struct{})}
 	h.wg.Add(1)
 	go h.run()
 	return h
 }
 
-func (h *hub) run() {
+func (h *broadcaster) run() {
 	defer h.wg.Done()
 	topics := map[string]map[*client]struct{}{}
 	drop := func(c *client) {
@@ -82,8 +84,8 @@ func (h *hub) run() {
 	}
 }
 
-// subscribe registers a client for a build's events; nil once the hub has stopped.
-func (h *hub) subscribe(build string) *client {
+// subscribe registers a client for a build's events; nil once the broadcaster has stopped.
+func (h *broadcaster) subscribe(build string) *client {
 	c := &client{build: build, send: make(chan event, clientBuffer)}
 	select {
 	case h.sub <- c:
@@ -93,23 +95,23 @@ func (h *hub) subscribe(build string) *client {
 	}
 }
 
-// unsubscribe removes a client; its channel is closed by the hub.
-func (h *hub) unsubscribe(c *client) {
+// unsubscribe removes a client; its channel is closed by the broadcaster.
+func (h *broadcaster) unsubscribe(c *client) {
 	select {
 	case h.unsub <- c:
 	case <-h.done:
 	}
 }
 
-// publish hands an event to the hub; it returns at once when the hub has stopped.
-func (h *hub) publish(e event) {
+// publish hands an event to the broadcaster; it returns at once when it has stopped.
+func (h *broadcaster) publish(e event) {
 	select {
 	case h.pub <- e:
 	case <-h.done:
 	}
 }
 
-func (h *hub) close() {
+func (h *broadcaster) close() {
 	h.closed.Do(func() { close(h.done) })
 	h.wg.Wait()
 }

@@ -11,11 +11,11 @@ import (
 
 // A client that never reads is dropped once its buffer is full, having got the
 // buffer's worth of events in order, and publishing never waits for it. A client that
-// keeps up (here paced: never more than half a buffer behind, which is all the hub
-// promises a reader; one that falls a whole buffer behind is dropped too and replays
+// keeps up (here paced: never more than half a buffer behind, which is all the
+// broadcaster promises a reader; one that falls a whole buffer behind is dropped too and replays
 // from the store) gets every event, in order, none missing.
-func TestHubDropsSlowClients(t *testing.T) {
-	h := newHub()
+func TestBroadcastDropsSlowClients(t *testing.T) {
+	h := newBroadcaster()
 	defer h.close()
 	slow := h.subscribe("b1")
 	fast := h.subscribe("b1")
@@ -54,7 +54,7 @@ func TestHubDropsSlowClients(t *testing.T) {
 		t.Fatal("publishing blocked on a client that does not read")
 	}
 	var slowSeqs []int64
-	for e := range slow.send { // closed by the hub when dropped
+	for e := range slow.send { // closed by the broadcaster when dropped
 		slowSeqs = append(slowSeqs, e.seq)
 	}
 	if !slices.Equal(slowSeqs, seqRange(clientBuffer)) {
