@@ -92,8 +92,9 @@ func (s *Server) hubTarget(ws *db.Workspace, push bool, arg string) (*hubName, e
 	}
 	hub := &remote.Hub{Store: s.store, Namespace: db.HubNamespace(ws.Name())}
 	if push && !strings.HasPrefix(hub.Repo(n.Ref.Path()), hub.Namespace+"/") {
-		return nil, fmt.Errorf("denied: requested access to the resource is denied\n[layerlab] you push into your own namespace, %s: docker tag %s %s/IMAGE[:TAG] first, or push a name without a slash.",
-			hub.Namespace, arg, hub.Namespace)
+		// remote.ErrDenied ("denied"): the hub's refusal, which the images page answers 403.
+		return nil, fmt.Errorf("%w: requested access to the resource is denied\n[layerlab] you push into your own namespace, %s: docker tag %s %s/IMAGE[:TAG] first, or push a name without a slash.",
+			remote.ErrDenied, hub.Namespace, arg, hub.Namespace)
 	}
 	return &hubName{name: n, hub: hub}, nil
 }
