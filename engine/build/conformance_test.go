@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -24,7 +23,6 @@ import (
 	"layerlab/engine/commands"
 	"layerlab/engine/dockerfile"
 	"layerlab/engine/image"
-	"layerlab/engine/rootfs"
 )
 
 // The conformance tests replay scenarios recorded from real Docker 20.10's classic
@@ -33,6 +31,91 @@ import (
 // which builds produced the same image, the image counts, and the error texts.
 
 const conformanceDir = "../../testdata/conformance"
+
+// The recorded scenarios the replays must find: testdata/conformance/scenarios holds 48
+// (s01-s30, x01-x56, with gaps), errors/ 28. A replay that finds fewer fails, so moving
+// or losing the recordings cannot turn into a pass that compared nothing.
+const (
+	minScenarios      = 48
+	minErrorScenarios = 28
+)
+
+// scenarioDirs returns the recorded scenarios of kind ("scenarios" or "errors"),
+// failing t when there are fewer than the known count.
+func scenarioDirs(t *testing.T, kind string) []string {
+	t.Helper()
+	dirs, err := filepath.Glob(filepath.Join(conformanceDir, kind, "*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := minScenarios
+	if kind == "errors" {
+		want = minErrorScenarios
+	}
+	if len(dirs) < want {
+		t.Fatalf("%d recorded %s in %s, want at least %d", len(dirs), kind, conformanceDir, want)
+	}
+	return dirs
+}
+
+// sizeDifference is a history row whose size is not Docker's, for a known reason.
+type sizeDifference struct {
+	scenario string
+	step     string // the row's CREATED BY, as docker history prints it
+	layerlab string // the row's size as docker history prints it: layerlab's ...
+	docker   string // ... and Docker's
+	why      string
+}
+
+// passwdWhy is the reason for both known differences.
+const passwdWhy = "a RUN that appends to /etc/passwd carries the whole file in its layer, and the " +
+	"bases' files differ: the busybox stand-in's has nine users (340 bytes), the recorded " +
+	"busybox:local's (scripts/dockerd-up's import) one line for root (30 bytes)"
+
+// knownSizeDifferences lists every history row above the base whose size is not
+// Docker's, in the recordings and against the live daemon alike. Every other row must
+// match exactly, and each listed difference must still show (as listed) in each replay
+// of its scenario, so the list stays true.
+var knownSizeDifferences = []sizeDifference{
+	{"x45-user-by-name", "/bin/sh -c echo 'app:x:1000:1000::/home/app:/bin/sh' >> /etc/passwd && echo 'app:x:1000:' > /etc/group && mkdir -p /home/app && chown app:app /home/app && id app",
+		"387B", "77B", passwdWhy},
+	{"x50-add-tar-variants", "/bin/sh -c echo root:x:0: > /etc/group && echo 'u:x:1000:1000::/home/u:/bin/sh' >> /etc/passwd && echo 'g:x:1000:' >> /etc/group",
+		"391B", "81B", passwdWhy},
+}
+
+// sizeChecker applies knownSizeDifferences to one replay of a scenario.
+type sizeChecker struct {
+	scenario string
+	seen     map[int]bool
+}
+
+func newSizeChecker(scenario string) *sizeChecker {
+	return &sizeChecker{scenario: scenario, seen: map[int]bool{}}
+}
+
+// dockerFigure is the size to compare with Docker's for a row of this scenario that
+// layerlab sized as got: Docker's figure when the row is a listed difference showing as
+// listed, else got itself.
+func (c *sizeChecker) dockerFigure(createdBy, got string) string {
+	for i, d := range knownSizeDifferences {
+		if d.scenario == c.scenario && d.step == createdBy && d.layerlab == got {
+			c.seen[i] = true
+			return d.docker
+		}
+	}
+	return got
+}
+
+// check fails t for each listed difference of the scenario that did not show.
+func (c *sizeChecker) check(t *testing.T) {
+	t.Helper()
+	for i, d := range knownSizeDifferences {
+		if d.scenario == c.scenario && !c.seen[i] {
+			t.Errorf("the known size difference of %q (layerlab %s, Docker %s) did not show: "+
+				"if layerlab's size changed, say why in knownSizeDifferences, or remove the row", d.step, d.layerlab, d.docker)
+		}
+	}
+}
 
 type recording struct {
 	Scenario string   `json:"scenario"`
@@ -275,8 +358,7 @@ func parseBuild(args []string, tag string) buildFlags {
 
 func TestConformanceClassic(t *testing.T) {
 	for _, kind := range []string{"scenarios", "errors"} {
-		dirs, _ := filepath.Glob(filepath.Join(conformanceDir, kind, "*"))
-		for _, sdir := range dirs {
+		for _, sdir := range scenarioDirs(t, kind) {
 			name := filepath.Base(sdir)
 			resFile := filepath.Join(conformanceDir, "results", name+".classic.json")
 			if kind == "errors" {
@@ -290,7 +372,7 @@ func TestConformanceClassic(t *testing.T) {
 func replay(t *testing.T, sdir, resFile string) {
 	raw, err := os.ReadFile(resFile)
 	if err != nil {
-		t.Skipf("no classic recording: %v", err)
+		t.Fatalf("no classic recording: %v", err)
 	}
 	var rec recording
 	if err := json.Unmarshal(raw, &rec); err != nil {
@@ -298,7 +380,10 @@ func replay(t *testing.T, sdir, resFile string) {
 	}
 	dir := t.TempDir()
 	writeContext(t, filepath.Join(sdir, "context"), dir)
-	script, _ := os.ReadFile(filepath.Join(sdir, "script"))
+	script, err := os.ReadFile(filepath.Join(sdir, "script"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	var ops []string
 	for _, l := range strings.Split(string(script), "\n") {
 		if strings.TrimSpace(l) == "" || strings.HasPrefix(l, "#") {
@@ -318,6 +403,7 @@ func replay(t *testing.T, sdir, resFile string) {
 	symbols := map[string]digest.Digest{"BASE": base}
 	var buildIDs []digest.Digest
 	baseImages := st.Len()
+	sizes := newSizeChecker(filepath.Base(sdir))
 	for i, op := range ops {
 		ev := rec.Events[i]
 		args := splitArgs(op)
@@ -340,7 +426,7 @@ func replay(t *testing.T, sdir, resFile string) {
 			var out strings.Builder
 			res, err := b.Build(context.Background(), c, build.Options{Tags: f.tags, BuildArgs: f.args, Target: f.target,
 				NoCache: f.noCache, Sink: build.ClassicPrinter(&out)})
-			checkBuild(t, i, op, ev, res, err, st, symbols, &buildIDs, baseImages)
+			checkBuild(t, i, op, ev, res, err, st, symbols, &buildIDs, baseImages, sizes)
 			checkTranscript(t, filepath.Join(conformanceDir, "raw", rawDir(sdir), "classic", fmt.Sprintf("build%d.log", ev.Build)), c, out.String(), err)
 		case "tag":
 			src, _ := st.Lookup(context.Background(), strings.ReplaceAll(args[1], "{T}", tag))
@@ -362,10 +448,11 @@ func replay(t *testing.T, sdir, resFile string) {
 			runEdit(t, dir, args)
 		}
 	}
+	sizes.check(t)
 }
 
 func checkBuild(t *testing.T, i int, op string, ev recEvt, res *build.Result, err error, st *buildtest.Store,
-	symbols map[string]digest.Digest, buildIDs *[]digest.Digest, baseImages int) {
+	symbols map[string]digest.Digest, buildIDs *[]digest.Digest, baseImages int, sizes *sizeChecker) {
 	t.Helper()
 	where := fmt.Sprintf("build %d (%s)", ev.Build, op)
 	if ev.RC != 0 && strings.Contains(strings.Join(ev.ErrorTail, " "), "unknown instruction: ECHO") && strings.Contains(op, "build") && strings.Contains(t.Name(), "heredoc") {
@@ -428,13 +515,14 @@ func checkBuild(t *testing.T, i int, op string, ev recEvt, res *build.Result, er
 	}
 	*buildIDs = append(*buildIDs, res.Image)
 	img, _ := st.Image(context.Background(), res.Image)
-	// History above the base: Docker lists newest first and the base last.
+	// History above the base, sizes exactly (as docker history prints them; the known
+	// differences aside): Docker lists newest first and the base last.
 	var gotH, wantH []string
 	for _, h := range ev.History {
 		if h.ID == "BASE" {
 			continue
 		}
-		wantH = append(wantH, fmt.Sprintf("%s [%s]", h.CreatedBy, zeroOr(h.Size == "0B")))
+		wantH = append(wantH, fmt.Sprintf("%s [%s]", h.CreatedBy, h.Size))
 	}
 	cfg, err := img.ConfigFile(context.Background())
 	if err != nil {
@@ -450,7 +538,8 @@ func checkBuild(t *testing.T, i int, op string, ev recEvt, res *build.Result, er
 			layerIdx--
 		}
 		// The docker CLI prints tabs in CREATED BY as spaces (formatter_history.go).
-		gotH = append(gotH, fmt.Sprintf("%s [%s]", strings.ReplaceAll(h.CreatedBy, "\t", " "), zeroOr(size == 0)))
+		createdBy := strings.ReplaceAll(h.CreatedBy, "\t", " ")
+		gotH = append(gotH, fmt.Sprintf("%s [%s]", createdBy, sizes.dockerFigure(createdBy, build.HumanSize(size))))
 	}
 	if !reflect.DeepEqual(gotH, wantH) {
 		t.Errorf("%s: history\n got: %q\nwant: %q", where, gotH, wantH)
@@ -482,13 +571,6 @@ func checkBuild(t *testing.T, i int, op string, ev recEvt, res *build.Result, er
 	if len(ev.Warnings) != len(res.Warnings) || (len(ev.Warnings) > 0 && ev.Warnings[0] != res.Warnings[0]) {
 		t.Errorf("%s: warnings %q, Docker %q", where, res.Warnings, ev.Warnings)
 	}
-}
-
-func zeroOr(zero bool) string {
-	if zero {
-		return "0B"
-	}
-	return ">0B"
 }
 
 var ansi = regexp.MustCompile(`\x1b\[[0-9;]*m`)
@@ -530,9 +612,6 @@ func jsonEqual(a, b json.RawMessage) bool {
 	}
 	return norm(a) == norm(b)
 }
-
-var _ = sort.Strings
-var _ = rootfs.New
 
 func rawDir(sdir string) string {
 	if filepath.Base(filepath.Dir(sdir)) == "errors" {
