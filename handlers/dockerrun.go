@@ -21,10 +21,9 @@ type dockerRun struct {
 	Error  string `json:"error,omitempty"`
 	Code   int    `json:"exit_code"`
 	// err is the error of a failed run: the command's own, whose class (engine/commands'
-	// sentinels) status() maps to the HTTP status, or one found before running anything.
+	// sentinels, remote's for a pull or push) status() maps to the HTTP status, or one
+	// found before running anything.
 	err error
-	// status, when set, is the HTTP status of a failure found before running anything.
-	status int
 }
 
 // ok reports whether the command succeeded.
@@ -42,9 +41,6 @@ func (d *dockerRun) failure() error {
 // httpStatus is the HTTP status of a failed run, as status() maps its error; an
 // internal failure is logged, once, here.
 func (s *Server) httpStatus(d *dockerRun) int {
-	if d.status != 0 {
-		return d.status
-	}
 	code, _, internal := status(d.failure())
 	if internal {
 		s.log.Error("docker command failed", "cmd", d.Cmd, "err", d.failure())

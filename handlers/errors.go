@@ -10,6 +10,7 @@ import (
 	"layerlab/db"
 	"layerlab/engine/build"
 	"layerlab/engine/commands"
+	"layerlab/remote"
 	"layerlab/web"
 )
 
@@ -31,23 +32,42 @@ func errConflict(msg string) error   { return &httpError{http.StatusConflict, ms
 // mistake says what it was; anything else is "internal error" (and is logged). It is
 // the one place an error's class becomes a status: the docker commands' failures by
 // engine/commands' sentinels, as Docker's API answers them (a missing image 404, a
-// conflict 409, a command line, reference or template that is wrong 400).
+// conflict 409, a command line, reference or template that is wrong 400), and a pull's
+// or push's by remote's: what the registry lacks 404, its refusals 401 and 403, a
+// registry that cannot be reached or answers with something that is not an image or
+// with an error of no class 502 (the fault is past this server, and Docker's words for
+// it are the user's to read), an image layerlab will not take (past the limits, a
+// bomb, a format it does not pull) 422, and a push the hub finds too large 413, as the
+// hub's registry API answers it.
 func status(err error) (int, string, bool) {
 	var he *httpError
 	var mbe *http.MaxBytesError
+	var re *remote.RegistryError
 	switch {
 	case errors.As(err, &he):
 		return he.status, he.msg, false
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, "request too large: the limit is " + humanBytes(mbe.Limit), false
-	case errors.Is(err, db.ErrNotFound), errors.Is(err, build.ErrNotFound), errors.Is(err, commands.ErrNotFound):
+	case errors.Is(err, db.ErrHubTooLarge):
+		return http.StatusRequestEntityTooLarge, err.Error(), false
+	case errors.Is(err, db.ErrNotFound), errors.Is(err, build.ErrNotFound), errors.Is(err, commands.ErrNotFound),
+		errors.Is(err, remote.ErrManifestUnknown), errors.Is(err, remote.ErrBlobUnknown):
 		return http.StatusNotFound, err.Error(), false
 	case errors.Is(err, db.ErrInvalid), errors.Is(err, db.ErrAmbiguous),
-		errors.Is(err, commands.ErrUsage), errors.Is(err, commands.ErrInvalid), errors.Is(err, commands.ErrTemplate):
+		errors.Is(err, commands.ErrUsage), errors.Is(err, commands.ErrInvalid), errors.Is(err, commands.ErrTemplate),
+		errors.Is(err, remote.ErrNoHub):
 		return http.StatusBadRequest, err.Error(), false
+	case errors.Is(err, remote.ErrUnauthorized):
+		return http.StatusUnauthorized, err.Error(), false
+	case errors.Is(err, remote.ErrDenied):
+		return http.StatusForbidden, err.Error(), false
 	case errors.Is(err, db.ErrHasChildren), errors.Is(err, db.ErrHasTags), errors.Is(err, db.ErrHeld),
 		errors.Is(err, commands.ErrConflict):
 		return http.StatusConflict, err.Error(), false
+	case errors.Is(err, remote.ErrTooLarge), errors.Is(err, remote.ErrBomb), errors.Is(err, remote.ErrUnsupported):
+		return http.StatusUnprocessableEntity, err.Error(), false
+	case errors.Is(err, remote.ErrUnreachable), errors.Is(err, remote.ErrInvalid), errors.As(err, &re):
+		return http.StatusBadGateway, err.Error(), false
 	case errors.Is(err, context.Canceled):
 		return 499, "request cancelled", false
 	}

@@ -355,8 +355,11 @@ func (s *Server) beginTransfer(ws *db.Workspace, push bool, arg string) (*transf
 		return nil, errBadRequest(fmt.Sprintf("the image name is longer than %d characters", maxRefLen))
 	}
 	target, err := s.hubTarget(ws, push, arg)
-	if err != nil {
-		return nil, errBadRequest(err.Error())
+	switch {
+	case errors.Is(err, remote.ErrDenied):
+		return nil, err // a push into another namespace: the hub's refusal, 403 (status)
+	case err != nil:
+		return nil, errBadRequest(err.Error()) // the name as typed: malformed, or not the hub's
 	}
 	cmd := "docker " + kind + " " + shellQuote(arg)
 	return s.transfers.start(ws.Name(), kind, arg, cmd, target.hub.Repo(target.name.Ref.Path()),
@@ -409,8 +412,9 @@ func (s *Server) formTransfer(push bool) http.HandlerFunc {
 		in.Form = kind
 		t, err := s.beginTransfer(workspace(r), push, in.Ref)
 		if err != nil {
-			code, msg, _ := status(err)
-			s.answerAction(w, r, in, &dockerRun{Cmd: "docker " + kind + " " + shellQuote(in.Ref), Error: msg, Code: 1, status: code})
+			// The run's status is status(err)'s, as for a transfer that failed later.
+			_, msg, _ := status(err)
+			s.answerAction(w, r, in, &dockerRun{Cmd: "docker " + kind + " " + shellQuote(in.Ref), Error: msg, Code: 1, err: err})
 			return
 		}
 		wake := t.watch()

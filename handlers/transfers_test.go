@@ -200,16 +200,17 @@ func TestWebTransferErrors(t *testing.T) {
 
 	for _, c := range []struct {
 		kind, ref, want string
+		code            int
 	}{
-		{"pulls", "", `"docker pull" requires exactly 1 argument`},
-		{"pulls", "127.0.0.1:5000/team/app:1", "built-in hub only"},
-		{"pulls", "UPPER:case", "invalid reference format"},
-		{"pushes", "team/demo:v1", "denied: requested access to the resource is denied"},
-		{"pulls", strings.Repeat("a", 600), "longer than 512 characters"},
+		{"pulls", "", `"docker pull" requires exactly 1 argument`, http.StatusBadRequest},
+		{"pulls", "127.0.0.1:5000/team/app:1", "built-in hub only", http.StatusBadRequest},
+		{"pulls", "UPPER:case", "invalid reference format", http.StatusBadRequest},
+		{"pushes", "team/demo:v1", "denied: requested access to the resource is denied", http.StatusForbidden},
+		{"pulls", strings.Repeat("a", 600), "longer than 512 characters", http.StatusBadRequest},
 	} {
 		var res transferJSON
-		if code := alice.json("POST", "/api/"+c.kind, map[string]string{"ref": c.ref}, &res); code != http.StatusBadRequest || !strings.Contains(res.Error, c.want) {
-			t.Errorf("%s %q: %d %q, want 400 %q", c.kind, c.ref, code, res.Error, c.want)
+		if code := alice.json("POST", "/api/"+c.kind, map[string]string{"ref": c.ref}, &res); code != c.code || !strings.Contains(res.Error, c.want) {
+			t.Errorf("%s %q: %d %q, want %d %q", c.kind, c.ref, code, res.Error, c.code, c.want)
 		}
 	}
 
