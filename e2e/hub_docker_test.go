@@ -7,10 +7,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"layerlab/internal/testenv"
 )
 
 // dockerCLI runs the real docker client (20.10, /usr/bin/docker) against the private
-// daemon of scripts/dockerd-up; the test skips unless LAYERLAB_LIVE_DOCKER=1.
+// daemon of scripts/dockerd-up; the test skips unless LAYERLAB_LIVE_DOCKER=1 (fails
+// in CI: testenv).
 func dockerCLI(t *testing.T, args ...string) (string, error) {
 	t.Helper()
 	cmd := exec.Command("/usr/bin/docker", args...)
@@ -23,12 +26,12 @@ var dockerConfig string
 
 func needDocker(t *testing.T) {
 	t.Helper()
-	if os.Getenv("LAYERLAB_LIVE_DOCKER") != "1" {
-		t.Skip("set LAYERLAB_LIVE_DOCKER=1 with a daemon from scripts/dockerd-up (scripts/test does)")
-	}
-	if !strings.Contains(os.Getenv("DOCKER_HOST"), "layerlab-dockerd") {
-		t.Skip("DOCKER_HOST is not scripts/dockerd-up's private daemon; not touching another daemon's images")
-	}
+	testenv.Need(t, os.Getenv("LAYERLAB_LIVE_DOCKER") == "1",
+		"set LAYERLAB_LIVE_DOCKER=1 with a daemon from scripts/dockerd-up (scripts/test does)")
+	testenv.Need(t, strings.Contains(os.Getenv("DOCKER_HOST"), "layerlab-dockerd"),
+		"DOCKER_HOST is not scripts/dockerd-up's private daemon; not touching another daemon's images")
+	_, err := os.Stat("/usr/bin/docker")
+	testenv.Need(t, err == nil, "no docker client at /usr/bin/docker")
 	dockerConfig = t.TempDir() // docker login writes here, not into ~/.docker
 }
 

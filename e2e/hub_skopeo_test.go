@@ -18,6 +18,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"layerlab/internal/testenv"
 )
 
 // skopeo (Debian's, 1.9) copies an image layerlab pushed to its hub into an OCI layout
@@ -209,8 +211,7 @@ func needSkopeo(t *testing.T) {
 		return
 	}
 	const msg = "skopeo is not installed (apt-get install skopeo)"
-	ci := os.Getenv("CI")
-	if ci == "" || ci == "false" || ci == "0" {
+	if !testenv.InCI() {
 		t.Skip(msg)
 	}
 	var out bytes.Buffer

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"layerlab/internal/testenv"
 )
 
 // conformanceModule is the OCI distribution-spec conformance suite; its version is
@@ -29,7 +31,7 @@ const conformanceModule = "github.com/opencontainers/distribution-spec/conforman
 // LAYERLAB_HUB_CONFORMANCE=1 (scripts/test sets it) or in CI (CI set).
 // scripts/hub-conformance runs the same suite against a real `layerlab serve`.
 func TestConformanceSuite(t *testing.T) {
-	if os.Getenv("LAYERLAB_HUB_CONFORMANCE") != "1" && os.Getenv("CI") == "" {
+	if os.Getenv("LAYERLAB_HUB_CONFORMANCE") != "1" && !testenv.InCI() {
 		t.Skip("the OCI conformance suite runs with LAYERLAB_HUB_CONFORMANCE=1 (scripts/test sets it): it is built from the Go module proxy")
 	}
 	bin := buildConformance(t)

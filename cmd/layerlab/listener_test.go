@@ -4,6 +4,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -13,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"layerlab/internal/testenv"
 )
 
 // sendBuffer returns the SO_SNDBUF the kernel reports for c (on Linux, double what was
@@ -78,9 +81,7 @@ func acceptOne(t *testing.T, network, addr string, tuned bool) int {
 // wmemMax is net.core.wmem_max, the most an unprivileged SO_SNDBUF can set.
 func wmemMax(t *testing.T) int {
 	b, err := os.ReadFile("/proc/sys/net/core/wmem_max")
-	if err != nil {
-		t.Skip("no /proc/sys/net/core/wmem_max:", err)
-	}
+	testenv.Need(t, err == nil, fmt.Sprintf("no /proc/sys/net/core/wmem_max: %v", err))
 	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil {
 		t.Fatal(err)

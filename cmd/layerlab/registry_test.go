@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"layerlab/internal/testenv"
 )
 
 // The registry tests run layerlab against a real distribution registry (Debian's
@@ -25,7 +27,7 @@ import (
 // script installs it.
 func startRegistry(t *testing.T, args ...string) string {
 	t.Helper()
-	ci := os.Getenv("CI") != ""
+	ci := testenv.InCI()
 	if _, err := exec.LookPath("docker-registry"); err != nil && !ci {
 		t.Skip("docker-registry is not installed; scripts/docker-registry-up installs it (as root), and does in CI")
 	}
@@ -335,9 +337,8 @@ func TestRegistryAddressNeeded(t *testing.T) {
 // layerlab pushes, `docker pull` takes, and Docker's history and inspect of it are
 // layerlab's.
 func TestRegistryLiveDocker(t *testing.T) {
-	if os.Getenv("LAYERLAB_LIVE_DOCKER") != "1" || !strings.Contains(os.Getenv("DOCKER_HOST"), "layerlab-dockerd") {
-		t.Skip("set LAYERLAB_LIVE_DOCKER=1 with DOCKER_HOST from scripts/dockerd-up")
-	}
+	testenv.Need(t, os.Getenv("LAYERLAB_LIVE_DOCKER") == "1" && strings.Contains(os.Getenv("DOCKER_HOST"), "layerlab-dockerd"),
+		"set LAYERLAB_LIVE_DOCKER=1 with DOCKER_HOST from scripts/dockerd-up")
 	a := startRegistry(t)
 	ref := a + "/team/live:1"
 	data := t.TempDir()
