@@ -211,17 +211,27 @@ func (s *Server) runTerminal(ctx context.Context, ws *db.Workspace, line string,
 		}
 		return s.terminalPullPush(ctx, ws, strings.HasSuffix(name, "push"), words[n:], stdout, stderr), true
 	}
-	env := &commands.Env{Store: ws, Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr,
+	stdin := &noAnswer{}
+	env := &commands.Env{Store: ws, Stdin: stdin, Stdout: stdout, Stderr: stderr,
 		Now: s.now, Terminal: false, Prog: "docker"}
 	// The terminal shows what the command printed and its exit status, as a shell
 	// would; the error carries the same words, and no HTTP status depends on it.
 	code, _ := commands.Run(ctx, env, words)
-	if name == "image prune" {
-		if text, _ := out.result(); strings.Contains(text, "[y/N] ") && !strings.Contains(text, "Deleted Images") {
-			io.WriteString(stderr, "[layerlab] the web terminal cannot answer the question, so nothing was removed: add -f (docker image prune -f).\n")
-		}
+	if name == "image prune" && stdin.asked {
+		// Prune without -f asked for its confirmation and read no answer, which is no.
+		io.WriteString(stderr, "[layerlab] the web terminal cannot answer the question, so nothing was removed: add -f (docker image prune -f).\n")
 	}
 	return code, false
+}
+
+// noAnswer is the terminal's stdin: nobody can type into a command while it runs, so a
+// read gets end of input at once (a question's answer is then no, as Docker takes an
+// empty one). It notes that the command read, that is, asked.
+type noAnswer struct{ asked bool }
+
+func (n *noAnswer) Read([]byte) (int, error) {
+	n.asked = true
+	return 0, io.EOF
 }
 
 // terminalBuild is `docker build ... .` over the workspace's build context, through the

@@ -104,6 +104,9 @@ func TestTerminalPruneDoesNotWait(t *testing.T) {
 	if !strings.HasPrefix(got.Output, "Deleted Images:\ndeleted: sha256:") || !got.Changed {
 		t.Errorf("prune -f: %+v", got)
 	}
+	if strings.Contains(got.Output, "add -f") {
+		t.Errorf("prune -f asked nothing, yet the hint about -f shows: %q", got.Output)
+	}
 }
 
 func TestTerminalBuild(t *testing.T) {
