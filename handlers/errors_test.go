@@ -259,8 +259,8 @@ func TestRegistryClientErrorStatus(t *testing.T) {
 			}
 		})
 	}
-	// Token is alice's own: with it the same push goes through (the refusals above were
-	// the registry's, not a broken push).
+	// With the workspace's own token the same push goes through: the refusals above were
+	// the registry's, not a broken push.
 	if err := push(remote.Credential{Username: ns, Password: token})(t); err != nil {
 		t.Errorf("push with the workspace's own token: %v", err)
 	}

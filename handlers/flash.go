@@ -13,7 +13,10 @@ import (
 	"layerlab/web"
 )
 
-const flashCookie = "layerlab_flash"
+const (
+	flashCookie    = "layerlab_flash"
+	maxFlashOutput = 1000 // bytes of a command's output carried to the next page
+)
 
 func setFlash(w http.ResponseWriter, f *web.Flash) {
 	// A browser drops a cookie over 4 KiB: cut the output until it fits.

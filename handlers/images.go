@@ -24,19 +24,19 @@ import (
 	"layerlab/web"
 )
 
-// Limits on what the image pages accept.
+// Limits on what the image pages accept, and on a command's output they keep.
 const (
 	maxImageFormBytes = 16 << 10 // a tag, rm or prune form, or its JSON
 	maxRefLen         = 512      // an image reference as typed
 	maxCmdOutput      = 64 << 20 // the pages parse image ls and history output: 1,000 images are ~300 KB
-	maxFlashOutput    = 1000     // bytes of a command's output carried to the next page
 )
 
 // imageRoutes: the images, history and inspect pages and their actions.
 //
 // The pages run the same docker commands as the terminal (engine/commands), so what
 // they show (rows, sizes, times, errors) is what `docker image ls`, `docker history`
-// and `docker inspect` print.
+// and `docker inspect` print. The page's pull and push forms (/images/pull,
+// /images/push) are transferRoutes', with the transfers they start.
 func (s *Server) imageRoutes(r chi.Router) {
 	r.Get("/images", s.imagesPage)
 	r.Post("/images/tag", s.tagImage)
