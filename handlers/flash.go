@@ -6,10 +6,12 @@ package handlers
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 
+	"layerlab/engine/commands"
 	"layerlab/web"
 )
 
@@ -81,4 +83,20 @@ func takeFlash(w http.ResponseWriter, r *http.Request) *web.Flash {
 		return nil
 	}
 	return &f
+}
+
+// flashHint is what to do after a refusal that Docker explains in its own terms, chosen
+// by the error's class (engine/commands' sentinels), never by its text.
+func flashHint(err error) string {
+	switch {
+	case errors.Is(err, commands.ErrMultipleRefs):
+		return "The image has more than one tag. Remove the tags one by one (docker image rm name:tag), or tick -f to untag and remove it at once."
+	case errors.Is(err, commands.ErrHasChildren):
+		return "Other images were built on this one (it is their parent): remove them first. Even -f cannot remove a parent."
+	case errors.Is(err, commands.ErrNotFound):
+		return "Check the name in the table: docker image ls -a lists every image of your workspace."
+	case errors.Is(err, commands.ErrBadReference):
+		return "A name is lowercase letters, digits and . _ - separators, optionally with /, then an optional :tag (e.g. demo:v2)."
+	}
+	return ""
 }

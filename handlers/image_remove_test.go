@@ -26,13 +26,18 @@ func TestImagesRemove(t *testing.T) {
 		code  int
 		cmd   string
 		msg   string
+		hint  string // the start of the hint the page gives, chosen by the error's class
 	}{
 		{"two tags without -f", short, false, http.StatusConflict, "docker image rm " + short,
-			"Error response from daemon: conflict: unable to delete " + short + " (must be forced) - image is referenced in multiple repositories"},
+			"Error response from daemon: conflict: unable to delete " + short + " (must be forced) - image is referenced in multiple repositories",
+			"The image has more than one tag."},
 		{"a parent, even with -f", base.ID.String(), true, http.StatusConflict, "docker image rm -f " + base.ID.String(),
-			"conflict: unable to delete " + image.ShortID(base.ID) + " (cannot be forced) - image has dependent child images"},
-		{"unknown", "nope", false, http.StatusNotFound, "docker image rm nope", "Error: No such image: nope"},
-		{"bad reference", "Nope", false, http.StatusBadRequest, "docker image rm Nope", "invalid reference format: repository name must be lowercase"},
+			"conflict: unable to delete " + image.ShortID(base.ID) + " (cannot be forced) - image has dependent child images",
+			"Other images were built on this one"},
+		{"unknown", "nope", false, http.StatusNotFound, "docker image rm nope", "Error: No such image: nope",
+			"Check the name in the table"},
+		{"bad reference", "Nope", false, http.StatusBadRequest, "docker image rm Nope", "invalid reference format: repository name must be lowercase",
+			"A name is lowercase letters"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -47,6 +52,9 @@ func TestImagesRemove(t *testing.T) {
 			}
 			if got := page.text("flash-error"); !strings.Contains(got, tc.msg) {
 				t.Errorf("error = %q, want %q", got, tc.msg)
+			}
+			if got := page.text("flash-hint"); !strings.HasPrefix(got, "What to do: "+tc.hint) {
+				t.Errorf("hint = %q, want it to start %q", got, tc.hint)
 			}
 		})
 	}

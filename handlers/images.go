@@ -188,6 +188,9 @@ func (s *Server) answerAction(w http.ResponseWriter, r *http.Request, in actionI
 		return
 	}
 	flash := &web.Flash{Cmd: res.Cmd, Output: strings.TrimRight(res.Output, "\n"), Error: res.Error, OK: res.ok()}
+	if !res.ok() {
+		flash.Hint = flashHint(res.failure())
+	}
 	if res.ok() {
 		setFlash(w, flash)
 		http.Redirect(w, r, "/images"+backQuery(in.Back), http.StatusSeeOther)

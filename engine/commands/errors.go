@@ -29,6 +29,21 @@ var (
 	ErrConflict = errors.New("conflict")
 )
 
+// Finer classes, for a caller that explains a failure in its own words (the images
+// page's hints); each error of one of these is also of the class named beside it.
+var (
+	// ErrBadReference: a name that is not a valid reference (ErrInvalid).
+	ErrBadReference = errors.New("invalid reference format")
+	// ErrHasChildren: the image is the parent of other images (ErrConflict; -f does
+	// not help).
+	ErrHasChildren = errors.New("image has dependent child images")
+	// ErrMultipleRefs: the image has several references and -f was not given
+	// (ErrConflict).
+	ErrMultipleRefs = errors.New("image is referenced in multiple repositories")
+	// ErrBuildHolds: a running build holds the image (ErrConflict).
+	ErrBuildHolds = errors.New("image is being used by a running build")
+)
+
 // classed is an error of a class (a sentinel above) that keeps the text of the error it
 // classes, Docker's words: errors.Is finds both the class and what err wraps.
 type classed struct{ class, err error }

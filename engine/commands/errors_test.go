@@ -22,6 +22,17 @@ var classes = []struct {
 	{"ErrNotFound", ErrNotFound}, {"ErrConflict", ErrConflict},
 }
 
+// finerClasses are errors.go's finer classes, each within one of classes.
+var finerClasses = []struct {
+	name        string
+	err, within error
+}{
+	{"ErrBadReference", ErrBadReference, ErrInvalid},
+	{"ErrHasChildren", ErrHasChildren, ErrConflict},
+	{"ErrMultipleRefs", ErrMultipleRefs, ErrConflict},
+	{"ErrBuildHolds", ErrBuildHolds, ErrConflict},
+}
+
 // checkRun checks what Run promises of every run: an error exactly when the exit status
 // is not 0, and that error's text is the last thing the command printed on stderr.
 func checkRun(t testing.TB, args []string, code int, err error, stderr string) {
@@ -34,14 +45,14 @@ func checkRun(t testing.TB, args []string, code int, err error, stderr string) {
 	}
 }
 
-// runErr runs a command line over st and returns its status, error and stderr.
-func runErr(t *testing.T, st Store, args ...string) (int, error, string) {
+// runErr runs a command line over st and returns its status, stderr and error.
+func runErr(t *testing.T, st Store, args ...string) (int, string, error) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	env := &Env{Store: st, Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Prog: "docker"}
 	code, err := Run(context.Background(), env, args)
 	checkRun(t, args, code, err, errb.String())
-	return code, err, errb.String()
+	return code, errb.String(), err
 }
 
 // Each way a command fails has its class, found with errors.Is (the web handlers map the
@@ -106,7 +117,7 @@ func TestRunErrorClasses(t *testing.T) {
 				stderr = errb.String()
 				checkRun(t, args, code, err, stderr)
 			} else {
-				code, err, stderr = runErr(t, h.st, tc.args...)
+				code, stderr, err = runErr(t, h.st, tc.args...)
 			}
 			if code != tc.code {
 				t.Errorf("exit status %d, want %d (stderr %q)", code, tc.code, stderr)
@@ -122,8 +133,29 @@ func TestRunErrorClasses(t *testing.T) {
 					t.Errorf("errors.Is(%q, %s) = %v", err, c.name, is)
 				}
 			}
+			for _, c := range finerClasses {
+				want := finer[tc.name] == c.err
+				if is := errors.Is(err, c.err); is != want {
+					t.Errorf("errors.Is(%q, %s) = %v, want %v", err, c.name, is, want)
+				}
+				if want && tc.want != c.within {
+					t.Errorf("%s is within %v, but the case's class is %v", c.name, c.within, tc.want)
+				}
+			}
 		})
 	}
+}
+
+// finer is the finer class of the cases of TestRunErrorClasses that have one; every
+// other case must have none.
+var finer = map[string]error{
+	"malformed tag target":              ErrBadReference,
+	"malformed tag source":              ErrBadReference,
+	"malformed history reference":       ErrBadReference,
+	"malformed rmi reference":           ErrBadReference,
+	"malformed image inspect reference": ErrBadReference,
+	"conflict: two references":          ErrMultipleRefs,
+	"conflict: a parent, even forced":   ErrHasChildren,
 }
 
 // failingStore is a store whose listing fails, and whose records' configs cannot be
@@ -263,3 +295,20 @@ type recordingTB struct {
 
 func (r *recordingTB) Errorf(string, ...any) { r.failed = true }
 func (r *recordingTB) Helper()               {}
+
+// An image a running build holds cannot be removed, even with -f: ErrConflict, and the
+// finer ErrBuildHolds the images page explains.
+func TestRunHeldImageClass(t *testing.T) {
+	h := newRmHarness(t)
+	id := h.build("FROM busybox\nLABEL held=1\n", nil)
+	if err := h.st.Hold(context.Background(), "build-1", id); err != nil {
+		t.Fatal(err)
+	}
+	code, stderr, err := runErr(t, h.st, "rmi", "-f", id.String())
+	if code != 1 || !errors.Is(err, ErrConflict) || !errors.Is(err, ErrBuildHolds) {
+		t.Fatalf("rmi -f of a held image: exit %d, error %v (stderr %q); want 1 and ErrConflict, ErrBuildHolds", code, err, stderr)
+	}
+	if errors.Is(err, ErrHasChildren) || errors.Is(err, ErrMultipleRefs) {
+		t.Errorf("error %v has another conflict's class too", err)
+	}
+}

@@ -122,22 +122,23 @@ func (e *missingImageError) Error() string {
 // errStillReferenced: the image gained a tag (another process) after it was looked at.
 var errStillReferenced = errors.New("image is still referenced")
 
-// deleteConflict is Docker's imageDeleteConflict.
+// deleteConflict is Docker's imageDeleteConflict. reason is one of ErrHasChildren,
+// ErrMultipleRefs and ErrBuildHolds, whose text is Docker's message.
 type deleteConflict struct {
-	hard    bool
-	id      digest.Digest
-	message string
+	hard   bool
+	id     digest.Digest
+	reason error
 }
 
-// Is makes it ErrConflict.
-func (c *deleteConflict) Is(target error) bool { return target == ErrConflict }
+// Is makes it ErrConflict, and its reason.
+func (c *deleteConflict) Is(target error) bool { return target == ErrConflict || target == c.reason }
 
 func (c *deleteConflict) Error() string {
 	how := "must be forced"
 	if c.hard {
 		how = "cannot be forced"
 	}
-	return fmt.Sprintf("conflict: unable to delete %s (%s) - %s", image.ShortID(c.id), how, c.message)
+	return fmt.Sprintf("conflict: unable to delete %s (%s) - %s", image.ShortID(c.id), how, c.reason)
 }
 
 // upperRepoErr matches distribution/reference's current wording for an upper-case
@@ -145,12 +146,13 @@ func (c *deleteConflict) Error() string {
 var upperRepoErr = regexp.MustCompile(`^invalid reference format: repository name \(.*\) must be lowercase$`)
 
 // refError rewords a reference parse error as Docker 20.10 printed it, classed
-// ErrInvalid. It is for parse errors only: it classes whatever it is given.
+// ErrInvalid and ErrBadReference. It is for parse errors only: it classes whatever it is
+// given.
 func refError(err error) error {
 	if upperRepoErr.MatchString(err.Error()) {
 		err = errors.New("invalid reference format: repository name must be lowercase")
 	}
-	return withClass(ErrInvalid, err)
+	return withClass(ErrInvalid, withClass(ErrBadReference, err))
 }
 
 // imageIndex is a snapshot of a workspace's images and tags, kept current as the
@@ -358,10 +360,10 @@ func (x *imageIndex) imageDelete(ctx context.Context, s string, force, prune boo
 // hard conflict; a remaining reference is a soft one, checked when soft is set.
 func (x *imageIndex) conflict(id digest.Digest, soft bool) *deleteConflict {
 	if x.children[id] > 0 {
-		return &deleteConflict{hard: true, id: id, message: "image has dependent child images"}
+		return &deleteConflict{hard: true, id: id, reason: ErrHasChildren}
 	}
 	if soft && len(x.refs[id]) > 0 {
-		return &deleteConflict{id: id, message: "image is referenced in multiple repositories"}
+		return &deleteConflict{id: id, reason: ErrMultipleRefs}
 	}
 	return nil
 }
@@ -445,7 +447,7 @@ func (x *imageIndex) deleteImage(ctx context.Context, id digest.Digest) ([]diges
 		// The snapshot is older than the store: another process may have added a
 		// child or a tag, or deleted the image, since.
 		if kids, cerr := x.st.Children(ctx, id, 1); cerr == nil && len(kids) > 0 {
-			return nil, &deleteConflict{hard: true, id: id, message: "image has dependent child images"}
+			return nil, &deleteConflict{hard: true, id: id, reason: ErrHasChildren}
 		}
 		if tags, terr := x.st.TagsOf(ctx, id); terr == nil && len(tags) > 0 {
 			return nil, errStillReferenced
@@ -453,7 +455,7 @@ func (x *imageIndex) deleteImage(ctx context.Context, id digest.Digest) ([]diges
 		if errors.Is(err, build.ErrHeld) {
 			// Held by a build in progress (its newest step image): like an image a
 			// running container uses, it cannot be removed now.
-			return nil, &deleteConflict{hard: true, id: id, message: "image is being used by a running build"}
+			return nil, &deleteConflict{hard: true, id: id, reason: ErrBuildHolds}
 		}
 		if errors.Is(err, build.ErrNotFound) {
 			// Deleted meanwhile (a concurrent rmi or prune): Docker skips it too.
