@@ -67,13 +67,11 @@ func TestPullPushOnImagesPage(t *testing.T) {
 	// An image with a 12 MB layer (text that gzip cannot shrink much), so the bars move.
 	rng := rand.New(rand.NewPCG(1, 2))
 	raw := make([]byte, 700_000)
-	files := []string{}
 	for i := 0; i < 12; i++ {
 		for j := range raw {
 			raw[j] = byte(rng.Uint32())
 		}
 		path := fmt.Sprintf("data/part%02d.txt", i)
-		files = append(files, path)
 		eval[bool](b, fmt.Sprintf(`window.layerlab.api("PUT", "/api/context/file", {path: %s, content: %s}).then(() => true)`,
 			jsString(path), jsString(base64.StdEncoding.EncodeToString(raw))))
 	}

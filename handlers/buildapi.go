@@ -23,9 +23,7 @@ func (s *Server) startBuild(w http.ResponseWriter, r *http.Request) {
 	}
 	var tags []string
 	for _, t := range req.Tags {
-		for _, f := range strings.Fields(t) {
-			tags = append(tags, f)
-		}
+		tags = append(tags, strings.Fields(t)...)
 	}
 	req.Tags = tags
 	rb, err := s.builds.start(workspace(r), req, nil)

@@ -318,7 +318,7 @@ func readContextTar(r io.Reader, dir string) ([]db.ContextFile, error) {
 		switch h.Typeflag {
 		case tar.TypeDir:
 			continue
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg: // tar.Reader reports the legacy TypeRegA as TypeReg
 		default:
 			return nil, errBadRequest(fmt.Sprintf("tar entry %q is a link or special file: the playground's context holds regular files only", h.Name))
 		}

@@ -87,12 +87,14 @@ func (s *Server) hubTarget(ws *db.Workspace, push bool, arg string) (*hubName, e
 		return nil, fmt.Errorf("invalid reference format: %v", err)
 	}
 	if n.HasHost {
+		//lint:ignore ST1005 a sentence the terminal prints as it is, under Docker's error line
 		return nil, fmt.Errorf("[layerlab] in the browser, docker %s works with the built-in hub only: leave out the registry address (docker %s %s).",
 			verb, verb, strings.TrimPrefix(n.Ref.Path(), "library/")+":"+n.Ref.Tag())
 	}
 	hub := &remote.Hub{Store: s.store, Namespace: db.HubNamespace(ws.Name())}
 	if push && !strings.HasPrefix(hub.Repo(n.Ref.Path()), hub.Namespace+"/") {
 		// remote.ErrDenied ("denied"): the hub's refusal, which the images page answers 403.
+		//lint:ignore ST1005 a sentence the terminal prints as it is, under Docker's error line
 		return nil, fmt.Errorf("%w: requested access to the resource is denied\n[layerlab] you push into your own namespace, %s: docker tag %s %s/IMAGE[:TAG] first, or push a name without a slash.",
 			remote.ErrDenied, hub.Namespace, arg, hub.Namespace)
 	}

@@ -223,8 +223,7 @@ func checkStore(data string) (storeReport, []string) {
 		}
 		b, err := os.ReadFile(filepath.Join(blobDir, hexd))
 		if err != nil {
-			var users []string
-			users = strs(fmt.Sprintf(`SELECT image_id FROM image_layers WHERE diff_id = '%s' LIMIT 3`, d))
+			users := strs(fmt.Sprintf(`SELECT image_id FROM image_layers WHERE diff_id = '%s' LIMIT 3`, d))
 			bad = append(bad, fmt.Sprintf("layer blob %s of images %v: %v", d, users, err))
 			continue
 		}

@@ -181,7 +181,7 @@ func (l *loader) read(r io.Reader) error {
 			}
 			l.link(name, target)
 			continue
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg: // tar.Reader reports the legacy TypeRegA as TypeReg
 		default:
 			continue // devices, fifos: nothing a docker-archive holds
 		}

@@ -30,7 +30,6 @@ type tf struct {
 	typ  byte // tar.TypeReg when 0
 	link string
 	body []byte
-	size int64 // header size when body is nil and size > 0 (a lie the reader must catch)
 }
 
 func mkTar(t testing.TB, entries ...tf) []byte {
@@ -434,14 +433,6 @@ func TestLoadRefusesMalicious(t *testing.T) {
 			t.Fatalf("got %v", err)
 		}
 	})
-}
-
-func mustRef(t testing.TB, s string) image.Ref {
-	r, err := image.ParseRef(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
 }
 
 // FuzzLoad: no archive makes Load panic, hang or store an image whose layers are not

@@ -294,7 +294,7 @@ func TestReuseAfterEarlyStop(t *testing.T) {
 
 // Pipes of one chunk size share a pool (New's), and their chunks have that size.
 func TestSharedPool(t *testing.T) {
-	if poolFor(4096) != poolFor(4096) || poolFor(4096) == poolFor(8192) {
+	if a, b := poolFor(4096), poolFor(4096); a != b || a == poolFor(8192) {
 		t.Fatal("want one pool per chunk size")
 	}
 	c := poolFor(4096).Get().(*[]byte)

@@ -242,6 +242,7 @@ func (b *Builder) Build(ctx context.Context, c *Context, opt Options) (*Result, 
 	}
 	r.res.Image = final.id
 	if final.id == "" {
+		//lint:ignore ST1005 Docker 20.10's text, word for word
 		return nil, r.fail(0, nil, errors.New("No image was generated. Is your Dockerfile empty?"),
 			"FROM scratch alone makes no image: add an instruction after it")
 	}

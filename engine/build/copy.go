@@ -87,6 +87,7 @@ func (r *run) prepareCopy(st *stage, in *dockerfile.Instruction, next *image.Con
 		return nil, fmt.Errorf("%s failed: no source files were specified", cmdName)
 	}
 	if len(sources) > 1 && !strings.HasSuffix(dest, "/") {
+		//lint:ignore ST1005 Docker 20.10's text, word for word
 		return nil, fmt.Errorf("When using %s with more than one source file, the destination must be a directory and end with a /", cmdName)
 	}
 	var srcHash string

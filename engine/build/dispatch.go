@@ -122,6 +122,7 @@ func (r *run) prepare(st *stage, in *dockerfile.Instruction) (*dispatch, error) 
 			return nil, err
 		}
 		if !validSignal(sig) {
+			//lint:ignore ST1005 Docker 20.10's text, word for word
 			return nil, fmt.Errorf("Invalid signal: %s", sig)
 		}
 		next.StopSignal = sig
@@ -405,6 +406,7 @@ func parsePort(p string) ([]string, error) {
 	}
 	proto = strings.ToLower(proto)
 	if proto != "tcp" && proto != "udp" && proto != "sctp" {
+		//lint:ignore ST1005 Docker 20.10's text, word for word
 		return nil, fmt.Errorf("Invalid proto: %s", proto)
 	}
 	if i := strings.LastIndex(port, ":"); i >= 0 {
@@ -413,12 +415,14 @@ func parsePort(p string) ([]string, error) {
 	lo, hi, isRange := strings.Cut(port, "-")
 	start, err := strconv.Atoi(lo)
 	if err != nil || start < 0 || start > 65535 {
+		//lint:ignore ST1005 Docker 20.10's text, word for word
 		return nil, fmt.Errorf("Invalid containerPort: %s", port)
 	}
 	end := start
 	if isRange {
 		end, err = strconv.Atoi(hi)
 		if err != nil || end < start || end > 65535 {
+			//lint:ignore ST1005 Docker 20.10's text, word for word
 			return nil, fmt.Errorf("Invalid containerPort: %s", port)
 		}
 	}

@@ -119,9 +119,10 @@ var templateFuncs = template.FuncMap{
 		_ = enc.Encode(v)
 		return strings.TrimSpace(buf.String())
 	},
-	"split":    strings.Split,
-	"join":     strings.Join,
-	"title":    strings.Title, //nolint:staticcheck // docker uses strings.Title
+	"split": strings.Split,
+	"join":  strings.Join,
+	//lint:ignore SA1019 Docker's template function is strings.Title, word boundaries included
+	"title":    strings.Title,
 	"lower":    strings.ToLower,
 	"upper":    strings.ToUpper,
 	"pad":      padWithSpace,
@@ -184,7 +185,8 @@ func writeFormatted(w io.Writer, format string, header map[string]string, rows [
 	final = strings.NewReplacer(`\t`, "\t", `\n`, "\n").Replace(final)
 	tmpl, err := parseTemplate(final)
 	if err != nil {
-		return withClass(ErrTemplate, fmt.Errorf("Template parsing error: %w\n", err)) //nolint:staticcheck // docker's text, newline included
+		//lint:ignore ST1005 Docker 20.10's text, word for word
+		return withClass(ErrTemplate, fmt.Errorf("Template parsing error: %w\n", err))
 	}
 	var buf bytes.Buffer
 	for _, r := range rows {

@@ -166,6 +166,7 @@ func runInspect(ctx context.Context, env *Env, fs *FlagSet, args []string) (int,
 	} else {
 		tmpl, err := parseTemplate(format)
 		if err != nil {
+			//lint:ignore ST1005 Docker 20.10's text, word for word
 			return failed(env, 64, withClass(ErrTemplate, fmt.Errorf("Template parsing error: %w", err)))
 		}
 		ins = &templateInspector{tmpl: tmpl}
@@ -276,7 +277,8 @@ func (i *templateInspector) inspect(typed any, raw []byte) error {
 	}
 	b.Reset()
 	if err := i.tmpl.Option("missingkey=error").Execute(&b, m); err != nil {
-		return withClass(ErrTemplate, fmt.Errorf("Template parsing error: %w", err)) //nolint:staticcheck // docker's text
+		//lint:ignore ST1005 Docker 20.10's text, word for word
+		return withClass(ErrTemplate, fmt.Errorf("Template parsing error: %w", err))
 	}
 	i.buf.Write(b.Bytes())
 	i.buf.WriteByte('\n')

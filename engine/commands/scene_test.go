@@ -156,15 +156,6 @@ func (s *scene) tag(ref, src string) {
 	}
 }
 
-// untag removes a tag (the image it named turns dangling when it was the last).
-func (s *scene) untag(ref string) {
-	s.t.Helper()
-	r, _ := image.ParseRef(ref)
-	if _, err := s.st.Untag(context.Background(), r); err != nil {
-		s.t.Fatal(err)
-	}
-}
-
 // run runs one command line and returns its stdout, stderr and exit status.
 func (s *scene) run(args ...string) (string, string, int) {
 	var out, errb bytes.Buffer

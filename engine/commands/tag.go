@@ -29,11 +29,11 @@ func init() {
 func runTag(ctx context.Context, env *Env, _ *FlagSet, args []string) (int, error) {
 	source, target := args[0], args[1]
 	if _, err := reference.ParseAnyReference(source); err != nil {
-		return failed(env, 1, fmt.Errorf("Error parsing reference: %q is not a valid repository/tag: %w", source, refError(err))) //nolint:staticcheck // docker's text
+		return failed(env, 1, fmt.Errorf("Error parsing reference: %q is not a valid repository/tag: %w", source, refError(err))) // Docker's text
 	}
 	named, err := reference.ParseNormalizedNamed(target)
 	if err != nil {
-		return failed(env, 1, fmt.Errorf("Error parsing reference: %q is not a valid repository/tag: %w", target, refError(err))) //nolint:staticcheck // docker's text
+		return failed(env, 1, fmt.Errorf("Error parsing reference: %q is not a valid repository/tag: %w", target, refError(err))) // Docker's text
 	}
 	if _, ok := named.(reference.Canonical); ok {
 		return failed(env, 1, invalidf("refusing to create a tag with a digest reference"))

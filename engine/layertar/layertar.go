@@ -132,12 +132,8 @@ func (c *Checker) Scan(r io.Reader, buf []byte) (*Info, error) {
 		if _, err := CleanName(h.Name); err != nil {
 			return nil, err
 		}
-		typ := h.Typeflag
-		if typ == tar.TypeRegA {
-			typ = tar.TypeReg
-		}
 		key := rootfs.Clean(h.Name)
-		switch typ {
+		switch h.Typeflag { // tar.Reader reports the legacy TypeRegA as TypeReg
 		case tar.TypeReg:
 			total += h.Size
 			if total > c.MaxLayerBytes {
@@ -163,7 +159,7 @@ func (c *Checker) Scan(r io.Reader, buf []byte) (*Info, error) {
 		default:
 			continue // devices, fifos: rootfs.Apply skips them too
 		}
-		info.entries = append(info.entries, entry{name: h.Name, link: h.Linkname, typ: typ, mode: h.Mode})
+		info.entries = append(info.entries, entry{name: h.Name, link: h.Linkname, typ: h.Typeflag, mode: h.Mode})
 	}
 	for {
 		n, err := r.Read(buf)

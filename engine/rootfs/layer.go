@@ -402,7 +402,7 @@ func Apply(f *FS, r io.Reader, opt ApplyOptions) error {
 				}
 				continue
 			}
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg: // tar.Reader reports the legacy TypeRegA as TypeReg
 			e.Kind = KindFile
 			total += h.Size
 			if total > opt.Limits.MaxBytes {

@@ -728,7 +728,6 @@ type tarEnt struct {
 	name string
 	link string
 	body string
-	size int64 // declared size when not len(body)
 	mode int64
 }
 

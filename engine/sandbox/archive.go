@@ -66,6 +66,7 @@ func parseTar(args []string) (tarOpts, error) {
 		switch c {
 		case 'c', 'x', 't':
 			if o.mode != 0 && o.mode != c {
+				//lint:ignore ST1005 GNU tar's own message, word for word
 				return errors.New("You may not specify more than one '-Acdtrux', '--delete' or  '--test-label' option")
 			}
 			o.mode = c
@@ -196,6 +197,7 @@ func parseTar(args []string) (tarOpts, error) {
 		return o, fmt.Errorf("option requires an argument -- '%c'", pending[0])
 	}
 	if o.mode == 0 {
+		//lint:ignore ST1005 GNU tar's own message, word for word
 		return o, errors.New("You must specify one of the '-Acdtrux', '--delete' or '--test-label' options")
 	}
 	return o, nil
@@ -564,7 +566,7 @@ func (p *proc) tarExtractOne(o tarOpts, base string, h *tar.Header, r io.Reader)
 		p.outf("%s\n", h.Name)
 	}
 	if o.toStdout {
-		if h.Typeflag == tar.TypeReg || h.Typeflag == tar.TypeRegA {
+		if h.Typeflag == tar.TypeReg {
 			io.Copy(p.out, io.LimitReader(r, maxUnpacked))
 		}
 		return 0
@@ -589,7 +591,7 @@ func (p *proc) tarExtractOne(o tarOpts, base string, h *tar.Header, r io.Reader)
 		mode |= fs.ModeSticky
 	}
 	var content []byte
-	if h.Typeflag == tar.TypeReg || h.Typeflag == tar.TypeRegA {
+	if h.Typeflag == tar.TypeReg {
 		b, err := readAllCapped(r)
 		if err != nil {
 			p.errf("%s: %v", name, err)
@@ -643,7 +645,7 @@ func (p *proc) tarExtractOne(o tarOpts, base string, h *tar.Header, r io.Reader)
 				tk = orig.Linkname
 			}
 			return f.Put(k, &rootfs.Entry{Kind: rootfs.KindHardlink, Linkname: tk, Mode: te.Mode, UID: te.UID, GID: te.GID, ModTime: te.ModTime})
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg: // tar.Reader reports the legacy TypeRegA as TypeReg
 			if exists && old.Kind == rootfs.KindDir {
 				return rootfs.ErrIsDir
 			}

@@ -71,6 +71,7 @@ func (s *Store) Lookup(ctx context.Context, ref string) (*image.Record, error) {
 	if len(found) == 1 {
 		return s.Image(ctx, found[0])
 	}
+	//lint:ignore ST1005 Docker 20.10's text, word for word
 	return nil, fmt.Errorf("No such image: %s: %w", ref, build.ErrNotFound)
 }
 
