@@ -163,7 +163,7 @@ type manifestSource struct {
 	open func(ctx context.Context, d digest.Digest) (io.ReadCloser, error)
 }
 
-// maxConfigBytes bounds a config read from a source (DefaultLoadOptions' and pull's
+// maxConfigBytes bounds a config read from a source (load's and pull's, layertar.DefaultLimits'
 // bound): the checker reads what tests made, but a broken source must not run it out
 // of memory.
 const maxConfigBytes = 8 << 20
