@@ -19,8 +19,8 @@ import (
 // files it names, with or without an OCI image layout beside them) or an OCI image
 // layout in a tar, gzipped or not, and returns a Source for each image it lists: one
 // per manifest.json entry and one per image manifest index.json leads to, so both
-// views of a saved image are checked. It holds the whole archive in memory: it is
-// for tests.
+// views of a saved image are checked. It holds the whole archive in memory, up to
+// maxArchiveBytes of file content (more is an error naming the bound): it is for tests.
 func ReadArchive(r io.Reader) ([]Source, error) {
 	a, err := readFiles(r)
 	if err != nil {
@@ -54,6 +54,9 @@ func ReadArchive(r io.Reader) ([]Source, error) {
 // archiveFiles are an archive's regular files by clean name ("blobs/sha256/<hex>").
 type archiveFiles map[string][]byte
 
+// maxArchiveBytes bounds the file content ReadArchive holds in memory.
+var maxArchiveBytes int64 = 1 << 30
+
 func readFiles(r io.Reader) (archiveFiles, error) {
 	br := bufio.NewReader(r)
 	var in io.Reader = br
@@ -65,6 +68,7 @@ func readFiles(r io.Reader) (archiveFiles, error) {
 		in = zr
 	}
 	files := archiveFiles{}
+	left := maxArchiveBytes
 	tr := tar.NewReader(in)
 	for {
 		h, err := tr.Next()
@@ -77,10 +81,14 @@ func readFiles(r io.Reader) (archiveFiles, error) {
 		if h.Typeflag != tar.TypeReg {
 			continue
 		}
+		if h.Size > left {
+			return nil, fmt.Errorf("%s: the archive's files exceed the %d bytes the checker holds in memory", h.Name, maxArchiveBytes)
+		}
 		b, err := io.ReadAll(tr)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", h.Name, err)
 		}
+		left -= int64(len(b))
 		files[cleanName(h.Name)] = b
 	}
 }

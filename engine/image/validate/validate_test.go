@@ -507,3 +507,21 @@ func TestValidateReadArchiveRefusesWhatIsNotAnArchive(t *testing.T) {
 		t.Fatalf("got %v, want ErrManifest", err)
 	}
 }
+
+// ReadArchive holds the archive in memory, so it refuses one whose files exceed its
+// bound, before reading the file that would cross it.
+func TestValidateReadArchiveIsBounded(t *testing.T) {
+	defer func(n int64) { maxArchiveBytes = n }(maxArchiveBytes)
+	maxArchiveBytes = 3
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, name := range []string{"a.txt", "b.txt"} {
+		tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Size: 2})
+		tw.Write([]byte("hi"))
+	}
+	tw.Close()
+	_, err := ReadArchive(&buf)
+	if err == nil || !strings.Contains(err.Error(), "b.txt: the archive's files exceed the 3 bytes") {
+		t.Fatalf("got %v, want b.txt refused past the 3-byte bound", err)
+	}
+}
