@@ -9,6 +9,8 @@ import (
 	"layerlab/engine/rootfs"
 )
 
+func init() { register(map[string]cmdFunc{"apk": cmdApk}) }
+
 func fsMode(m int) fs.FileMode { return fs.FileMode(m) }
 
 type apkPkg struct {

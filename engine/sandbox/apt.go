@@ -8,6 +8,8 @@ import (
 	"layerlab/engine/rootfs"
 )
 
+func init() { register(map[string]cmdFunc{"apt-get": cmdAptGet, "apt": cmdAptGet}) }
+
 // debPkg is a catalogue entry: installed size in kB, download size in kB, what it needs.
 type debPkg struct {
 	ver        string

@@ -4,8 +4,8 @@ package sandbox
 
 // addMoreCommands registers the everyday commands beyond the first coreutils subset:
 // checksums, archives, text tools, awk, expr and process stand-ins.
-func addMoreCommands(m map[string]cmdFunc) {
-	for k, v := range map[string]cmdFunc{
+func addMoreCommands() {
+	register(map[string]cmdFunc{
 		"md5sum": cmdSum, "sha1sum": cmdSum, "sha256sum": cmdSum, "sha512sum": cmdSum,
 		"base64": cmdBase64, "expr": cmdExpr, "awk": cmdAwk, "gawk": cmdAwk, "mawk": cmdAwk, "nawk": cmdAwk,
 		"tar": cmdTar, "gzip": cmdGzip, "gunzip": cmdGzip, "zcat": cmdGzip,
@@ -18,7 +18,5 @@ func addMoreCommands(m map[string]cmdFunc) {
 		"umount": cmdRefuse, "logname": cmdLogname, "groups": cmdGroups, "tty": cmdTty,
 		"dnsdomainname": func(p *proc) int { return 0 }, "hostid": func(p *proc) int { p.outf("007f0101\n"); return 0 },
 		"uptime": cmdUptime, "clear": func(p *proc) int { return 0 },
-	} {
-		m[k] = v
-	}
+	})
 }

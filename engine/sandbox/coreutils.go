@@ -18,10 +18,22 @@ import (
 
 type cmdFunc func(p *proc) int
 
-var impls map[string]cmdFunc
+// impls is every simulated command by name. The files that simulate a tool family
+// (package managers, build tools, users) add theirs from their own init with register.
+var impls = map[string]cmdFunc{}
+
+// register adds commands to impls; a name registered twice is a programming error.
+func register(m map[string]cmdFunc) {
+	for k, v := range m {
+		if _, dup := impls[k]; dup {
+			panic("sandbox: command registered twice: " + k)
+		}
+		impls[k] = v
+	}
+}
 
 func init() {
-	impls = map[string]cmdFunc{
+	register(map[string]cmdFunc{
 		"sh": cmdSh, "bash": cmdSh, "dash": cmdSh, "ash": cmdSh,
 		"echo": cmdEcho, "printf": cmdPrintf, "true": func(*proc) int { return 0 }, "false": func(*proc) int { return 1 },
 		"cat": cmdCat, "ls": cmdLs, "mkdir": cmdMkdir, "touch": cmdTouch, "rm": cmdRm, "rmdir": cmdRmdir,
@@ -31,13 +43,10 @@ func init() {
 		"sed": cmdSed, "sort": cmdSort, "uniq": cmdUniq, "cut": cmdCut, "dd": cmdDd, "mktemp": cmdMktemp,
 		"basename": cmdBasename, "dirname": cmdDirname, "pwd": cmdPwd, "uname": cmdUname,
 		"hostname": cmdHostname, "date": cmdDate, "find": cmdFind, "which": cmdWhich, "xargs": cmdXargs,
-		"tr": cmdTr, "seq": cmdSeq, "stat": cmdStat, "useradd": cmdUseradd, "adduser": cmdAdduser,
-		"groupadd": cmdGroupadd, "addgroup": cmdGroupadd, "apt-get": cmdAptGet, "apt": cmdAptGet,
-		"apk": cmdApk, "pip": cmdPip, "python": cmdPython, "npm": cmdNpm, "curl": cmdCurl, "wget": cmdWget,
-		"go": cmdGo, "du": cmdDu, "readlink": cmdReadlink, "realpath": cmdRealpath, "yes": cmdYes,
+		"tr": cmdTr, "seq": cmdSeq, "stat": cmdStat, "du": cmdDu, "readlink": cmdReadlink, "realpath": cmdRealpath, "yes": cmdYes,
 		"nproc": func(p *proc) int { p.outf("2\n"); return 0 }, "sync": func(*proc) int { return 0 },
-	}
-	addMoreCommands(impls)
+	})
+	addMoreCommands()
 }
 
 // lookupImpl finds the Go implementation for a command's basename.

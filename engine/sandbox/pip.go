@@ -10,6 +10,8 @@ import (
 	"layerlab/engine/rootfs"
 )
 
+func init() { register(map[string]cmdFunc{"pip": cmdPip, "npm": cmdNpm}) }
+
 type pyPkg struct {
 	name, module, ver string
 	size              int64 // installed bytes

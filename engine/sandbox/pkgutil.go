@@ -10,6 +10,10 @@ import (
 	"layerlab/engine/rootfs"
 )
 
+func init() {
+	register(map[string]cmdFunc{"python": cmdPython, "curl": cmdCurl, "wget": cmdWget, "go": cmdGo})
+}
+
 func seedOf(parts ...string) uint64 {
 	h := fnv.New64a()
 	for _, p := range parts {

@@ -8,6 +8,10 @@ import (
 	"layerlab/engine/rootfs"
 )
 
+func init() {
+	register(map[string]cmdFunc{"useradd": cmdUseradd, "adduser": cmdAdduser, "groupadd": cmdGroupadd, "addgroup": cmdGroupadd})
+}
+
 type passwdEntry struct {
 	name       string
 	uid, gid   int
