@@ -1,0 +1,3 @@
+#!/usr/bin/env python
+import sys
+print("manage", sys.argv)

@@ -1,0 +1,4 @@
+package store
+
+// Store keeps notes.
+type Store struct{}
