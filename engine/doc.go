@@ -19,6 +19,9 @@
 //     every command written in Go. Nothing runs on the host.
 //   - baseimage has the built-in stand-ins for busybox, alpine, debian, python, node ...
 //     (the playground has no network, so FROM cannot download real images).
+//   - standin makes a stand-in's layers generated content: known by diffID and size from
+//     a recipe fingerprint (an embedded table that standin/gen writes, `go generate
+//     ./engine/standin`), their bytes made only when read, streamed and verified.
 //   - image has the image JSON, history and references; image/validate checks the
 //     invariants every image keeps (config digest = image ID, each layer hashes to its
 //     diffID, one history row per non-empty layer), and the tests of every package that
