@@ -10,7 +10,6 @@ import (
 	"io"
 	"path"
 	"sort"
-	"strings"
 
 	"layerlab/engine/rootfs"
 )
@@ -65,27 +64,8 @@ func (p *proc) inputsDigest(roots []string, skip []string, extra ...string) (str
 				}
 				continue
 			}
-			var files []string
-			err = f.Walk(func(k string, e *rootfs.Entry) error {
-				if k != key && !strings.HasPrefix(k, key+"/") && key != "" {
-					return nil
-				}
-				for _, part := range strings.Split(strings.TrimPrefix(k, key), "/") {
-					if skipped[part] {
-						return nil
-					}
-				}
-				files = append(files, k)
-				return nil
-			})
-			if err != nil {
+			if err := hashTree(f, h, key, "/", skipped, &budget); err != nil {
 				return err
-			}
-			for _, k := range files {
-				e, _ := f.Lookup(k)
-				if err := hashEntry(h, path.Join("/", strings.TrimPrefix(k, key)), e, &budget); err != nil {
-					return err
-				}
 			}
 		}
 		return nil
@@ -94,6 +74,37 @@ func (p *proc) inputsDigest(roots []string, skip []string, extra ...string) (str
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// hashTree hashes the directory at key and everything under it, in sorted name order,
+// visiting only that subtree (never the whole filesystem: a base image holds thousands
+// of entries a build does not read). Symlinked directories are hashed as links, not
+// followed, so a link cycle cannot loop.
+func hashTree(f *rootfs.FS, h hash.Hash, key, rel string, skipped map[string]bool, budget *int64) error {
+	names, err := f.ReadDir("/" + key)
+	if err != nil {
+		return fmt.Errorf("read directory /%s: %w", key, err)
+	}
+	for _, n := range names {
+		if skipped[n] {
+			continue
+		}
+		k := path.Join(key, n)
+		e, ok := f.Lookup(k)
+		if !ok {
+			continue
+		}
+		r := path.Join(rel, n)
+		if err := hashEntry(h, r, e, budget); err != nil {
+			return err
+		}
+		if e.Kind == rootfs.KindDir {
+			if err := hashTree(f, h, k, r, skipped, budget); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // hashEntry adds one entry: its path relative to its root, kind, mode, link target and

@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register(map[string]cmdFunc{"python": cmdPython, "curl": cmdCurl, "wget": cmdWget, "go": cmdGo})
+	register(map[string]cmdFunc{"python": cmdPython, "curl": cmdCurl, "wget": cmdWget})
 }
 
 func seedOf(parts ...string) uint64 {
@@ -153,80 +153,6 @@ func cmdWget(p *proc) int {
 	}
 	p.netNote(url)
 	return 0
-}
-
-func cmdGo(p *proc) int {
-	if len(p.args) == 0 {
-		p.outf("Go is a tool for managing Go source code.\n")
-		return 2
-	}
-	ver := strings.TrimPrefix(p.getenv("GOLANG_VERSION"), "go")
-	if ver == "" {
-		ver = "1.22.0"
-	}
-	gopath := p.getenv("GOPATH")
-	if gopath == "" {
-		gopath = "/go"
-	}
-	switch p.args[0] {
-	case "version":
-		p.outf("go version go%s linux/amd64\n", ver)
-		return 0
-	case "build", "install":
-		f := parseFlags(p.args[1:], "o")
-		mod := "app"
-		if b, err := p.readFile("go.mod"); err == nil {
-			for _, l := range strings.Split(string(b), "\n") {
-				if m, ok := strings.CutPrefix(strings.TrimSpace(l), "module "); ok {
-					mod = path.Base(strings.TrimSpace(m))
-				}
-			}
-		} else {
-			p.errf("go: go.mod file not found in current directory or any parent directory; see 'go help modules'")
-			return 1
-		}
-		out := f.val['o']
-		if out == "" {
-			out = mod
-		}
-		if p.args[0] == "install" {
-			out = gopath + "/bin/" + mod
-		}
-		if e, err := p.s.stat(p.abs(out)); err == nil && e.Kind == rootfs.KindDir {
-			out = out + "/" + mod
-		}
-		size := int64(6<<20) + int64(seedOf(mod)%(6<<20))
-		if err := p.put(p.abs(out), rootfs.Generated{Seed: seedOf("go-build", mod), N: size}, 0o755, p.s.uid, p.s.gid); err != nil {
-			p.errf("open %s: %s", out, errno(err))
-			return 1
-		}
-		return 0
-	case "mod":
-		if len(p.args) > 1 && p.args[1] == "download" {
-			b, err := p.readFile("go.mod")
-			if err != nil {
-				p.errf("go: go.mod file not found in current directory or any parent directory; see 'go help modules'")
-				return 1
-			}
-			for _, l := range strings.Split(string(b), "\n") {
-				fs := strings.Fields(strings.TrimPrefix(strings.TrimSpace(l), "require "))
-				if len(fs) < 2 || !strings.Contains(fs[0], ".") || !strings.HasPrefix(fs[1], "v") {
-					continue
-				}
-				dir := gopath + "/pkg/mod/" + fs[0] + "@" + fs[1]
-				size := int64(200<<10) + int64(seedOf(fs[0])%(3<<20))
-				if err := p.put(dir+"/layerlab-placeholder.go", rootfs.Generated{Seed: seedOf(fs[0], fs[1]), N: size}, 0o444, p.s.uid, p.s.gid); err != nil {
-					return 1
-				}
-				p.putText(gopath+"/pkg/mod/cache/download/"+fs[0]+"/@v/"+fs[1]+".mod", "module "+fs[0]+"\n")
-			}
-			return 0
-		}
-		if len(p.args) > 1 && (p.args[1] == "tidy" || p.args[1] == "verify") {
-			return 0
-		}
-	}
-	return p.notSimulated("go " + p.args[0])
 }
 
 func cmdPython(p *proc) int {
