@@ -82,7 +82,7 @@ func TestGoOutputsFollowInputs(t *testing.T) {
 		{name: "go build -o", image: goFS, opts: goEnv, script: "go build -o /out/app .",
 			files: map[string]string{"/src/go.mod": mod, "/src/main.go": goMain}, outputs: []string{"/out/app"}, edit: "/src/main.go"},
 		{name: "local import", image: goFS, opts: goEnv, script: "go build ./cmd/app",
-			files: map[string]string{"/src/go.mod": mod, "/src/cmd/app/main.go": "package main\n\nimport \"example.com/app/lib\"\n\nfunc main() { lib.F() }\n", "/src/lib/lib.go": "package lib\n\nfunc F() {}\n"},
+			files:   map[string]string{"/src/go.mod": mod, "/src/cmd/app/main.go": "package main\n\nimport \"example.com/app/lib\"\n\nfunc main() { lib.F() }\n", "/src/lib/lib.go": "package lib\n\nfunc F() {}\n"},
 			outputs: []string{"/src/app"}, edit: "/src/lib/lib.go"},
 		{name: "named file outside a module", image: goFS, opts: goEnv, script: "go build -o main -ldflags=-X=main.version=dev main.go",
 			files: map[string]string{"/src/main.go": goMain}, outputs: []string{"/src/main"}, edit: "/src/main.go"},
@@ -91,7 +91,7 @@ func TestGoOutputsFollowInputs(t *testing.T) {
 		{name: "go.sum is an input", image: goFS, opts: goEnv, script: "go build",
 			files: map[string]string{"/src/go.mod": mod, "/src/go.sum": "x v1 h1:a=\n", "/src/main.go": goMain}, outputs: []string{"/src/app"}, edit: "/src/go.sum"},
 		{name: "embedded file", image: goFS, opts: goEnv, script: "go build",
-			files: map[string]string{"/src/go.mod": mod, "/src/index.html": "<p>", "/src/main.go": "package main\n\nimport _ \"embed\"\n\n//go:embed index.html\nvar page string\n\nfunc main() {}\n"},
+			files:   map[string]string{"/src/go.mod": mod, "/src/index.html": "<p>", "/src/main.go": "package main\n\nimport _ \"embed\"\n\n//go:embed index.html\nvar page string\n\nfunc main() {}\n"},
 			outputs: []string{"/src/app"}, edit: "/src/index.html"},
 	})
 }
