@@ -64,14 +64,17 @@ func (s *Store) BlobSize(ctx context.Context, d digest.Digest) (int64, error) {
 	return n, nil
 }
 
-// OpenBlob opens stored blob d for reading, or returns ErrNotFound.
+// OpenBlob opens stored blob d for reading, or returns ErrNotFound. A generated blob
+// (PutGenerated) is made as it is read, and its last Read fails, wrapping
+// standin.ErrMismatch, when the bytes made are not the recorded ones.
 func (s *Store) OpenBlob(ctx context.Context, d digest.Digest) (io.ReadCloser, error) {
 	if err := checkDigest(d); err != nil {
 		return nil, fmt.Errorf("open blob: %w", err)
 	}
 	f, err := os.Open(s.BlobPath(d))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("blob %s: %w", d, ErrNotFound)
+		// No file: the blob may be generated content, made now from its recipe.
+		return s.openGenerated(ctx, d)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("open blob %s: %w", d, err)
@@ -112,17 +115,22 @@ func (s *Store) PutBlob(ctx context.Context, d digest.Digest, r io.Reader) (dige
 
 // renewBlob reports whether blob d is stored, and if so marks it used now so GC leaves
 // it alone for GCGrace. A verified file without a row (a crash between rename and
-// commit) gets its row back.
+// commit) gets its row back. A generated blob is stored without a file.
 func (s *Store) renewBlob(ctx context.Context, d digest.Digest) (size int64, ok bool, err error) {
 	now := formatTime(s.now())
 	path := s.BlobPath(d)
 	err = s.write(ctx, func(tx *sql.Tx) error {
+		var recipe string
 		err := tx.QueryRowContext(ctx,
-			`UPDATE blobs SET used = ? WHERE digest = ? RETURNING size`, now, d.String()).Scan(&size)
+			`UPDATE blobs SET used = ? WHERE digest = ? RETURNING size, recipe`, now, d.String()).Scan(&size, &recipe)
 		if err != nil && !isNoRows(err) {
 			return err
 		}
 		hasRow := err == nil
+		if hasRow && recipe != "" {
+			ok = true
+			return nil
+		}
 		fi, err := os.Stat(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil // rewrite the file; the row (if any) is upserted then

@@ -11,6 +11,7 @@ import (
 	"layerlab/engine/baseimage"
 	"layerlab/engine/image"
 	"layerlab/engine/rootfs"
+	"layerlab/engine/standin"
 )
 
 // StandIns pulls the built-in stand-in base images (engine/baseimage) into a store, as
@@ -37,7 +38,9 @@ func (StandIns) Pull(ctx context.Context, s Store, ref image.Ref) (*image.Record
 	return rec, base.Layers[len(base.Layers)-1], nil
 }
 
-// importBase stores a stand-in's layers and config.
+// importBase stores a stand-in's layers and config. A store that can hold generated
+// content (GeneratedStore) gets each layer as a recipe, known by digest and size from
+// its fingerprint, with no bytes made; any other store gets the bytes.
 func importBase(ctx context.Context, s Store, base *baseimage.Image) (*image.Record, error) {
 	img := &image.Image{
 		Created:      base.Created,
@@ -47,21 +50,17 @@ func importBase(ctx context.Context, s Store, base *baseimage.Image) (*image.Rec
 		RootFS:       image.RootFS{Type: "layers"},
 		History:      append([]image.History(nil), base.History...),
 	}
+	gs, generated := s.(GeneratedStore)
 	prev := rootfs.New()
 	var layers []image.Layer
 	for i, fs := range base.Layers {
-		key := fmt.Sprintf("%s#%d", base.Name, i)
+		changes := rootfs.Diff(prev, fs)
 		var l image.Layer
 		var err error
-		if known, ok := baseLayers.Load(key); ok {
-			// A stand-in's layers are the same bytes every time: when the blob is
-			// stored already, PutBlob with its digest reads nothing and writes no file.
-			l, err = storeLayer(ctx, s, known.(image.Layer).DiffID, rootfs.Diff(prev, fs))
+		if generated {
+			l, err = putStandInLayer(ctx, gs, base.Name, i, changes)
 		} else {
-			l, err = storeLayer(ctx, s, "", rootfs.Diff(prev, fs))
-			if err == nil {
-				baseLayers.Store(key, l)
-			}
+			l, err = storeBaseLayer(ctx, s, base.Name, i, changes)
 		}
 		if err != nil {
 			return nil, err
@@ -117,3 +116,48 @@ func Import(ctx context.Context, s Store, f *rootfs.FS, h image.History, created
 // image.Layer): a stand-in's layers are the same bytes every time, so a later pull
 // into another workspace only renews the stored blob instead of writing it again.
 var baseLayers sync.Map
+
+// putStandInLayer records layer i of a stand-in as generated content. Its diffID and
+// size come from the embedded table by fingerprint, else from what the store remembers,
+// else from one streaming pass over the bytes (which the store then remembers).
+func putStandInLayer(ctx context.Context, gs GeneratedStore, name string, i int, changes []rootfs.Change) (image.Layer, error) {
+	fp, err := standin.Fingerprint(changes)
+	if err != nil {
+		return image.Layer{}, fmt.Errorf("stand-in %s layer %d: %w", name, i, err)
+	}
+	d, size, ok := standin.Known(fp)
+	if !ok {
+		d, size, ok, err = gs.StandInLayer(ctx, fp)
+		if err != nil {
+			return image.Layer{}, fmt.Errorf("stand-in %s layer %d: %w", name, i, err)
+		}
+	}
+	if !ok {
+		if d, size, err = standin.Measure(changes); err != nil {
+			return image.Layer{}, fmt.Errorf("stand-in %s layer %d: %w", name, i, err)
+		}
+		if err := gs.RememberStandInLayer(ctx, fp, d, size); err != nil {
+			return image.Layer{}, err
+		}
+	}
+	recipe := standin.Recipe{StandIn: name, Layer: i, Fingerprint: fp}
+	if err := gs.PutGenerated(ctx, d, size, recipe.Encode()); err != nil {
+		return image.Layer{}, fmt.Errorf("store layer: %w", err)
+	}
+	return image.Layer{DiffID: d, Size: layerSize(changes)}, nil
+}
+
+// storeBaseLayer writes layer i of a stand-in into a store that holds only bytes.
+func storeBaseLayer(ctx context.Context, s Store, name string, i int, changes []rootfs.Change) (image.Layer, error) {
+	key := fmt.Sprintf("%s#%d", name, i)
+	if known, ok := baseLayers.Load(key); ok {
+		// A stand-in's layers are the same bytes every time: when the blob is
+		// stored already, PutBlob with its digest reads nothing and writes no file.
+		return storeLayer(ctx, s, known.(image.Layer).DiffID, changes)
+	}
+	l, err := storeLayer(ctx, s, "", changes)
+	if err == nil {
+		baseLayers.Store(key, l)
+	}
+	return l, err
+}

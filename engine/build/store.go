@@ -41,3 +41,19 @@ type Store interface {
 	// Unhold releases every image holder holds.
 	Unhold(ctx context.Context, holder string) error
 }
+
+// GeneratedStore is implemented by a store that can hold a blob as generated content:
+// digest, size and recipe recorded, no bytes written, the bytes made (and checked
+// against the digest) only when OpenBlob reads them. The stand-ins' layers are stored
+// so (engine/standin); a store without it gets their bytes written as any layer's.
+type GeneratedStore interface {
+	// PutGenerated records blob d, of size bytes, as made by recipe (an encoded
+	// standin.Recipe). A blob that is stored already stays as it is.
+	PutGenerated(ctx context.Context, d digest.Digest, size int64, recipe string) error
+	// StandInLayer returns what RememberStandInLayer recorded for a fingerprint, ok
+	// false when nothing is.
+	StandInLayer(ctx context.Context, fp digest.Digest) (d digest.Digest, size int64, ok bool, err error)
+	// RememberStandInLayer records the diffID and tar size measured for a stand-in
+	// layer's fingerprint that the embedded table lacks, so no later process measures it.
+	RememberStandInLayer(ctx context.Context, fp, d digest.Digest, size int64) error
+}

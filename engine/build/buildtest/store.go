@@ -17,6 +17,7 @@ import (
 
 	"layerlab/engine/build"
 	"layerlab/engine/image"
+	"layerlab/engine/standin"
 )
 
 // Store is an in-memory build.Store.
@@ -26,17 +27,31 @@ type Store struct {
 	tags   map[string]digest.Digest // normalised ref -> id
 	tagged map[string]time.Time     // when each tag was set
 	blobs  map[digest.Digest][]byte
+	// generated holds the blobs stored as generated content (build.GeneratedStore):
+	// no bytes, a recipe that makes them when OpenBlob reads them.
+	generated map[digest.Digest]generatedBlob
+	measured  map[digest.Digest]generatedBlob // stand-in fingerprint -> diffID and size
 	// Now is the clock for tag times (time.Now when nil).
 	Now   func() time.Time
 	holds map[digest.Digest]map[string]bool
 }
 
-var _ build.Store = (*Store)(nil)
+var (
+	_ build.Store          = (*Store)(nil)
+	_ build.GeneratedStore = (*Store)(nil)
+)
+
+type generatedBlob struct {
+	d      digest.Digest
+	size   int64
+	recipe string
+}
 
 // New returns an empty store.
 func New() *Store {
 	return &Store{images: map[digest.Digest]*image.Record{}, tags: map[string]digest.Digest{},
-		tagged: map[string]time.Time{}, blobs: map[digest.Digest][]byte{}}
+		tagged: map[string]time.Time{}, blobs: map[digest.Digest][]byte{},
+		generated: map[digest.Digest]generatedBlob{}, measured: map[digest.Digest]generatedBlob{}}
 }
 
 // Image implements build.Store.
@@ -131,10 +146,54 @@ func (s *Store) OpenBlob(_ context.Context, d digest.Digest) (io.ReadCloser, err
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	b, ok := s.blobs[d]
-	if !ok {
-		return nil, fmt.Errorf("blob %s: %w", d, build.ErrNotFound)
+	if ok {
+		return io.NopCloser(bytes.NewReader(b)), nil
 	}
-	return io.NopCloser(bytes.NewReader(b)), nil
+	if g, ok := s.generated[d]; ok {
+		r, err := standin.ParseRecipe(g.recipe)
+		if err != nil {
+			return nil, err
+		}
+		return standin.Open(r, d, g.size)
+	}
+	return nil, fmt.Errorf("blob %s: %w", d, build.ErrNotFound)
+}
+
+// PutGenerated implements build.GeneratedStore.
+func (s *Store) PutGenerated(_ context.Context, d digest.Digest, size int64, recipe string) error {
+	if _, err := standin.ParseRecipe(recipe); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.blobs[d]; !ok {
+		s.generated[d] = generatedBlob{d: d, size: size, recipe: recipe}
+	}
+	return nil
+}
+
+// StandInLayer implements build.GeneratedStore.
+func (s *Store) StandInLayer(_ context.Context, fp digest.Digest) (digest.Digest, int64, bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	g, ok := s.measured[fp]
+	return g.d, g.size, ok, nil
+}
+
+// RememberStandInLayer implements build.GeneratedStore.
+func (s *Store) RememberStandInLayer(_ context.Context, fp, d digest.Digest, size int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.measured[fp] = generatedBlob{d: d, size: size}
+	return nil
+}
+
+// Generated reports whether blob d is held as generated content (no bytes).
+func (s *Store) Generated(d digest.Digest) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.generated[d]
+	return ok
 }
 
 // PutImage implements build.Store.
@@ -142,7 +201,8 @@ func (s *Store) PutImage(_ context.Context, r *image.Record) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, l := range r.Layers {
-		if _, ok := s.blobs[l.DiffID]; !ok {
+		_, stored := s.blobs[l.DiffID]
+		if _, gen := s.generated[l.DiffID]; !stored && !gen {
 			return fmt.Errorf("put image %s: layer %s: %w", r.ID, l.DiffID, build.ErrNotFound)
 		}
 	}
@@ -333,6 +393,12 @@ func (s *Store) Release(_ context.Context, blobs []digest.Digest, _ time.Time) (
 			delete(s.blobs, d)
 		}
 	}
+	// Generated blobs take part as stored ones do; they free no bytes.
+	for d := range s.generated {
+		if !used[d] && candidate[d] {
+			delete(s.generated, d)
+		}
+	}
 	return freed, nil
 }
 
@@ -340,8 +406,11 @@ func (s *Store) Release(_ context.Context, blobs []digest.Digest, _ time.Time) (
 // no concurrent writers to leave time for.
 func (s *Store) GC(ctx context.Context) (int64, error) {
 	s.mu.Lock()
-	all := make([]digest.Digest, 0, len(s.blobs))
+	all := make([]digest.Digest, 0, len(s.blobs)+len(s.generated))
 	for d := range s.blobs {
+		all = append(all, d)
+	}
+	for d := range s.generated {
 		all = append(all, d)
 	}
 	s.mu.Unlock()
