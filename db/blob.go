@@ -243,8 +243,8 @@ func syncDir(dir string) error {
 // GC removes every blob that no image in any workspace references (as a layer diffID,
 // a layer's compressed digest, or a config, whose digest is the image ID), that the hub
 // does not hold (a repository's blob, a manifest, or what a manifest names), and that
-// no writer has stored within GCGrace (which also covers uploads in progress), and returns the bytes freed on disk (the sizes of
-// the removed files). It also removes temp files under blobs/tmp untouched for GCGrace,
+// no writer has stored within GCGrace (which also covers uploads in progress), and returns the bytes freed (the sizes of
+// the removed files, and the recorded sizes of removed generated blobs). It also removes temp files under blobs/tmp untouched for GCGrace,
 // left by writers that died. GC is safe to run while builds run.
 func (s *Store) GC(ctx context.Context) (int64, error) { return s.gc(ctx, GCGrace) }
 
@@ -290,7 +290,7 @@ func (s *Store) collect(ctx context.Context, cutoffTime time.Time, only []digest
 	// and renews a blob's row under the same lock, so neither can interleave.
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		freed, removeErr = 0, nil
-		rows, err := tx.QueryContext(ctx, `SELECT b.digest FROM blobs b
+		rows, err := tx.QueryContext(ctx, `SELECT b.digest, b.recipe, b.size FROM blobs b
 			WHERE b.used <= ?
 			AND NOT EXISTS (SELECT 1 FROM image_layers l WHERE l.diff_id = b.digest)
 			AND NOT EXISTS (SELECT 1 FROM image_layers l WHERE l.digest = b.digest AND l.digest != '')
@@ -302,13 +302,18 @@ func (s *Store) collect(ctx context.Context, cutoffTime time.Time, only []digest
 			return err
 		}
 		var dead []digest.Digest
+		generated := map[digest.Digest]int64{}
 		for rows.Next() {
-			var d string
-			if err := rows.Scan(&d); err != nil {
+			var d, recipe string
+			var size int64
+			if err := rows.Scan(&d, &recipe, &size); err != nil {
 				rows.Close()
 				return err
 			}
 			dead = append(dead, digest.Digest(d))
+			if recipe != "" {
+				generated[digest.Digest(d)] = size
+			}
 		}
 		if err := rows.Close(); err != nil {
 			return err
@@ -321,7 +326,9 @@ func (s *Store) collect(ctx context.Context, cutoffTime time.Time, only []digest
 			if path == "" {
 				continue // a malformed row names no file; leave it for a person to see
 			}
-			var size int64
+			// A generated blob (no file) counts its recorded size: the space the daemon
+			// the store stands for would free, as `docker image prune` reports it.
+			size := generated[d]
 			if fi, err := os.Stat(path); err == nil {
 				size = fi.Size()
 			}

@@ -393,9 +393,11 @@ func (s *Store) Release(_ context.Context, blobs []digest.Digest, _ time.Time) (
 			delete(s.blobs, d)
 		}
 	}
-	// Generated blobs take part as stored ones do; they free no bytes.
-	for d := range s.generated {
+	// Generated blobs take part as stored ones do, and count their recorded size: the
+	// space the daemon the store stands for would free (db does the same).
+	for d, g := range s.generated {
 		if !used[d] && candidate[d] {
+			freed += g.size
 			delete(s.generated, d)
 		}
 	}
