@@ -387,6 +387,12 @@ func (p *proc) execResolved(path, invoked string) int {
 		return 126
 	}
 	head := p.head(path)
+	if wrapperScripts[pathBase(invoked)] && lookupImpl(pathBase(invoked)) != nil {
+		// ./mvnw and ./gradlew fetch their tool and exec it on a JVM: the sandbox runs
+		// the tool in their place (buildtools_java.go).
+		p.name = pathBase(invoked)
+		return lookupImpl(p.name)(p)
+	}
 	if bytes.HasPrefix(head, []byte("#!")) {
 		// A script for an interpreter the sandbox does not run (pip, npm and the like
 		// are Python and Node scripts in real images) is simulated by its own name.
