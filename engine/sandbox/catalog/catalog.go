@@ -74,11 +74,11 @@ var (
 
 // row is one line of a family's table, before ${VAR} expansion for a release.
 type row struct {
-	name, version         string
-	inst, dl              int64
-	deps, recs, bins      string
-	line                  int
-	perRelease            map[string]string
+	name, version    string
+	inst, dl         int64
+	deps, recs, bins string
+	line             int
+	perRelease       map[string]string
 }
 
 func load() {
