@@ -22,13 +22,15 @@ const maxUnpacked = maxBuffer * 8
 
 var errTooBig = errors.New("archive too large for the sandbox")
 
-// readAllCapped reads r up to maxUnpacked bytes.
-func readAllCapped(r io.Reader) ([]byte, error) {
+// readAllCapped reads r up to maxUnpacked bytes; past that the step fails (limitf),
+// naming the bound.
+func (p *proc) readAllCapped(r io.Reader) ([]byte, error) {
 	b, err := io.ReadAll(io.LimitReader(r, maxUnpacked+1))
 	if err != nil {
 		return b, err
 	}
 	if len(b) > maxUnpacked {
+		p.limitf("the sandbox holds at most %s of an archive or compressed stream in memory, and this one is larger", humanBytes(maxUnpacked))
 		return nil, errTooBig
 	}
 	return b, nil
@@ -248,7 +250,7 @@ func tarMain(p *proc) int {
 	}
 	var raw []byte
 	if o.file == "-" {
-		raw, err = readAllCapped(p.stdin())
+		raw, err = p.readAllCapped(p.stdin())
 	} else {
 		raw, err = p.readFile(o.file)
 	}
@@ -275,7 +277,7 @@ func tarMain(p *proc) int {
 	case o.bz || bytes.HasPrefix(raw, []byte("BZh")):
 		r = bzip2.NewReader(r)
 	}
-	data, err := readAllCapped(r)
+	data, err := p.readAllCapped(r)
 	if err != nil {
 		p.errf("%s", p.pick("corrupted data", "Unexpected EOF in archive"))
 		return 2
@@ -395,7 +397,7 @@ func (p *proc) tarCreate(o tarOpts, base string) int {
 		}
 		total += h.Size
 		if total > maxUnpacked {
-			p.errf("archive too large for the sandbox")
+			p.limitf("the sandbox makes archives of at most %s in memory, and this one is larger", humanBytes(maxUnpacked))
 			return 2
 		}
 		if err := tw.WriteHeader(h); err != nil {
@@ -567,7 +569,7 @@ func (p *proc) tarExtractOne(o tarOpts, base string, h *tar.Header, r io.Reader)
 	}
 	if o.toStdout {
 		if h.Typeflag == tar.TypeReg {
-			io.Copy(p.out, io.LimitReader(r, maxUnpacked))
+			io.Copy(p.out, r) // streamed: bounded by the step's output limit
 		}
 		return 0
 	}
@@ -592,7 +594,7 @@ func (p *proc) tarExtractOne(o tarOpts, base string, h *tar.Header, r io.Reader)
 	}
 	var content []byte
 	if h.Typeflag == tar.TypeReg {
-		b, err := readAllCapped(r)
+		b, err := p.readAllCapped(r)
 		if err != nil {
 			p.errf("%s: %v", name, err)
 			return 2
@@ -723,7 +725,7 @@ func gzipMain(p *proc) int {
 			zr.Multistream(false)
 			if _, err := io.Copy(&out, io.LimitReader(zr, int64(maxUnpacked-out.Len()+1))); err != nil || out.Len() > maxUnpacked {
 				if out.Len() > maxUnpacked {
-					fail("%s: too large for the sandbox", name)
+					p.limitf("the sandbox decompresses at most %s in memory, and %s is larger", humanBytes(maxUnpacked), name)
 				} else if p.s.busybox {
 					fail("corrupted data")
 				} else {
@@ -746,7 +748,7 @@ func gzipMain(p *proc) int {
 		return out.Bytes()
 	}
 	if len(f.args) == 0 || (len(f.args) == 1 && f.args[0] == "-") {
-		in, err := readAllCapped(p.stdin())
+		in, err := p.readAllCapped(p.stdin())
 		if err != nil {
 			fail("stdin: too large for the sandbox")
 			return 1

@@ -2316,7 +2316,7 @@ func (in *awkInterp) mainLoop(items []*awkItem, files []string) awkCtl {
 		}
 		var data []byte
 		if f == "-" || f == "/dev/stdin" {
-			data, _ = io.ReadAll(io.LimitReader(p.stdin(), maxBuffer))
+			data, _ = p.readStdin()
 		} else {
 			b, err := p.readFile(f)
 			if err != nil {

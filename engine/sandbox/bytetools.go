@@ -6,7 +6,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 )
@@ -25,7 +24,7 @@ func cmdCmp(p *proc) int {
 	var data [2][]byte
 	for i, name := range names[:2] {
 		if name == "-" {
-			data[i], _ = io.ReadAll(io.LimitReader(p.stdin(), maxBuffer))
+			data[i], _ = p.readStdin()
 			continue
 		}
 		b, err := p.readFile(name)

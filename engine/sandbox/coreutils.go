@@ -954,7 +954,13 @@ func cmdTee(p *proc) int {
 		n, err := in.Read(chunk)
 		if n > 0 {
 			p.out.Write(chunk[:n])
-			if buf.Len() < maxBuffer*8 {
+			if len(f.args) > 0 && buf.Len()+n > maxFileRead {
+				// The files get what tee read, held in memory until the end: past the
+				// bound they would get less than stdout did.
+				p.limitf("the sandbox holds at most %s of tee's input for its files, and this input is longer", humanBytes(maxFileRead))
+				return 1
+			}
+			if len(f.args) > 0 {
 				buf.Write(chunk[:n])
 			}
 		}
@@ -1090,35 +1096,54 @@ func cmdDd(p *proc) int {
 			return 1
 		}
 	}
-	limit := int64(maxBuffer * 8)
-	if count >= 0 {
-		limit = bs * count
+	device := in != "" && isDevice(p.abs(in))
+	if device && count < 0 {
+		// Real dd copies an endless device until the disk is full.
+		p.limitf("the sandbox's %s never ends and dd was given no count=: the copy would fill the disk", in)
+		return 1
 	}
-	var data []byte
-	n := limit
-	if in == "/dev/zero" && out != "" {
-		// a file of zeros: content is not materialised beyond what is needed
+	var n int64
+	switch {
+	case out == "":
+		// To stdout, streamed: any length, bounded by the step's output limit.
+		if count >= 0 {
+			n, _ = io.CopyN(p.out, r, bs*count)
+		} else {
+			n, _ = io.Copy(p.out, r)
+		}
+	case in == "/dev/zero":
+		// A file of zeros: accounted before it is made.
+		n = bs * count
 		if err := p.s.account(n); err != nil {
 			return 1
 		}
 		p.s.written.Add(-n)
-		data = make([]byte, 0)
-	} else {
-		data, _ = io.ReadAll(io.LimitReader(r, limit))
-		n = int64(len(data))
-	}
-	if out == "" {
-		p.out.Write(data)
-	} else {
-		var content rootfs.Content = rootfs.Bytes(data)
-		if in == "/dev/zero" {
-			if n > 1<<30 {
-				p.s.setLimit(writeLimit(p.s.lim.MaxWrite))
-				return 1
-			}
-			content = rootfs.Bytes(make([]byte, n))
+		if n > 1<<30 {
+			p.limitf("the sandbox makes a file of zeros of at most 1 GiB; asked for %d bytes", n)
+			return 1
 		}
-		if err := p.s.writeFile(p.abs(out), content, 0o644); err != nil {
+		if err := p.s.writeFile(p.abs(out), rootfs.Bytes(make([]byte, n)), 0o644); err != nil {
+			p.errf("failed to open '%s': %s", out, errno(err))
+			return 1
+		}
+	default:
+		// To a file, held in memory until written: bounded by maxFileRead.
+		limit := int64(maxFileRead)
+		if count >= 0 && bs*count > limit {
+			p.limitf("the sandbox copies at most %s into a file in one dd; asked for %d bytes (bs=%d count=%d)", humanBytes(maxFileRead), bs*count, bs, count)
+			return 1
+		}
+		if count >= 0 {
+			limit = bs * count
+		}
+		data, _ := io.ReadAll(io.LimitReader(r, limit+1))
+		if count < 0 && int64(len(data)) > limit {
+			p.limitf("the sandbox copies at most %s into a file in one dd, and the input is longer", humanBytes(maxFileRead))
+			return 1
+		}
+		data = data[:min(int64(len(data)), limit)]
+		n = int64(len(data))
+		if err := p.s.writeFile(p.abs(out), rootfs.Bytes(data), 0o644); err != nil {
 			p.errf("failed to open '%s': %s", out, errno(err))
 			return 1
 		}
@@ -1348,7 +1373,7 @@ func cmdXargs(p *proc) int {
 	if len(cmd) == 0 {
 		cmd = []string{"echo"}
 	}
-	in, _ := io.ReadAll(io.LimitReader(p.stdin(), maxBuffer))
+	in, _ := p.readStdin()
 	var items []string
 	if f.has('0') {
 		items = strings.Split(strings.TrimRight(string(in), "\x00"), "\x00")

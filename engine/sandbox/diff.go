@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"fmt"
-	"io"
 	"strings"
 
 	"layerlab/engine/rootfs"
@@ -114,7 +113,7 @@ func cmdDiff(p *proc) int {
 	var ents [2]*rootfs.Entry
 	for i, name := range f.args {
 		if name == "-" {
-			b, _ := io.ReadAll(io.LimitReader(p.stdin(), maxBuffer))
+			b, _ := p.readStdin()
 			text[i] = string(b)
 			ents[i] = &rootfs.Entry{ModTime: p.s.now()}
 			continue

@@ -4,7 +4,9 @@ package sandbox
 // helpers (inputs, openErr, failCode) the file-reading tools share.
 
 import (
+	"bufio"
 	"bytes"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -27,7 +29,7 @@ func (p *proc) inputs(files []string, fn func(name string, b []byte) bool) int {
 	for _, f := range files {
 		var b []byte
 		if f == "-" {
-			b, _ = io.ReadAll(io.LimitReader(p.stdin(), maxBuffer))
+			b, _ = p.readStdin()
 		} else {
 			var err error
 			if b, err = p.readFile(f); err != nil {
@@ -133,7 +135,7 @@ func cmdPaste(p *proc) int {
 		var b []byte
 		if name == "-" {
 			if !stdinUsed {
-				b, _ = io.ReadAll(io.LimitReader(p.stdin(), maxBuffer))
+				b, _ = p.readStdin()
 				stdinUsed = true
 			}
 		} else {
@@ -198,7 +200,7 @@ func cmdComm(p *proc) int {
 	for i, name := range f.args {
 		var b []byte
 		if name == "-" {
-			b, _ = io.ReadAll(io.LimitReader(p.stdin(), maxBuffer))
+			b, _ = p.readStdin()
 		} else {
 			var err error
 			if b, err = p.readFile(name); err != nil {
@@ -307,7 +309,7 @@ func cmdSplit(p *proc) int {
 	}
 	var data []byte
 	if in == "-" {
-		data, _ = io.ReadAll(io.LimitReader(p.stdin(), maxBuffer))
+		data, _ = p.readStdin()
 	} else {
 		var err error
 		if data, err = p.readFile(in); err != nil {
@@ -354,6 +356,163 @@ func cmdSplit(p *proc) int {
 			p.errf("%s: %s", name, errno(err))
 			return 1
 		}
+	}
+	return 0
+}
+
+// wcCounts are wc's counts of one input.
+type wcCounts struct{ lines, words, bytes int64 }
+
+// countStream counts r as it reads it (words across chunk boundaries too), so wc of
+// standard input holds nothing of it in memory and has no bound but the step's time.
+func countStream(r io.Reader) (wcCounts, error) {
+	var n wcCounts
+	buf := make([]byte, 64<<10)
+	inWord := false
+	for {
+		k, err := r.Read(buf)
+		for _, c := range buf[:k] {
+			n.bytes++
+			if c == '\n' {
+				n.lines++
+			}
+			// bytes.Fields' blanks: a word is a run of anything else.
+			if c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f' {
+				inWord = false
+			} else if !inWord {
+				inWord = true
+				n.words++
+			}
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+}
+
+// wcLine formats counts as wc prints them for standard input: one count bare, several
+// right-aligned in 7 columns.
+func wcLine(n wcCounts, lines, words, chars bool) string {
+	var parts []string
+	if lines {
+		parts = append(parts, strconv.FormatInt(n.lines, 10))
+	}
+	if words {
+		parts = append(parts, strconv.FormatInt(n.words, 10))
+	}
+	if chars {
+		parts = append(parts, strconv.FormatInt(n.bytes, 10))
+	}
+	if len(parts) > 1 {
+		for i := range parts {
+			parts[i] = fmt.Sprintf("%7s", parts[i])
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// headFile is head of one named file: read only as far as needed, so a large file or
+// an endless device gives its first lines or bytes. The devices stop at maxFileRead:
+// head -c past that fails the step, naming the bound and what was asked.
+func (p *proc) headFile(name string, n int, bytesMode bool) int {
+	ap := p.abs(name)
+	if pseudo(ap) {
+		p.openErr(name, errPerm)
+		return 1
+	}
+	r, err := p.s.openRead(ap)
+	if err != nil {
+		p.errf("%s", p.pick("can't open '"+name+"': "+errno(err), "cannot open '"+name+"' for reading: "+errno(err)))
+		return 1
+	}
+	if isDevice(ap) {
+		if bytesMode && n > maxFileRead {
+			p.limitf("the sandbox's %s stops at %s per read; asked for %d bytes", ap, humanBytes(maxFileRead), n)
+			return 1
+		}
+		r = io.LimitReader(r, maxFileRead)
+	}
+	if bytesMode {
+		io.CopyN(p.out, r, int64(n))
+		return 0
+	}
+	br := bufio.NewReader(r)
+	for i := 0; i < n; i++ {
+		line, err := br.ReadString('\n')
+		if err == nil {
+			io.WriteString(p.out, line)
+			continue
+		}
+		if isDevice(ap) && err == io.EOF {
+			p.limitf("the sandbox's %s stops at %s per read; %d lines were not found in it", ap, humanBytes(maxFileRead), n)
+			return 1
+		}
+		io.WriteString(p.out, line)
+		break
+	}
+	return 0
+}
+
+// tailStream is tail -n N or -c N of standard input: it keeps only the last N lines
+// (or bytes) as it reads, so the input's length does not matter; what it keeps is
+// bounded by maxStdin, past which the step fails naming the bound.
+func (p *proc) tailStream(n int, bytesMode bool) int {
+	br := bufio.NewReaderSize(p.stdin(), 64<<10)
+	if bytesMode {
+		if n > maxStdin {
+			p.limitf("the sandbox keeps at most %s of standard input for tail -c; asked for %d bytes", humanBytes(maxStdin), n)
+			return 1
+		}
+		ring := make([]byte, 0, n)
+		buf := make([]byte, 64<<10)
+		for {
+			k, err := br.Read(buf)
+			ring = append(ring, buf[:k]...)
+			if len(ring) > n {
+				ring = append(ring[:0], ring[len(ring)-n:]...)
+			}
+			if err != nil {
+				break
+			}
+		}
+		p.out.Write(ring)
+		return 0
+	}
+	if n <= 0 {
+		io.Copy(io.Discard, br)
+		return 0
+	}
+	ring := make([]string, 0, min(n, 1024))
+	start, kept := 0, 0 // ring[start] is the oldest line kept; kept counts their bytes
+	for {
+		line, err := br.ReadString('\n')
+		if line != "" {
+			if len(ring) < n {
+				ring = append(ring, line)
+			} else {
+				kept -= len(ring[start])
+				ring[start] = line
+				start = (start + 1) % n
+			}
+			kept += len(line)
+			if kept > maxStdin {
+				p.limitf("the sandbox keeps at most %s of standard input for tail, and the last %d lines are longer", humanBytes(maxStdin), n)
+				return 1
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
+	for i := range ring {
+		line := ring[(start+i)%len(ring)]
+		if !strings.HasSuffix(line, "\n") {
+			line += "\n" // tail ends a last line without one as the file-reading path does
+		}
+		io.WriteString(p.out, line)
 	}
 	return 0
 }

@@ -95,7 +95,7 @@ func cmdGrep(p *proc) int {
 		if rec {
 			rest = []string{"."}
 		} else {
-			b, _ := io.ReadAll(io.LimitReader(p.stdin(), maxBuffer))
+			b, _ := p.readStdin()
 			srcs = append(srcs, src{"(standard input)", b})
 		}
 	}
@@ -219,8 +219,12 @@ func cmdWc(p *proc) int {
 		p.outf("%s\n", out)
 	}
 	if len(files) == 0 {
-		b, _ := io.ReadAll(io.LimitReader(p.stdin(), maxBuffer))
-		one(b, "")
+		// Counted as it streams, so any length of input gives the right counts.
+		n, err := countStream(p.stdin())
+		if err != nil {
+			return 1
+		}
+		p.outf("%s\n", wcLine(n, lines, words, chars))
 		return 0
 	}
 	code := 0
@@ -271,6 +275,9 @@ func headTailN(args []string) (n int, fromStart, bytesMode bool, files []string)
 
 func cmdHead(p *proc) int {
 	n, _, bytesMode, files := headTailN(p.args)
+	if len(files) == 1 && files[0] != "-" {
+		return p.headFile(files[0], n, bytesMode)
+	}
 	if len(files) == 0 {
 		// read only what is needed, so `yes | head -n 1` ends
 		r := bufio.NewReader(p.stdin())
@@ -303,6 +310,9 @@ func cmdHead(p *proc) int {
 
 func cmdTail(p *proc) int {
 	n, fromStart, bytesMode, files := headTailN(p.args)
+	if len(files) == 0 && !fromStart {
+		return p.tailStream(n, bytesMode)
+	}
 	b, code := p.readInput(files)
 	if bytesMode {
 		if fromStart {
@@ -802,7 +812,7 @@ func trSet(s string) []rune {
 
 func cmdTr(p *proc) int {
 	f := parseFlags(p.args, "")
-	in, _ := io.ReadAll(io.LimitReader(p.stdin(), maxBuffer))
+	in, _ := p.readStdin()
 	if len(f.args) == 0 {
 		p.errf("missing operand")
 		return 1

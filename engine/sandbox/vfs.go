@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -163,6 +164,16 @@ func (s *session) openRead(p string) (io.Reader, error) {
 		return strings.NewReader(""), nil
 	}
 	return c.Open(), nil
+}
+
+// isDevice reports whether p is one of the endless character devices the sandbox
+// simulates (reads of them never end, so a command that reads one whole needs a bound).
+func isDevice(p string) bool {
+	switch p {
+	case "/dev/zero", "/dev/urandom", "/dev/random":
+		return true
+	}
+	return false
 }
 
 type zeroReader struct{}
@@ -346,8 +357,12 @@ func (s *session) openHandler(ctx context.Context, name string, flag int, perm o
 			return &fs.PathError{Op: "open", Path: p, Err: rootfs.ErrIsDir}
 		}
 		if err == nil && flag&os.O_TRUNC == 0 && e.Data != nil {
-			if e.Data.Size() > maxBuffer*8 {
-				return &fs.PathError{Op: "open", Path: p, Err: errors.New("file too large to append to in the sandbox")}
+			if e.Data.Size() > maxFileRead {
+				// An append holds the file in memory: past the bound the step fails,
+				// where the append would have worked.
+				le := &LimitError{Limit: "input", Msg: fmt.Sprintf("layerlab: >> %s: the sandbox appends only to files of at most %s, and this one has %d bytes", p, humanBytes(maxFileRead), e.Data.Size())}
+				s.setLimit(le)
+				return &fs.PathError{Op: "open", Path: p, Err: errors.New(le.Msg)}
 			}
 			b, _ := e.Data.Bytes()
 			w.buf.Write(b)
