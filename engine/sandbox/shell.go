@@ -3,6 +3,7 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -88,11 +89,40 @@ func (p *proc) stdin() io.Reader {
 	return p.in
 }
 
-// readInput reads stdin (capped) or the named files, concatenated.
+// The sandbox holds what a command reads whole (sort, tac, wc of a file, ...) in
+// memory, so it bounds it: at most maxStdin of standard input and maxFileRead of one
+// file or device. Past a bound the step fails with a line that names it (limitf),
+// never with a shorter input than the script gave: a silent cut would print a
+// different result than the real command.
+const (
+	maxStdin    = maxBuffer     // 8 MiB
+	maxFileRead = maxBuffer * 8 // 64 MiB
+)
+
+// limitf fails the step with "layerlab: NAME: " and the message, naming a bound of
+// the sandbox: the message goes to the command's stderr and is the step's error.
+func (p *proc) limitf(format string, a ...any) {
+	msg := "layerlab: " + p.name + ": " + fmt.Sprintf(format, a...)
+	fmt.Fprintln(p.errw, msg)
+	p.s.setLimit(&LimitError{Limit: "input", Msg: msg})
+}
+
+// readStdin reads all of the command's standard input; past maxStdin it fails the step
+// (limitf) and returns false.
+func (p *proc) readStdin() ([]byte, bool) {
+	b, err := io.ReadAll(io.LimitReader(p.stdin(), maxStdin+1))
+	if len(b) > maxStdin {
+		p.limitf("the sandbox holds at most %s of a command's standard input in memory, and this input is longer", humanBytes(maxStdin))
+		return nil, false
+	}
+	return b, err == nil
+}
+
+// readInput reads stdin or the named files, concatenated; past a bound the step fails.
 func (p *proc) readInput(files []string) ([]byte, int) {
 	if len(files) == 0 {
-		b, err := io.ReadAll(io.LimitReader(p.stdin(), maxBuffer))
-		if err != nil {
+		b, ok := p.readStdin()
+		if !ok {
 			return b, 1
 		}
 		return b, 0
@@ -101,7 +131,10 @@ func (p *proc) readInput(files []string) ([]byte, int) {
 	code := 0
 	for _, f := range files {
 		if f == "-" {
-			b, _ := io.ReadAll(io.LimitReader(p.stdin(), maxBuffer))
+			b, ok := p.readStdin()
+			if !ok {
+				return nil, 1
+			}
 			buf.Write(b)
 			continue
 		}
@@ -116,6 +149,8 @@ func (p *proc) readInput(files []string) ([]byte, int) {
 	return buf.Bytes(), code
 }
 
+// readFile reads a whole file (or device); past maxFileRead the step fails (limitf)
+// and the error says so.
 func (p *proc) readFile(name string) ([]byte, error) {
 	ap := p.abs(name)
 	if pseudo(ap) {
@@ -125,9 +160,20 @@ func (p *proc) readFile(name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := io.ReadAll(io.LimitReader(r, maxBuffer*8))
+	b, err := io.ReadAll(io.LimitReader(r, maxFileRead+1))
+	if len(b) > maxFileRead {
+		if isDevice(ap) {
+			p.limitf("the sandbox's %s stops at %s per read; the command reads it to the end", ap, humanBytes(maxFileRead))
+		} else {
+			p.limitf("the sandbox reads at most %s of a file into memory at once, and %s is larger", humanBytes(maxFileRead), name)
+		}
+		return nil, &os.PathError{Op: "read", Path: ap, Err: errTooLarge}
+	}
 	return b, err
 }
+
+// errTooLarge: an input past one of the sandbox's bounds (the step fails with limitf's line).
+var errTooLarge = errors.New("larger than the sandbox reads into memory")
 
 // shellEnv is the environment a shell runner starts with: the exported variables plus
 // the shell's own unexported ones (UID, EUID, GID). During the runner's first Reset it
@@ -568,7 +614,10 @@ func cmdSh(p *proc) int {
 	if len(args) > 0 {
 		return p.runShellFile(p.abs(args[0]), args[1:], flags)
 	}
-	src, _ := io.ReadAll(io.LimitReader(p.stdin(), maxBuffer))
+	src, ok := p.readStdin()
+	if !ok {
+		return 2
+	}
 	file, err := parseScript(bytes.NewReader(src), p.name)
 	if err != nil {
 		fmt.Fprintf(p.errw, "/bin/%s: %v\n", p.name, err)
