@@ -1,127 +1,209 @@
 package sandbox
 
 import (
-	"encoding/json"
 	"fmt"
+	"path"
 	"regexp"
 	"sort"
 	"strings"
 
 	"layerlab/engine/rootfs"
+	"layerlab/engine/sandbox/langcatalog"
 )
 
-func init() { register(map[string]cmdFunc{"pip": cmdPip, "npm": cmdNpm}) }
+// pip installs from the PyPI catalog (engine/sandbox/langcatalog): requirement
+// files (nested -r, -c constraints, per-line options, markers, extras), pins and
+// ranges, local projects (`.`, `-e .`, paths with pyproject.toml or setup.py) built
+// into wheels whose bytes follow their sources (outputs.go), and the install schemes
+// real pip has: an interpreter's own site-packages (a venv's when its bin/pip runs),
+// --user, --target, --prefix. Packages outside the catalog are synthesized from their
+// name, with a log line saying so; a typo of a catalog name fails as pip fails.
 
-type pyPkg struct {
-	name, module, ver string
-	size              int64 // installed bytes
-	deps              []string
+func init() { register(map[string]cmdFunc{"pip": cmdPip}) }
+
+// pyEnv is where an installation goes: one interpreter's scheme.
+type pyEnv struct {
+	prefix string // sys.prefix: /usr/local, a venv's root
+	site   string // purelib: .../site-packages
+	bin    string // scripts
+	python string // the interpreter console scripts name in their #! line
+	venv   bool
 }
 
-var pyCatalogue = func() map[string]pyPkg {
-	list := []pyPkg{
-		{"fastapi", "fastapi", "0.110.0", 520 << 10, []string{"starlette", "pydantic", "typing-extensions"}},
-		{"starlette", "starlette", "0.36.3", 380 << 10, []string{"anyio"}},
-		{"pydantic", "pydantic", "2.6.4", 1800 << 10, []string{"pydantic-core", "annotated-types", "typing-extensions"}},
-		{"pydantic-core", "pydantic_core", "2.16.3", 4900 << 10, []string{"typing-extensions"}},
-		{"annotated-types", "annotated_types", "0.6.0", 40 << 10, nil},
-		{"typing-extensions", "typing_extensions", "4.10.0", 130 << 10, nil},
-		{"anyio", "anyio", "4.3.0", 350 << 10, []string{"idna", "sniffio"}},
-		{"idna", "idna", "3.6", 280 << 10, nil},
-		{"sniffio", "sniffio", "1.3.1", 30 << 10, nil},
-		{"uvicorn", "uvicorn", "0.28.0", 270 << 10, []string{"click", "h11"}},
-		{"h11", "h11", "0.14.0", 160 << 10, nil},
-		{"click", "click", "8.1.7", 390 << 10, nil},
-		{"flask", "flask", "3.0.2", 300 << 10, []string{"werkzeug", "jinja2", "itsdangerous", "click", "blinker"}},
-		{"werkzeug", "werkzeug", "3.0.1", 1000 << 10, []string{"markupsafe"}},
-		{"jinja2", "jinja2", "3.1.3", 670 << 10, []string{"markupsafe"}},
-		{"markupsafe", "markupsafe", "2.1.5", 60 << 10, nil},
-		{"itsdangerous", "itsdangerous", "2.1.2", 70 << 10, nil},
-		{"blinker", "blinker", "1.7.0", 40 << 10, nil},
-		{"django", "django", "5.0.3", 28 << 20, []string{"asgiref", "sqlparse"}},
-		{"asgiref", "asgiref", "3.7.2", 110 << 10, nil},
-		{"sqlparse", "sqlparse", "0.4.4", 240 << 10, nil},
-		{"requests", "requests", "2.31.0", 240 << 10, []string{"charset-normalizer", "idna", "urllib3", "certifi"}},
-		{"charset-normalizer", "charset_normalizer", "3.3.2", 480 << 10, nil},
-		{"urllib3", "urllib3", "2.2.1", 560 << 10, nil},
-		{"certifi", "certifi", "2024.2.2", 300 << 10, nil},
-		{"numpy", "numpy", "1.26.4", 61 << 20, nil},
-		{"pandas", "pandas", "2.2.1", 70 << 20, []string{"numpy", "python-dateutil", "pytz", "tzdata"}},
-		{"python-dateutil", "dateutil", "2.9.0", 780 << 10, []string{"six"}},
-		{"six", "six", "1.16.0", 40 << 10, nil},
-		{"pytz", "pytz", "2024.1", 2800 << 10, nil},
-		{"tzdata", "tzdata", "2024.1", 1900 << 10, nil},
-		{"sqlalchemy", "sqlalchemy", "2.0.28", 12 << 20, []string{"typing-extensions", "greenlet"}},
-		{"greenlet", "greenlet", "3.0.3", 900 << 10, nil},
-		{"gunicorn", "gunicorn", "21.2.0", 600 << 10, []string{"packaging"}},
-		{"packaging", "packaging", "24.0", 200 << 10, nil},
-		{"pytest", "pytest", "8.1.1", 2400 << 10, []string{"iniconfig", "packaging", "pluggy"}},
-		{"iniconfig", "iniconfig", "2.0.0", 20 << 10, nil},
-		{"pluggy", "pluggy", "1.4.0", 80 << 10, nil},
-		{"redis", "redis", "5.0.3", 1900 << 10, nil},
-		{"psycopg2-binary", "psycopg2", "2.9.9", 9 << 20, nil},
-		{"python-dotenv", "dotenv", "1.0.1", 80 << 10, nil},
-		{"pyyaml", "yaml", "6.0.1", 2400 << 10, nil},
-		{"httpx", "httpx", "0.27.0", 500 << 10, []string{"anyio", "certifi", "httpcore", "idna", "sniffio"}},
-		{"httpcore", "httpcore", "1.0.4", 300 << 10, []string{"certifi", "h11"}},
-		{"scikit-learn", "sklearn", "1.4.1", 36 << 20, []string{"numpy", "scipy", "joblib", "threadpoolctl"}},
-		{"scipy", "scipy", "1.12.0", 110 << 20, []string{"numpy"}},
-		{"joblib", "joblib", "1.3.2", 1500 << 10, nil},
-		{"threadpoolctl", "threadpoolctl", "3.4.0", 60 << 10, nil},
-		{"celery", "celery", "5.3.6", 2600 << 10, []string{"click", "kombu"}},
-		{"kombu", "kombu", "5.3.5", 1200 << 10, nil},
-		{"boto3", "boto3", "1.34.64", 800 << 10, []string{"botocore"}},
-		{"botocore", "botocore", "1.34.64", 12 << 20, []string{"urllib3"}},
-		{"pip", "pip", "24.0", 8 << 20, nil},
-		{"setuptools", "setuptools", "69.2.0", 4 << 20, nil},
-		{"wheel", "wheel", "0.43.0", 200 << 10, nil},
-	}
-	m := map[string]pyPkg{}
-	for _, p := range list {
-		m[p.name] = p
-	}
-	return m
-}()
-
-func normPy(n string) string {
-	return strings.ToLower(strings.NewReplacer("_", "-", ".", "-").Replace(n))
+// pyReq is one requirement: from the command line, a requirements file, a lockfile
+// or a package's dependencies.
+type pyReq struct {
+	raw      string // as written, for the log
+	name     string // as written
+	extras   []string
+	spec     string // "==1.2", ">=1,<2", ""
+	marker   string
+	local    string // a path to a project or a wheel
+	editable bool
+	from     string // " (from -r requirements.txt (line 3))"
 }
 
-var reqSplit = regexp.MustCompile(`^([A-Za-z0-9_.\-]+)(\[[^\]]*\])?\s*(?:(==|>=|<=|~=|!=|>|<)\s*([A-Za-z0-9_.*+\-]+))?`)
+// pyOpts are the flags of one install.
+type pyOpts struct {
+	noCache, upgrade, noDeps, quiet, user, breakSystem bool
+	target, prefix                                     string
+	constraints                                        map[string]string // normalized name -> spec
+	installer                                          string            // INSTALLER file: pip, uv, poetry
+	locked                                             bool              // every package and version is given (a lockfile)
+}
 
-func (p *proc) pythonVersion() string {
-	if v := p.getenv("PYTHON_VERSION"); v != "" {
-		parts := strings.Split(v, ".")
-		if len(parts) >= 2 {
-			return parts[0] + "." + parts[1]
+var reqLine = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(\(?\s*(?:===|==|~=|!=|>=|<=|>|<)[^;@]*?\)?)?\s*(?:@\s*(\S+))?\s*(?:;(.*))?$`)
+
+// parseReq parses a PEP 508 requirement or a local path; ok is false for text pip
+// would reject ("Invalid requirement").
+func parseReq(s string) (pyReq, bool) {
+	s = strings.TrimSpace(s)
+	r := pyReq{raw: s}
+	if strings.HasPrefix(s, ".") || strings.HasPrefix(s, "/") || strings.HasSuffix(s, ".whl") || strings.HasSuffix(s, ".tar.gz") || strings.HasSuffix(s, ".zip") {
+		r.local = s
+		if i := strings.Index(s, "["); i > 0 && strings.HasSuffix(s, "]") {
+			r.local, r.extras = s[:i], strings.Split(s[i+1:len(s)-1], ",")
 		}
+		return r, true
 	}
-	for _, dir := range []string{"/usr/local/bin", "/usr/bin"} {
-		var names []string
-		p.s.withFS(func(f *rootfs.FS) error { names, _ = f.ReadDir(dir); return nil })
-		for _, n := range names {
-			if v, ok := strings.CutPrefix(n, "python3."); ok && !strings.Contains(v, "-") {
-				return "3." + v
+	if strings.Contains(s, "://") {
+		// git+https://...#egg=name or a URL: named by its egg fragment
+		_, egg, ok := strings.Cut(s, "#egg=")
+		if !ok {
+			return r, false
+		}
+		r.name, _, _ = strings.Cut(egg, "&")
+		return r, true
+	}
+	m := reqLine.FindStringSubmatch(s)
+	if m == nil {
+		return r, false
+	}
+	r.name = m[1]
+	if m[2] != "" {
+		for _, e := range strings.Split(strings.Trim(m[2], "[]"), ",") {
+			if e = strings.TrimSpace(e); e != "" {
+				r.extras = append(r.extras, e)
 			}
 		}
 	}
-	return "3.11"
+	r.spec = strings.ReplaceAll(strings.Trim(strings.TrimSpace(m[3]), "()"), " ", "")
+	r.marker = strings.TrimSpace(m[5])
+	return r, true
 }
 
-func (p *proc) pythonFullVersion() string {
-	if v := p.getenv("PYTHON_VERSION"); v != "" {
-		return v
+// markerHolds evaluates a PEP 508 environment marker for the sandbox's Linux
+// CPython; a marker it cannot read holds (pip would install on Linux).
+func (p *proc) markerHolds(marker string) bool {
+	if strings.TrimSpace(marker) == "" {
+		return true
 	}
-	return p.pythonVersion() + ".0"
-}
-
-func (p *proc) sitePackages() string {
-	if v := p.getenv("VIRTUAL_ENV"); v != "" {
-		return v + "/lib/python" + p.pythonVersion() + "/site-packages"
+	for _, alt := range strings.Split(marker, " or ") {
+		all := true
+		for _, c := range strings.Split(alt, " and ") {
+			if !p.markerAtom(strings.Trim(strings.TrimSpace(c), "()")) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
 	}
-	return "/usr/local/lib/python" + p.pythonVersion() + "/site-packages"
+	return false
 }
 
+var markerRe = regexp.MustCompile(`^(\w+)\s*(===|==|!=|>=|<=|>|<|~=|not in|in)\s*['"]([^'"]*)['"]$`)
+
+func (p *proc) markerAtom(c string) bool {
+	m := markerRe.FindStringSubmatch(c)
+	if m == nil {
+		return true
+	}
+	vals := map[string]string{
+		"python_version": p.pythonVersion(), "python_full_version": p.pythonFullVersion(),
+		"sys_platform": "linux", "platform_system": "Linux", "os_name": "posix",
+		"platform_machine": "x86_64", "implementation_name": "cpython", "platform_python_implementation": "CPython",
+		"extra": "",
+	}
+	v, ok := vals[m[1]]
+	if !ok {
+		return true
+	}
+	switch m[2] {
+	case "in":
+		return strings.Contains(m[3], v)
+	case "not in":
+		return !strings.Contains(m[3], v)
+	}
+	if m[1] == "python_version" || m[1] == "python_full_version" {
+		return langcatalog.Satisfies(langcatalog.PyPI, v, m[2]+m[3])
+	}
+	switch m[2] {
+	case "==", "===":
+		return v == m[3]
+	case "!=":
+		return v != m[3]
+	}
+	return true
+}
+
+// pyExtras are the extras real projects install most, with what each adds.
+var pyExtras = map[string][]string{
+	"uvicorn[standard]":         {"httptools", "python-dotenv", "pyyaml", "uvloop", "watchfiles", "websockets"},
+	"fastapi[standard]":         {"fastapi-cli", "httpx", "jinja2", "python-multipart", "email-validator", "uvicorn"},
+	"fastapi[all]":              {"httpx", "jinja2", "python-multipart", "itsdangerous", "pyyaml", "ujson", "orjson", "email-validator", "uvicorn", "pydantic-settings"},
+	"celery[redis]":             {"redis"},
+	"requests[socks]":           {"pysocks"},
+	"passlib[bcrypt]":           {"bcrypt"},
+	"python-jose[cryptography]": {"cryptography"},
+	"psycopg[binary]":           {"psycopg-binary"},
+	"sqlalchemy[asyncio]":       {"greenlet"},
+	"pydantic[email]":           {"email-validator"},
+	"django-storages[s3]":       {"boto3"},
+	"django-storages[boto3]":    {"boto3"},
+	"gunicorn[gevent]":          {"gevent"},
+	"httpx[http2]":              {"h2"},
+	"moto[all]":                 {"boto3"},
+	"black[d]":                  {"aiohttp"},
+}
+
+// pyScheme returns the scheme of the interpreter whose pip (or python) is exe: a
+// venv's when exe lives in one (its ../pyvenv.cfg), else the system's.
+func (p *proc) pyScheme(exe string) pyEnv {
+	ver := p.pythonVersion()
+	if exe != "" && !strings.HasPrefix(exe, "/") {
+		if found, ok := p.s.lookPath(p.getenv("PATH"), p.dir, exe); ok {
+			exe = found
+		}
+	}
+	if exe != "" {
+		root := path.Dir(path.Dir(p.abs(exe)))
+		if p.s.exists(root + "/pyvenv.cfg") {
+			return venvScheme(root, ver)
+		}
+	}
+	if exe == "" || !strings.HasPrefix(exe, "/") {
+		if v := p.getenv("VIRTUAL_ENV"); v != "" && p.s.exists(v+"/pyvenv.cfg") {
+			return venvScheme(v, ver)
+		}
+	}
+	if strings.HasPrefix(exe, "/usr/bin/") || !p.s.exists("/usr/local/bin/python"+ver) && p.s.exists("/usr/bin/python"+ver) {
+		// a distribution's Python: Debian installs into /usr/local/.../dist-packages,
+		// Alpine and the RPM family into /usr/lib/.../site-packages
+		if p.s.exists("/etc/debian_version") {
+			return pyEnv{prefix: "/usr/local", site: "/usr/local/lib/python" + ver + "/dist-packages", bin: "/usr/local/bin", python: "/usr/bin/python3"}
+		}
+		return pyEnv{prefix: "/usr", site: "/usr/lib/python" + ver + "/site-packages", bin: "/usr/bin", python: "/usr/bin/python3"}
+	}
+	return pyEnv{prefix: "/usr/local", site: "/usr/local/lib/python" + ver + "/site-packages", bin: "/usr/local/bin", python: "/usr/local/bin/python" + ver}
+}
+
+func venvScheme(root, ver string) pyEnv {
+	return pyEnv{prefix: root, site: root + "/lib/python" + ver + "/site-packages", bin: root + "/bin", python: root + "/bin/python", venv: true}
+}
+
+// pyInstalled maps normalized names to versions from the dist-info directories in site.
 func (p *proc) pyInstalled(site string) map[string]string {
 	out := map[string]string{}
 	p.s.withFS(func(f *rootfs.FS) error {
@@ -129,7 +211,7 @@ func (p *proc) pyInstalled(site string) map[string]string {
 		for _, n := range names {
 			if base, ok := strings.CutSuffix(n, ".dist-info"); ok {
 				if i := strings.LastIndex(base, "-"); i > 0 {
-					out[normPy(base[:i])] = base[i+1:]
+					out[langcatalog.Normalize(langcatalog.PyPI, base[:i])] = base[i+1:]
 				}
 			}
 		}
@@ -139,46 +221,61 @@ func (p *proc) pyInstalled(site string) map[string]string {
 }
 
 func cmdPip(p *proc) int {
-	if len(p.args) == 0 {
+	env := p.pyScheme(p.argv0)
+	args := p.args
+	// global options before the command
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") && args[0] != "--version" && args[0] != "-V" {
+		args = args[1:]
+	}
+	if len(args) == 0 {
 		p.outf("\nUsage:   \n  pip <command> [options]\n")
 		return 0
 	}
-	switch p.args[0] {
+	switch args[0] {
 	case "--version", "-V":
-		p.outf("pip 24.0 from %s/pip (python %s)\n", p.sitePackages(), p.pythonVersion())
+		v := p.pyInstalled(env.site)["pip"]
+		if v == "" {
+			v = "24.0"
+		}
+		p.outf("pip %s from %s/pip (python %s)\n", v, env.site, p.pythonVersion())
 		return 0
 	case "install":
-		return p.pipInstall(p.args[1:])
+		return p.pipInstall(env, args[1:])
 	case "freeze", "list":
-		inst := p.pyInstalled(p.sitePackages())
-		for _, n := range p.sortedKeysS(inst) {
-			p.outf("%s==%s\n", n, inst[n])
+		inst := p.pyInstalled(env.site)
+		names := sortedMapKeys(inst)
+		if args[0] == "list" {
+			p.outf("Package    Version\n---------- -------\n")
+		}
+		for _, n := range names {
+			if args[0] == "freeze" && (n == "pip" || n == "setuptools" || n == "wheel") {
+				continue
+			}
+			if args[0] == "list" {
+				p.outf("%-10s %s\n", n, inst[n])
+			} else {
+				p.outf("%s==%s\n", n, inst[n])
+			}
 		}
 		return 0
 	case "uninstall":
-		site := p.sitePackages()
-		inst := p.pyInstalled(site)
-		for _, a := range p.args[1:] {
-			if strings.HasPrefix(a, "-") {
-				continue
-			}
-			n := normPy(a)
-			v, ok := inst[n]
-			if !ok {
-				p.outf("WARNING: Skipping %s as it is not installed.\n", a)
-				continue
-			}
-			pk := pyCatalogue[n]
-			p.outf("Found existing installation: %s %s\nUninstalling %s-%s:\n  Successfully uninstalled %s-%s\n", n, v, n, v, n, v)
-			p.removeAll(site + "/" + pk.module)
-			p.removeAll(site + "/" + strings.ReplaceAll(n, "-", "_") + "-" + v + ".dist-info")
+		return p.pipUninstall(env, args[1:])
+	case "cache":
+		if len(args) > 1 && (args[1] == "purge" || args[1] == "remove") {
+			p.removeAll(p.home() + "/.cache/pip")
+			p.outf("Files removed: 0\n")
+			return 0
 		}
-		return 0
+	case "config", "check", "show", "download", "wheel", "help", "debug", "inspect", "hash", "index", "search":
+		if args[0] == "check" {
+			p.outf("No broken requirements found.\n")
+			return 0
+		}
 	}
-	return p.notSimulated("pip " + p.args[0])
+	return p.notSimulated("pip " + args[0])
 }
 
-func (p *proc) sortedKeysS(m map[string]string) []string {
+func sortedMapKeys(m map[string]string) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
 		out = append(out, k)
@@ -187,401 +284,619 @@ func (p *proc) sortedKeysS(m map[string]string) []string {
 	return out
 }
 
-func (p *proc) pipInstall(args []string) int {
-	var reqs []string
-	noCache := p.getenv("PIP_NO_CACHE_DIR") != "" && p.getenv("PIP_NO_CACHE_DIR") != "0" && p.getenv("PIP_NO_CACHE_DIR") != "false"
-	upgrade := false
+func (p *proc) home() string {
+	if h := p.getenv("HOME"); h != "" {
+		return h
+	}
+	return "/root"
+}
+
+func (p *proc) pipUninstall(env pyEnv, args []string) int {
+	inst := p.pyInstalled(env.site)
 	for i := 0; i < len(args); i++ {
 		a := args[i]
-		switch {
-		case a == "-r" || a == "--requirement":
-			if i+1 >= len(args) {
-				p.errf("-r option requires 1 argument")
-				return 2
-			}
+		if a == "-r" {
 			i++
-			b, err := p.readFile(args[i])
-			if err != nil {
-				p.outf("ERROR: Could not open requirements file: [Errno 2] No such file or directory: '%s'\n", args[i])
-				return 1
+			continue
+		}
+		if strings.HasPrefix(a, "-") {
+			continue
+		}
+		n := langcatalog.Normalize(langcatalog.PyPI, a)
+		v, ok := inst[n]
+		if !ok {
+			p.outf("WARNING: Skipping %s as it is not installed.\n", a)
+			continue
+		}
+		p.outf("Found existing installation: %s %s\nUninstalling %s-%s:\n  Successfully uninstalled %s-%s\n", n, v, n, v, n, v)
+		p.pyRemove(env, n, v)
+	}
+	return 0
+}
+
+// pyRemove deletes what pyWrite wrote for one package.
+func (p *proc) pyRemove(env pyEnv, name, ver string) {
+	pk, ok := langcatalog.Lookup(langcatalog.PyPI, name)
+	mod := strings.ReplaceAll(name, "-", "_")
+	if ok {
+		mod = pk.Module
+		for _, b := range pk.Bins {
+			p.removeAll(env.bin + "/" + b)
+		}
+	}
+	p.removeAll(env.site + "/" + mod)
+	p.removeAll(env.site + "/" + distName(name) + "-" + ver + ".dist-info")
+}
+
+func distName(n string) string { return strings.ReplaceAll(n, "-", "_") }
+
+// readReqFile expands a requirements file: nested -r (relative to the file), -c
+// constraints, -e lines, per-line options and continuations.
+func (p *proc) readReqFile(file string, reqs *[]pyReq, opts *pyOpts, depth int) int {
+	b, err := p.readFile(file)
+	if err != nil {
+		p.outf("ERROR: Could not open requirements file: [Errno 2] No such file or directory: '%s'\n", file)
+		return 1
+	}
+	if depth > 20 {
+		p.outf("ERROR: requirements files nest more than 20 deep at %s\n", file)
+		return 1
+	}
+	text := strings.ReplaceAll(string(b), "\\\n", " ")
+	dir := path.Dir(file)
+	for i, line := range strings.Split(text, "\n") {
+		if j := strings.Index(line, " #"); j >= 0 {
+			line = line[:j]
+		}
+		if strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		line = os_expand(line, p.getenv)
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		from := fmt.Sprintf(" (from -r %s (line %d))", file, i+1)
+		switch f := fields[0]; {
+		case f == "-r" || f == "--requirement" || f == "-c" || f == "--constraint":
+			if len(fields) < 2 {
+				continue
 			}
-			for _, l := range strings.Split(string(b), "\n") {
-				l, _, _ = strings.Cut(l, "#")
-				l = strings.TrimSpace(l)
-				if l == "" || strings.HasPrefix(l, "-") {
-					continue
+			if code := p.nestedReq(f, joinRel(dir, fields[1]), reqs, opts, depth); code != 0 {
+				return code
+			}
+			continue
+		case strings.HasPrefix(f, "-r") || strings.HasPrefix(f, "--requirement=") || strings.HasPrefix(f, "-c") || strings.HasPrefix(f, "--constraint="):
+			flag, val := f[:2], strings.TrimPrefix(strings.TrimPrefix(f[2:], "="), "equirement=")
+			if strings.HasPrefix(f, "--c") {
+				flag, val = "-c", strings.TrimPrefix(f, "--constraint=")
+			}
+			if code := p.nestedReq(flag, joinRel(dir, val), reqs, opts, depth); code != 0 {
+				return code
+			}
+			continue
+		case f == "-e" || f == "--editable":
+			if len(fields) > 1 {
+				r, _ := parseReq(fields[1])
+				r.editable, r.from = true, from
+				if r.local != "" && !strings.HasPrefix(r.local, "/") {
+					r.local = joinRel(dir, r.local)
 				}
-				l, _, _ = strings.Cut(l, ";")
-				reqs = append(reqs, strings.TrimSpace(l))
+				*reqs = append(*reqs, r)
 			}
-		case strings.HasPrefix(a, "-r"):
-			args = append(args[:i+1], append([]string{a[2:]}, args[i+1:]...)...)
-			args[i] = "-r"
-			i--
+			continue
+		case strings.HasPrefix(f, "-"):
+			continue // --index-url, --extra-index-url, --find-links, --trusted-host, --pre, ...
+		}
+		var spec []string
+		for _, f := range fields {
+			if strings.HasPrefix(f, "--") {
+				break // --hash=sha256:... and other per-requirement options
+			}
+			spec = append(spec, f)
+		}
+		r, ok := parseReq(strings.Join(spec, " "))
+		if !ok {
+			p.outf("ERROR: Invalid requirement: '%s'%s\n", strings.Join(spec, " "), strings.TrimSuffix(strings.Replace(from, " (from ", " (from line ", 1), ")"))
+			return 1
+		}
+		if r.local != "" && !strings.HasPrefix(r.local, "/") {
+			r.local = joinRel(dir, r.local)
+		}
+		r.from = from
+		*reqs = append(*reqs, r)
+	}
+	return 0
+}
+
+func (p *proc) nestedReq(flag, file string, reqs *[]pyReq, opts *pyOpts, depth int) int {
+	if flag == "-r" || flag == "--requirement" {
+		return p.readReqFile(file, reqs, opts, depth+1)
+	}
+	var cons []pyReq
+	if code := p.readReqFile(file, &cons, opts, depth+1); code != 0 {
+		return code
+	}
+	for _, c := range cons {
+		if c.name != "" {
+			opts.constraints[langcatalog.Normalize(langcatalog.PyPI, c.name)] = c.spec
+		}
+	}
+	return 0
+}
+
+func joinRel(dir, f string) string {
+	if strings.HasPrefix(f, "/") || dir == "." || dir == "" {
+		return f
+	}
+	return dir + "/" + f
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Z0-9_]+)\}`)
+
+// os_expand replaces ${VAR} as pip does in requirements files (only that form).
+func os_expand(s string, get func(string) string) string {
+	return envRef.ReplaceAllStringFunc(s, func(m string) string { return get(m[2 : len(m)-1]) })
+}
+
+func (p *proc) pipInstall(env pyEnv, args []string) int {
+	opts := pyOpts{constraints: map[string]string{}, installer: "pip"}
+	if v := p.getenv("PIP_NO_CACHE_DIR"); v != "" && v != "0" && v != "false" {
+		opts.noCache = true
+	}
+	if v := p.getenv("PIP_BREAK_SYSTEM_PACKAGES"); v == "1" || v == "true" {
+		opts.breakSystem = true
+	}
+	var reqs []pyReq
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		val := func() string {
+			if k, v, ok := strings.Cut(a, "="); ok && strings.HasPrefix(k, "--") {
+				return v
+			}
+			if len(a) > 2 && a[0] == '-' && a[1] != '-' {
+				return a[2:]
+			}
+			if i+1 < len(args) {
+				i++
+				return args[i]
+			}
+			return ""
+		}
+		switch {
+		case a == "-r" || a == "--requirement" || strings.HasPrefix(a, "--requirement=") || strings.HasPrefix(a, "-r") && len(a) > 2:
+			if code := p.readReqFile(val(), &reqs, &opts, 0); code != 0 {
+				return code
+			}
+		case a == "-c" || a == "--constraint" || strings.HasPrefix(a, "--constraint="):
+			if code := p.nestedReq("-c", val(), &reqs, &opts, 0); code != 0 {
+				return code
+			}
+		case a == "-e" || a == "--editable":
+			r, _ := parseReq(val())
+			r.editable = true
+			reqs = append(reqs, r)
+		case a == "-t" || a == "--target" || strings.HasPrefix(a, "--target="):
+			opts.target = val()
+		case a == "--prefix" || strings.HasPrefix(a, "--prefix="):
+			opts.prefix = val()
+		case a == "--root" || a == "-i" || a == "--index-url" || a == "--extra-index-url" || a == "-f" || a == "--find-links" ||
+			a == "--trusted-host" || a == "--cache-dir" || a == "--platform" || a == "--python-version" || a == "--implementation" ||
+			a == "--abi" || a == "--progress-bar" || a == "--upgrade-strategy" || a == "--src" || a == "--timeout" || a == "--retries":
+			val()
 		case a == "--no-cache-dir":
-			noCache = true
+			opts.noCache = true
 		case a == "--upgrade" || a == "-U":
-			upgrade = true
-		case a == "-i" || a == "--index-url" || a == "--extra-index-url" || a == "-c" || a == "--target" || a == "-t":
-			i++
+			opts.upgrade = true
+		case a == "--no-deps":
+			opts.noDeps = true
+		case a == "--user":
+			opts.user = true
+		case a == "--break-system-packages":
+			opts.breakSystem = true
+		case a == "-q" || a == "--quiet" || a == "-qq" || a == "-qqq":
+			opts.quiet = true
 		case strings.HasPrefix(a, "-"):
 		default:
-			reqs = append(reqs, a)
+			r, ok := parseReq(a)
+			if !ok {
+				p.outf("ERROR: Invalid requirement: '%s'\n", a)
+				return 1
+			}
+			reqs = append(reqs, r)
 		}
 	}
 	if len(reqs) == 0 {
 		p.outf("ERROR: You must give at least one requirement to install (see \"pip help install\")\n")
 		return 1
 	}
-	site := p.sitePackages()
-	installed := p.pyInstalled(site)
-	type want struct{ name, ver string }
-	var order []want
+	return p.pyInstall(env, reqs, opts)
+}
+
+// externallyManaged reports the PEP 668 marker of a distribution's Python.
+func (p *proc) externallyManaged(env pyEnv) bool {
+	return !env.venv && p.s.exists("/usr/lib/python"+p.pythonVersion()+"/EXTERNALLY-MANAGED")
+}
+
+// pyInstall resolves reqs against the catalog and installs them into env (or the
+// scheme opts asks for). Shared by pip, uv, poetry and pipenv.
+func (p *proc) pyInstall(env pyEnv, reqs []pyReq, opts pyOpts) int {
+	say := func(format string, a ...any) {
+		if !opts.quiet {
+			p.outf(format, a...)
+		}
+	}
+	if opts.installer == "pip" && p.externallyManaged(env) && !opts.breakSystem && opts.target == "" && opts.prefix == "" {
+		p.outf("error: externally-managed-environment\n\n× This environment is externally managed\n╰─> To install Python packages system-wide, try apt install\n    python3-xyz, where xyz is the package you are trying to\n    install.\n\nnote: If you believe this is a mistake, please contact your Python installation or OS distribution provider. You can override this, at the risk of breaking your Python installation or OS, by passing --break-system-packages.\nhint: See PEP 668 for the detailed specification.\n")
+		return 1
+	}
+	ver := p.pythonVersion()
+	switch {
+	case opts.target != "":
+		t := p.abs(opts.target)
+		env = pyEnv{prefix: t, site: t, bin: t + "/bin", python: env.python}
+	case opts.prefix != "":
+		pr := p.abs(opts.prefix)
+		env = pyEnv{prefix: pr, site: pr + "/lib/python" + ver + "/site-packages", bin: pr + "/bin", python: env.python}
+	case opts.user || !env.venv && p.s.uid != 0 && !p.writable(env.site):
+		if !opts.user {
+			say("Defaulting to user installation because normal site-packages is not writeable\n")
+		}
+		h := p.home()
+		env = pyEnv{prefix: h + "/.local", site: h + "/.local/lib/python" + ver + "/site-packages", bin: h + "/.local/bin", python: env.python}
+	}
+	installed := p.pyInstalled(env.site)
+	type item struct {
+		pkg   langcatalog.Package
+		local bool
+		wheel rootfs.Generated
+		req   pyReq
+	}
+	var order []item
 	seen := map[string]bool{}
-	var fail string
-	var visit func(req string, top bool)
-	visit = func(req string, top bool) {
-		if fail != "" {
-			return
+	var visit func(r pyReq, parent string) int
+	visit = func(r pyReq, parent string) int {
+		if !p.markerHolds(r.marker) {
+			say("Ignoring %s: markers '%s' don't match your environment\n", r.name, r.marker)
+			return 0
 		}
-		m := reqSplit.FindStringSubmatch(req)
-		if m == nil {
-			fail = req
-			return
+		if r.local != "" {
+			it, wheel, deps, code := p.pyBuildLocal(r, say)
+			if code != 0 {
+				return code
+			}
+			seen[it.Name] = true
+			if !opts.noDeps {
+				for _, d := range deps {
+					if code := visit(d, it.Name); code != 0 {
+						return code
+					}
+				}
+			}
+			order = append(order, item{pkg: it, local: true, wheel: wheel, req: r})
+			return 0
 		}
-		name := normPy(m[1])
-		pk, ok := pyCatalogue[name]
-		if !ok {
-			fail = req
-			return
+		n := langcatalog.Normalize(langcatalog.PyPI, r.name)
+		if seen[n] {
+			return 0
 		}
-		ver := pk.ver
-		if m[3] == "==" {
-			ver = m[4]
+		spec := r.spec
+		if c, ok := opts.constraints[n]; ok && spec == "" {
+			spec = c
 		}
-		if seen[name] {
-			return
+		show := r.raw
+		if show == "" {
+			show = r.name + spec
 		}
-		seen[name] = true
-		if v, ok := installed[name]; ok && !(top && upgrade) && (m[3] != "==" || v == ver) {
-			p.outf("Requirement already satisfied: %s in %s (%s)\n", m[1], site, v)
-			return
+		from := r.from
+		if parent != "" {
+			from = " (from " + parent + ")"
 		}
-		if top {
-			p.outf("Collecting %s\n", req)
+		pkg, err := langcatalog.Resolve(langcatalog.PyPI, r.name, spec)
+		if err != nil {
+			p.outf("ERROR: Could not find a version that satisfies the requirement %s%s (from versions: none)\n", show, from)
+			p.outf("ERROR: No matching distribution found for %s\n", show)
+			return 1
+		}
+		seen[n] = true
+		if v, ok := installed[n]; ok && (!opts.upgrade || parent != "" || v == pkg.Version) && (spec == "" || langcatalog.Satisfies(langcatalog.PyPI, v, spec)) {
+			say("Requirement already satisfied: %s in %s (%s)%s\n", show, env.site, v, from)
 		} else {
-			p.outf("Collecting %s (from -r requirements)\n", m[1])
+			say("Collecting %s%s\n", show, from)
+			if pkg.Synthesized {
+				p.outf("layerlab: %s is not in the playground's PyPI catalog; installing %s %s, a stand-in synthesized from its name\n", r.name, pkg.Name, pkg.Version)
+			}
+			if opts.noCache {
+				say("  Downloading %s-%s-py3-none-any.whl (%s)\n", distName(pkg.Name), pkg.Version, kb(pkg.Size/3))
+			} else {
+				say("  Using cached %s-%s-py3-none-any.whl (%s)\n", distName(pkg.Name), pkg.Version, kb(pkg.Size/3))
+			}
+			order = append(order, item{pkg: pkg, req: r})
 		}
-		wheel := fmt.Sprintf("%s-%s-py3-none-any.whl", strings.ReplaceAll(name, "-", "_"), ver)
-		p.outf("  Downloading %s (%s)\n", wheel, kb(pk.size/3))
-		for _, d := range pk.deps {
-			visit(d, false)
+		if opts.noDeps || opts.locked {
+			return 0
 		}
-		order = append(order, want{name, ver})
+		deps := pkg.Deps
+		for _, e := range r.extras {
+			extra, ok := pyExtras[n+"["+strings.ToLower(strings.TrimSpace(e))+"]"]
+			if !ok && !pkg.Synthesized {
+				say("WARNING: %s %s does not provide the extra '%s'\n", pkg.Name, pkg.Version, e)
+			}
+			deps = append(deps, extra...)
+		}
+		for _, d := range deps {
+			if code := visit(pyReq{name: d}, pkg.Name+spec); code != 0 {
+				return code
+			}
+		}
+		return 0
 	}
 	for _, r := range reqs {
-		visit(r, true)
-	}
-	if fail != "" {
-		m := reqSplit.FindStringSubmatch(fail)
-		n := fail
-		if m != nil {
-			n = m[1]
+		if code := visit(r, ""); code != 0 {
+			return code
 		}
-		p.outf("ERROR: Could not find a version that satisfies the requirement %s (from versions: none)\n", fail)
-		p.outf("ERROR: No matching distribution found for %s\n", n)
-		return 1
 	}
 	if len(order) == 0 {
 		return 0
 	}
 	var names, full []string
-	home := p.getenv("HOME")
-	if home == "" {
-		home = "/root"
+	for _, it := range order {
+		names = append(names, it.pkg.Name)
+		full = append(full, it.pkg.Name+"-"+it.pkg.Version)
 	}
-	for _, w := range order {
-		names = append(names, w.name)
-		full = append(full, w.name+"-"+w.ver)
-	}
-	p.outf("Installing collected packages: %s\n", strings.Join(names, ", "))
-	for _, w := range order {
-		pk := pyCatalogue[w.name]
-		if old, ok := installed[w.name]; ok {
-			p.outf("  Attempting uninstall: %s\n    Found existing installation: %s %s\n    Uninstalling %s-%s:\n      Successfully uninstalled %s-%s\n", w.name, w.name, old, w.name, old, w.name, old)
-			p.removeAll(site + "/" + strings.ReplaceAll(w.name, "-", "_") + "-" + old + ".dist-info")
+	say("Installing collected packages: %s\n", strings.Join(names, ", "))
+	for _, it := range order {
+		if old, ok := installed[it.pkg.Name]; ok {
+			say("  Attempting uninstall: %s\n    Found existing installation: %s %s\n    Uninstalling %s-%s:\n      Successfully uninstalled %s-%s\n", it.pkg.Name, it.pkg.Name, old, it.pkg.Name, old, it.pkg.Name, old)
+			p.pyRemove(env, it.pkg.Name, old)
 		}
-		dist := site + "/" + strings.ReplaceAll(w.name, "-", "_") + "-" + w.ver + ".dist-info"
-		if err := p.put(site+"/"+pk.module+"/__init__.py", rootfs.Generated{Seed: seedOf("py", w.name, w.ver), N: pk.size}, 0o644, p.s.uid, p.s.gid); err != nil {
+		if err := p.pyWrite(env, it.pkg, opts, it.local, it.wheel, it.req); err != nil {
+			p.outf("ERROR: Could not install packages due to an OSError: %v\n", err)
 			return 1
 		}
-		p.putText(dist+"/METADATA", "Metadata-Version: 2.1\nName: "+w.name+"\nVersion: "+w.ver+"\n")
-		p.putText(dist+"/RECORD", pk.module+"/__init__.py,,\n")
-		p.putText(dist+"/INSTALLER", "pip\n")
-		if !noCache {
-			h := fmt.Sprintf("%016x", seedOf("pipcache", w.name, w.ver))
-			if err := p.put(home+"/.cache/pip/http-v2/"+h[:1]+"/"+h[1:2]+"/"+h+".body", rootfs.Generated{Seed: seedOf("wheel", w.name, w.ver), N: pk.size / 3}, 0o644, p.s.uid, p.s.gid); err != nil {
-				return 1
-			}
-		}
 	}
-	p.outf("Successfully installed %s\n", strings.Join(sortedCopy(full), " "))
-	if p.s.uid == 0 && p.getenv("VIRTUAL_ENV") == "" {
-		p.outf("WARNING: Running pip as the 'root' user can result in broken permissions and conflicting behaviour with the system package manager. It is recommended to use a virtual environment instead: https://pip.pypa.io/warnings/venv\n")
+	sort.Strings(full)
+	say("Successfully installed %s\n", strings.Join(full, " "))
+	if opts.installer == "pip" && p.s.uid == 0 && !env.venv && opts.target == "" && p.getenv("PIP_ROOT_USER_ACTION") != "ignore" {
+		say("WARNING: Running pip as the 'root' user can result in broken permissions and conflicting behaviour with the system package manager. It is recommended to use a virtual environment instead: https://pip.pypa.io/warnings/venv\n")
 	}
 	return 0
 }
 
-func sortedCopy(s []string) []string {
-	out := append([]string(nil), s...)
-	sort.Strings(out)
-	return out
+// writable reports whether the current user may create files in dir (or, when it
+// does not exist yet, in its nearest existing parent).
+func (p *proc) writable(dir string) bool {
+	for d := dir; ; d = path.Dir(d) {
+		if e, err := p.s.stat(d); err == nil {
+			return p.s.can(e, 2)
+		}
+		if d == "/" || d == "." {
+			return false
+		}
+	}
 }
 
-// ---- npm ----
-
-type npmPkg struct {
-	ver  string
-	size int64
-	deps []string
+// pyWrite lays one distribution out in env: the import package, the dist-info, the
+// console scripts, and pip's HTTP cache entry unless --no-cache-dir.
+func (p *proc) pyWrite(env pyEnv, pkg langcatalog.Package, opts pyOpts, local bool, wheel rootfs.Generated, r pyReq) error {
+	uid, gid := p.s.uid, p.s.gid
+	dist := env.site + "/" + distName(pkg.Name) + "-" + pkg.Version + ".dist-info"
+	content := rootfs.Content(rootfs.Generated{Seed: seedOf("py", pkg.Name, pkg.Version), N: pkg.Size})
+	if local {
+		content = wheel
+	}
+	if local && r.editable {
+		src := p.abs(r.local)
+		if err := p.putText(env.site+"/__editable__."+distName(pkg.Name)+"-"+pkg.Version+".pth", rootfs.Clean("/"+src)+"\n"); err != nil {
+			return err
+		}
+		p.putText(dist+"/direct_url.json", fmt.Sprintf("{\"dir_info\": {\"editable\": true}, \"url\": \"file://%s\"}", rootfs.Clean("/"+src)))
+	} else if err := p.put(env.site+"/"+pkg.Module+"/__init__.py", content, 0o644, uid, gid); err != nil {
+		return err
+	}
+	p.putText(dist+"/METADATA", "Metadata-Version: 2.1\nName: "+pkg.Name+"\nVersion: "+pkg.Version+"\n")
+	p.putText(dist+"/WHEEL", "Wheel-Version: 1.0\nGenerator: layerlab\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+	p.putText(dist+"/INSTALLER", opts.installer+"\n")
+	var record strings.Builder
+	fmt.Fprintf(&record, "%s/__init__.py,,\n", pkg.Module)
+	for _, b := range pkg.Bins {
+		script := fmt.Sprintf("#!%s\n# -*- coding: utf-8 -*-\n# console script %s of %s %s (layerlab stand-in)\nimport re\nimport sys\nfrom %s import main\nif __name__ == \"__main__\":\n    sys.argv[0] = re.sub(r\"(-script\\.pyw|\\.exe)?$\", \"\", sys.argv[0])\n    sys.exit(main())\n", env.python, b, pkg.Name, pkg.Version, pkg.Module)
+		if err := p.put(env.bin+"/"+b, rootfs.Bytes(script), 0o755, uid, gid); err != nil {
+			return err
+		}
+		fmt.Fprintf(&record, "../../../bin/%s,,\n", b)
+	}
+	p.putText(dist+"/RECORD", record.String())
+	if len(pkg.Bins) > 0 {
+		var eps strings.Builder
+		eps.WriteString("[console_scripts]\n")
+		for _, b := range pkg.Bins {
+			fmt.Fprintf(&eps, "%s = %s:main\n", b, pkg.Module)
+		}
+		p.putText(dist+"/entry_points.txt", eps.String())
+	}
+	if !opts.noCache && !local && opts.installer == "pip" {
+		h := fmt.Sprintf("%016x", seedOf("pipcache", pkg.Name, pkg.Version))
+		if err := p.put(p.home()+"/.cache/pip/http-v2/"+h[:1]+"/"+h[1:2]+"/"+h+".body", rootfs.Generated{Seed: seedOf("wheel", pkg.Name, pkg.Version), N: pkg.Size / 3}, 0o644, uid, gid); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-var npmCatalogue = map[string]npmPkg{
-	"express":          {"4.18.3", 220 << 10, []string{"body-parser", "cookie", "debug", "qs", "send", "accepts"}},
-	"body-parser":      {"1.20.2", 60 << 10, []string{"debug", "qs", "bytes"}},
-	"cookie":           {"0.5.0", 20 << 10, nil},
-	"debug":            {"2.6.9", 40 << 10, []string{"ms"}},
-	"ms":               {"2.0.0", 6 << 10, nil},
-	"qs":               {"6.11.0", 250 << 10, nil},
-	"send":             {"0.18.0", 50 << 10, []string{"debug", "mime"}},
-	"mime":             {"1.6.0", 110 << 10, nil},
-	"accepts":          {"1.3.8", 16 << 10, []string{"mime-types"}},
-	"mime-types":       {"2.1.35", 20 << 10, []string{"mime-db"}},
-	"mime-db":          {"1.52.0", 200 << 10, nil},
-	"bytes":            {"3.1.2", 12 << 10, nil},
-	"react":            {"18.2.0", 320 << 10, []string{"loose-envify"}},
-	"react-dom":        {"18.2.0", 4400 << 10, []string{"react", "scheduler", "loose-envify"}},
-	"scheduler":        {"0.23.0", 60 << 10, []string{"loose-envify"}},
-	"loose-envify":     {"1.4.0", 10 << 10, []string{"js-tokens"}},
-	"js-tokens":        {"4.0.0", 12 << 10, nil},
-	"lodash":           {"4.17.21", 1400 << 10, nil},
-	"typescript":       {"5.4.2", 31 << 20, nil},
-	"axios":            {"1.6.7", 1900 << 10, []string{"follow-redirects", "form-data"}},
-	"follow-redirects": {"1.15.6", 30 << 10, nil},
-	"form-data":        {"4.0.0", 40 << 10, []string{"mime-types"}},
-	"dotenv":           {"16.4.5", 80 << 10, nil},
-	"nodemon":          {"3.1.0", 220 << 10, []string{"debug"}},
-	"jest":             {"29.7.0", 9 << 20, nil},
-	"vite":             {"5.1.6", 3200 << 10, []string{"esbuild"}},
-	"esbuild":          {"0.19.12", 9 << 20, nil},
-	"next":             {"14.1.3", 90 << 20, []string{"react", "react-dom"}},
-	"eslint":           {"8.57.0", 3 << 20, nil},
-	"prettier":         {"3.2.5", 8 << 20, nil},
-	"webpack":          {"5.90.3", 5 << 20, nil},
-	"pg":               {"8.11.3", 200 << 10, nil},
-	"mongoose":         {"8.2.1", 3 << 20, nil},
-	"cors":             {"2.8.5", 20 << 10, nil},
-	"uuid":             {"9.0.1", 130 << 10, nil},
-	"chalk":            {"5.3.0", 40 << 10, nil},
+// pyProject is what a local project declares about itself.
+type pyProject struct {
+	name, version string
+	deps          []string
+	backend       string // "pyproject.toml" or "setup.py", as pip's log names it
 }
 
-type packageJSON struct {
-	Name            string            `json:"name"`
-	Version         string            `json:"version"`
-	Scripts         map[string]string `json:"scripts"`
-	Dependencies    map[string]string `json:"dependencies"`
-	DevDependencies map[string]string `json:"devDependencies"`
-}
+var (
+	tomlKey     = regexp.MustCompile(`^\s*([A-Za-z0-9_.\-"]+)\s*=\s*(.*)$`)
+	setupKwarg  = regexp.MustCompile(`(name|version)\s*=\s*['"]([^'"]+)['"]`)
+	setupList   = regexp.MustCompile(`(?s)install_requires\s*=\s*\[(.*?)\]`)
+	quotedValue = regexp.MustCompile(`['"]([^'"]+)['"]`)
+)
 
-func cmdNpm(p *proc) int {
-	if len(p.args) == 0 {
-		p.outf("npm <command>\n")
-		return 1
-	}
-	sub, rest := p.args[0], p.args[1:]
-	switch sub {
-	case "-v", "--version":
-		p.outf("10.2.4\n")
-		return 0
-	case "install", "i", "ci", "add":
-		return p.npmInstall(sub == "ci", rest)
-	case "run", "run-script":
-		if len(rest) == 0 {
-			return 0
-		}
-		return p.npmRun(rest[0])
-	case "start", "test", "build":
-		return p.npmRun(sub)
-	case "cache":
-		if len(rest) > 0 && rest[0] == "clean" {
-			home := p.getenv("HOME")
-			p.removeAll(home + "/.npm/_cacache")
-			return 0
-		}
-	case "prune", "audit":
-		return 0
-	}
-	return p.notSimulated("npm " + sub)
-}
-
-func (p *proc) readPackageJSON() (*packageJSON, int) {
-	b, err := p.readFile("package.json")
-	if err != nil {
-		return nil, 1
-	}
-	var pj packageJSON
-	if err := json.Unmarshal(b, &pj); err != nil {
-		fmt.Fprintf(p.errw, "npm ERR! code EJSONPARSE\nnpm ERR! JSON.parse Invalid package.json: %v\n", err)
-		return nil, 2
-	}
-	return &pj, 0
-}
-
-func (p *proc) npmInstall(ci bool, args []string) int {
-	omitDev := p.getenv("NODE_ENV") == "production"
-	var named []string
-	for _, a := range args {
-		switch {
-		case a == "--production" || a == "--omit=dev" || a == "--only=production":
-			omitDev = true
-		case strings.HasPrefix(a, "-"):
-		default:
-			named = append(named, a)
-		}
-	}
-	pj, code := p.readPackageJSON()
-	if code == 2 {
-		return 1
-	}
-	if ci {
-		if pj == nil || !p.s.exists(p.abs("package-lock.json")) {
-			fmt.Fprintf(p.errw, "npm ERR! code EUSAGE\nnpm ERR! \nnpm ERR! The `npm ci` command can only install with an existing package-lock.json or\nnpm ERR! npm-shrinkwrap.json with lockfileVersion >= 1.\n")
-			return 1
-		}
-		p.removeAll(p.abs("node_modules"))
-	}
-	if pj == nil {
-		pj = &packageJSON{Name: pathBase(p.dir), Version: "1.0.0"}
-		if pj.Name == "/" {
-			pj.Name = "app"
-		}
-	}
-	if pj.Dependencies == nil {
-		pj.Dependencies = map[string]string{}
-	}
-	var top []string
-	for n := range pj.Dependencies {
-		top = append(top, n)
-	}
-	if !omitDev {
-		for n := range pj.DevDependencies {
-			top = append(top, n)
-		}
-	}
-	for _, n := range named {
-		name := n
-		if i := strings.LastIndex(n, "@"); i > 0 {
-			name = n[:i]
-		}
-		if pk, ok := npmCatalogue[name]; ok {
-			pj.Dependencies[name] = "^" + pk.ver
-		}
-		top = append(top, name)
-	}
-	sort.Strings(top)
-	seen := map[string]bool{}
-	var order []string
-	var missing string
-	var visit func(n string)
-	visit = func(n string) {
-		if seen[n] || missing != "" {
-			return
-		}
-		pk, ok := npmCatalogue[n]
-		if !ok {
-			missing = n
-			return
-		}
-		seen[n] = true
-		for _, d := range pk.deps {
-			visit(d)
-		}
-		order = append(order, n)
-	}
-	for _, n := range top {
-		visit(n)
-	}
-	if missing != "" {
-		fmt.Fprintf(p.errw, "npm ERR! code E404\nnpm ERR! 404 Not Found - GET https://registry.npmjs.org/%s - Not found\nnpm ERR! 404 \nnpm ERR! 404  '%s@*' is not in this registry.\n", missing, missing)
-		return 1
-	}
-	home := p.getenv("HOME")
-	if home == "" {
-		home = "/root"
-	}
-	added := 0
-	for _, n := range order {
-		pk := npmCatalogue[n]
-		dir := p.abs("node_modules/" + n)
-		if e, err := p.s.stat(dir + "/package.json"); err == nil && e != nil {
-			continue
-		}
-		added++
-		if err := p.put(dir+"/index.js", rootfs.Generated{Seed: seedOf("npm", n, pk.ver), N: pk.size}, 0o644, p.s.uid, p.s.gid); err != nil {
-			return 1
-		}
-		p.putText(dir+"/package.json", fmt.Sprintf("{\n  \"name\": %q,\n  \"version\": %q\n}\n", n, pk.ver))
-		p.put(fmt.Sprintf("%s/.npm/_cacache/content-v2/sha512/%016x", home, seedOf("npmcache", n, pk.ver)), rootfs.Generated{Seed: seedOf("tgz", n), N: pk.size / 3}, 0o644, p.s.uid, p.s.gid)
-	}
-	if len(named) > 0 {
-		b, _ := json.MarshalIndent(pj, "", "  ")
-		p.putText(p.abs("package.json"), string(b)+"\n")
-	}
-	if !ci {
-		var lock strings.Builder
-		fmt.Fprintf(&lock, "{\n  \"name\": %q,\n  \"lockfileVersion\": 3,\n  \"packages\": {\n", pj.Name)
-		for i, n := range order {
-			sep := ","
-			if i == len(order)-1 {
-				sep = ""
+// readPyProject reads a project's name, version and dependencies from pyproject.toml
+// ([project], else [tool.poetry]), setup.cfg or setup.py; ok is false when dir holds
+// none of them (pip: "does not appear to be a Python project").
+func (p *proc) readPyProject(dir string) (pyProject, bool) {
+	var pr pyProject
+	if b, err := p.readFile(dir + "/pyproject.toml"); err == nil {
+		t := parsePyTOML(string(b))
+		pr.backend = "pyproject.toml"
+		if n := t.str("project", "name"); n != "" {
+			pr.name, pr.version = n, t.str("project", "version")
+			pr.deps = t.list("project", "dependencies")
+		} else if n := t.str("tool.poetry", "name"); n != "" {
+			pr.name, pr.version = n, t.str("tool.poetry", "version")
+			for _, k := range t.keys("tool.poetry.dependencies") {
+				if k != "python" {
+					pr.deps = append(pr.deps, k+poetrySpec(t.str("tool.poetry.dependencies", k)))
+				}
 			}
-			fmt.Fprintf(&lock, "    \"node_modules/%s\": {\"version\": %q}%s\n", n, npmCatalogue[n].ver, sep)
 		}
-		lock.WriteString("  }\n}\n")
-		p.putText(p.abs("package-lock.json"), lock.String())
 	}
-	if added == 0 {
-		p.outf("\nup to date, audited %d packages in 1s\n\nfound 0 vulnerabilities\n", len(order)+1)
-		return 0
+	if pr.name == "" {
+		if b, err := p.readFile(dir + "/setup.cfg"); err == nil {
+			t := parsePyTOML(string(b))
+			pr.name, pr.version = t.raw("metadata", "name"), t.raw("metadata", "version")
+			if pr.name != "" && pr.backend == "" {
+				pr.backend = "setup.py"
+			}
+		}
 	}
-	p.outf("\nadded %d packages, and audited %d packages in 1s\n\nfound 0 vulnerabilities\n", added, len(order)+1)
-	return 0
+	if b, err := p.readFile(dir + "/setup.py"); err == nil {
+		for _, m := range setupKwarg.FindAllStringSubmatch(string(b), -1) {
+			if m[1] == "name" && pr.name == "" {
+				pr.name = m[2]
+			}
+			if m[1] == "version" && pr.version == "" {
+				pr.version = m[2]
+			}
+		}
+		if m := setupList.FindStringSubmatch(string(b)); m != nil {
+			for _, q := range quotedValue.FindAllStringSubmatch(m[1], -1) {
+				pr.deps = append(pr.deps, q[1])
+			}
+		}
+		if pr.backend == "" {
+			pr.backend = "setup.py"
+		}
+		if pr.name == "" {
+			pr.name = "UNKNOWN"
+		}
+	}
+	if pr.backend == "" {
+		return pr, false
+	}
+	if pr.name == "" {
+		pr.name = path.Base(rootfs.Clean("/" + dir))
+	}
+	if pr.version == "" {
+		pr.version = "0.0.0"
+	}
+	return pr, true
 }
 
-func (p *proc) npmRun(script string) int {
-	pj, code := p.readPackageJSON()
-	if pj == nil {
-		if code == 1 {
-			fmt.Fprintf(p.errw, "npm ERR! code ENOENT\nnpm ERR! syscall open\nnpm ERR! path %s/package.json\nnpm ERR! errno -2\n", p.dir)
+// poetrySpec turns a Poetry version ("^4.1.6", "*", {version = "..."}) into PEP 440.
+func poetrySpec(v string) string {
+	v = strings.Trim(strings.TrimSpace(v), `"'`)
+	if strings.HasPrefix(v, "{") {
+		m := regexp.MustCompile(`version\s*=\s*"([^"]*)"`).FindStringSubmatch(v)
+		if m == nil {
+			return ""
 		}
-		return 254
+		v = m[1]
 	}
-	cmd, ok := pj.Scripts[script]
+	switch {
+	case v == "" || v == "*":
+		return ""
+	case strings.HasPrefix(v, "^"):
+		base := strings.TrimPrefix(v, "^")
+		nums := strings.Split(base, ".")
+		i := 0
+		for i < len(nums)-1 && nums[i] == "0" {
+			i++
+		}
+		up := make([]string, i+1)
+		copy(up, nums[:i+1])
+		var n int
+		fmt.Sscanf(up[i], "%d", &n)
+		up[i] = fmt.Sprint(n + 1)
+		return ">=" + base + ",<" + strings.Join(up, ".")
+	case strings.HasPrefix(v, "~") && !strings.HasPrefix(v, "~="):
+		return "~=" + strings.TrimPrefix(v, "~")
+	case v[0] >= '0' && v[0] <= '9':
+		return "==" + v
+	}
+	return v
+}
+
+// pyBuildLocal builds a wheel of the project at r.local: its bytes are a function of
+// the project's files (outputs.go), so an edited source gives a new wheel and
+// unchanged sources the same one.
+func (p *proc) pyBuildLocal(r pyReq, say func(string, ...any)) (langcatalog.Package, rootfs.Generated, []pyReq, int) {
+	var none rootfs.Generated
+	dir := p.abs(r.local)
+	if strings.HasSuffix(r.local, ".whl") {
+		base := strings.TrimSuffix(path.Base(r.local), ".whl")
+		parts := strings.Split(base, "-")
+		if !p.s.exists(dir) || len(parts) < 2 {
+			p.outf("ERROR: Could not install packages due to an OSError: [Errno 2] No such file or directory: '%s'\n", rootfs.Clean("/"+dir))
+			return langcatalog.Package{}, none, nil, 1
+		}
+		say("Processing %s\n", r.local)
+		d, err := p.inputsDigest([]string{dir}, nil)
+		if err != nil {
+			p.outf("ERROR: %v\n", err)
+			return langcatalog.Package{}, none, nil, 1
+		}
+		name := langcatalog.Normalize(langcatalog.PyPI, parts[0])
+		w := artefact("pip-wheel", name, d, 40<<10, 200<<10)
+		return langcatalog.Package{Name: name, Version: parts[1], Module: distName(name), Size: w.N}, w, nil, 0
+	}
+	pr, ok := p.readPyProject(dir)
 	if !ok {
-		fmt.Fprintf(p.errw, "npm ERR! Missing script: %q\nnpm ERR! \nnpm ERR! To see a list of scripts, run:\nnpm ERR!   npm run\n", script)
-		return 1
-	}
-	p.outf("\n> %s@%s %s\n> %s\n\n", pj.Name, pj.Version, script, cmd)
-	c := *p
-	c.name = "sh"
-	var list []string
-	for _, kv := range p.environ() {
-		if strings.HasPrefix(kv, "PATH=") {
-			kv = "PATH=" + p.abs("node_modules/.bin") + ":" + kv[5:]
+		if !p.s.exists(dir) {
+			p.outf("ERROR: Invalid requirement: '%s'\nHint: It looks like a path. File '%s' does not exist.\n", r.local, r.local)
+		} else {
+			p.outf("ERROR: Directory '%s' is not installable. Neither 'setup.py' nor 'pyproject.toml' found.\n", r.local)
 		}
-		list = append(list, kv)
+		return langcatalog.Package{}, none, nil, 1
 	}
-	c.env = newEnv(list)
-	c.args = []string{"-c", cmd}
-	return cmdSh(&c)
+	name := langcatalog.Normalize(langcatalog.PyPI, pr.name)
+	if r.editable {
+		say("Obtaining file://%s\n", rootfs.Clean("/"+dir))
+	} else {
+		say("Processing %s\n", r.local)
+	}
+	digest, err := p.inputsDigest([]string{dir}, []string{".git", "__pycache__", "node_modules", ".venv", "venv", ".tox", "build", "dist"}, "python"+p.pythonVersion())
+	if err != nil {
+		p.outf("ERROR: %v\n", err)
+		return langcatalog.Package{}, none, nil, 1
+	}
+	wheel := artefact("pip-wheel", name, digest, 8<<10, 120<<10)
+	kind := "wheel"
+	if r.editable {
+		kind = "editable"
+	}
+	whl := fmt.Sprintf("%s-%s-0.editable-py3-none-any.whl", distName(name), pr.version)
+	if !r.editable {
+		whl = fmt.Sprintf("%s-%s-py3-none-any.whl", distName(name), pr.version)
+	}
+	say("  Installing build dependencies: started\n  Installing build dependencies: finished with status 'done'\n")
+	say("Building wheels for collected packages: %s\n", name)
+	say("  Building %s for %s (%s): started\n  Building %s for %s (%s): finished with status 'done'\n", kind, name, pr.backend, kind, name, pr.backend)
+	say("  Created wheel for %s: filename=%s size=%d sha256=%s\n", name, whl, wheel.N, digest[:64])
+	say("Successfully built %s\n", name)
+	var deps []pyReq
+	for _, d := range pr.deps {
+		if dr, ok := parseReq(d); ok && dr.name != "" {
+			deps = append(deps, dr)
+		}
+	}
+	mod := distName(name)
+	return langcatalog.Package{Name: name, Version: pr.version, Module: mod, Size: wheel.N}, wheel, deps, 0
 }

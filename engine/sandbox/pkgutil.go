@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register(map[string]cmdFunc{"python": cmdPython, "curl": cmdCurl, "wget": cmdWget})
+	register(map[string]cmdFunc{"curl": cmdCurl, "wget": cmdWget})
 }
 
 func seedOf(parts ...string) uint64 {
@@ -153,17 +153,4 @@ func cmdWget(p *proc) int {
 	}
 	p.netNote(url)
 	return 0
-}
-
-func cmdPython(p *proc) int {
-	if len(p.args) >= 2 && p.args[0] == "-m" && (p.args[1] == "pip" || p.args[1] == "pip3") {
-		c := *p
-		c.name, c.args = "pip", p.args[2:]
-		return cmdPip(&c)
-	}
-	if len(p.args) == 1 && (p.args[0] == "--version" || p.args[0] == "-V") {
-		p.outf("Python %s\n", p.pythonFullVersion())
-		return 0
-	}
-	return p.notSimulated(p.name)
 }
