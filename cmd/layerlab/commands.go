@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"layerlab/db"
@@ -86,6 +87,9 @@ func (c *cli) build(ctx context.Context, args []string) error {
 		bargs[k] = v
 	}
 	dir := pos[0]
+	if err := contextDirError(dir); err != nil {
+		return &exitError{code: 1, msg: err.Error()}
+	}
 	bctx, err := build.LoadDir(dir, file)
 	if err != nil {
 		return &exitError{code: 1, msg: err.Error()}
@@ -115,6 +119,32 @@ func (c *cli) build(ctx context.Context, args []string) error {
 	}
 	if quiet {
 		fmt.Fprintln(out, res.Image)
+	}
+	return nil
+}
+
+// contextDirError is docker build's error for a PATH that is not a directory (the
+// docker CLI checks before it sends anything): a missing path, or a file, as in the
+// lesson's "docker image build -t my_image:latest code/mydockerfile.txt" (a Dockerfile
+// that is not named Dockerfile is given with -f, and PATH stays the directory).
+func contextDirError(dir string) error {
+	if _, err := os.Stat(dir); err != nil {
+		//lint:ignore ST1005 the docker CLI's text, word for word
+		return fmt.Errorf("unable to prepare context: path %q not found", dir)
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("unable to prepare context: unable to get absolute context directory of given context directory %q: %w", dir, err)
+	}
+	if abs, err = filepath.EvalSymlinks(abs); err != nil {
+		return fmt.Errorf("unable to prepare context: unable to evaluate symlinks in context path: %w", err)
+	}
+	st, err := os.Lstat(abs)
+	if err != nil {
+		return fmt.Errorf("unable to prepare context: %w", err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("unable to prepare context: context must be a directory: %s", abs)
 	}
 	return nil
 }

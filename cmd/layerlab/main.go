@@ -53,7 +53,7 @@ Commands:
   history     Show the history of an image
   hub         The built-in registry: "hub token" prints your namespace and push token
   images      List images
-  image       Manage images (ls, rm, prune, history, inspect, tag, build, save, load)
+  image       Manage images (ls, rm, prune, history, inspect, tag, build, pull, push, save, load)
   inspect     Return low-level information on images
   load        Load an image from a tar archive or STDIN
   login       Log in to a registry
@@ -62,6 +62,7 @@ Commands:
   push        Push an image to a registry (HOST:PORT/NAME[:TAG])
   rmi         Remove one or more images
   save        Save one or more images to a tar archive (streamed to STDOUT by default)
+  search      Search the images the built-in hub serves (the official images' stand-ins)
   serve       Serve the playground in the browser (the default)
   tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
 
@@ -104,16 +105,25 @@ func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout
 	case "hub":
 		return cli.hub(ctx, args[1:])
 	case "pull":
-		return cli.pull(ctx, args[1:])
+		return cli.transfer(ctx, "pull", false, args[1:])
 	case "push":
-		return cli.push(ctx, args[1:])
+		return cli.transfer(ctx, "push", true, args[1:])
 	case "login":
 		return cli.login(ctx, args[1:])
 	case "logout":
 		return cli.logout(ctx, args[1:])
 	case "image":
-		if len(args) > 1 && args[1] == "build" {
-			return run(ctx, append([]string{"--data-dir", dataDir, args[1]}, args[2:]...), getenv, stdin, stdout, stderr)
+		// image build, image pull and image push are build, pull and push (docker's
+		// aliases), with their own name in help and errors.
+		if len(args) > 1 {
+			switch args[1] {
+			case "build":
+				return run(ctx, append([]string{"--data-dir", dataDir, args[1]}, args[2:]...), getenv, stdin, stdout, stderr)
+			case "pull":
+				return cli.transfer(ctx, "image pull", false, args[2:])
+			case "push":
+				return cli.transfer(ctx, "image push", true, args[2:])
+			}
 		}
 	}
 	return cli.image(ctx, args)

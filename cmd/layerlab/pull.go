@@ -8,63 +8,98 @@ import (
 	"strings"
 
 	"layerlab/db"
+	"layerlab/engine/build"
 	"layerlab/engine/commands"
 	"layerlab/remote"
 )
 
-const pullUsage = `Usage:  layerlab pull [OPTIONS] NAME[:TAG|@DIGEST]
+// pullNote and pushNote say, under docker's help text, where layerlab's pull and push go.
+const (
+	pullNote = `In layerlab, a NAME without a registry address comes from the built-in hub:
+demo:v1 from this workspace's namespace, else library/ (the official images'
+stand-ins); team/app:1 from that repository. With an address
+(127.0.0.1:5000/team/app:1) it comes from that registry, with the credentials of
+'layerlab login'.`
+	pushNote = `In layerlab, a NAME without a registry address (demo:v1) goes to the built-in hub,
+into this workspace's namespace (layerlab hub token); with one
+(127.0.0.1:5000/team/app:1) to that registry, with the credentials of 'layerlab
+login'.`
+)
 
-Pull an image from a registry, as docker pull does. A NAME without a registry address
-comes from the built-in hub: demo:v1 from this workspace's namespace, else library/;
-team/app:1 from that repository. With an address (127.0.0.1:5000/team/app:1) it comes
-from that registry, with the credentials of 'layerlab login'.
-
-Options:
-      --disable-content-trust   Skip image verification (default true)
-      --platform string         Set platform if server is multi-platform
-                                capable (default linux/amd64)
-  -q, --quiet                   Suppress verbose output
-`
-
-// pull runs `layerlab pull`.
-func (c *cli) pull(ctx context.Context, args []string) error {
-	fs := commands.NewFlagSet("pull")
-	quietP := fs.Bool("quiet", "q", false, "")
-	fs.Bool("disable-content-trust", "", true, "")
-	platformP := fs.String("platform", "", "", "")
-	allTags := fs.Bool("all-tags", "a", false, "")
-	pos, help, err := c.parseFlags("pull", pullUsage, fs, args)
-	if help || err != nil {
-		return err
+// transfer runs `layerlab pull|push` and `layerlab image pull|push` (name says which
+// was typed): docker's options and help (engine/commands), the registry the name
+// names.
+func (c *cli) transfer(ctx context.Context, name string, push bool, args []string) error {
+	f, pos, err := commands.ParseTransferFlags(push, args)
+	if commands.IsHelp(err) {
+		note := pullNote
+		if push {
+			note = pushNote
+		}
+		fmt.Fprint(c.stdout, commands.TransferUsage("layerlab", name, push, note))
+		return nil
 	}
-	if *allTags {
-		return &exitError{code: 1, msg: "layerlab pull: --all-tags is not supported: pull one tag at a time"}
+	if err != nil {
+		return &exitError{code: 125, msg: fmt.Sprintf("%v\nSee 'layerlab %s --help'.", err, name)}
 	}
-	quiet, platform := *quietP, *platformP
 	if len(pos) != 1 {
-		return &exitError{code: 1, msg: "\"layerlab pull\" requires exactly 1 argument.\nSee 'layerlab pull --help'.\n\nUsage:  layerlab pull [OPTIONS] NAME[:TAG|@DIGEST]\n\nPull an image or a repository from a registry"}
+		return &exitError{code: 1, msg: commands.TransferArgCount("layerlab", name, push)}
 	}
+	if f.AllTags {
+		return &exitError{code: 1, msg: fmt.Sprintf("[layerlab] %s: --all-tags is not supported: %s one tag at a time", name, strings.TrimPrefix(name, "image "))}
+	}
+	if push {
+		return c.push(ctx, pos[0], f.Quiet)
+	}
+	return c.pull(ctx, pos[0], f)
+}
+
+// pull pulls arg from the registry it names.
+func (c *cli) pull(ctx context.Context, arg string, f commands.TransferFlags) error {
 	var plat remote.Platform
-	if platform != "" {
-		f := strings.Split(platform, "/")
-		if len(f) < 2 || len(f) > 3 || f[0] == "" || f[1] == "" {
-			return &exitError{code: 1, msg: fmt.Sprintf("invalid platform %q: use OS/ARCH[/VARIANT], e.g. linux/amd64", platform)}
+	if p := f.Platform; p != "" {
+		parts := strings.Split(p, "/")
+		if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
+			return &exitError{code: 1, msg: fmt.Sprintf("Error response from daemon: %q: unknown operating system or architecture: invalid argument\n[layerlab] use OS/ARCH[/VARIANT], e.g. linux/amd64", p)}
 		}
-		plat = remote.Platform{OS: f[0], Architecture: f[1]}
-		if len(f) == 3 {
-			plat.Variant = f[2]
+		plat = remote.Platform{OS: parts[0], Architecture: parts[1]}
+		if len(parts) == 3 {
+			plat.Variant = parts[2]
 		}
 	}
-	t, err := c.registryTarget(ctx, pos[0], quiet)
+	t, err := c.registryTarget(ctx, arg, f.Quiet)
 	if err != nil {
 		return err
 	}
 	n, ws, reg, out := t.name, t.ws, t.reg, t.out
 	if _, err := remote.Pull(ctx, ws, reg, n.Ref, remote.PullOptions{Out: out, Platform: plat}); err != nil {
-		return &exitError{code: 1, msg: registryMessage(err, n)}
+		msg := registryMessage(err, n)
+		if !n.HasHost && n.Ref.Digest() != "" && errors.Is(err, remote.ErrManifestUnknown) {
+			msg += "\n" + commands.DigestNote("layerlab", n.Ref.Repository(), latestDigest(ctx, reg, n))
+		}
+		return &exitError{code: 1, msg: msg}
 	}
 	fmt.Fprintln(c.stdout, n.Ref.String())
 	return nil
+}
+
+// latestDigest is the digest of the repository's latest tag in reg, "" when it has none.
+func latestDigest(ctx context.Context, reg remote.Registry, n remote.Name) string {
+	m, err := reg.Manifest(ctx, n.Ref.Path(), "latest")
+	if err != nil {
+		return ""
+	}
+	return m.Digest().String()
+}
+
+// pushMessage is registryMessage for a push, with layerlab's word on a missing image
+// pushed to the hub.
+func pushMessage(err error, n remote.Name, arg string) string {
+	msg := registryMessage(err, n)
+	if !n.HasHost && errors.Is(err, build.ErrNotFound) {
+		msg += "\n" + commands.PushMissingNote("layerlab", arg)
+	}
+	return msg
 }
 
 // registryMessage is what the CLI prints for a failed pull, push or login: Docker's

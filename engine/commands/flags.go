@@ -23,6 +23,7 @@ type flag struct {
 	bool                    *bool
 	str                     *string
 	list                    *[]string
+	num                     *int
 	changed                 bool
 }
 
@@ -51,7 +52,11 @@ func (fs *FlagSet) add(f *flag) {
 // Bool defines a boolean flag.
 func (fs *FlagSet) Bool(name, short string, def bool, usage string) *bool {
 	v := def
-	fs.add(&flag{name: name, short: short, usage: usage, typ: "", bool: &v})
+	f := &flag{name: name, short: short, usage: usage, typ: "", bool: &v}
+	if def {
+		f.def = "true" // pflag shows a bool's default only when it is true, unquoted
+	}
+	fs.add(f)
 	return &v
 }
 
@@ -59,6 +64,13 @@ func (fs *FlagSet) Bool(name, short string, def bool, usage string) *bool {
 func (fs *FlagSet) String(name, short, def, usage string) *string {
 	v := def
 	fs.add(&flag{name: name, short: short, usage: usage, typ: "string", def: def, str: &v})
+	return &v
+}
+
+// Int defines an integer flag.
+func (fs *FlagSet) Int(name, short string, def int, usage string) *int {
+	v := def
+	fs.add(&flag{name: name, short: short, usage: usage, typ: "int", def: strconv.Itoa(def), num: &v})
 	return &v
 }
 
@@ -92,6 +104,12 @@ func (f *flag) set(v string, hasValue bool) error {
 		*f.str = v
 	case f.list != nil:
 		*f.list = append(*f.list, v)
+	case f.num != nil:
+		n, err := strconv.ParseInt(v, 0, 64)
+		if err != nil {
+			return fmt.Errorf("invalid argument %q for \"%s\" flag: %v", v, f.display(), err)
+		}
+		*f.num = int(n)
 	}
 	return nil
 }
@@ -185,7 +203,10 @@ func (fs *FlagSet) Usage() string {
 			left += " " + f.typ
 		}
 		right := f.usage
-		if f.def != "" {
+		switch {
+		case f.def != "" && (f.bool != nil || f.num != nil):
+			right += " (default " + f.def + ")"
+		case f.def != "":
 			right += fmt.Sprintf(" (default %q)", f.def)
 		}
 		lines = append(lines, line{left, right})
@@ -195,7 +216,51 @@ func (fs *FlagSet) Usage() string {
 	}
 	var b strings.Builder
 	for _, l := range lines {
-		fmt.Fprintf(&b, "%-*s   %s\n", width, l.left, l.right)
+		fmt.Fprintf(&b, "%-*s   %s\n", width, l.left, wrapUsage(width+3, usageColumns, l.right))
 	}
 	return b.String()
+}
+
+// usageColumns is the width docker's help wraps flag usages to: the terminal's width
+// less one, 80 when it has none (docker's wrappedFlagUsages), as in a pipe or here.
+const usageColumns = 79
+
+// wrapUsage wraps a flag's usage text s, which starts at column indent, to cols
+// columns as pflag's FlagUsagesWrapped does (the same break points, so help texts
+// match docker's line for line): a line may run 5 columns over rather than leave a
+// short last word, and a continuation starts at indent.
+func wrapUsage(indent, cols int, s string) string {
+	const slop = 5
+	width := cols - indent
+	pad := "\n" + strings.Repeat(" ", indent)
+	if width < 24 {
+		return strings.ReplaceAll(s, "\n", pad) // too narrow to wrap: pflag does not try
+	}
+	width -= slop
+	var b strings.Builder
+	for first := true; s != "" || first; first = false {
+		var line string
+		line, s = wrapLine(width, slop, s)
+		if !first {
+			b.WriteString(pad)
+		}
+		b.WriteString(strings.ReplaceAll(line, "\n", pad))
+	}
+	return b.String()
+}
+
+// wrapLine cuts s at the last blank before column i (a newline before that blank
+// wins), unless all of s fits within i+slop; it returns the line and the rest.
+func wrapLine(i, slop int, s string) (string, string) {
+	if i+slop > len(s) {
+		return s, ""
+	}
+	w := strings.LastIndexAny(s[:i], " \t\n")
+	if w <= 0 {
+		return s, ""
+	}
+	if nl := strings.LastIndex(s[:i], "\n"); nl > 0 && nl < w {
+		return s[:nl], s[nl+1:]
+	}
+	return s[:w], s[w+1:]
 }

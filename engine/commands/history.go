@@ -26,8 +26,7 @@ func init() {
 
 func historyFlags(fs *FlagSet) {
 	fs.String("format", "", "", "Pretty-print images using a Go template")
-	// The docker CLI wraps this line at 80 columns; the flag help prints usage as is.
-	fs.Bool("human", "H", true, "Print sizes and dates in human readable format\n"+strings.Repeat(" ", 24)+"(default true)")
+	fs.Bool("human", "H", true, "Print sizes and dates in human readable format")
 	fs.Bool("no-trunc", "", false, "Don't truncate output")
 	fs.Bool("quiet", "q", false, "Only show image IDs")
 }

@@ -1,0 +1,165 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"layerlab/engine/baseimage"
+)
+
+// `search`: docker search's table (cli/command/registry/search.go and
+// formatter/search.go in Docker 20.10) over what the playground can pull without a
+// network: the stand-ins of the official images (engine/baseimage), which the built-in
+// hub serves as library/. Docker Hub's search has stars and descriptions the
+// playground does not know: STARS stays blank and the description says what the
+// stand-in is. With --list-tags (layerlab's own flag) it lists the tags each matching
+// image is served under instead.
+
+func init() {
+	register(&command{name: "search", use: "search [OPTIONS] TERM", short: "Search the Docker Hub for images",
+		maxArgs: 1, flags: searchFlags, run: runSearch})
+}
+
+func searchFlags(fs *FlagSet) {
+	fs.List("filter", "f", "filter", "Filter output based on conditions provided")
+	fs.String("format", "", "", "Pretty-print search using a Go template")
+	fs.Int("limit", "", 25, "Max number of search results")
+	fs.Bool("no-trunc", "", false, "Don't truncate output")
+	fs.Bool("list-tags", "", false, "List the tags each matching image is served under (layerlab)")
+}
+
+// SearchResult is one repository search lists (docker's registry.SearchResult, with
+// the tags the playground serves it under).
+type SearchResult struct {
+	Name        string
+	Description string
+	Official    bool
+	Tags        []string // sorted
+}
+
+// searchSource is what search searches: the official images' stand-ins. A variable so
+// that a test can give it a catalogue of its own.
+var searchSource = standInResults
+
+// standInResults groups the stand-ins' names by repository.
+func standInResults() []SearchResult {
+	byRepo := map[string][]string{}
+	for _, n := range baseimage.Names() {
+		repo, tag, _ := strings.Cut(n, ":")
+		byRepo[repo] = append(byRepo[repo], tag)
+	}
+	out := make([]SearchResult, 0, len(byRepo))
+	for repo, tags := range byRepo {
+		sort.Strings(tags)
+		out = append(out, SearchResult{Name: repo, Official: !strings.Contains(repo, "/"), Tags: tags,
+			Description: fmt.Sprintf("layerlab's stand-in for the official %s image (%d tags)", repo, len(tags))})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// searchRow is what --format templates see, docker's field names.
+type searchRow struct {
+	r     SearchResult
+	trunc bool
+}
+
+func (s searchRow) Name() string { return s.r.Name }
+func (s searchRow) Description() string {
+	d := strings.NewReplacer("\n", " ", "\r", " ").Replace(s.r.Description)
+	if s.trunc {
+		d = ellipsis(d, 45)
+	}
+	return d
+}
+func (s searchRow) StarCount() string { return "" } // the playground knows no stars
+func (s searchRow) IsOfficial() string {
+	if s.r.Official {
+		return "[OK]"
+	}
+	return ""
+}
+func (s searchRow) IsAutomated() string { return "" }
+
+var searchHeader = map[string]string{
+	"Name": "NAME", "Description": "DESCRIPTION", "StarCount": "STARS", "IsOfficial": "OFFICIAL", "IsAutomated": "AUTOMATED",
+}
+
+const defaultSearchFormat = "table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}\t{{.IsAutomated}}"
+
+func runSearch(ctx context.Context, env *Env, fs *FlagSet, args []string) (int, error) {
+	term := ""
+	if len(args) == 1 {
+		term = strings.ToLower(args[0])
+	}
+	limit := *fs.long["limit"].num
+	if limit < 1 || limit > 100 {
+		// Docker Hub's own bound, which the daemon passes on.
+		return failed(env, 1, &daemonErr{fmt.Errorf("limit %d is outside the range of [1, 100]", limit)})
+	}
+	official, officialSet := false, false
+	for _, f := range *fs.long["filter"].list {
+		k, v, _ := strings.Cut(f, "=")
+		switch k {
+		case "is-official", "is-automated":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return failed(env, 1, invalidf("invalid filter '%s=%s'", k, v))
+			}
+			if k == "is-automated" && b {
+				return 0, nil // no image of the playground is an automated build
+			}
+			if k == "is-official" {
+				official, officialSet = b, true
+			}
+		case "stars":
+			return failed(env, 1, invalidf("[layerlab] the built-in hub keeps no stars, so the filter %s cannot be applied", f))
+		default:
+			return failed(env, 1, invalidf("invalid filter '%s'", k))
+		}
+	}
+	var rows []SearchResult
+	for _, r := range searchSource() {
+		if term != "" && !strings.Contains(strings.ToLower(r.Name), term) && !strings.Contains(strings.ToLower(r.Description), term) {
+			continue
+		}
+		if officialSet && r.Official != official {
+			continue
+		}
+		rows = append(rows, r)
+	}
+	// Docker Hub ranks by relevance; an exact name first is what a learner expects.
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Name == term && rows[j].Name != term })
+	found := len(rows)
+	if found > limit {
+		rows = rows[:limit]
+	}
+	if *fs.long["list-tags"].bool {
+		tw := newTableWriter(env.Stdout)
+		fmt.Fprintln(tw, "NAME\tTAGS")
+		for _, r := range rows {
+			fmt.Fprintf(tw, "%s\t%s\n", r.Name, strings.Join(r.Tags, " "))
+		}
+		tw.Flush()
+	} else {
+		format := *fs.long["format"].str
+		if format == "" {
+			format = defaultSearchFormat
+		}
+		out := make([]any, len(rows))
+		for i, r := range rows {
+			out[i] = searchRow{r: r, trunc: !*fs.long["no-trunc"].bool}
+		}
+		if err := writeFormatted(env.Stdout, format, searchHeader, out); err != nil {
+			return failed(env, 1, err)
+		}
+	}
+	if found > len(rows) {
+		// Docker cuts at --limit without a word; the learner should know more matched.
+		fmt.Fprintf(env.Stderr, "[layerlab] %d images match; the first %d are shown (--limit 100 shows up to 100)\n", found, len(rows))
+	}
+	return 0, nil
+}
