@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"path"
 	"strings"
 	"sync"
 
@@ -159,6 +160,7 @@ const terminalHelp = `This terminal runs docker commands on your workspace, with
   docker inspect [--format TEMPLATE] IMAGE
   docker push NAME[:TAG]          (to the built-in hub, into your namespace)
   docker pull NAME[:TAG]          (from the built-in hub: yours, a classmate's NS/NAME, or library/)
+  docker search [TERM] [--list-tags]   (the official images the built-in hub serves, and their tags)
 
 "docker build ... ." builds the playground's files. Up/Down recall earlier commands,
 Ctrl+` + "`" + ` opens and closes this panel, "clear" empties it.
@@ -209,7 +211,7 @@ func (s *Server) runTerminal(ctx context.Context, ws *db.Workspace, line string,
 		if strings.HasPrefix(name, "image ") {
 			n = 2
 		}
-		return s.terminalPullPush(ctx, ws, strings.HasSuffix(name, "push"), words[n:], stdout, stderr), true
+		return s.terminalPullPush(ctx, ws, name, strings.HasSuffix(name, "push"), words[n:], stdout, stderr), true
 	}
 	stdin := &noAnswer{}
 	env := &commands.Env{Store: ws, Stdin: stdin, Stdout: stdout, Stderr: stderr,
@@ -253,9 +255,8 @@ func (s *Server) terminalBuild(ctx context.Context, ws *db.Workspace, args []str
 		fmt.Fprintln(stderr, commands.BuildArgCount("docker"))
 		return 1
 	}
-	if p := strings.TrimSuffix(pos[0], "/"); p != "." && p != "" {
-		fmt.Fprintf(stderr, "[layerlab] this terminal builds the playground's files: the path must be \".\" (the build context), not %q.\n"+
-			"Try: docker build -t my_image:latest .\n", pos[0])
+	if msg := s.terminalContextError(ctx, ws, pos[0]); msg != "" {
+		io.WriteString(stderr, msg)
 		return 1
 	}
 	if progress != "classic" && progress != "json" && progress != "auto" && progress != "plain" {
@@ -328,6 +329,47 @@ func (s *Server) terminalBuild(ctx context.Context, ws *db.Workspace, args []str
 		fmt.Fprintln(stdout, res.Image)
 	}
 	return 0
+}
+
+// termWorkdir is the terminal's current directory as its messages name it: the
+// playground's files are there, so "." is the build context.
+const termWorkdir = "/playground"
+
+// terminalContextError is what docker build prints for a PATH other than "." (the
+// playground's files, the only context the terminal builds), "" for ".": Docker's
+// error for a path that is missing or a file (the lesson's "docker image build -t
+// my_image:latest code/mydockerfile.txt"), then layerlab's word on what to type.
+func (s *Server) terminalContextError(ctx context.Context, ws *db.Workspace, arg string) string {
+	p := strings.TrimPrefix(path.Clean(arg), termWorkdir+"/")
+	if p == "." || path.Clean(arg) == termWorkdir {
+		return ""
+	}
+	kind := "" // "file", "dir" or "" (not in the context)
+	if strings.HasPrefix(p, "../") || path.IsAbs(p) {
+		kind = "outside" // a directory of the server's, which the terminal does not reach
+	} else if files, err := ws.ContextFiles(ctx); err == nil {
+		for _, f := range files {
+			if f.Path == p {
+				kind = "file"
+				break
+			}
+			if strings.HasPrefix(f.Path, p+"/") {
+				kind = "dir"
+			}
+		}
+	}
+	switch kind {
+	case "file":
+		return fmt.Sprintf("unable to prepare context: context must be a directory: %s\n"+
+			"[layerlab] PATH is the build context, a directory; a Dockerfile of another name is given with -f: docker build -f %s .\n",
+			path.Join(termWorkdir, p), p)
+	case "":
+		return fmt.Sprintf("unable to prepare context: path %q not found\n"+
+			"[layerlab] this terminal's current directory, %s, holds the playground's files: build them with docker build -t my_image:latest .\n",
+			arg, termWorkdir)
+	}
+	return fmt.Sprintf("[layerlab] this terminal builds the playground's files: the path must be \".\" (the build context), not %q.\n"+
+		"Try: docker build -t my_image:latest .\n", arg)
 }
 
 // splitWords splits a command line as a POSIX shell would, for the one simple command

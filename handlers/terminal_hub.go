@@ -2,11 +2,13 @@ package handlers
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	"layerlab/db"
+	"layerlab/engine/build"
 	"layerlab/engine/commands"
 	"layerlab/remote"
 )
@@ -14,26 +16,26 @@ import (
 // terminalPullPush runs `docker pull` and `docker push` in the web terminal, against
 // the built-in hub only: a browser must not make the server fetch from or send to an
 // address of its choosing. Pushes go to the workspace's own namespace.
-func (s *Server) terminalPullPush(ctx context.Context, ws *db.Workspace, push bool, args []string, stdout, stderr io.Writer) int {
-	verb := "pull"
-	if push {
-		verb = "push"
-	}
-	fs := commands.NewFlagSet(verb)
-	quietP := fs.Bool("quiet", "q", false, "")
-	fs.Bool("disable-content-trust", "", true, "")
-	pos, err := fs.Parse(args)
+func (s *Server) terminalPullPush(ctx context.Context, ws *db.Workspace, name string, push bool, args []string, stdout, stderr io.Writer) int {
+	f, pos, err := commands.ParseTransferFlags(push, args) // the command line's options and help too
 	if commands.IsHelp(err) {
-		fmt.Fprintf(stdout, "Usage:  docker %s [OPTIONS] NAME[:TAG]\n\nIn this terminal: with the built-in hub only.\n", verb)
+		io.WriteString(stdout, commands.TransferUsage("docker", name, push, terminalTransferNote))
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "%v\nSee 'docker %s --help'.\n", err, verb)
+		fmt.Fprintf(stderr, "%v\nSee 'docker %s --help'.\n", err, name)
 		return 125
 	}
-	quiet := *quietP
 	if len(pos) != 1 {
-		fmt.Fprintf(stderr, "\"docker %s\" requires exactly 1 argument.\nSee 'docker %s --help'.\n", verb, verb)
+		fmt.Fprintln(stderr, commands.TransferArgCount("docker", name, push))
+		return 1
+	}
+	if f.AllTags {
+		fmt.Fprintf(stderr, "[layerlab] docker %s: --all-tags is not supported: %s one tag at a time\n", name, strings.TrimPrefix(name, "image "))
+		return 1
+	}
+	if f.Platform != "" && f.Platform != "linux/amd64" {
+		fmt.Fprintf(stderr, "[layerlab] docker %s: the built-in hub has linux/amd64 images only\n", name)
 		return 1
 	}
 	target, err := s.hubTarget(ws, push, pos[0])
@@ -43,7 +45,7 @@ func (s *Server) terminalPullPush(ctx context.Context, ws *db.Workspace, push bo
 	}
 	n, hub := target.name, target.hub
 	var out io.Writer = stdout
-	if quiet {
+	if f.Quiet {
 		out = nil
 	} else if n.DefaultTag {
 		fmt.Fprintln(stdout, "Using default tag: latest")
@@ -55,10 +57,21 @@ func (s *Server) terminalPullPush(ctx context.Context, ws *db.Workspace, push bo
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, err.Error())
+		switch {
+		case !push && n.Ref.Digest() != "" && errors.Is(err, remote.ErrManifestUnknown):
+			// A digest copied from Docker Hub (the lesson's): say what the hub has.
+			latest := ""
+			if m, err := hub.Manifest(ctx, n.Ref.Path(), "latest"); err == nil {
+				latest = m.Digest().String()
+			}
+			fmt.Fprintln(stderr, commands.DigestNote("docker", n.Ref.Repository(), latest))
+		case push && errors.Is(err, build.ErrNotFound):
+			fmt.Fprintln(stderr, commands.PushMissingNote("docker", pos[0]))
+		}
 		return 1
 	}
 	switch {
-	case quiet || !push:
+	case f.Quiet || !push:
 		fmt.Fprintln(stdout, n.Ref.String())
 	default:
 		fmt.Fprintf(stdout, "[layerlab] in the hub as %s:%s: classmates pull it with docker pull %s:%s\n",
@@ -66,6 +79,11 @@ func (s *Server) terminalPullPush(ctx context.Context, ws *db.Workspace, push bo
 	}
 	return 0
 }
+
+// terminalTransferNote is what the terminal's pull and push help adds to docker's.
+const terminalTransferNote = `In this terminal: with the built-in hub only, which stands in for Docker Hub.
+A pull of NAME reads your namespace first, then library/ (the official images'
+stand-ins: docker search lists them); a push goes into your namespace.`
 
 // hubName is what `docker pull|push NAME` names in the built-in hub, for a workspace.
 type hubName struct {
