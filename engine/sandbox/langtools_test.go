@@ -8,7 +8,7 @@ import (
 	"layerlab/engine/rootfs"
 )
 
-func nodeFS(t testing.TB) *rootfs.FS {
+func npmFS(t testing.TB) *rootfs.FS {
 	f := debianFS(t)
 	put(t, f, "/usr/local/bin/node", elf, 0o755)
 	put(t, f, "/usr/local/lib/node_modules/npm/bin/npm-cli.js", "#!/usr/bin/env node\n", 0o755)
@@ -96,11 +96,11 @@ func TestLanguageTools(t *testing.T) {
 			script: "pip install -q uv && uv sync --frozen --no-dev",
 			exist:  []string{"/app/.venv/lib/python3.11/site-packages/httpx-0.27.0.dist-info/METADATA"},
 			absent: []string{"/app/.venv/lib/python3.11/site-packages/bot-1.0.dist-info"}},
-		{name: "npm ci without a lockfile", fs: nodeFS, dir: "/app",
+		{name: "npm ci without a lockfile", fs: npmFS, dir: "/app",
 			files:  map[string]string{"/app/package.json": `{"name":"a","version":"1.0.0","dependencies":{"express":"^4"}}`},
 			script: "npm ci", wantCode: 1,
 			wantOut: []string{"code EUSAGE", "The `npm ci` command can only install with an existing package-lock.json"}},
-		{name: "npm ci installs the lock's versions", fs: nodeFS, dir: "/app",
+		{name: "npm ci installs the lock's versions", fs: npmFS, dir: "/app",
 			files: map[string]string{
 				"/app/package.json":      `{"name":"a","version":"1.0.0","dependencies":{"express":"^4.17.0"},"devDependencies":{"jest":"^29"}}`,
 				"/app/package-lock.json": `{"lockfileVersion":3,"packages":{"":{},"node_modules/express":{"version":"4.17.1"},"node_modules/jest":{"version":"29.0.0","dev":true}}}`,
@@ -108,9 +108,9 @@ func TestLanguageTools(t *testing.T) {
 			script:   "npm ci --omit=dev",
 			contains: map[string]string{"/app/node_modules/express/package.json": `"4.17.1"`},
 			absent:   []string{"/app/node_modules/jest"}},
-		{name: "npm 404 for a typo", fs: nodeFS, dir: "/app", script: "npm install exprezs", wantCode: 1,
+		{name: "npm 404 for a typo", fs: npmFS, dir: "/app", script: "npm install exprezs", wantCode: 1,
 			wantOut: []string{"code E404", "404 Not Found - GET https://registry.npmjs.org/exprezs - Not found"}},
-		{name: "npm synthesizes scoped names and links file: deps", fs: nodeFS, dir: "/app",
+		{name: "npm synthesizes scoped names and links file: deps", fs: npmFS, dir: "/app",
 			files: map[string]string{
 				"/app/package.json":    `{"name":"a","version":"1.0.0","dependencies":{"@acme/widgets":"^2.0.0","shared":"file:../shared"}}`,
 				"/shared/package.json": `{"name":"shared","version":"0.1.0","dependencies":{"ms":"2.0.0"}}`,
@@ -118,9 +118,9 @@ func TestLanguageTools(t *testing.T) {
 			script:  "npm install",
 			wantOut: []string{"layerlab: @acme/widgets is not in the playground's npm catalog"},
 			exist:   []string{"/app/node_modules/@acme/widgets/package.json", "/app/node_modules/shared", "/app/node_modules/ms/package.json", "/app/package-lock.json"}},
-		{name: "npm i -g npm@latest and global CLIs", fs: nodeFS, script: "npm i -g npm@latest nodemon && npm -v && command -v nodemon",
+		{name: "npm i -g npm@latest and global CLIs", fs: npmFS, script: "npm i -g npm@latest nodemon && npm -v && command -v nodemon",
 			wantOut: []string{"10.9.2\n", "/usr/local/bin/nodemon\n"}},
-		{name: "npm init -y", fs: nodeFS, dir: "/srv/web", script: "npm init -y",
+		{name: "npm init -y", fs: npmFS, dir: "/srv/web", script: "npm init -y",
 			contains: map[string]string{"/srv/web/package.json": `"name": "web"`}},
 	}
 	for _, tc := range tests {
