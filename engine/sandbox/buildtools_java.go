@@ -760,14 +760,14 @@ func (p *proc) gradleBuild(jp *javaProject, build, task string, excluded map[str
 	plain.boot = false
 	switch {
 	case task == "jar":
-		return boolCode(p.packageJar(&plain, classes, path.Join(libs, jp.jarName)))
+		return exitOf(p.packageJar(&plain, classes, path.Join(libs, jp.jarName)))
 	case task == "bootJar" || task == "installBootDist":
 		if !jp.boot {
 			fmt.Fprintf(p.errw, "\nFAILURE: Build failed with an exception.\n\n* What went wrong:\nTask '%s' not found in root project '%s'.\n", task, jp.artifact)
 			return 1
 		}
 		p.outf("> Task :bootJar\n")
-		return boolCode(p.packageJar(jp, classes, path.Join(libs, jp.jarName)))
+		return exitOf(p.packageJar(jp, classes, path.Join(libs, jp.jarName)))
 	case task == "installDist":
 		return p.installDist(jp, build, classes)
 	}
@@ -831,7 +831,7 @@ func dataOf(e *rootfs.Entry) rootfs.Content {
 	return e.Data
 }
 
-func boolCode(ok bool) int {
+func exitOf(ok bool) int {
 	if ok {
 		return 0
 	}
@@ -969,7 +969,7 @@ func (p *proc) jarmodeExtract(mode, jarFile string, args []string) int {
 		}
 		return ""
 	})
-	return boolCode(ok)
+	return exitOf(ok)
 }
 
 func cmdJavac(p *proc) int {
@@ -1048,7 +1048,7 @@ func cmdJar(p *proc) int {
 		if file == "" {
 			return p.unsupported("extracting from standard input")
 		}
-		return boolCode(p.extractJar(file, ".", func(n string) string {
+		return exitOf(p.extractJar(file, ".", func(n string) string {
 			if len(args) == 0 {
 				return n
 			}
@@ -1098,7 +1098,7 @@ func cmdJar(p *proc) int {
 			dir = "."
 		}
 		entries = append(entries, jarEntry{"META-INF/MANIFEST.MF", rootfs.Bytes("Manifest-Version: 1.0\r\nCreated-By: " + javaVersion(p) + "\r\n\r\n")})
-		return boolCode(p.writeJar(file, entries))
+		return exitOf(p.writeJar(file, entries))
 	}
 	return p.unsupported("mode " + p.args[0])
 }
