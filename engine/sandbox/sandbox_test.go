@@ -62,9 +62,9 @@ func TestRun(t *testing.T) {
 		{name: "command not in image", fs: busyboxFS, script: "bash -c 'echo hi'", wantCode: 127, wantOut: []string{"/bin/sh: bash: not found"}},
 		{name: "not simulated", fs: func(tb testing.TB) *rootfs.FS {
 			f := debianFS(tb)
-			put(tb, f, "/usr/bin/gcc", elf, 0o755)
+			put(tb, f, "/usr/bin/gdb", elf, 0o755)
 			return f
-		}, script: "gcc -o x x.c", wantCode: 127, wantOut: []string{"gcc: command not simulated by the layerlab sandbox"}},
+		}, script: "gdb -batch ./x", wantCode: 127, wantOut: []string{"gdb: command not simulated by the layerlab sandbox"}},
 		{name: "gnu wording", fs: debianFS, script: "cat /nope; rm /nope", wantCode: 1,
 			wantOut: []string{"cat: /nope: No such file or directory", "rm: cannot remove '/nope': No such file or directory"}},
 		{name: "busybox wording", fs: busyboxFS, script: "cat /nope; rm /nope", wantCode: 1,
