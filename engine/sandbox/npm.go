@@ -439,7 +439,7 @@ func (p *proc) npmInstall(ci bool, args []string) int {
 				nodes = append(nodes, n)
 				continue
 			}
-			pk, err := langcatalog.Resolve(langcatalog.NPM, n.name, n.version)
+			pk, err := langcatalog.ResolveLocked(langcatalog.NPM, n.name, n.version)
 			if err != nil {
 				return p.npm404(n.name, n.version)
 			}

@@ -592,7 +592,13 @@ func (p *proc) pyInstall(env pyEnv, reqs []pyReq, opts pyOpts) int {
 		if parent != "" {
 			from = " (from " + parent + ")"
 		}
-		pkg, err := langcatalog.Resolve(langcatalog.PyPI, r.name, spec)
+		resolve := langcatalog.Resolve
+		if opts.locked && strings.HasPrefix(spec, "==") {
+			resolve = func(eco langcatalog.Ecosystem, name, spec string) (langcatalog.Package, error) {
+				return langcatalog.ResolveLocked(eco, name, strings.TrimPrefix(spec, "=="))
+			}
+		}
+		pkg, err := resolve(langcatalog.PyPI, r.name, spec)
 		if err != nil {
 			p.outf("ERROR: Could not find a version that satisfies the requirement %s%s (from versions: none)\n", show, from)
 			p.outf("ERROR: No matching distribution found for %s\n", show)

@@ -222,6 +222,22 @@ func Resolve(eco Ecosystem, name, constraint string) (Package, error) {
 	return p, nil
 }
 
+// ResolveLocked returns the release a lockfile recorded: the registry served that
+// name, so only the naming rules apply, not the typo check.
+func ResolveLocked(eco Ecosystem, name, version string) (Package, error) {
+	if why := invalid(eco, name); why != "" {
+		return Package{}, &NotFoundError{Eco: eco, Name: name, Invalid: why}
+	}
+	p, ok := Lookup(eco, name)
+	if !ok {
+		p = synthesize(eco, name)
+	}
+	if version != "" {
+		p.Version = version
+	}
+	return p, nil
+}
+
 // synthesize makes a package from its name alone: the same name always gives the
 // same version, size and (no) dependencies.
 func synthesize(eco Ecosystem, name string) Package {
@@ -312,10 +328,24 @@ func NearMiss(eco Ecosystem, name string) string {
 		return ""
 	}
 	n := Normalize(eco, name)
+	scope := ""
+	if eco == NPM && strings.HasPrefix(n, "@") {
+		// a scoped name is a typo only of a name in the same scope, judged by its
+		// local part (@types/q is not @types/ms)
+		scope, n, _ = strings.Cut(n, "/")
+	}
 	if len(n) < 5 {
 		return ""
 	}
-	for _, c := range cs[eco].names {
+	for _, full := range cs[eco].names {
+		c := full
+		if scope != "" || strings.HasPrefix(c, "@") {
+			s, local, _ := strings.Cut(c, "/")
+			if s != scope {
+				continue
+			}
+			c = local
+		}
 		if len(c) < 5 || abs(len(c)-len(n)) > 2 {
 			continue
 		}
@@ -336,7 +366,7 @@ func NearMiss(eco Ecosystem, name string) string {
 		if wordExtension(n, c) {
 			continue
 		}
-		return c
+		return full
 	}
 	return ""
 }
