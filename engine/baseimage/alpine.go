@@ -7,37 +7,41 @@ import (
 	"strings"
 )
 
-// alpineRelease is one served Alpine release.
+// alpineRelease is one served Alpine branch.
 type alpineRelease struct {
-	branch  string // "3.21"
-	version string // "3.21.3"
-	busybox string // busybox package version
-	apk     string // apk-tools package version
-	openssl string
-	created string
-	size    int64 // uncompressed content bytes (docker images SIZE)
+	branch   string // "3.21"
+	version  string // "3.21.3": the point release alpine:3.21 resolves to
+	max      string // newest point release upstream published ("" = version)
+	released string // the branch's first release, YYYY-MM-DD
+	busybox  string // busybox package version
+	apk      string // apk-tools package version
+	openssl  string
+	created  string
+	size     int64 // uncompressed content bytes (docker images SIZE)
 }
 
+// alpineReleases are the branches served, oldest first. The three of early 2025 keep
+// the point releases the stand-ins had first (max names the newer points upstream has);
+// the others are the newest point release published by 2026-12.
 var alpineReleases = []alpineRelease{
-	{"3.19", "3.19.6", "1.36.1-r20", "2.14.4-r0", "3.1.7-r1", "2025-01-08T18:23:50Z", 7_377_000},
-	{"3.20", "3.20.5", "1.36.1-r31", "2.14.4-r1", "3.3.2-r1", "2025-01-08T18:23:51Z", 7_800_000},
-	{"3.21", "3.21.2", "1.37.0-r12", "2.14.6-r2", "3.3.2-r4", "2025-01-08T18:23:52Z", 7_834_000},
-}
-
-// latestAlpine is the release behind alpine:latest and every -alpine variant here.
-const latestAlpine = "3.21"
-
-func alpineDefinitions() []definition {
-	var defs []definition
-	for _, r := range alpineReleases {
-		r := r
-		names := []string{"alpine:" + r.branch, "alpine:" + r.version}
-		if r.branch == latestAlpine {
-			names = append(names, "alpine:latest")
-		}
-		defs = append(defs, definition{names: names, build: func() (*Image, error) { return buildAlpine(r) }})
-	}
-	return defs
+	{branch: "3.7", version: "3.7.3", released: "2017-11-30", busybox: "1.27.2-r11", apk: "2.10.4-r2", openssl: "1.0.2t-r0", created: "2019-03-07T22:19:53Z", size: 4_206_000},
+	{branch: "3.8", version: "3.8.5", released: "2018-06-26", busybox: "1.28.4-r3", apk: "2.10.6-r0", openssl: "1.0.2u-r0", created: "2020-01-23T16:53:36Z", size: 4_413_000},
+	{branch: "3.9", version: "3.9.6", released: "2019-01-29", busybox: "1.29.3-r10", apk: "2.10.6-r0", openssl: "1.1.1g-r0", created: "2020-04-24T01:05:21Z", size: 5_553_000},
+	{branch: "3.10", version: "3.10.9", released: "2019-06-19", busybox: "1.30.1-r5", apk: "2.10.8-r0", openssl: "1.1.1k-r0", created: "2021-04-14T19:20:04Z", size: 5_585_000},
+	{branch: "3.11", version: "3.11.13", released: "2019-12-19", busybox: "1.31.1-r10", apk: "2.10.8-r0", openssl: "1.1.1l-r0", created: "2021-11-12T17:19:45Z", size: 5_607_000},
+	{branch: "3.12", version: "3.12.12", released: "2020-05-29", busybox: "1.31.1-r22", apk: "2.10.8-r1", openssl: "1.1.1t-r2", created: "2022-04-04T23:39:34Z", size: 5_589_000},
+	{branch: "3.13", version: "3.13.12", released: "2021-01-14", busybox: "1.32.1-r9", apk: "2.12.7-r0", openssl: "1.1.1t-r3", created: "2022-08-09T17:19:53Z", size: 5_620_000},
+	{branch: "3.14", version: "3.14.10", released: "2021-06-15", busybox: "1.33.1-r8", apk: "2.12.7-r0", openssl: "1.1.1t-r0", created: "2023-03-29T17:54:02Z", size: 5_604_000},
+	{branch: "3.15", version: "3.15.11", released: "2021-11-24", busybox: "1.34.1-r7", apk: "2.12.7-r3", openssl: "1.1.1w-r1", created: "2023-11-30T23:22:42Z", size: 5_618_000},
+	{branch: "3.16", version: "3.16.9", released: "2022-05-23", busybox: "1.35.0-r18", apk: "2.12.10-r1", openssl: "1.1.1w-r1", created: "2024-01-27T00:30:48Z", size: 5_540_000},
+	{branch: "3.17", version: "3.17.10", released: "2022-11-22", busybox: "1.35.0-r31", apk: "2.12.12-r0", openssl: "3.0.15-r0", created: "2024-09-06T22:20:07Z", size: 7_062_000},
+	{branch: "3.18", version: "3.18.12", released: "2023-05-09", busybox: "1.36.1-r7", apk: "2.14.4-r0", openssl: "3.1.8-r0", created: "2025-01-08T18:23:49Z", size: 7_331_000},
+	{branch: "3.19", version: "3.19.6", max: "3.19.8", released: "2023-12-07", busybox: "1.36.1-r20", apk: "2.14.4-r0", openssl: "3.1.7-r1", created: "2025-01-08T18:23:50Z", size: 7_377_000},
+	{branch: "3.20", version: "3.20.5", max: "3.20.8", released: "2024-05-22", busybox: "1.36.1-r31", apk: "2.14.4-r1", openssl: "3.3.2-r1", created: "2025-01-08T18:23:51Z", size: 7_800_000},
+	{branch: "3.21", version: "3.21.2", max: "3.21.5", released: "2024-12-05", busybox: "1.37.0-r12", apk: "2.14.6-r2", openssl: "3.3.2-r4", created: "2025-01-08T18:23:52Z", size: 7_834_000},
+	{branch: "3.22", version: "3.22.2", released: "2025-05-30", busybox: "1.37.0-r18", apk: "2.14.9-r2", openssl: "3.5.4-r0", created: "2025-10-08T12:05:10Z", size: 8_310_000},
+	{branch: "3.23", version: "3.23.2", released: "2025-12-03", busybox: "1.37.0-r24", apk: "3.0.3-r1", openssl: "3.5.4-r1", created: "2026-06-12T10:21:40Z", size: 8_440_000},
+	{branch: "3.24", version: "3.24.1", released: "2026-05-20", busybox: "1.37.0-r30", apk: "3.0.5-r0", openssl: "3.5.6-r0", created: "2026-10-01T09:14:03Z", size: 8_520_000},
 }
 
 // alpineApplets are the busybox applets Alpine's busybox package links, by directory
@@ -166,9 +170,9 @@ func apkInstalled(pkgs []apkPackage, built int64) string {
 	return b.String()
 }
 
-// buildAlpine is alpine:<branch>: one ADD of the minirootfs, then CMD ["/bin/sh"].
-func buildAlpine(r alpineRelease) (*Image, error) {
-	b := newBuilder("alpine:"+r.branch, date(r.created))
+// buildAlpine is alpine:<branch> (or one of its point releases, r.version): one ADD of the minirootfs, then CMD ["/bin/sh"].
+func buildAlpine(r alpineRelease, name string) (*Image, error) {
+	b := newBuilder(name, date(r.created))
 	b.seed = "alpine:" + r.version
 	b.dir(modeDir, "/bin", "/dev", "/etc", "/home", "/lib", "/media/cdrom", "/media/floppy", "/media/usb",
 		"/mnt", "/opt", "/proc", "/run", "/sbin", "/srv", "/sys", "/usr/bin", "/usr/sbin", "/usr/lib",

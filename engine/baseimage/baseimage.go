@@ -22,7 +22,6 @@ package baseimage
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -45,129 +44,119 @@ type Image struct {
 	OS           string                // "linux"
 }
 
-// entry is one served image: built on first use, then shared.
+// entry is one image: built on first use, then shared.
 type entry struct {
-	canonical string
-	build     func() (*Image, error)
-	once      sync.Once
-	img       *Image
-	err       error
+	name  string
+	build func() (*Image, error)
+	once  sync.Once
+	img   *Image
+	err   error
 }
 
 func (e *entry) get() (*Image, error) {
 	e.once.Do(func() {
 		e.img, e.err = e.build()
 		if e.err != nil {
-			e.err = fmt.Errorf("build base image %s: %w", e.canonical, e.err)
+			e.err = fmt.Errorf("build base image %s: %w", e.name, e.err)
 		}
 	})
 	return e.img, e.err
 }
 
+// maxCached bounds the images kept built. The world is open (every patch release and
+// distro of every family), so the cache keeps the most recently used; an evicted image
+// is rebuilt identically (it holds no bytes, only snapshots of generated entries).
+const maxCached = 96
+
 var (
-	regOnce sync.Once
-	byName  map[string]*entry // every served "name:tag", aliases included
+	cacheMu sync.Mutex
+	cache   = map[string]*entry{}
+	recent  []string // keys, least recently used first
 )
 
-// registry returns the table of served images. It is filled once; the builders it
-// names run only when their image is first looked up.
-func registry() map[string]*entry {
-	regOnce.Do(func() {
-		byName = map[string]*entry{}
-		for _, d := range definitions() {
-			e := &entry{canonical: d.names[0], build: d.build}
-			for _, n := range d.names {
-				if _, dup := byName[n]; dup {
-					panic("baseimage: name served twice: " + n)
-				}
-				byName[n] = e
-			}
-		}
-	})
-	return byName
-}
-
-// definition is one image and every name:tag it is served under; names[0] is its
-// canonical name.
-type definition struct {
-	names []string
-	build func() (*Image, error)
-}
-
-// get returns a served image by its exact name:tag; builders use it for their bases.
-func get(name string) (*Image, error) {
-	e, ok := registry()[name]
+// cached returns the entry of key, creating it with build; it marks key as used.
+func cached(key, name string, build func() (*Image, error)) *entry {
+	cacheMu.Lock()
+	defer cacheMu.Unlock()
+	e, ok := cache[key]
 	if !ok {
-		return nil, fmt.Errorf("%w: %s", ErrUnknown, name)
+		e = &entry{name: name, build: build}
+		cache[key] = e
 	}
-	return e.get()
+	for i, k := range recent {
+		if k == key {
+			recent = append(recent[:i], recent[i+1:]...)
+			break
+		}
+	}
+	recent = append(recent, key)
+	for len(recent) > maxCached {
+		delete(cache, recent[0])
+		recent = recent[1:]
+	}
+	return e
 }
+
+// get returns a stand-in by reference; builders use it for their bases.
+func get(name string) (*Image, error) { return Lookup(name) }
 
 // Lookup returns the stand-in for a reference: name[:tag] in familiar or normalised form
-// ("python:3.11", "docker.io/library/python:3.11", "library/python"). A missing tag
-// means latest. An unknown reference gives an error wrapping ErrUnknown that names the
-// reference and what is available. The returned Image is shared: do not change it.
+// ("python:3.11", "docker.io/library/python:3.11", "library/python",
+// "mcr.microsoft.com/dotnet/sdk:8.0"). A missing tag means latest; a tag pinned to a
+// digest (name:tag@sha256:...) resolves by its tag, as the stand-in cannot have the
+// real image's digest. An unknown repository fails as Docker's pull does ("pull access
+// denied ..."), an unknown tag of a known one with Docker's "manifest unknown"; both
+// wrap ErrUnknown and add a layerlab line saying what to do. The returned Image is
+// shared: do not change it.
 func Lookup(ref string) (*Image, error) {
-	r, err := image.ParseRef(ref)
+	r, err := parseRef(ref)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrUnknown, err)
+		return nil, err
 	}
-	if r.Digest() != "" {
-		return nil, fmt.Errorf("%w: image %q: the built-in base images of the layerlab playground are named by tag, not digest (it has no network); available: %s",
-			ErrUnknown, ref, strings.Join(repositories(), ", "))
+	f := familyOf(r.repo)
+	if f == nil {
+		return nil, pullDenied(r)
 	}
-	name := r.Repository() + ":" + r.Tag()
-	if r.Domain() != "docker.io" || !strings.HasPrefix(r.Path(), "library/") {
-		return nil, unknown(r.Familiar(), "")
+	if r.tag == "" {
+		return nil, fmt.Errorf("%w: %w: manifest for %s@%s not found: manifest unknown: manifest unknown\nlayerlab: the playground's stand-ins are not the real images and have other digests; name the image by its tag (%s:TAG)",
+			ErrUnknown, ErrManifestUnknown, r.familiar, r.digest, r.familiar)
 	}
-	e, ok := registry()[name]
-	if !ok {
-		return nil, unknown(r.Familiar(), r.Repository())
+	s, err := f.resolve(r.tag)
+	if err != nil {
+		return nil, manifestUnknown(f, r)
 	}
-	return e.get()
+	name := f.repo + ":" + s.canonicalTag()
+	if s.exact() && !f.exactBuild {
+		// An exact release is its line's image with its own version in the config:
+		// the big layers are shared by every release of the line.
+		ls := s
+		ls.version = s.line.latest
+		lineName := f.repo + ":" + ls.canonicalTag()
+		return cached(s.key(), name, func() (*Image, error) {
+			base, err := cached(ls.key(), lineName, func() (*Image, error) { return f.build(ls) }).get()
+			if err != nil {
+				return nil, err
+			}
+			return withVersion(base, s), nil
+		}).get()
+	}
+	return cached(s.key(), name, func() (*Image, error) { return f.build(s) }).get()
 }
 
-// unknown explains that ref is not served: with the tags of repo when the repository
-// exists, else with every repository.
-func unknown(ref, repo string) error {
-	// Only canonical tags: every alias (3.11.11, 3.11-bookworm, latest) would be too many.
-	seen := map[string]bool{}
-	var tags []string
-	for _, e := range registry() {
-		if r, t, _ := strings.Cut(e.canonical, ":"); r == repo && !seen[t] {
-			seen[t] = true
-			tags = append(tags, t)
-		}
-	}
-	sort.Strings(tags)
-	if len(tags) > 0 {
-		return fmt.Errorf("%w: image %q is not a built-in base image of the layerlab playground (it has no network); %s tags: %s (and aliases such as %s:latest)",
-			ErrUnknown, ref, repo, strings.Join(tags, ", "), repo)
-	}
-	return fmt.Errorf("%w: image %q is not a built-in base image of the layerlab playground (it has no network); available: %s",
-		ErrUnknown, ref, strings.Join(repositories(), ", "))
-}
-
-// repositories lists the served repository names, sorted.
-func repositories() []string {
+// Names lists an example name:tag of every variant of every family (the catalog's
+// example tags), sorted. The world is open, so this is not every name Lookup serves.
+func Names() []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, n := range Names() {
-		r, _, _ := strings.Cut(n, ":")
-		if !seen[r] {
-			seen[r] = true
-			out = append(out, r)
+	for _, c := range Catalog() {
+		for _, v := range c.Variants {
+			for _, t := range v.Tags {
+				if n := c.Name + ":" + t; !seen[n] {
+					seen[n] = true
+					out = append(out, n)
+				}
+			}
 		}
-	}
-	return out
-}
-
-// Names lists every name:tag served, aliases included, sorted.
-func Names() []string {
-	reg := registry()
-	out := make([]string, 0, len(reg))
-	for n := range reg {
-		out = append(out, n)
 	}
 	sort.Strings(out)
 	return out

@@ -50,7 +50,12 @@ func newBuilder(name string, created time.Time) *builder {
 }
 
 // derive starts an image FROM base: its history, config and layers (shared, not copied).
+// An image is never older than its base: a line's date before its base's (node 14 on a
+// later rebuild of alpine 3.14) moves to a minute after the base.
 func derive(base *Image, name string, created time.Time) *builder {
+	if !created.After(base.Created) {
+		created = base.Created.Add(time.Minute)
+	}
 	img := &Image{
 		Name:         name,
 		Config:       *base.Config.Clone(),

@@ -1,17 +1,14 @@
 package baseimage
 
-import "strings"
+import (
+	"strings"
+	"time"
+)
 
-// buildpack-deps:bookworm and its -curl and -scm steps: the bases of the full python,
-// node and golang images. Each is the one RUN of its Dockerfile on top of the last.
-
-func buildpackDefinitions() []definition {
-	return []definition{
-		{names: []string{"buildpack-deps:bookworm-curl", "buildpack-deps:curl"}, build: buildBuildpackCurl},
-		{names: []string{"buildpack-deps:bookworm-scm", "buildpack-deps:scm"}, build: buildBuildpackSCM},
-		{names: []string{"buildpack-deps:bookworm", "buildpack-deps:latest"}, build: buildBuildpackDeps},
-	}
-}
+// buildpack-deps:<codename> and its -curl and -scm steps: the bases of the full python,
+// node, golang, ruby and other images. Each is the one RUN of its Dockerfile on top of
+// the last. The package lists are bookworm's on every codename (an approximation: the
+// versions in the dpkg database are bookworm's too).
 
 // Bytes each buildpack-deps layer adds.
 const (
@@ -37,8 +34,8 @@ func aptRun(pkgs string) string {
 
 const debMaint = "Debian QA Group <packages@qa.debian.org>"
 
-func buildBuildpackCurl() (*Image, error) {
-	b, err := deriveFrom("debian:bookworm", "buildpack-deps:bookworm-curl", date("2025-02-04T01:14:05Z"))
+func buildBuildpackCurl(d *distro, name string) (*Image, error) {
+	b, err := deriveFrom(d.baseName(), name, buildpackDate(d, "2025-02-04T01:14:05Z"))
 	if err != nil {
 		return nil, err
 	}
@@ -83,8 +80,8 @@ func buildBuildpackCurl() (*Image, error) {
 	return b.done()
 }
 
-func buildBuildpackSCM() (*Image, error) {
-	b, err := deriveFrom("buildpack-deps:bookworm-curl", "buildpack-deps:bookworm-scm", date("2025-02-04T01:15:17Z"))
+func buildBuildpackSCM(d *distro, name string) (*Image, error) {
+	b, err := deriveFrom(buildpackName(d, "curl"), name, buildpackDate(d, "2025-02-04T01:15:17Z"))
 	if err != nil {
 		return nil, err
 	}
@@ -129,8 +126,8 @@ func buildBuildpackSCM() (*Image, error) {
 	return b.done()
 }
 
-func buildBuildpackDeps() (*Image, error) {
-	b, err := deriveFrom("buildpack-deps:bookworm-scm", "buildpack-deps:bookworm", date("2025-02-04T01:18:54Z"))
+func buildBuildpackDeps(d *distro, name string) (*Image, error) {
+	b, err := deriveFrom(buildpackName(d, "scm"), name, buildpackDate(d, "2025-02-04T01:18:54Z"))
 	if err != nil {
 		return nil, err
 	}
@@ -221,4 +218,28 @@ func buildBuildpackDeps() (*Image, error) {
 `)
 	b.run(aptRun("autoconf \t\tautomake \t\tbzip2 \t\tdefault-libmysqlclient-dev \t\tdpkg-dev \t\tfile \t\tg++ \t\tgcc \t\timagemagick \t\tlibbz2-dev \t\tlibc6-dev \t\tlibcurl4-openssl-dev \t\tlibdb-dev \t\tlibevent-dev \t\tlibffi-dev \t\tlibgdbm-dev \t\tlibglib2.0-dev \t\tlibgmp-dev \t\tlibjpeg-dev \t\tlibkrb5-dev \t\tliblzma-dev \t\tlibmagickcore-dev \t\tlibmagickwand-dev \t\tlibmaxminddb-dev \t\tlibncurses5-dev \t\tlibncursesw5-dev \t\tlibpng-dev \t\tlibpq-dev \t\tlibreadline-dev \t\tlibsqlite3-dev \t\tlibssl-dev \t\tlibtool \t\tlibwebp-dev \t\tlibxml2-dev \t\tlibxslt-dev \t\tlibyaml-dev \t\tmake \t\tpatch \t\tunzip \t\txz-utils \t\tzlib1g-dev"))
 	return b.done()
+}
+
+// buildpackName is the stand-in name of a buildpack-deps step on a release
+// ("buildpack-deps:bookworm-scm"; step "" is the full image).
+func buildpackName(d *distro, step string) string {
+	c := d.codename
+	if d.distro == "ubuntu" {
+		c = d.codename
+	}
+	if step == "" {
+		return "buildpack-deps:" + c
+	}
+	return "buildpack-deps:" + c + "-" + step
+}
+
+// buildpackDate is when a buildpack-deps step on d was built: bookworm's steps keep the
+// dates the stand-ins have had; another release's are offset from its base image's
+// date by as much, so that every layer is younger than its base.
+func buildpackDate(d *distro, bookworm string) time.Time {
+	t := date(bookworm)
+	if d.codename == "bookworm" || d.deb == nil {
+		return t
+	}
+	return date(d.deb.created).Add(t.Sub(date("2025-02-03T00:00:00Z")))
 }

@@ -44,13 +44,6 @@ const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 // the conformance base busybox:local (1.98MB).
 const busyboxSize = 1982312
 
-func busyboxDefinition() definition {
-	return definition{
-		names: []string{"busybox:1.36.1", "busybox:1.36", "busybox:latest", "busybox:stable"},
-		build: buildBusybox,
-	}
-}
-
 // buildBusybox is busybox:1.36.1: one ADD of a busybox-static rootfs, then CMD ["sh"].
 func buildBusybox() (*Image, error) {
 	b := newBuilder("busybox:1.36.1", date("2024-09-26T21:31:42Z"))

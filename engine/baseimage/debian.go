@@ -12,27 +12,23 @@ type debRelease struct {
 	version    string // "12", "24.04"
 	point      string // /etc/debian_version, or Ubuntu's full VERSION ("24.04.2 LTS (Noble Numbat)")
 	mergedUsr  bool   // /bin, /sbin, /lib are symlinks into /usr
+	released   string // the release date, YYYY-MM-DD: official images stood on it from then
+	end        string // the last date official images were published on it ("" = still)
 	created    string
-	size       int64    // the full image (docker images SIZE)
-	slimSize   int64    // the -slim variant (Debian only)
-	tags       []string // served tags of the full image; tags[0] is canonical
-	slimTags   []string
+	size       int64             // the full image (docker images SIZE)
+	slimSize   int64             // the -slim variant (Debian only)
 	overrides  map[string]string // package versions that differ from bookworm's
 	noPackages []string          // bookworm packages this release does not have
 }
 
 var debReleases = []debRelease{
 	{
-		distro: "debian", codename: "bookworm", version: "12", point: "12.9", mergedUsr: true,
+		distro: "debian", codename: "bookworm", version: "12", point: "12.9", mergedUsr: true, released: "2023-06-10",
 		created: "2025-02-03T00:00:00Z", size: 117_000_000, slimSize: 74_800_000,
-		tags:     []string{"bookworm", "12", "12.9", "latest"},
-		slimTags: []string{"bookworm-slim", "12-slim", "12.9-slim"},
 	},
 	{
-		distro: "debian", codename: "bullseye", version: "11", point: "11.11", mergedUsr: false,
+		distro: "debian", codename: "bullseye", version: "11", point: "11.11", mergedUsr: false, released: "2021-08-14", end: "2026-08-31",
 		created: "2025-02-03T00:00:00Z", size: 124_000_000, slimSize: 80_600_000,
-		tags:     []string{"bullseye", "11", "11.11"},
-		slimTags: []string{"bullseye-slim", "11-slim", "11.11-slim"},
 		overrides: map[string]string{
 			"base-files": "11.1+deb11u11", "libc6": "2.31-13+deb11u11", "libc-bin": "2.31-13+deb11u11",
 			"bash": "5.1-2+deb11u1", "apt": "2.2.4", "libapt-pkg6.0": "2.2.4", "dpkg": "1.20.13",
@@ -43,9 +39,40 @@ var debReleases = []debRelease{
 		noPackages: []string{"usr-is-merged", "util-linux-extra"},
 	},
 	{
-		distro: "ubuntu", codename: "noble", version: "24.04", point: "24.04.2 LTS (Noble Numbat)", mergedUsr: true,
+		distro: "debian", codename: "trixie", version: "13", point: "13.2", mergedUsr: true, released: "2025-08-09",
+		created: "2026-11-17T00:00:00Z", size: 120_000_000, slimSize: 78_600_000,
+		overrides: map[string]string{
+			"base-files": "13.8+deb13u2", "libc6": "2.41-12", "libc-bin": "2.41-12", "bash": "5.2.37-2+b5",
+			"apt": "3.0.3", "libapt-pkg6.0": "3.0.3", "dpkg": "1.22.21", "coreutils": "9.7-3", "perl-base": "5.40.1-6",
+			"tar": "1.35+dfsg-3.1", "dash": "0.5.12-12", "gcc-12-base": "14.2.0-19", "libgcc-s1": "14.2.0-19",
+			"libstdc++6": "14.2.0-19", "grep": "3.11-4", "sed": "4.9-2", "util-linux": "2.41-5",
+		},
+	},
+	{
+		distro: "debian", codename: "buster", version: "10", point: "10.13", mergedUsr: false, released: "2019-07-06", end: "2024-06-30",
+		created: "2024-06-13T00:00:00Z", size: 114_000_000, slimSize: 69_300_000,
+		overrides: map[string]string{
+			"base-files": "10.3+deb10u13", "libc6": "2.28-10+deb10u3", "libc-bin": "2.28-10+deb10u3", "bash": "5.0-4",
+			"apt": "1.8.2.3", "libapt-pkg6.0": "1.8.2.3", "dpkg": "1.19.8", "coreutils": "8.30-3", "perl-base": "5.28.1-6+deb10u1",
+			"tar": "1.30+dfsg-6+deb10u1", "dash": "0.5.10.2-5", "gcc-12-base": "8.3.0-6", "libgcc-s1": "8.3.0-6",
+			"libstdc++6": "8.3.0-6", "grep": "3.3-1", "sed": "4.7-1", "util-linux": "2.33.1-0.1+deb10u1",
+		},
+		noPackages: []string{"usr-is-merged", "util-linux-extra"},
+	},
+	{
+		distro: "debian", codename: "stretch", version: "9", point: "9.13", mergedUsr: false, released: "2017-06-17", end: "2022-06-30",
+		created: "2022-03-28T00:00:00Z", size: 101_000_000, slimSize: 55_300_000,
+		overrides: map[string]string{
+			"base-files": "9.9+deb9u13", "libc6": "2.24-11+deb9u4", "libc-bin": "2.24-11+deb9u4", "bash": "4.4-5",
+			"apt": "1.4.11", "libapt-pkg6.0": "1.4.11", "dpkg": "1.18.26", "coreutils": "8.26-3", "perl-base": "5.24.1-3+deb9u7",
+			"tar": "1.29b-1.1+deb9u1", "dash": "0.5.8-2.4", "gcc-12-base": "6.3.0-18+deb9u1", "libgcc-s1": "6.3.0-18+deb9u1",
+			"libstdc++6": "6.3.0-18+deb9u1", "grep": "2.27-2", "sed": "4.4-1", "util-linux": "2.29.2-1+deb9u1",
+		},
+		noPackages: []string{"usr-is-merged", "util-linux-extra"},
+	},
+	{
+		distro: "ubuntu", codename: "noble", version: "24.04", point: "24.04.2 LTS (Noble Numbat)", mergedUsr: true, released: "2024-04-25",
 		created: "2025-02-11T07:28:41Z", size: 78_100_000,
-		tags: []string{"24.04", "noble", "latest"},
 		overrides: map[string]string{
 			"base-files": "13ubuntu10.2", "libc6": "2.39-0ubuntu8.4", "libc-bin": "2.39-0ubuntu8.4",
 			"bash": "5.2.21-2ubuntu4", "apt": "2.7.14build2", "libapt-pkg6.0": "2.7.14build2", "dpkg": "1.22.6ubuntu6.1",
@@ -55,9 +82,8 @@ var debReleases = []debRelease{
 		},
 	},
 	{
-		distro: "ubuntu", codename: "jammy", version: "22.04", point: "22.04.5 LTS (Jammy Jellyfish)", mergedUsr: true,
+		distro: "ubuntu", codename: "jammy", version: "22.04", point: "22.04.5 LTS (Jammy Jellyfish)", mergedUsr: true, released: "2022-04-21",
 		created: "2025-01-26T05:31:26Z", size: 77_900_000,
-		tags: []string{"22.04", "jammy"},
 		overrides: map[string]string{
 			"base-files": "12ubuntu4.7", "libc6": "2.35-0ubuntu3.9", "libc-bin": "2.35-0ubuntu3.9",
 			"bash": "5.1-6ubuntu1.1", "apt": "2.4.13", "libapt-pkg6.0": "2.4.13", "dpkg": "1.21.1ubuntu2.3",
@@ -67,26 +93,50 @@ var debReleases = []debRelease{
 		},
 		noPackages: []string{"usr-is-merged", "util-linux-extra"},
 	},
-}
-
-func debianDefinitions() []definition {
-	var defs []definition
-	for _, r := range debReleases {
-		r := r
-		defs = append(defs, definition{names: prefixed(r.distro+":", r.tags), build: func() (*Image, error) { return buildDeb(r, false) }})
-		if len(r.slimTags) > 0 {
-			defs = append(defs, definition{names: prefixed(r.distro+":", r.slimTags), build: func() (*Image, error) { return buildDeb(r, true) }})
-		}
-	}
-	return defs
-}
-
-func prefixed(prefix string, tags []string) []string {
-	out := make([]string, len(tags))
-	for i, t := range tags {
-		out[i] = prefix + t
-	}
-	return out
+	{
+		distro: "ubuntu", codename: "focal", version: "20.04", point: "20.04.6 LTS (Focal Fossa)", mergedUsr: false, released: "2020-04-23", end: "2025-05-31",
+		created: "2025-04-08T10:40:27Z", size: 72_800_000,
+		overrides: map[string]string{
+			"base-files": "11ubuntu5.8", "libc6": "2.31-0ubuntu9.17", "libc-bin": "2.31-0ubuntu9.17", "bash": "5.0-6ubuntu1.2",
+			"apt": "2.0.10", "libapt-pkg6.0": "2.0.10", "dpkg": "1.19.7ubuntu3.2", "coreutils": "8.30-3ubuntu2", "perl-base": "5.30.0-9ubuntu0.5",
+			"tar": "1.30+dfsg-7ubuntu0.20.04.4", "dash": "0.5.10.2-6", "gcc-12-base": "10.5.0-1ubuntu1~20.04", "libgcc-s1": "10.5.0-1ubuntu1~20.04",
+			"libstdc++6": "10.5.0-1ubuntu1~20.04", "grep": "3.4-1", "sed": "4.7-1", "util-linux": "2.34-0.1ubuntu9.6",
+		},
+		noPackages: []string{"usr-is-merged", "util-linux-extra"},
+	},
+	{
+		distro: "ubuntu", codename: "bionic", version: "18.04", point: "18.04.6 LTS (Bionic Beaver)", mergedUsr: false, released: "2018-04-26", end: "2023-05-31",
+		created: "2023-05-30T09:32:09Z", size: 63_100_000,
+		overrides: map[string]string{
+			"base-files": "10.1ubuntu2.12", "libc6": "2.27-3ubuntu1.6", "libc-bin": "2.27-3ubuntu1.6", "bash": "4.4.18-2ubuntu1.3",
+			"apt": "1.6.17", "libapt-pkg6.0": "1.6.17", "dpkg": "1.19.0.5ubuntu2.4", "coreutils": "8.28-1ubuntu1", "perl-base": "5.26.1-6ubuntu0.7",
+			"tar": "1.29b-2ubuntu0.4", "dash": "0.5.8-2.10", "gcc-12-base": "8.4.0-1ubuntu1~18.04", "libgcc-s1": "8.4.0-1ubuntu1~18.04",
+			"libstdc++6": "8.4.0-1ubuntu1~18.04", "grep": "3.1-2build1", "sed": "4.4-2", "util-linux": "2.31.1-0.4ubuntu3.7",
+		},
+		noPackages: []string{"usr-is-merged", "util-linux-extra"},
+	},
+	{
+		distro: "ubuntu", codename: "xenial", version: "16.04", point: "16.04.7 LTS (Xenial Xerus)", mergedUsr: false, released: "2016-04-21", end: "2021-04-30",
+		created: "2021-08-31T01:21:30Z", size: 135_000_000,
+		overrides: map[string]string{
+			"base-files": "9.4ubuntu4.14", "libc6": "2.23-0ubuntu11.3", "libc-bin": "2.23-0ubuntu11.3", "bash": "4.3-14ubuntu1.4",
+			"apt": "1.2.35", "libapt-pkg6.0": "1.2.35", "dpkg": "1.18.4ubuntu1.7", "coreutils": "8.25-2ubuntu3~16.04", "perl-base": "5.22.1-9ubuntu0.9",
+			"tar": "1.28-2.1ubuntu0.2", "dash": "0.5.8-2.1ubuntu2", "gcc-12-base": "5.4.0-6ubuntu1~16.04.12", "libgcc-s1": "6.0.1-0ubuntu1",
+			"libstdc++6": "5.4.0-6ubuntu1~16.04.12", "grep": "2.25-1~16.04.1", "sed": "4.2.2-7", "util-linux": "2.27.1-6ubuntu3.10",
+		},
+		noPackages: []string{"usr-is-merged", "util-linux-extra"},
+	},
+	{
+		distro: "ubuntu", codename: "trusty", version: "14.04", point: "14.04.6 LTS (Trusty Tahr)", mergedUsr: false, released: "2014-04-17", end: "2019-04-30",
+		created: "2019-03-07T22:19:53Z", size: 197_000_000,
+		overrides: map[string]string{
+			"base-files": "7.2ubuntu5.6", "libc6": "2.19-0ubuntu6.15", "libc-bin": "2.19-0ubuntu6.15", "bash": "4.3-7ubuntu1.7",
+			"apt": "1.0.1ubuntu2.24", "libapt-pkg6.0": "1.0.1ubuntu2.24", "dpkg": "1.17.5ubuntu5.8", "coreutils": "8.21-1ubuntu5.4", "perl-base": "5.18.2-2ubuntu1.7",
+			"tar": "1.27.1-1ubuntu0.1", "dash": "0.5.7-4ubuntu1", "gcc-12-base": "4.8.4-2ubuntu1~14.04.4", "libgcc-s1": "4.8.4-2ubuntu1~14.04.4",
+			"libstdc++6": "4.8.4-2ubuntu1~14.04.4", "grep": "2.16-1", "sed": "4.2.2-4ubuntu1", "util-linux": "2.20.1-5.1ubuntu20.9",
+		},
+		noPackages: []string{"usr-is-merged", "util-linux-extra"},
+	},
 }
 
 // debPackages are the packages of a Debian base image: name, bookworm version, section,
@@ -474,11 +524,11 @@ const debDocs = `
 func (r debRelease) passwd() string {
 	aptUID, ircHome := "42", "/run/ircd"
 	gnats := ""
-	if r.codename == "bullseye" || r.codename == "jammy" {
+	if r.oldPasswd() {
 		aptUID = "100"
 		gnats = "gnats:x:41:41:Gnats Bug-Reporting System (admin):/var/lib/gnats:/usr/sbin/nologin\n"
 	}
-	if r.codename == "bullseye" {
+	if r.distro == "debian" && r.oldPasswd() {
 		ircHome = "/var/run/ircd"
 	}
 	s := "root:x:0:0:root:/root:/bin/bash\n" +
@@ -506,13 +556,23 @@ func (r debRelease) passwd() string {
 	return s
 }
 
+// oldPasswd reports whether the release's base-passwd still has gnats and _apt at 100
+// (before Debian 12 and Ubuntu 24.04).
+func (r debRelease) oldPasswd() bool {
+	switch r.codename {
+	case "bookworm", "trixie", "noble":
+		return false
+	}
+	return true
+}
+
 // group is the /etc/group of a Debian-family release.
 func (r debRelease) group() string {
 	s := "root:x:0:\ndaemon:x:1:\nbin:x:2:\nsys:x:3:\nadm:x:4:\ntty:x:5:\ndisk:x:6:\nlp:x:7:\nmail:x:8:\n" +
 		"news:x:9:\nuucp:x:10:\nman:x:12:\nproxy:x:13:\nkmem:x:15:\ndialout:x:20:\nfax:x:21:\nvoice:x:22:\n" +
 		"cdrom:x:24:\nfloppy:x:25:\ntape:x:26:\nsudo:x:27:\naudio:x:29:\ndip:x:30:\nwww-data:x:33:\n" +
 		"backup:x:34:\noperator:x:37:\nlist:x:38:\nirc:x:39:\nsrc:x:40:\n"
-	if r.codename == "bullseye" || r.codename == "jammy" {
+	if r.oldPasswd() {
 		s += "gnats:x:41:\n"
 	}
 	s += "shadow:x:42:\nutmp:x:43:\nvideo:x:44:\nsasl:x:45:\nplugdev:x:46:\nstaff:x:50:\ngames:x:60:\nusers:x:100:\nnogroup:x:65534:\n"
@@ -525,7 +585,8 @@ func (r debRelease) group() string {
 // osRelease is /usr/lib/os-release.
 func (r debRelease) osRelease() string {
 	if r.distro == "ubuntu" {
-		name := map[string]string{"noble": "Noble Numbat", "jammy": "Jammy Jellyfish"}[r.codename]
+		name := map[string]string{"noble": "Noble Numbat", "jammy": "Jammy Jellyfish", "focal": "Focal Fossa",
+			"bionic": "Bionic Beaver", "xenial": "Xenial Xerus", "trusty": "Trusty Tahr"}[r.codename]
 		pretty := strings.TrimSuffix(r.point, " ("+name+")")
 		s := fmt.Sprintf("PRETTY_NAME=\"Ubuntu %s\"\nNAME=\"Ubuntu\"\nVERSION_ID=\"%s\"\nVERSION=\"%s\"\nVERSION_CODENAME=%s\nID=ubuntu\nID_LIKE=debian\nHOME_URL=\"https://www.ubuntu.com/\"\nSUPPORT_URL=\"https://help.ubuntu.com/\"\nBUG_REPORT_URL=\"https://bugs.launchpad.net/ubuntu/\"\nPRIVACY_POLICY_URL=\"https://www.ubuntu.com/legal/terms-and-policies/privacy-policy\"\nUBUNTU_CODENAME=%s\n",
 			pretty, r.version, r.point, r.codename, r.codename)
@@ -542,10 +603,11 @@ func (r debRelease) osRelease() string {
 func (b *builder) aptSources(r debRelease) {
 	snap := r.created[:4] + r.created[5:7] + r.created[8:10] + "T000000Z"
 	switch r.codename {
-	case "bookworm":
-		b.file("/etc/apt/sources.list.d/debian.sources", modeFile, "Types: deb\n# http://snapshot.debian.org/archive/debian/"+snap+"\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\nTypes: deb\n# http://snapshot.debian.org/archive/debian-security/"+snap+"\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n")
-	case "bullseye":
-		b.file("/etc/apt/sources.list", modeFile, "# deb http://snapshot.debian.org/archive/debian/"+snap+" bullseye main\ndeb http://deb.debian.org/debian bullseye main\n# deb http://snapshot.debian.org/archive/debian-security/"+snap+" bullseye-security main\ndeb http://deb.debian.org/debian-security bullseye-security main\n# deb http://snapshot.debian.org/archive/debian/"+snap+" bullseye-updates main\ndeb http://deb.debian.org/debian bullseye-updates main\n")
+	case "bookworm", "trixie":
+		b.file("/etc/apt/sources.list.d/debian.sources", modeFile, "Types: deb\n# http://snapshot.debian.org/archive/debian/"+snap+"\nURIs: http://deb.debian.org/debian\nSuites: "+r.codename+" "+r.codename+"-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\nTypes: deb\n# http://snapshot.debian.org/archive/debian-security/"+snap+"\nURIs: http://deb.debian.org/debian-security\nSuites: "+r.codename+"-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n")
+	case "bullseye", "buster", "stretch":
+		c := r.codename
+		b.file("/etc/apt/sources.list", modeFile, "# deb http://snapshot.debian.org/archive/debian/"+snap+" "+c+" main\ndeb http://deb.debian.org/debian "+c+" main\n# deb http://snapshot.debian.org/archive/debian-security/"+snap+" "+c+"-security main\ndeb http://deb.debian.org/debian-security "+c+"-security main\n# deb http://snapshot.debian.org/archive/debian/"+snap+" "+c+"-updates main\ndeb http://deb.debian.org/debian "+c+"-updates main\n")
 	case "noble":
 		b.file("/etc/apt/sources.list", modeFile, "# Ubuntu sources have moved to /etc/apt/sources.list.d/ubuntu.sources\n")
 		b.file("/etc/apt/sources.list.d/ubuntu.sources", modeFile, "Types: deb\nURIs: http://archive.ubuntu.com/ubuntu/\nSuites: noble noble-updates noble-backports\nComponents: main universe restricted multiverse\nSigned-By: /usr/share/keyrings/ubuntu-archive-keyring.gpg\n\nTypes: deb\nURIs: http://security.ubuntu.com/ubuntu/\nSuites: noble-security\nComponents: main universe restricted multiverse\nSigned-By: /usr/share/keyrings/ubuntu-archive-keyring.gpg\n")
@@ -561,11 +623,7 @@ func (b *builder) aptSources(r debRelease) {
 
 // buildDeb is a Debian or Ubuntu base image: one ADD of the release's rootfs, then
 // CMD ["bash"] (Ubuntu: LABEL/ARG rows first, CMD ["/bin/bash"]).
-func buildDeb(r debRelease, slim bool) (*Image, error) {
-	name := r.distro + ":" + r.tags[0]
-	if slim {
-		name = r.distro + ":" + r.slimTags[0]
-	}
+func buildDeb(r debRelease, slim bool, name string) (*Image, error) {
 	b := newBuilder(name, date(r.created))
 	b.seed = r.distro + ":" + r.codename // slim and full share their common files
 	if r.distro == "ubuntu" {
@@ -599,7 +657,8 @@ func buildDeb(r debRelease, slim bool) (*Image, error) {
 		b.file("/etc/debian_version", modeFile, r.point+"\n")
 		b.file("/etc/issue", modeFile, "Debian GNU/Linux "+r.version+" \\n \\l\n\n")
 	} else {
-		b.file("/etc/debian_version", modeFile, map[string]string{"noble": "trixie/sid", "jammy": "bookworm/sid"}[r.codename]+"\n")
+		b.file("/etc/debian_version", modeFile, map[string]string{"noble": "trixie/sid", "jammy": "bookworm/sid", "focal": "bullseye/sid",
+			"bionic": "buster/sid", "xenial": "stretch/sid", "trusty": "jessie/sid"}[r.codename]+"\n")
 		b.file("/etc/issue", modeFile, "Ubuntu "+strings.Fields(r.point)[0]+" LTS \\n \\l\n\n")
 		b.file("/etc/lsb-release", modeFile, fmt.Sprintf("DISTRIB_ID=Ubuntu\nDISTRIB_RELEASE=%s\nDISTRIB_CODENAME=%s\nDISTRIB_DESCRIPTION=\"Ubuntu %s\"\n", r.version, r.codename, strings.Fields(r.point)[0]+" LTS"))
 	}

@@ -8,38 +8,12 @@ type goRelease struct {
 	created string
 }
 
-var goReleases = []goRelease{
-	{"1.22", "1.22.12", 220_000_000, "2025-02-04T22:40:11Z"},
-	{"1.23", "1.23.6", 235_000_000, "2025-02-04T22:44:27Z"},
-}
-
-// latestGo is the version behind golang:latest.
-const latestGo = "1.23"
-
 // goToolchainSize is what the Debian golang image's apt-get install of gcc, g++,
 // libc6-dev, make and pkg-config adds; goAlpineDeps is alpine's ca-certificates.
 const (
 	goToolchainSize = 335_000_000
 	goAlpineDeps    = 700_000
 )
-
-func golangDefinitions() []definition {
-	var defs []definition
-	for _, r := range goReleases {
-		r := r
-		full := []string{r.minor, r.version, r.minor + "-bookworm", r.version + "-bookworm"}
-		alp := []string{r.minor + "-alpine", r.version + "-alpine", r.minor + "-alpine" + latestAlpine}
-		if r.minor == latestGo {
-			full = append(full, "latest", "bookworm")
-			alp = append(alp, "alpine")
-		}
-		defs = append(defs,
-			definition{names: prefixed("golang:", full), build: func() (*Image, error) { return buildGolang(r, false) }},
-			definition{names: prefixed("golang:", alp), build: func() (*Image, error) { return buildGolang(r, true) }},
-		)
-	}
-	return defs
-}
 
 // goFiles is a sample of a Go distribution, relative to /usr/local/go, with weights (KiB).
 const goFiles = `
@@ -107,10 +81,12 @@ codereview.cfg 1
 `
 
 // buildGolang is golang:<minor>[-alpine], as the official Dockerfile builds it.
-func buildGolang(r goRelease, alpine bool) (*Image, error) {
-	name, base := "golang:"+r.minor, "buildpack-deps:bookworm-scm"
+func buildGolang(s spec) (*Image, error) {
+	r := s.line.data.(goRelease)
+	alpine := s.distroKind() == "alpine"
+	name, base := "golang:"+s.canonicalTag(), buildpackName(s.distro, "scm")
 	if alpine {
-		name, base = name+"-alpine", "alpine:"+latestAlpine
+		base = s.distro.baseName()
 	}
 	b, err := deriveFrom(base, name, date(r.created))
 	if err != nil {

@@ -6,16 +6,7 @@ import "strings"
 type nginxRelease struct {
 	version string // "1.27.4"
 	njs     string
-	tags    []string // Debian tags; tags[0] is canonical
-	alpine  []string // alpine tags; alpine[0] is canonical
 	created string
-}
-
-var nginxReleases = []nginxRelease{
-	{"1.27.4", "0.8.9", []string{"1.27", "1.27.4", "mainline", "latest", "1.27-bookworm", "bookworm"},
-		[]string{"1.27-alpine", "1.27.4-alpine", "mainline-alpine", "alpine"}, "2025-02-05T21:27:16Z"},
-	{"1.26.3", "0.8.9", []string{"1.26", "1.26.3", "stable", "1.26-bookworm", "stable-bookworm"},
-		[]string{"1.26-alpine", "1.26.3-alpine", "stable-alpine"}, "2025-02-05T21:25:02Z"},
 }
 
 // Bytes the nginx layers add.
@@ -24,18 +15,6 @@ const (
 	nginxAlpineSlimSize = 3_500_000   // nginx itself (the -alpine-slim step)
 	nginxAlpineSize     = 36_600_000  // njs, modules, curl: the -alpine step
 )
-
-func nginxDefinitions() []definition {
-	var defs []definition
-	for _, r := range nginxReleases {
-		r := r
-		defs = append(defs,
-			definition{names: prefixed("nginx:", r.tags), build: func() (*Image, error) { return buildNginx(r, false) }},
-			definition{names: prefixed("nginx:", r.alpine), build: func() (*Image, error) { return buildNginx(r, true) }},
-		)
-	}
-	return defs
-}
 
 const nginxConf = `
 user  nginx;
@@ -253,10 +232,12 @@ const nginxInstallRun = "set -x     && groupadd --system --gid 101 nginx     && 
 
 // buildNginx is nginx:<version>[-alpine], as the official Dockerfiles build it (the
 // alpine image is alpine-slim's steps followed by the njs/modules step).
-func buildNginx(r nginxRelease, alpine bool) (*Image, error) {
-	name, base := "nginx:"+r.tags[0], "debian:bookworm-slim"
+func buildNginx(s spec) (*Image, error) {
+	r := s.line.data.(nginxRelease)
+	alpine := s.distroKind() == "alpine"
+	name, base := "nginx:"+s.canonicalTag(), s.distro.slimOf().baseName()
 	if alpine {
-		name, base = "nginx:"+r.alpine[0], "alpine:"+latestAlpine
+		base = s.distro.baseName()
 	}
 	b, err := deriveFrom(base, name, date(r.created))
 	if err != nil {
@@ -267,9 +248,9 @@ func buildNginx(r nginxRelease, alpine bool) (*Image, error) {
 	b.env("NGINX_VERSION", r.version)
 	if !alpine {
 		b.env("NJS_VERSION", r.njs)
-		b.env("NJS_RELEASE", "1~bookworm")
-		b.env("PKG_RELEASE", "1~bookworm")
-		b.env("DYNPKG_RELEASE", "1~bookworm")
+		b.env("NJS_RELEASE", "1~"+s.distro.codename+"")
+		b.env("PKG_RELEASE", "1~"+s.distro.codename+"")
+		b.env("DYNPKG_RELEASE", "1~"+s.distro.codename+"")
 	} else {
 		b.env("PKG_RELEASE", "1")
 		b.env("DYNPKG_RELEASE", "1")
@@ -348,7 +329,7 @@ func buildNginx(r nginxRelease, alpine bool) (*Image, error) {
 	b.expose("80/tcp")
 	b.stopSignal("SIGQUIT")
 	b.cmd("nginx", "-g", "daemon off;")
-	if alpine {
+	if alpine && s.flavor != "slim" {
 		b.env("NJS_VERSION", r.njs)
 		b.env("NJS_RELEASE", "1")
 		b.fill(nginxAlpineSize, `

@@ -10,16 +10,6 @@ type nodeRelease struct {
 	created string
 }
 
-var nodeReleases = []nodeRelease{
-	{"18", "18.20.6", 110_000_000, "2025-02-11T00:29:13Z"},
-	{"20", "20.18.3", 120_000_000, "2025-02-11T00:31:46Z"},
-	{"22", "22.14.0", 135_000_000, "2025-02-11T22:05:03Z"},
-}
-
-// latestNode is the version behind node:latest, node:lts and the codename-less tags.
-// (The real node:latest is the current odd release; layerlab serves LTS lines only.)
-const latestNode = "22"
-
 const (
 	yarnVersion    = "1.22.22"
 	yarnLayerSize  = 5_300_000
@@ -39,27 +29,6 @@ fi
 
 exec "$@"
 `
-
-func nodeDefinitions() []definition {
-	var defs []definition
-	for _, r := range nodeReleases {
-		r := r
-		full := []string{r.major, r.version, r.major + "-bookworm"}
-		slim := []string{r.major + "-slim", r.version + "-slim", r.major + "-bookworm-slim"}
-		alp := []string{r.major + "-alpine", r.version + "-alpine", r.major + "-alpine" + latestAlpine}
-		if r.major == latestNode {
-			full = append(full, "latest", "lts", "bookworm")
-			slim = append(slim, "slim", "lts-slim")
-			alp = append(alp, "alpine", "lts-alpine")
-		}
-		defs = append(defs,
-			definition{names: prefixed("node:", full), build: func() (*Image, error) { return buildNode(r, "") }},
-			definition{names: prefixed("node:", slim), build: func() (*Image, error) { return buildNode(r, "slim") }},
-			definition{names: prefixed("node:", alp), build: func() (*Image, error) { return buildNode(r, "alpine") }},
-		)
-	}
-	return defs
-}
 
 // nodeFiles are what the Node.js tarball puts under /usr/local, with weights (KiB).
 const nodeFiles = `
@@ -92,14 +61,19 @@ const nodeFiles = `
 `
 
 // buildNode is node:<major>[-slim|-alpine], as the official Dockerfile builds it.
-func buildNode(r nodeRelease, variant string) (*Image, error) {
-	name, base := "node:"+r.major, "buildpack-deps:bookworm"
+func buildNode(s spec) (*Image, error) {
+	r := s.line.data.(nodeRelease)
+	variant := s.flavor
+	if s.distroKind() == "alpine" {
+		variant = "alpine"
+	}
+	name, base := "node:"+s.canonicalTag(), buildpackName(s.distro, "")
 	size := r.size
 	switch variant {
 	case "slim":
-		name, base = name+"-slim", "debian:bookworm-slim"
+		base = s.distro.baseName()
 	case "alpine":
-		name, base = name+"-alpine", "alpine:"+latestAlpine
+		base = s.distro.baseName()
 		size += nodeAlpineMore
 	}
 	b, err := deriveFrom(base, name, date(r.created))

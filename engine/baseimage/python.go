@@ -16,17 +16,6 @@ type pythonRelease struct {
 	created    string
 }
 
-var pythonReleases = []pythonRelease{
-	{"3.9", "3.9.21", "E3FF2839C048B25C084DEBE9B26995E310250568", "23.0.1", "58.1.0", 36_000_000, "2025-02-04T03:02:11Z"},
-	{"3.10", "3.10.16", "A035C8C19219BA821ECEA86B64E628F8D684696D", "23.0.1", "65.5.1", 38_000_000, "2025-02-04T03:05:42Z"},
-	{"3.11", "3.11.11", "A035C8C19219BA821ECEA86B64E628F8D684696D", "24.0", "65.5.1", 41_000_000, "2025-02-04T03:09:07Z"},
-	{"3.12", "3.12.9", "7169605F62C751356D054A26A821E680E5FA6305", "24.3.1", "", 53_000_000, "2025-02-05T18:31:54Z"},
-	{"3.13", "3.13.2", "7169605F62C751356D054A26A821E680E5FA6305", "24.3.1", "", 55_000_000, "2025-02-05T18:35:20Z"},
-}
-
-// latestPython is the version behind python:latest and python:3.
-const latestPython = "3.13"
-
 // Sizes of the python image layers that do not depend on the version.
 const (
 	pythonDepsFull   = 20_000_000 // libbluetooth-dev tk-dev uuid-dev
@@ -41,27 +30,6 @@ const (
 	getPipURL    = "https://github.com/pypa/get-pip/raw/9af82b715db434abb94a0a6f3569f43e72157346/public/get-pip.py"
 	getPipSHA256 = "45a2bb8bf2bb5eff16fdd00faef6f29731831c7c59bd9fc2bf1f3bed511ff1fe"
 )
-
-func pythonDefinitions() []definition {
-	var defs []definition
-	for _, r := range pythonReleases {
-		r := r
-		full := []string{r.minor, r.version, r.minor + "-bookworm", r.version + "-bookworm"}
-		slim := []string{r.minor + "-slim", r.version + "-slim", r.minor + "-slim-bookworm", r.version + "-slim-bookworm"}
-		alp := []string{r.minor + "-alpine", r.version + "-alpine", r.minor + "-alpine" + latestAlpine, r.version + "-alpine" + latestAlpine}
-		if r.minor == latestPython {
-			full = append(full, "latest", "3", "bookworm")
-			slim = append(slim, "slim", "3-slim", "slim-bookworm")
-			alp = append(alp, "alpine", "3-alpine")
-		}
-		defs = append(defs,
-			definition{names: prefixed("python:", full), build: func() (*Image, error) { return buildPython(r, "") }},
-			definition{names: prefixed("python:", slim), build: func() (*Image, error) { return buildPython(r, "slim") }},
-			definition{names: prefixed("python:", alp), build: func() (*Image, error) { return buildPython(r, "alpine") }},
-		)
-	}
-	return defs
-}
 
 // pythonStdlib is a sample of the standard library, relative to /usr/local/lib/pythonX.Y,
 // with weights (KiB). lib-dynload names get the version's ABI tag.
@@ -230,16 +198,21 @@ func pythonBuildRun(r pythonRelease, variant string) string {
 }
 
 // buildPython is python:<minor>[-slim|-alpine], as the official Dockerfile builds it.
-func buildPython(r pythonRelease, variant string) (*Image, error) {
-	name, base := "python:"+r.minor, "buildpack-deps:bookworm"
+func buildPython(s spec) (*Image, error) {
+	r := s.line.data.(pythonRelease)
+	variant := s.flavor
+	if s.distroKind() == "alpine" {
+		variant = "alpine"
+	}
+	name, base := "python:"+s.canonicalTag(), buildpackName(s.distro, "")
 	deps, build := int64(pythonDepsFull), r.build
 	tag := "cpython-" + strings.ReplaceAll(r.minor, ".", "") + "-x86_64-linux-gnu"
 	switch variant {
 	case "slim":
-		name, base = name+"-slim", "debian:bookworm-slim"
+		base = s.distro.baseName()
 		deps, build = pythonDepsSlim, r.build+pythonSlimExtra
 	case "alpine":
-		name, base = name+"-alpine", "alpine:"+latestAlpine
+		base = s.distro.baseName()
 		deps, build = pythonDepsAlpine, r.build-pythonAlpineLess
 		tag = "cpython-" + strings.ReplaceAll(r.minor, ".", "") + "-x86_64-linux-musl"
 	}
@@ -307,7 +280,9 @@ func buildPython(r pythonRelease, variant string) (*Image, error) {
 `)
 		b.run(aptRun("libbluetooth-dev \t\ttk-dev \t\tuuid-dev"))
 	}
-	b.env("GPG_KEY", r.gpgKey)
+	if r.gpgKey != "" { // from 3.14 releases are signed with Sigstore only
+		b.env("GPG_KEY", r.gpgKey)
+	}
 	b.env("PYTHON_VERSION", r.version)
 
 	// Layer: CPython itself.
@@ -318,7 +293,7 @@ func buildPython(r pythonRelease, variant string) (*Image, error) {
 	b.link("/usr/local/bin/python3", "python"+r.minor, "/usr/local/bin/pydoc3", "pydoc"+r.minor,
 		"/usr/local/bin/idle3", "idle"+r.minor, "/usr/local/bin/python3-config", "python"+r.minor+"-config",
 		"/usr/local/lib/libpython"+r.minor+".so", "libpython"+r.minor+".so.1.0")
-	if r.minor != "3.13" {
+	if compareVersions(r.minor, "3.13") < 0 {
 		b.file("/usr/local/bin/2to3-"+r.minor, modeExec, "#!/usr/local/bin/python"+r.minor+"\nimport sys\nfrom lib2to3.main import main\n\nsys.exit(main(\"lib2to3.fixes\"))\n")
 		b.link("/usr/local/bin/2to3", "2to3-"+r.minor)
 	}
