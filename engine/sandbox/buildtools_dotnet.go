@@ -89,18 +89,17 @@ func (p *proc) readProject(file string) (*dotnetProject, error) {
 
 // dotnetOpts is one dotnet build/publish/restore's options.
 type dotnetOpts struct {
-	project      string
-	config       string
-	output       string
-	runtime      string
-	arch         string
-	selfContain  string
-	props        []string
-	noRestore    bool
-	noBuild      bool
-	singleFile   bool
-	trimmed      bool
-	verbosityArg bool
+	project     string
+	config      string
+	output      string
+	runtime     string
+	arch        string
+	selfContain string
+	props       []string
+	noRestore   bool
+	noBuild     bool
+	singleFile  bool
+	trimmed     bool
 }
 
 func (p *proc) parseDotnetOpts(sub string, args []string) (dotnetOpts, bool) {

@@ -162,18 +162,17 @@ func (p *proc) extractJar(file, dir string, keep func(name string) string) bool 
 
 // javaProject is what a Maven or Gradle build needs to know of a project.
 type javaProject struct {
-	dir       string
-	group     string
-	artifact  string
-	version   string
-	jarName   string // file name of the main jar
-	boot      bool   // Spring Boot: a fat jar with BOOT-INF
-	bootVer   string
-	deps      []javaDep
-	mainClass string
-	buildDir  string // "target" or "build/libs"
-	tool      string
-	release   string // compiler options that change the classes (release level)
+	dir      string
+	group    string
+	artifact string
+	version  string
+	jarName  string // file name of the main jar
+	boot     bool   // Spring Boot: a fat jar with BOOT-INF
+	bootVer  string
+	deps     []javaDep
+	buildDir string // "target" or "build/libs"
+	tool     string
+	release  string // compiler options that change the classes (release level)
 }
 
 type javaDep struct{ group, artifact, version string }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path"
 	"regexp"
-	"sort"
 	"strings"
 
 	"layerlab/engine/rootfs"
@@ -452,12 +451,7 @@ func (p *proc) nextBuild(dir, digest string, app int64) int {
 			return 1
 		}
 		// the traced node_modules: the packages the server imports (next itself and its runtime deps)
-		var mods []string
 		for _, n := range p.listDir(path.Join(dir, "node_modules")) {
-			mods = append(mods, n)
-		}
-		sort.Strings(mods)
-		for _, n := range mods {
 			if n != "next" && n != "react" && n != "react-dom" && n != "@next" && n != "styled-jsx" {
 				continue
 			}

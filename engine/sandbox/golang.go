@@ -297,7 +297,6 @@ func (g *goCmd) loadDir(dir, importPath string, only []string) (*goPkg, string) 
 	}
 	fset := token.NewFileSet()
 	seen := map[string]bool{}
-	var pkgNames []string
 	for _, n := range names {
 		file := path.Join(dir, n)
 		src, err := g.p.readFile(file)
@@ -315,7 +314,6 @@ func (g *goCmd) loadDir(dir, importPath string, only []string) (*goPkg, string) 
 			return nil, fmt.Sprintf("found packages %s (%s) and %s (%s) in %s", pk.name, path.Base(pk.files[0]), f.Name.Name, n, dir)
 		}
 		pk.name = f.Name.Name
-		pkgNames = append(pkgNames, pk.name)
 		pk.files = append(pk.files, file)
 		for _, im := range f.Imports {
 			ip, _ := strconv.Unquote(im.Path.Value)
