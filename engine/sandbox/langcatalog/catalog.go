@@ -248,7 +248,13 @@ func synthesize(eco Ecosystem, name string) Package {
 	if eco == PyPI || eco == RubyGems {
 		ver = fmt.Sprintf("%d.%d.%d", 1+s%3, (s>>8)%15, (s>>16)%8)
 	}
-	p := Package{Name: Normalize(eco, name), Version: ver, Size: int64(24<<10 + (s>>24)%(900<<10)), Synthesized: true}
+	// sizes follow each registry's typical package: most npm packages are small (a
+	// create-react-app tree holds ~1500 of them in a few hundred MB)
+	size := int64(24<<10 + (s>>24)%(900<<10))
+	if eco == NPM {
+		size = int64(8<<10 + (s>>24)%(200<<10))
+	}
+	p := Package{Name: Normalize(eco, name), Version: ver, Size: size, Synthesized: true}
 	if eco == PyPI {
 		p.Module = strings.ReplaceAll(p.Name, "-", "_")
 	}
