@@ -256,7 +256,7 @@ func For(r Release) *Catalog {
 			continue // the release does not have this package
 		}
 		p := Package{
-			Name: name, Version: expand(ver, r.Vars), Installed: rw.inst << 10, Download: rw.dl << 10,
+			Name: name, Version: expand(ver, r.Vars), Installed: rw.inst << 10, Download: rw.dl * 1000,
 			Deps: list(rw.deps, r.Vars), Recommends: list(rw.recs, r.Vars),
 		}
 		for _, b := range list(rw.bins, r.Vars) {
