@@ -220,7 +220,9 @@ func TestDnfCatalog(t *testing.T) {
 			wantOut: []string{"error: No package matches 'pythn3'\n"}},
 		{name: "synthesized", script: "dnf install -y --setopt=install_weak_deps=False --nodocs libfrobnicate-devel",
 			wantOut: []string{"installed a stand-in synthesized from its name", "libfrobnicate-devel-"},
-			check:   func(t *testing.T, f *rootfs.FS) { hasFile(t, f, "/usr/lib/libfrobnicate-devel/libfrobnicate-devel.data") }},
+			check: func(t *testing.T, f *rootfs.FS) {
+				hasFile(t, f, "/usr/lib/libfrobnicate-devel/libfrobnicate-devel.data")
+			}},
 		{name: "clean all", script: "dnf makecache >/dev/null && dnf clean all && ls /var/cache/dnf 2>&1 | wc -l",
 			wantOut: []string{"0\n"}},
 		{name: "cronie crontab in /var/spool/cron", script: "dnf install -y cronie >/dev/null && echo '* * * * * date' > /c && crontab /c && crontab -l",
