@@ -61,6 +61,15 @@ func (r *run) from(st *stage, ds *dockerfile.Stage) error {
 	if name == "" {
 		return r.fail(in.Step, in, errors.New("base name ("+ds.Base+") should not be blank"), "")
 	}
+	// A base pinned by tag and digest that the store does not hold resolves by its tag:
+	// the digest is the real image's, which a stand-in cannot have.
+	if ref, err := image.ParseRef(name); err == nil && ref.Digest() != "" && ref.Tag() != "" {
+		if _, err := r.store.Lookup(r.ctx, name); errors.Is(err, ErrNotFound) {
+			r.emit(Event{Type: EventStepLog, Step: in.Step, Text: fmt.Sprintf("layerlab: %s is the digest of the real %s:%s; the playground's stand-in has another digest, so the base is resolved by its tag %s:%s (Docker pulls by the digest and leaves the image untagged)",
+				ref.Digest(), ref.Repository(), ref.Tag(), ref.Repository(), ref.Tag())})
+			name = ref.Repository() + ":" + ref.Tag()
+		}
+	}
 	pulled := false
 	switch {
 	case strings.EqualFold(name, "scratch"):

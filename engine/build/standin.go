@@ -21,10 +21,10 @@ type StandIns struct{}
 
 // Pull implements Puller.
 func (StandIns) Pull(ctx context.Context, s Store, ref image.Ref) (*image.Record, *rootfs.FS, error) {
-	if ref.Domain() != "docker.io" {
-		return nil, nil, fmt.Errorf("pull access denied for %s: the playground has no network, and only built-in base images can be pulled", ref.Familiar())
-	}
-	base, err := baseimage.Lookup(ref.Familiar())
+	// baseimage knows which registries it serves (Docker Hub under its host names,
+	// mcr.microsoft.com/dotnet, gcr.io/distroless, ghcr.io/astral-sh/uv) and refuses the
+	// rest with Docker's "pull access denied" and how to bring the image.
+	base, err := baseimage.Lookup(ref.String())
 	if err != nil {
 		return nil, nil, err
 	}
