@@ -12,11 +12,10 @@ import (
 
 // `search`: docker search's table (cli/command/registry/search.go and
 // formatter/search.go in Docker 20.10) over what the playground can pull without a
-// network: the stand-ins of the official images (engine/baseimage), which the built-in
-// hub serves as library/. Docker Hub's search has stars and descriptions the
-// playground does not know: STARS stays blank and the description says what the
-// stand-in is. With --list-tags (layerlab's own flag) it lists the tags each matching
-// image is served under instead.
+// network: the stand-ins of the official images (engine/baseimage's catalog), which
+// the built-in hub serves as library/. Docker Hub's stars the playground does not know:
+// STARS stays blank. With --list-tags (layerlab's own flag) it lists each matching
+// image's variants and example tags instead.
 
 func init() {
 	register(&command{name: "search", use: "search [OPTIONS] TERM", short: "Search the Docker Hub for images",
@@ -28,36 +27,33 @@ func searchFlags(fs *FlagSet) {
 	fs.String("format", "", "", "Pretty-print search using a Go template")
 	fs.Int("limit", "", 25, "Max number of search results")
 	fs.Bool("no-trunc", "", false, "Don't truncate output")
-	fs.Bool("list-tags", "", false, "List the tags each matching image is served under (layerlab)")
+	fs.Bool("list-tags", "", false, "List each image's variants and example tags (layerlab)")
 }
 
 // SearchResult is one repository search lists (docker's registry.SearchResult, with
-// the tags the playground serves it under).
+// the tag forms the playground serves it in).
 type SearchResult struct {
 	Name        string
 	Description string
 	Official    bool
-	Tags        []string // sorted
+	Versions    []string // version lines, newest first
+	Variants    []baseimage.Variant
 }
 
 // searchSource is what search searches: the official images' stand-ins. A variable so
 // that a test can give it a catalogue of its own.
 var searchSource = standInResults
 
-// standInResults groups the stand-ins' names by repository.
+// standInResults is baseimage's catalog. Docker Hub marks its library/ images
+// official; a name with a registry (mcr.microsoft.com/..., gcr.io/...) is not on
+// Docker Hub's search at all, but the playground serves it, so it is listed, unmarked.
 func standInResults() []SearchResult {
-	byRepo := map[string][]string{}
-	for _, n := range baseimage.Names() {
-		repo, tag, _ := strings.Cut(n, ":")
-		byRepo[repo] = append(byRepo[repo], tag)
+	cat := baseimage.Catalog()
+	out := make([]SearchResult, 0, len(cat))
+	for _, r := range cat {
+		out = append(out, SearchResult{Name: r.Name, Description: r.Description, Official: !strings.Contains(r.Name, "/"),
+			Versions: r.Versions, Variants: r.Variants})
 	}
-	out := make([]SearchResult, 0, len(byRepo))
-	for repo, tags := range byRepo {
-		sort.Strings(tags)
-		out = append(out, SearchResult{Name: repo, Official: !strings.Contains(repo, "/"), Tags: tags,
-			Description: fmt.Sprintf("layerlab's stand-in for the official %s image (%d tags)", repo, len(tags))})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 
@@ -139,11 +135,18 @@ func runSearch(ctx context.Context, env *Env, fs *FlagSet, args []string) (int, 
 	}
 	if *fs.long["list-tags"].bool {
 		tw := newTableWriter(env.Stdout)
-		fmt.Fprintln(tw, "NAME\tTAGS")
+		fmt.Fprintln(tw, "NAME\tVARIANT\tEXAMPLE TAGS")
 		for _, r := range rows {
-			fmt.Fprintf(tw, "%s\t%s\n", r.Name, strings.Join(r.Tags, " "))
+			for _, v := range r.Variants {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", r.Name, v.Name, strings.Join(v.Tags, " "))
+			}
 		}
 		tw.Flush()
+		if len(rows) > 0 {
+			// The stand-ins are made from a tag's parts (version, variant, distro), so
+			// a list of every tag would be endless; say so.
+			fmt.Fprintf(env.Stdout, "[layerlab] examples: any version of these lines in these variants resolves too (%s pull %s:TAG)\n", env.prog(), rows[0].Name)
+		}
 	} else {
 		format := *fs.long["format"].str
 		if format == "" {
