@@ -9,7 +9,8 @@ import (
 )
 
 func init() {
-	register(map[string]cmdFunc{"useradd": cmdUseradd, "adduser": cmdAdduser, "groupadd": cmdGroupadd, "addgroup": cmdGroupadd})
+	register(map[string]cmdFunc{"useradd": cmdUseradd, "adduser": cmdAdduser, "groupadd": cmdGroupadd, "addgroup": cmdGroupadd,
+		"usermod": cmdUsermod, "chsh": cmdChsh, "passwd": cmdPasswd})
 }
 
 type passwdEntry struct {
@@ -195,7 +196,7 @@ func cmdUseradd(p *proc) int {
 		p.errf("Permission denied.")
 		return 1
 	}
-	var name, uidS, group, shell, home string
+	var name, uidS, group, shell, home, extra string
 	create, system := false, false
 	args := p.args
 	for i := 0; i < len(args); i++ {
@@ -221,7 +222,9 @@ func cmdUseradd(p *proc) int {
 			shell = val()
 		case "-d", "--home-dir", "--home":
 			home = val()
-		case "-G", "--groups", "-c", "--comment", "-K", "-p", "-k":
+		case "-G", "--groups":
+			extra = val()
+		case "-c", "--comment", "-K", "-p", "-k":
 			val()
 		default:
 			if strings.HasPrefix(a, "-") {
@@ -234,7 +237,237 @@ func cmdUseradd(p *proc) int {
 		p.outf("Usage: useradd [options] LOGIN\n")
 		return 2
 	}
-	return p.addUser(name, uidS, group, shell, home, create, system, true)
+	if code := p.addUser(name, uidS, group, shell, home, create, system, true); code != 0 {
+		return code
+	}
+	return p.addToGroups(name, extra)
+}
+
+// addToGroups adds user to each group of a comma-separated list (useradd -G, usermod -aG).
+func (p *proc) addToGroups(user, list string) int {
+	for _, g := range strings.Split(list, ",") {
+		if g == "" {
+			continue
+		}
+		if _, ok := p.s.groupByName(g); !ok {
+			p.errf("group '%s' does not exist", g)
+			return 6
+		}
+		if err := p.addMember(g, user); err != nil {
+			return 1
+		}
+	}
+	return 0
+}
+
+// addMember appends user to group's member list in /etc/group (and /etc/gshadow when present).
+func (p *proc) addMember(group, user string) error {
+	for _, file := range []string{"/etc/group", "/etc/gshadow"} {
+		b, err := p.s.readRaw(file)
+		if err != nil {
+			continue
+		}
+		lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+		for i, l := range lines {
+			f := strings.Split(l, ":")
+			if len(f) < 4 || f[0] != group {
+				continue
+			}
+			mem := f[len(f)-1]
+			for _, m := range strings.Split(mem, ",") {
+				if m == user {
+					return nil
+				}
+			}
+			if mem != "" {
+				mem += ","
+			}
+			f[len(f)-1] = mem + user
+			lines[i] = strings.Join(f, ":")
+		}
+		out := strings.Join(lines, "\n") + "\n"
+		if err := p.s.account(int64(len(out))); err != nil {
+			return err
+		}
+		if err := p.s.withFS(func(fsys *rootfs.FS) error {
+			e, _, err := fsys.Stat(file)
+			if err != nil {
+				return err
+			}
+			return fsys.WriteFile(file, rootfs.Bytes(out), e.Mode, e.UID, e.GID, p.s.now())
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// cmdUsermod: usermod -aG GROUPS USER, -s SHELL, -d HOME, -u UID (the forms Dockerfiles use).
+func cmdUsermod(p *proc) int {
+	if p.s.uid != 0 {
+		p.errf("Permission denied.")
+		return 1
+	}
+	var groups, shell, home, uidS, user string
+	for i := 0; i < len(p.args); i++ {
+		a := p.args[i]
+		val := func() string {
+			if i+1 < len(p.args) {
+				i++
+				return p.args[i]
+			}
+			return ""
+		}
+		switch a {
+		case "-aG", "-Ga", "-G", "--groups":
+			groups = val()
+		case "-a", "--append":
+		case "-s", "--shell":
+			shell = val()
+		case "-d", "--home":
+			home = val()
+		case "-u", "--uid":
+			uidS = val()
+		case "-m", "--move-home", "-L", "-U":
+		default:
+			if !strings.HasPrefix(a, "-") {
+				user = a
+			}
+		}
+	}
+	u, ok := p.s.userByName(user)
+	if !ok {
+		p.errf("user '%s' does not exist", user)
+		return 6
+	}
+	if shell != "" || home != "" || uidS != "" {
+		if shell != "" {
+			u.shel = shell
+		}
+		if home != "" {
+			u.home = home
+		}
+		if uidS != "" {
+			n, err := strconv.Atoi(uidS)
+			if err != nil {
+				p.errf("invalid user ID '%s'", uidS)
+				return 3
+			}
+			u.uid = n
+		}
+		if p.rewritePasswd(u) != nil {
+			return 1
+		}
+	}
+	return p.addToGroups(user, groups)
+}
+
+// rewritePasswd replaces a user's /etc/passwd line, keeping its GECOS field.
+func (p *proc) rewritePasswd(u passwdEntry) error {
+	b, _ := p.s.readRaw("/etc/passwd")
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	for i, l := range lines {
+		f := strings.Split(l, ":")
+		if len(f) >= 7 && f[0] == u.name {
+			f[2], f[5], f[6] = strconv.Itoa(u.uid), u.home, u.shel
+			lines[i] = strings.Join(f, ":")
+		}
+	}
+	out := strings.Join(lines, "\n") + "\n"
+	return p.s.withFS(func(fsys *rootfs.FS) error {
+		return fsys.WriteFile("/etc/passwd", rootfs.Bytes(out), 0o644, 0, 0, p.s.now())
+	})
+}
+
+// cmdChsh: chsh -s SHELL [USER].
+func cmdChsh(p *proc) int {
+	var shell, user string
+	for i := 0; i < len(p.args); i++ {
+		if p.args[i] == "-s" || p.args[i] == "--shell" {
+			if i+1 < len(p.args) {
+				i++
+				shell = p.args[i]
+			}
+		} else if !strings.HasPrefix(p.args[i], "-") {
+			user = p.args[i]
+		}
+	}
+	if user == "" {
+		user = p.userName(p.s.uid)
+	}
+	u, ok := p.s.userByName(user)
+	if !ok {
+		p.errf("user '%s' does not exist", user)
+		return 1
+	}
+	if shell == "" {
+		p.errf("no shell given (the sandbox does not ask)")
+		return 1
+	}
+	u.shel = shell
+	return distroCode(p.rewritePasswd(u) == nil)
+}
+
+// cmdPasswd: passwd -d USER (empty password) and -l USER (locked), in /etc/shadow.
+func cmdPasswd(p *proc) int {
+	var op, user string
+	for _, a := range p.args {
+		switch a {
+		case "-d", "-l", "-u":
+			op = a
+		default:
+			if !strings.HasPrefix(a, "-") {
+				user = a
+			}
+		}
+	}
+	if user == "" {
+		user = p.userName(p.s.uid)
+	}
+	if op == "" {
+		p.errf("the sandbox has no terminal to read a new password from (use passwd -d, or chpasswd)")
+		return 1
+	}
+	if p.s.uid != 0 {
+		p.errf("You may not view or modify password information for %s.", user)
+		return 1
+	}
+	b, err := p.s.readRaw("/etc/shadow")
+	if err != nil {
+		p.errf("cannot open /etc/shadow")
+		return 1
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	for i, l := range lines {
+		f := strings.Split(l, ":")
+		if len(f) >= 2 && f[0] == user {
+			switch op {
+			case "-d":
+				f[1] = ""
+			case "-l":
+				f[1] = "!" + strings.TrimPrefix(f[1], "!")
+			case "-u":
+				f[1] = strings.TrimPrefix(f[1], "!")
+			}
+			lines[i] = strings.Join(f, ":")
+		}
+	}
+	out := strings.Join(lines, "\n") + "\n"
+	if err := p.s.withFS(func(fsys *rootfs.FS) error {
+		e, _, err := fsys.Stat("/etc/shadow")
+		if err != nil {
+			return err
+		}
+		return fsys.WriteFile("/etc/shadow", rootfs.Bytes(out), e.Mode, e.UID, e.GID, p.s.now())
+	}); err != nil {
+		return 1
+	}
+	if !p.s.busybox {
+		p.outf("passwd: password changed.\n")
+	} else {
+		p.outf("passwd: password for %s changed by root\n", user)
+	}
+	return 0
 }
 
 func (p *proc) addUser(name, uidS, group, shell, home string, create, system, ownGroup bool) int {
@@ -350,10 +583,16 @@ func cmdAdduser(p *proc) int {
 			}
 			if name == "" {
 				name = a
-			} else if g, ok := p.s.groupByName(a); ok {
-				// Debian `adduser user group`: add to a group.
-				_ = g
-				return 0
+			} else if _, ok := p.s.groupByName(a); ok {
+				// `adduser USER GROUP` (Debian and busybox): add an existing user to a group.
+				if _, ok := p.s.userByName(name); !ok {
+					p.errf("The user `%s' does not exist.", name)
+					return 1
+				}
+				if !p.s.busybox {
+					p.outf("Adding user `%s' to group `%s' ...\nDone.\n", name, a)
+				}
+				return distroCode(p.addMember(a, name) == nil)
 			}
 		}
 	}
@@ -387,8 +626,12 @@ func cmdGroupadd(p *proc) int {
 		default:
 			if !strings.HasPrefix(a, "-") {
 				if name != "" && p.name == "addgroup" {
-					// busybox `addgroup user group`: add a user to a group.
-					return 0
+					// busybox `addgroup USER GROUP`: add an existing user to a group.
+					if _, ok := p.s.groupByName(a); !ok {
+						p.errf("unknown group %s", a)
+						return 1
+					}
+					return distroCode(p.addMember(a, name) == nil)
 				}
 				name = a
 			}
