@@ -1,11 +1,50 @@
-// Package baseimage serves the built-in stand-ins for the public base images a
-// Dockerfile starts FROM (busybox, alpine, debian, ubuntu, python, node, golang,
-// nginx, buildpack-deps). layerlab has no network, so these take their place: each has
-// the real image's config (Env, Cmd, Entrypoint, ...) and history, and a small
+// Package baseimage serves the stand-ins for the public base images a Dockerfile
+// starts FROM. layerlab has no network, so these take their place: each has the real
+// image's config (Env, Cmd, Entrypoint, ports, volumes, user...) and history, and a
 // filesystem skeleton that looks like the real one (the shell, coreutils, the package
-// manager and its database, /etc/os-release, the language runtime) with large files
-// whose content is generated filler, so sizes are the real image's sizes while memory
-// stays small.
+// manager and its database, /etc/os-release, the users it creates, the runtime's
+// commands on PATH) with large files whose content is generated filler
+// (rootfs.Generated), so sizes are the real image's while memory stays small and no
+// byte is produced until someone reads it.
+//
+// # An open world, as data
+//
+// Images are described as families (families.go, recipes.go, dotnet.go,
+// distroless.go, rpm.go): a repository ("python", "mcr.microsoft.com/dotnet/sdk",
+// "gcr.io/distroless/static-debian12"), its version lines (each with the release its
+// tags resolve to, its dates and the newest release upstream published), its version
+// words ("lts", "stable") and its tag forms ("slim-{deb}@debian-slim",
+// "{v:cli,fpm,apache,zts}-{alp}@alpine"; see tagForm). A tag is parsed against the
+// forms: python:3.8-slim-bullseye, node:18-alpine3.19, golang:1-alpine, php:8.2-fpm-alpine,
+// eclipse-temurin:24.0.2_12-jdk-noble, lukemathwalker/cargo-chef:latest-rust-1.80.1. A
+// distro release must have had official images while the line did (node:7-alpine3.19
+// never existed); an unpinned tag stands on the newest release of its kind at the
+// line's (or the exact release's, estimated) date, so python:3.9.2-alpine is Alpine 3.13.
+// An exact release (python:3.9.2) is its line's image with its version in the config
+// and history: the big layers are shared by all the releases of a line, which keeps
+// the number of distinct layer contents bounded. The images of the families with a
+// structure of their own (the distros, buildpack-deps, python, node, golang, nginx,
+// distroless) have builders; the others are recipes, the official Dockerfile's steps
+// as a list of ops.
+//
+// Lookup accepts Docker Hub under docker.io, index.docker.io, registry.docker.com and
+// registry-1.docker.io, with or without library/; name:tag@sha256:... resolves by its
+// tag (the stand-in cannot have the real digest), a digest alone does not. An unknown
+// repository fails as Docker's pull does ("pull access denied for NAME, repository
+// does not exist or may require 'docker login': ...", ErrPullDenied) and an unknown
+// tag as a missing manifest ("manifest for NAME:TAG not found: manifest unknown:
+// manifest unknown", ErrManifestUnknown), each with a layerlab line saying what to do;
+// both wrap ErrUnknown.
+//
+// Catalog lists what is served, for a `docker search`-like listing and the images
+// page: each repository with a one-line description, its version lines (newest first)
+// and its variants with example tags (newest first), every one of which Lookup
+// resolves. Names is those example tags as name:tag.
+//
+// The data describe Docker Hub as of 2026-12 (snapshot): the lines the stand-ins had
+// before keep the releases of early 2025 their content and IDs were made with; later
+// lines use the newest releases known, some of them estimated from the projects'
+// release schedules.
 //
 // History rows are written as Docker's classic builder writes them
 // ("/bin/sh -c #(nop)  ENV ...", "/bin/sh -c #(nop) ADD file:<sum> in / "), the form the
@@ -13,7 +52,8 @@
 // `docker history` reads "ENV ..." and "RUN /bin/sh -c ... # buildkit" instead. RUN texts
 // follow the official Dockerfiles, abbreviated in places.
 //
-// Images are built once, on first use, and shared. Images derived from another
+// Images are built on first use and kept in a bounded cache (they hold snapshots,
+// never bytes, so an evicted one is rebuilt identically). Images derived from another
 // (python:3.12 from buildpack-deps:bookworm from debian:bookworm) share its layer
 // snapshots, as the real images share their base layers, so the same layer has the
 // same diffID in both.

@@ -72,6 +72,9 @@ func catalogOf(f *family) Repository {
 			}
 			for i, n := len(f.lines)-1, 0; i >= 0 && n < 3; i-- {
 				t := f.lines[i].ver
+				if f.exactOnly {
+					t = f.lines[i].latest
+				}
 				if suffix != "" {
 					t += "-" + suffix
 				}

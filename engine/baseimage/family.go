@@ -469,7 +469,7 @@ func (s *spec) resolveDistro() error {
 		s.distro = r
 		return nil
 	}
-	r := defaultDistro(s.defaultKind(d.distro), at, s.fam.repo)
+	r := s.lineDistro(d.distro, at)
 	if r == nil {
 		return errManifestUnknown
 	}
@@ -497,7 +497,7 @@ func (s spec) canonicalTag() string {
 // renderTag is canonicalTag's pass.
 func (s spec) renderTag(strict bool) (string, bool) {
 	ver := s.version
-	if s.line != nil && !s.exact() {
+	if s.line != nil && !s.exact() && !s.fam.exactOnly {
 		ver = s.line.ver
 	}
 	for _, form := range s.fam.forms {
@@ -585,15 +585,32 @@ func (s spec) isDefaultDistro() bool {
 	if s.distro == nil || s.distro.distro == "scratch" || s.distroKind() == "rpm" {
 		return true
 	}
-	d := defaultDistro(s.defaultKind(s.distro.distro), s.releaseDate(), s.fam.repo)
+	d := s.lineDistro(s.distro.distro, s.releaseDate())
+	if d != nil && d.distro == "debian" {
+		d = d.slimOf()
+		return d.codename == s.distro.codename
+	}
 	return d != nil && d.codename == s.distro.codename && d.version == s.distro.version
+}
+
+// lineDistro is the release an unpinned form of kind stands on at a date: the line's
+// own base when it names one ("debian:bookworm": .NET 8 stays on bookworm), else the
+// newest of the kind then.
+func (s spec) lineDistro(kind string, at time.Time) *distro {
+	if s.line != nil && kind == "debian" {
+		if k, c, ok := strings.Cut(s.line.base, ":"); ok && k == "debian" {
+			return distroByCodename(c)
+		}
+	}
+	return defaultDistro(s.defaultKind(kind), at, s.fam.repo)
 }
 
 // defaultKind is the distro an unpinned form of kind stands on: the line's own base
 // when it has one (.NET 10's unpinned tags are Ubuntu's), else the form's.
 func (s spec) defaultKind(kind string) string {
 	if s.line != nil && s.line.base != "" && kind == "debian" {
-		return s.line.base
+		k, _, _ := strings.Cut(s.line.base, ":")
+		return k
 	}
 	return kind
 }
