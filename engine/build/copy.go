@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"layerlab/engine/dockerfile"
 	"layerlab/engine/image"
 	"layerlab/engine/rootfs"
+	"layerlab/engine/sandbox"
 )
 
 // copySource is one resolved COPY/ADD source: a path in the source filesystem and the
@@ -24,6 +26,7 @@ type copySource struct {
 	name string // the path as the user sees it (context-relative)
 	hash string // file:<sum> or dir:<sum>
 	dir  bool
+	fs   *rootfs.FS // where key lives when not the instruction's source (an ADD URL's download)
 }
 
 func (r *run) prepareCopy(st *stage, in *dockerfile.Instruction, next *image.ContainerConfig) (*dispatch, error) {
@@ -74,8 +77,17 @@ func (r *run) prepareCopy(st *stage, in *dockerfile.Instruction, next *image.Con
 	var sources []copySource
 	sums := map[string]string{}
 	for _, s := range srcs {
-		if c.Add && (strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") || strings.HasPrefix(s, "git@")) {
-			return nil, fmt.Errorf("ADD %s: the playground has no network, so ADD cannot download; put the file into the build context and COPY it", s)
+		if c.Add && strings.HasPrefix(s, "git@") {
+			return nil, fmt.Errorf("ADD %s: the playground has no network, so ADD cannot clone; put the repository into the build context and COPY it", s)
+		}
+		if c.Add && (strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")) {
+			got, err := r.downloadSource(s, dest)
+			if err != nil {
+				return nil, err
+			}
+			r.emit(Event{Type: EventStepLog, Step: in.Step, Text: sandbox.DownloadNote(s)})
+			sources = append(sources, got)
+			continue
 		}
 		got, err := r.resolveSources(src, s, uname, c.From != "", sums)
 		if err != nil {
@@ -130,6 +142,32 @@ func (r *run) prepareCopy(st *stage, in *dockerfile.Instruction, next *image.Con
 			}
 			return nil
 		}}, nil
+}
+
+// downloadSource is an ADD of a URL. The playground has no network, so the file is the
+// sandbox's placeholder for that URL (the same bytes every time). As the classic builder
+// does, the file is named by the URL's last path element when the destination is a
+// directory, gets mode 0600, and is hashed by its content, so a rebuild hits the cache
+// while the URL stays the same.
+func (r *run) downloadSource(src, dest string) (copySource, error) {
+	u, err := url.Parse(src)
+	if err != nil {
+		return copySource{}, fmt.Errorf("ADD %s: %w", src, err)
+	}
+	name := path.Base(u.Path)
+	if u.Path == "" || strings.HasSuffix(u.Path, "/") {
+		if strings.HasSuffix(dest, "/") {
+			//lint:ignore ST1005 Docker 20.10's text, word for word
+			return copySource{}, fmt.Errorf("cannot determine filename from url: %s", src)
+		}
+		name = "download"
+	}
+	fs := rootfs.New()
+	e := &rootfs.Entry{Kind: rootfs.KindFile, Mode: 0o600, ModTime: r.b.now(), Data: rootfs.Bytes(sandbox.Download(src))}
+	if err := fs.Put(name, e); err != nil {
+		return copySource{}, fmt.Errorf("ADD %s: %w", src, err)
+	}
+	return copySource{key: name, name: name, hash: "file:" + fileSum(name, e, "", ""), fs: fs}, nil
 }
 
 // fromSource is the filesystem of COPY --from: a stage by name or index, or an image.
@@ -296,6 +334,12 @@ type copier struct {
 }
 
 func (c *copier) copy(s copySource, target string, intoDir bool) error {
+	if s.fs != nil {
+		from := *c
+		from.src, from.add = s.fs, false // a download is never unpacked
+		s.fs = nil
+		return from.copy(s, target, intoDir)
+	}
 	e, _, err := c.src.Stat(s.key)
 	if err != nil {
 		return err
