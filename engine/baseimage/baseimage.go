@@ -158,8 +158,8 @@ func Lookup(ref string) (*Image, error) {
 		return nil, pullDenied(r)
 	}
 	if r.tag == "" {
-		return nil, fmt.Errorf("%w: %w: manifest for %s@%s not found: manifest unknown: manifest unknown\nlayerlab: the playground's stand-ins are not the real images and have other digests; name the image by its tag (%s:TAG)",
-			ErrUnknown, ErrManifestUnknown, r.familiar, r.digest, r.familiar)
+		return nil, &lookupError{errs: []error{ErrUnknown, ErrManifestUnknown}, msg: fmt.Sprintf("manifest for %s@%s not found: manifest unknown: manifest unknown\nlayerlab: the playground's stand-ins are not the real images and have other digests; name the image by its tag (%s:TAG)",
+			r.familiar, r.digest, r.familiar)}
 	}
 	s, err := f.resolve(r.tag)
 	if err != nil {

@@ -248,6 +248,7 @@ func TestImageInvariants(t *testing.T) {
 			path, _ := img.Config.GetEnv("PATH")
 			// Images FROM scratch with no shell: distroless, .NET's chiseled, uv's own.
 			bareUV := strings.HasPrefix(name, "ghcr.io/astral-sh/uv:") && !strings.Contains(name[len("ghcr.io/astral-sh/uv:"):], "-")
+			bareUV = bareUV || strings.HasPrefix(name, "gloursdocker/docker:") // binaries alone, FROM scratch
 			distroless := strings.HasPrefix(name, "gcr.io/distroless/") || strings.Contains(name, "chiseled") || bareUV
 			if path == "" && !strings.Contains(name, "chiseled") && !bareUV {
 				t.Errorf("no PATH")

@@ -314,6 +314,12 @@ func recipeFamilies() []*family {
 				{when: "!scratch", fill: "/usr/local/bin/uv 42000 x\n/usr/local/bin/uvx 330 x\n", size: 42_000_000, copyTo: "/usr/local/bin/"},
 				{when: "!scratch", entrypoint: []string{}}, {when: "!scratch", cmd: []string{"/usr/local/bin/uv"}},
 			}})},
+		{repo: "gloursdocker/docker", desc: "The docker CLI with the buildx and compose plugins, FROM scratch, for COPY --from (used by Docker's awesome-compose dev environments; not an official image).",
+			forms: []string{"@scratch"},
+			build: recipeBuild(recipe{ops: []op{
+				{fill: "/usr/local/bin/docker 38000 x\n/usr/local/lib/docker/cli-plugins/docker-buildx 60000 x\n/usr/local/lib/docker/cli-plugins/docker-compose 70000 x\n", size: 168_000_000,
+					copyTo: "/usr/local/"},
+			}})},
 		rpmFamily("fedora", "Official Docker builds of Fedora.", "43", nil),
 		rpmFamily("rockylinux", "The official build of Rocky Linux (deprecated on Docker Hub: newer releases are at rockylinux/rockylinux).", "9.3",
 			[]alias{{"8", "8.9"}, {"9", "9.3"}}),

@@ -41,17 +41,27 @@ func parseRef(s string) (parsedRef, error) {
 
 // pullDenied is Docker's error for a repository it cannot pull, and how to bring it.
 func pullDenied(r parsedRef) error {
-	return fmt.Errorf("%w: %w: pull access denied for %s, repository does not exist or may require 'docker login': denied: requested access to the resource is denied\n"+
+	return &lookupError{errs: []error{ErrUnknown, ErrPullDenied}, msg: fmt.Sprintf("pull access denied for %s, repository does not exist or may require 'docker login': denied: requested access to the resource is denied\n"+
 		"layerlab: %s is not one of the playground's built-in images (it has no network); on a machine with Docker, `docker pull %s` and `docker save -o image.tar %s`, then `layerlab load -i image.tar` here",
-		ErrUnknown, ErrPullDenied, r.familiar, r.familiar, r.familiar+":"+orLatest(r.tag), r.familiar+":"+orLatest(r.tag))
+		r.familiar, r.familiar, r.familiar+":"+orLatest(r.tag), r.familiar+":"+orLatest(r.tag))}
 }
 
 // manifestUnknown is Docker's error for a tag the repository does not have, with the
 // tags of the family closest to it.
 func manifestUnknown(f *family, r parsedRef) error {
-	return fmt.Errorf("%w: %w: manifest for %s:%s not found: manifest unknown: manifest unknown\nlayerlab: %s has no tag %q; tags that exist include %s",
-		ErrUnknown, ErrManifestUnknown, r.familiar, r.tag, r.familiar, r.tag, strings.Join(closeTags(f, r.tag, 6), ", "))
+	return &lookupError{errs: []error{ErrUnknown, ErrManifestUnknown}, msg: fmt.Sprintf("manifest for %s:%s not found: manifest unknown: manifest unknown\nlayerlab: %s has no tag %q; tags that exist include %s",
+		r.familiar, r.tag, r.familiar, r.tag, strings.Join(closeTags(f, r.tag, 6), ", "))}
 }
+
+// lookupError is a Lookup failure with Docker's text alone, classified by the
+// sentinels it wraps.
+type lookupError struct {
+	msg  string
+	errs []error
+}
+
+func (e *lookupError) Error() string   { return e.msg }
+func (e *lookupError) Unwrap() []error { return e.errs }
 
 func orLatest(t string) string {
 	if t == "" {
