@@ -24,7 +24,7 @@ RUN test "$(stat -c %a /usr/local/bin/wait-for)" = 600 && test "$(stat -c %a /tm
 	}
 	var notes []string
 	for _, e := range evs {
-		if e.Type == build.EventStepLog && strings.HasPrefix(e.Text, "layerlab: the playground has no network") {
+		if e.Type == build.EventStepLog && strings.HasPrefix(e.Text, "[layerlab] the playground has no network") {
 			notes = append(notes, e.Text)
 		}
 	}

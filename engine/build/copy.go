@@ -85,7 +85,7 @@ func (r *run) prepareCopy(st *stage, in *dockerfile.Instruction, next *image.Con
 			if err != nil {
 				return nil, err
 			}
-			r.emit(Event{Type: EventStepLog, Step: in.Step, Text: sandbox.DownloadNote(s)})
+			r.emit(Event{Type: EventStepLog, Step: in.Step, Text: "[layerlab] " + sandbox.DownloadNote(s)})
 			sources = append(sources, got)
 			continue
 		}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -61,11 +62,27 @@ func (r *run) from(st *stage, ds *dockerfile.Stage) error {
 	if name == "" {
 		return r.fail(in.Step, in, errors.New("base name ("+ds.Base+") should not be blank"), "")
 	}
+	if ds.Platform != "" {
+		// The classic builder expands --platform with the meta ARGs and parses the
+		// result, but, unlike BuildKit, defines no BUILDPLATFORM or TARGETPLATFORM:
+		// `--platform=$BUILDPLATFORM` expands to "" and fails. A platform that parses
+		// is not checked against the image (the stand-ins are linux/amd64).
+		p, err := r.lex.Word(ds.Platform, r.metaEnv())
+		if err != nil {
+			return r.fail(in.Step, in, fmt.Errorf("failed to process %q: %w", ds.Platform, err), "")
+		}
+		if err := parsePlatform(p); err != nil {
+			if strings.Contains(ds.Platform, "PLATFORM") {
+				r.emit(Event{Type: EventStepLog, Step: in.Step, Text: "[layerlab] BuildKit defines BUILDPLATFORM and TARGETPLATFORM for every build; Docker's classic builder, which the playground follows, does not, so they are empty here: declare them before the first FROM (ARG BUILDPLATFORM=linux/amd64) or drop --platform"})
+			}
+			return r.fail(in.Step, in, fmt.Errorf("failed to parse platform %s: %w", p, err), "")
+		}
+	}
 	// A base pinned by tag and digest that the store does not hold resolves by its tag:
 	// the digest is the real image's, which a stand-in cannot have.
 	if ref, err := image.ParseRef(name); err == nil && ref.Digest() != "" && ref.Tag() != "" {
 		if _, err := r.store.Lookup(r.ctx, name); errors.Is(err, ErrNotFound) {
-			r.emit(Event{Type: EventStepLog, Step: in.Step, Text: fmt.Sprintf("layerlab: %s is the digest of the real %s:%s; the playground's stand-in has another digest, so the base is resolved by its tag %s:%s (Docker pulls by the digest and leaves the image untagged)",
+			r.emit(Event{Type: EventStepLog, Step: in.Step, Text: fmt.Sprintf("[layerlab] %s is the digest of the real %s:%s; the playground's stand-in has another digest, so the base is resolved by its tag %s:%s (Docker pulls by the digest and leaves the image untagged)",
 				ref.Digest(), ref.Repository(), ref.Tag(), ref.Repository(), ref.Tag())})
 			name = ref.Repository() + ":" + ref.Tag()
 		}
@@ -587,4 +604,43 @@ func joinDest(workdir, dest string) string {
 		p += "/"
 	}
 	return p
+}
+
+// platformComponent is what containerd's platform parser accepts in each component.
+var platformComponent = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// parsePlatform checks a platform specifier as containerd's platforms.Parse does for the
+// classic builder: os[/arch[/variant]], each component matching platformComponent; a
+// single component must be a known operating system or architecture.
+func parsePlatform(p string) error {
+	parts := strings.Split(p, "/")
+	for _, c := range parts {
+		if !platformComponent.MatchString(c) {
+			return fmt.Errorf("%q is an invalid component of %q: platform specifier component must match \"^[A-Za-z0-9_-]+$\": invalid argument", c, p)
+		}
+	}
+	switch len(parts) {
+	case 1:
+		if !knownPlatformWord[strings.ToLower(parts[0])] {
+			return fmt.Errorf("%q: unknown operating system or architecture: invalid argument", p)
+		}
+	case 2, 3:
+	default:
+		return fmt.Errorf("%q: cannot parse platform specifier: invalid argument", p)
+	}
+	return nil
+}
+
+// knownPlatformWord are the operating systems and architectures (with containerd's
+// aliases) a one-component platform may name.
+var knownPlatformWord = map[string]bool{
+	"aix": true, "android": true, "darwin": true, "dragonfly": true, "freebsd": true, "hurd": true,
+	"illumos": true, "ios": true, "js": true, "linux": true, "nacl": true, "netbsd": true,
+	"openbsd": true, "plan9": true, "solaris": true, "windows": true, "zos": true,
+	"386": true, "amd64": true, "amd64p32": true, "arm": true, "armbe": true, "arm64": true,
+	"arm64be": true, "ppc64": true, "ppc64le": true, "loong64": true, "mips": true, "mipsle": true,
+	"mips64": true, "mips64le": true, "mips64p32": true, "mips64p32le": true, "ppc": true,
+	"riscv": true, "riscv64": true, "s390": true, "s390x": true, "sparc": true, "sparc64": true,
+	"wasm": true, "i386": true, "i486": true, "i586": true, "i686": true, "x86_64": true,
+	"x86-64": true, "aarch64": true, "armhf": true, "armel": true,
 }

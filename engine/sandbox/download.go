@@ -6,7 +6,7 @@ package sandbox
 // downloads caches as it would against a server that serves the same file.
 func Download(url string) []byte { return placeholder(url) }
 
-// DownloadNote is the step-log line that says a download was a placeholder.
+// DownloadNote says a download was a placeholder (the caller adds its own prefix).
 func DownloadNote(url string) string {
-	return "layerlab: the playground has no network; wrote a placeholder for " + url
+	return "the playground has no network; wrote a placeholder for " + url
 }
