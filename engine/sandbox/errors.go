@@ -9,9 +9,10 @@ import (
 // argv[0] missing from the image, an unknown USER, an unparsable script.
 var ErrStart = errors.New("process could not start")
 
-// ErrProcSubst is wrapped when a script uses process substitution, which the
-// sandbox refuses because the interpreter would create named pipes on the host.
-var ErrProcSubst = errors.New("process substitution <(...) / >(...) is not supported by the layerlab sandbox")
+// ErrProcSubst is wrapped when a script uses output process substitution >(...),
+// which the sandbox refuses because the interpreter would create named pipes on the
+// host (<(...) the sandbox runs itself: shell.go).
+var ErrProcSubst = errors.New("process substitution >(...) is not supported by the layerlab sandbox (<(...) is)")
 
 // StartError is a start failure with the exact text Docker prints for it.
 type StartError struct {

@@ -205,6 +205,7 @@ func TestHostUntouched(t *testing.T) {
 		{name: "deep recursion", script: "f(){ f $1x; }; f x", timeout: 2 * time.Second},
 		{name: "busy loop", script: "while :; do :; done", timeout: time.Second},
 		{name: "process substitution", script: "cat <(echo x); diff <(ls) >(cat)"},
+		{name: "input process substitution", script: "cat <(echo x) <(ls /tmp); cat <(cat <(echo y)) < <(echo z)"},
 		{name: "tmpdir fifo name", script: "echo x > /tmp/sh-interp-0000; cat /tmp/sh-interp-0000",
 			check: func(t *testing.T, f *rootfs.FS, out string) {
 				readFS(t, f, "/tmp/sh-interp-0000")

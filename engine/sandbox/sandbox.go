@@ -182,6 +182,8 @@ type session struct {
 	outN    atomic.Int64
 	baseG   int
 
+	pipes procPipes // open <(...) outputs (shell.go)
+
 	limMu    sync.Mutex
 	limit    *LimitError
 	startErr error

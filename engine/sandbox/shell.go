@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"runtime"
@@ -246,6 +247,7 @@ func (p *proc) runShell(file *syntax.File, params []string) int {
 		fmt.Fprintf(p.errw, "%s: %v\n", p.name, ErrProcSubst)
 		return code
 	}
+	rewriteProcSubst(file)
 	ro := func(v string) expand.Variable {
 		return expand.Variable{Set: true, ReadOnly: true, Kind: expand.String, Str: v}
 	}
@@ -341,10 +343,13 @@ func exportedOnly(env expand.Environ) expand.Environ {
 	return expand.ListEnviron(list...)
 }
 
+// rejectProcSubst refuses >(...): its command would read what the outer command
+// writes while that command runs, which the sandbox cannot do without a host named
+// pipe (the interpreter's way). <(...) is rewritten instead (rewriteProcSubst).
 func rejectProcSubst(file *syntax.File) (int, bool) {
 	bad := false
 	syntax.Walk(file, func(n syntax.Node) bool {
-		if _, ok := n.(*syntax.ProcSubst); ok {
+		if ps, ok := n.(*syntax.ProcSubst); ok && ps.Op != syntax.CmdIn {
 			bad = true
 		}
 		return !bad
@@ -397,6 +402,10 @@ func parseScript(src io.Reader, name string) (*syntax.File, error) {
 // in PATH inside the image, as /bin/sh does.
 func (p *proc) dispatch() int {
 	switch p.name {
+	case cmdProcOpen:
+		return p.procSubstOpen()
+	case cmdProcRelease:
+		return p.procSubstRelease()
 	case cmdCommandV, cmdType:
 		return p.commandV(p.name == cmdType)
 	case cmdTimeStart, cmdTimeEnd:
@@ -692,3 +701,206 @@ func (p *proc) shellName() string {
 	}
 	return p.name
 }
+
+// Process substitution. `cmd <(list)` runs list in a subshell and gives cmd a path that
+// reads list's output, /dev/fd/63 as bash names it (62, 61, ... for more in one
+// command). The interpreter would make a named pipe on the host for this, so the
+// sandbox rewrites the syntax instead: the <(list) word part becomes
+// $( { list; } | OPEN SITE ), whose OPEN keeps the output in memory (at most maxStdin,
+// past which the step fails naming the limit) and prints the path; the statement
+// that holds the word becomes { statement; RELEASE SITE... $?; }, which frees the
+// paths once the statement ends and keeps its exit status, as bash closes the pipe's
+// descriptor when the command is done. Differences from bash, none visible in a
+// result: list has finished before cmd starts (bash runs them side by side, so a list
+// that never ends fails here at the limit), and a path read twice gives its output
+// once, as a pipe does.
+const (
+	cmdProcOpen    = "\x00procsubst-open"
+	cmdProcRelease = "\x00procsubst-release"
+
+	procFDFirst = 63 // bash's first descriptor for <(...)
+	procFDLast  = 10 // bash's lowest descriptor for its own use
+)
+
+var procSiteN atomic.Uint64
+
+// procPipes are the session's open <(...) outputs by descriptor number.
+type procPipes struct {
+	mu   sync.Mutex
+	open map[int]*procPipe
+}
+
+type procPipe struct {
+	site string
+	data []byte
+	read bool // a pipe gives its bytes to the first reader only
+}
+
+// rewriteProcSubst turns each <(...) of file into the sandbox's own form (see above).
+func rewriteProcSubst(file *syntax.File) {
+	var stack []syntax.Node
+	sites := map[*syntax.Stmt][]string{}
+	syntax.Walk(file, func(n syntax.Node) bool {
+		if n == nil {
+			top := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if st, ok := top.(*syntax.Stmt); ok && len(sites[st]) > 0 {
+				wrapProcRelease(st, sites[st])
+			}
+			return true
+		}
+		stack = append(stack, n)
+		w, ok := n.(*syntax.Word)
+		if !ok {
+			return true
+		}
+		var owner *syntax.Stmt
+		for i := len(stack) - 1; i >= 0 && owner == nil; i-- {
+			owner, _ = stack[i].(*syntax.Stmt)
+		}
+		for i, part := range w.Parts {
+			ps, ok := part.(*syntax.ProcSubst)
+			if !ok || ps.Op != syntax.CmdIn {
+				continue
+			}
+			site := strconv.FormatUint(procSiteN.Add(1), 10)
+			if owner != nil {
+				sites[owner] = append(sites[owner], site)
+			}
+			pipe := &syntax.BinaryCmd{
+				OpPos: ps.OpPos, Op: syntax.Pipe,
+				X: &syntax.Stmt{Position: ps.OpPos, Cmd: &syntax.Block{Lbrace: ps.OpPos, Rbrace: ps.Rparen, Stmts: ps.Stmts, Last: ps.Last}},
+				Y: &syntax.Stmt{Position: ps.OpPos, Cmd: &syntax.CallExpr{Args: []*syntax.Word{litWord(cmdProcOpen), litWord(site)}}},
+			}
+			w.Parts[i] = &syntax.CmdSubst{Left: ps.OpPos, Right: ps.Rparen, Stmts: []*syntax.Stmt{{Position: ps.OpPos, Cmd: pipe}}}
+		}
+		return true
+	})
+}
+
+// wrapProcRelease makes st `{ st; RELEASE sites... $?; }`: the block ends with st's
+// status, and a negation or & stays on the outside as it was.
+func wrapProcRelease(st *syntax.Stmt, sites []string) {
+	inner := *st
+	inner.Negated, inner.Background, inner.Coprocess = false, false, false
+	args := []*syntax.Word{litWord(cmdProcRelease)}
+	for _, s := range sites {
+		args = append(args, litWord(s))
+	}
+	args = append(args, &syntax.Word{Parts: []syntax.WordPart{&syntax.ParamExp{Short: true, Param: &syntax.Lit{Value: "?"}}}})
+	st.Cmd = &syntax.Block{Lbrace: st.Position, Rbrace: st.End(), Stmts: []*syntax.Stmt{&inner, {Position: st.Position, Cmd: &syntax.CallExpr{Args: args}}}}
+	st.Redirs = nil
+}
+
+// procSubstOpen keeps its standard input (the list's output) under the highest free
+// descriptor and prints that descriptor's path.
+func (p *proc) procSubstOpen() int {
+	b, err := io.ReadAll(io.LimitReader(p.stdin(), maxStdin+1))
+	if len(b) > maxStdin {
+		msg := "layerlab: <(...): the sandbox holds a process substitution's output in memory, at most " + humanBytes(maxStdin) + ", and this output is longer"
+		fmt.Fprintln(p.errw, msg)
+		p.s.setLimit(&LimitError{Limit: "input", Msg: msg})
+		return 1
+	}
+	if err != nil {
+		fmt.Fprintf(p.errw, "/bin/sh: <(...): %v\n", err)
+		return 1
+	}
+	site := ""
+	if len(p.args) > 0 {
+		site = p.args[0]
+	}
+	pp := &p.s.pipes
+	pp.mu.Lock()
+	defer pp.mu.Unlock()
+	if pp.open == nil {
+		pp.open = map[int]*procPipe{}
+	}
+	for fd := procFDFirst; fd >= procFDLast; fd-- {
+		if pp.open[fd] == nil {
+			pp.open[fd] = &procPipe{site: site, data: b}
+			p.outf("/dev/fd/%d\n", fd)
+			return 0
+		}
+	}
+	msg := fmt.Sprintf("layerlab: <(...): the sandbox keeps at most %d process substitutions open at once", procFDFirst-procFDLast+1)
+	fmt.Fprintln(p.errw, msg)
+	p.s.setLimit(&LimitError{Limit: "processes", Msg: msg})
+	return 1
+}
+
+// procSubstRelease frees the descriptors of the given sites and exits with the status
+// it was given last (the statement's).
+func (p *proc) procSubstRelease() int {
+	if len(p.args) == 0 {
+		return 0
+	}
+	sites := p.args[:len(p.args)-1]
+	code, _ := strconv.Atoi(p.args[len(p.args)-1])
+	pp := &p.s.pipes
+	pp.mu.Lock()
+	for fd, pipe := range pp.open {
+		for _, s := range sites {
+			if pipe.site == s {
+				delete(pp.open, fd)
+			}
+		}
+	}
+	pp.mu.Unlock()
+	return code
+}
+
+// procPipeFD returns the descriptor number of a /dev/fd/N path.
+func procPipeFD(p string) (int, bool) {
+	n, ok := strings.CutPrefix(p, "/dev/fd/")
+	if !ok {
+		return 0, false
+	}
+	fd, err := strconv.Atoi(n)
+	return fd, err == nil
+}
+
+// readPipe opens /dev/fd/N of an open <(...): its bytes the first time, nothing after
+// (a drained pipe); ok is false when p is no such path. An N that is not open is
+// ENOENT, as /dev/fd/N of a closed descriptor is.
+func (s *session) readPipe(p string) (io.Reader, bool, error) {
+	fd, ok := procPipeFD(p)
+	if !ok {
+		return nil, false, nil
+	}
+	s.pipes.mu.Lock()
+	defer s.pipes.mu.Unlock()
+	pipe := s.pipes.open[fd]
+	if pipe == nil {
+		return nil, true, &os.PathError{Op: "open", Path: p, Err: rootfs.ErrNotExist}
+	}
+	if pipe.read {
+		return strings.NewReader(""), true, nil
+	}
+	pipe.read = true
+	return bytes.NewReader(pipe.data), true, nil
+}
+
+// statPipe is stat(2) of /dev/fd/N of an open <(...): a named pipe, as bash's is.
+func (s *session) statPipe(p string) (fs.FileInfo, bool) {
+	fd, ok := procPipeFD(p)
+	if !ok {
+		return nil, false
+	}
+	s.pipes.mu.Lock()
+	defer s.pipes.mu.Unlock()
+	if s.pipes.open[fd] == nil {
+		return nil, false
+	}
+	return pipeInfo(path.Base(p)), true
+}
+
+// pipeInfo is the fs.FileInfo of a pipe.
+type pipeInfo string
+
+func (pi pipeInfo) Name() string    { return string(pi) }
+func (pipeInfo) Size() int64        { return 0 }
+func (pipeInfo) Mode() fs.FileMode  { return fs.ModeNamedPipe | 0o600 }
+func (pipeInfo) ModTime() time.Time { return time.Time{} }
+func (pipeInfo) IsDir() bool        { return false }
+func (pipeInfo) Sys() any           { return nil }

@@ -134,6 +134,9 @@ func (s *session) openRead(p string) (io.Reader, error) {
 	if pseudo(p) {
 		return nil, &fs.PathError{Op: "open", Path: p, Err: errPerm}
 	}
+	if r, ok, err := s.readPipe(p); ok {
+		return r, err
+	}
 	switch p {
 	case "/dev/null":
 		return strings.NewReader(""), nil
@@ -386,6 +389,9 @@ func (s *session) statHandler(ctx context.Context, name string, follow bool) (fs
 	p := s.absFromCtx(ctx, name)
 	if pseudo(p) {
 		return nil, &os.PathError{Op: "stat", Path: name, Err: syscall.ENOENT}
+	}
+	if fi, ok := s.statPipe(p); ok {
+		return fi, nil
 	}
 	var e *rootfs.Entry
 	var err error
