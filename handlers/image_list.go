@@ -74,6 +74,9 @@ func (s *Server) imagesView(r *http.Request) (web.ImagesView, error) {
 	if sel := r.URL.Query().Get("select"); len(sel) <= maxRefLen {
 		v.Selected = sel
 	}
+	if ref := r.URL.Query().Get("pull"); len(ref) <= maxRefLen {
+		v.PullRef = ref // the base images page's "pull this tag" links
+	}
 	rows, table, err := s.listImageRows(r.Context(), ws, v.All, v.Dangling)
 	if err != nil {
 		return v, err

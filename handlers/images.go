@@ -39,6 +39,7 @@ const (
 // /images/push) are transferRoutes', with the transfers they start.
 func (s *Server) imageRoutes(r chi.Router) {
 	r.Get("/images", s.imagesPage)
+	r.Get("/base-images", s.baseImagesPage)
 	r.Post("/images/tag", s.tagImage)
 	r.Post("/images/rm", s.removeImage)
 	r.Get("/images/prune", s.prunePage)

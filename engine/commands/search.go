@@ -86,6 +86,22 @@ var searchHeader = map[string]string{
 
 const defaultSearchFormat = "table {{.Name}}\t{{.Description}}\t{{.StarCount}}\t{{.IsOfficial}}\t{{.IsAutomated}}"
 
+// Search is what `docker search TERM` finds among the images the playground serves:
+// those whose name or description contains term (any case), an exact name first, as
+// Docker Hub's relevance ranking puts it. The images page lists the same.
+func Search(term string) []SearchResult {
+	term = strings.ToLower(strings.TrimSpace(term))
+	var rows []SearchResult
+	for _, r := range searchSource() {
+		if term != "" && !strings.Contains(strings.ToLower(r.Name), term) && !strings.Contains(strings.ToLower(r.Description), term) {
+			continue
+		}
+		rows = append(rows, r)
+	}
+	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Name == term && rows[j].Name != term })
+	return rows
+}
+
 func runSearch(ctx context.Context, env *Env, fs *FlagSet, args []string) (int, error) {
 	term := ""
 	if len(args) == 1 {
@@ -118,17 +134,12 @@ func runSearch(ctx context.Context, env *Env, fs *FlagSet, args []string) (int, 
 		}
 	}
 	var rows []SearchResult
-	for _, r := range searchSource() {
-		if term != "" && !strings.Contains(strings.ToLower(r.Name), term) && !strings.Contains(strings.ToLower(r.Description), term) {
-			continue
-		}
+	for _, r := range Search(term) {
 		if officialSet && r.Official != official {
 			continue
 		}
 		rows = append(rows, r)
 	}
-	// Docker Hub ranks by relevance; an exact name first is what a learner expects.
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].Name == term && rows[j].Name != term })
 	found := len(rows)
 	if found > limit {
 		rows = rows[:limit]
