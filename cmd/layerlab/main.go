@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -30,6 +31,24 @@ func main() {
 	}
 }
 
+// versionLine is what --version prints, in docker --version's shape: the module's
+// version and the commit it was built from (go build stamps it), "dev" and "unknown"
+// when they are not known.
+func versionLine() string {
+	version, build := "dev", "unknown"
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v := bi.Main.Version; v != "" && v != "(devel)" {
+			version = v
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 7 {
+				build = s.Value[:7]
+			}
+		}
+	}
+	return fmt.Sprintf("layerlab version %s, build %s (Docker 20.10's classic builder, simulated)", version, build)
+}
+
 // exitError ends the program with a status; msg (if any) goes to stderr.
 type exitError struct {
 	code int
@@ -47,6 +66,7 @@ A playground for how Docker builds images: its own engine, no Docker daemon.
 
 Options:
       --data-dir string   Where images are stored (default $LAYERLAB_DATA, else %s)
+  -v, --version           Print version information and quit
 
 Commands:
   build       Build an image from a Dockerfile
@@ -82,6 +102,9 @@ func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout
 			continue
 		case a == "-h" || a == "--help":
 			fmt.Fprintf(stdout, usage, defaultDataDir(getenv))
+			return nil
+		case a == "-v" || a == "--version":
+			fmt.Fprintln(stdout, versionLine())
 			return nil
 		}
 		break
