@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -13,6 +14,9 @@ func TestVersion(t *testing.T) {
 		out, err := layerlab(t, data, flag)
 		if err != nil || !strings.HasPrefix(out, "layerlab version ") || strings.Count(out, "\n") != 1 {
 			t.Errorf("layerlab %s = %q, %v", flag, out, err)
+		}
+		if _, err := os.Stat(data); !os.IsNotExist(err) {
+			t.Errorf("layerlab %s made the data directory: %v", flag, err)
 		}
 	}
 }
