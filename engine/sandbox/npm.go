@@ -278,8 +278,9 @@ func (p *proc) npmLocked(dir string) ([]npmNode, bool) {
 			Version  string `json:"version"`
 			Dev      bool   `json:"dev"`
 			Link     bool   `json:"link"`
-			Resolved string `json:"resolved"`
-			Name     string `json:"name"`
+			Resolved string          `json:"resolved"`
+			Name     string          `json:"name"`
+			Bin      json.RawMessage `json:"bin"`
 		} `json:"packages"`
 		Dependencies map[string]json.RawMessage `json:"dependencies"`
 	}
@@ -297,6 +298,15 @@ func (p *proc) npmLocked(dir string) ([]npmNode, bool) {
 				name = v.Name
 			}
 			n := npmNode{dir: k, name: name, version: v.Version, dev: v.Dev}
+			// the lock records each package's bins: node_modules/.bin gets them even
+			// for a package the catalog synthesizes
+			var bins map[string]string
+			if json.Unmarshal(v.Bin, &bins) == nil {
+				for b := range bins {
+					n.pkg.Bins = append(n.pkg.Bins, b)
+				}
+				sort.Strings(n.pkg.Bins)
+			}
 			if v.Link {
 				n.link = v.Resolved
 			}
@@ -325,7 +335,7 @@ func (p *proc) npmLocked(dir string) ([]npmNode, bool) {
 
 func (p *proc) npmInstall(ci bool, args []string) int {
 	omitDev := p.getenv("NODE_ENV") == "production"
-	global := false
+	global, force := false, false
 	prefix := ""
 	var named []string
 	for i := 0; i < len(args); i++ {
@@ -337,6 +347,8 @@ func (p *proc) npmInstall(ci bool, args []string) int {
 			omitDev = false
 		case a == "-g" || a == "--global" || a == "--location=global":
 			global = true
+		case a == "-f" || a == "--force":
+			force = true
 		case a == "--prefix":
 			if i+1 < len(args) {
 				i++
@@ -350,7 +362,7 @@ func (p *proc) npmInstall(ci bool, args []string) int {
 		}
 	}
 	if global {
-		return p.npmGlobal(named)
+		return p.npmGlobal(named, force)
 	}
 	dir := p.dir
 	if prefix != "" {
@@ -439,7 +451,7 @@ func (p *proc) npmInstall(ci bool, args []string) int {
 				nodes = append(nodes, n)
 				continue
 			}
-			pk, err := langcatalog.ResolveLocked(langcatalog.NPM, n.name, n.version)
+			pk, err := jsCatalogPackage(n.name, n.version, n.pkg.Bins)
 			if err != nil {
 				return p.npm404(n.name, n.version)
 			}
@@ -597,6 +609,7 @@ func (p *proc) npmResolve(dir string, pj *packageJSON, omitDev bool) ([]npmNode,
 		if pk.Synthesized {
 			synth = append(synth, name)
 		}
+		pk.Bins = mergeBins(pk.Bins, nodeBins[name])
 		nodes = append(nodes, npmNode{dir: "node_modules/" + w.name, name: name, version: pk.Version, pkg: pk, dev: w.dev})
 		for _, d := range pk.Deps {
 			if code := visit(want{d, "", w.dev}); code != 0 {
@@ -733,7 +746,7 @@ func (p *proc) npmWriteLock(dir string, pj *packageJSON, nodes []npmNode) {
 
 // npmGlobal installs into the global prefix: /usr/local/lib/node_modules/NAME and a
 // link in /usr/local/bin for each bin (npm itself included: `npm i -g npm@latest`).
-func (p *proc) npmGlobal(named []string) int {
+func (p *proc) npmGlobal(named []string, force bool) int {
 	root := p.npmGlobalRoot()
 	binDir := path.Dir(path.Dir(root)) + "/bin"
 	added := 0
@@ -760,6 +773,14 @@ func (p *proc) npmGlobal(named []string) int {
 		if err := p.npmWrite(root+"/"+name, pk, binDir, false); err != nil {
 			p.errf("npm: %v", err)
 			return 1
+		}
+		for _, b := range pk.Bins {
+			// npm links a bin only over a link into the same package; anything else
+			// (node images' /usr/local/bin/yarn, a corepack shim) is EEXIST without --force
+			if t := p.linkTarget(binDir + "/" + b); !force && p.s.exists(binDir+"/"+b) && !strings.Contains(t, "/"+name+"/") && !strings.HasPrefix(t, name+"/") {
+				p.npmErr("code EEXIST", "path "+binDir+"/"+b, "EEXIST: file already exists", "File exists: "+binDir+"/"+b, "Remove the existing file and try again, or run npm", "with --force to overwrite files recklessly.")
+				return 1
+			}
 		}
 		for _, b := range pk.Bins {
 			if err := p.npmLink(binDir+"/"+b, root+"/"+name+"/bin/"+b+".js"); err != nil {

@@ -162,7 +162,7 @@ func cmdPhp(p *proc) int {
 		return 0
 	case a == "-r":
 		if len(args) < 2 {
-			p.errf("Error in argument 2, char 0: no argument for option r")
+			p.errln("Error in argument 2, char 0: no argument for option r")
 			return 1
 		}
 		return p.phpRun(args[1])
@@ -189,7 +189,7 @@ func cmdPhp(p *proc) int {
 	file := args[0]
 	b, err := p.readFile(file)
 	if err != nil {
-		p.errf("Could not open input file: %s", file)
+		p.errln("Could not open input file: %s", file)
 		return 1
 	}
 	if inst, phar := composerPlaceholder(b); inst || phar {
@@ -238,7 +238,7 @@ func (p *proc) phpRun(code string) int {
 		}
 		if strings.Contains(src, "://") {
 			if err := p.s.writeFile(p.abs(dst), placeholder(src), 0o644); err != nil {
-				p.errf("PHP Warning:  copy(%s): Failed to open stream: Permission denied in Command line code on line 1", dst)
+				p.errln("PHP Warning:  copy(%s): Failed to open stream: Permission denied in Command line code on line 1", dst)
 				return 1
 			}
 			p.netNote(src)
@@ -246,7 +246,7 @@ func (p *proc) phpRun(code string) int {
 		}
 		b, err := p.readFile(src)
 		if err != nil {
-			p.errf("PHP Warning:  copy(%s): Failed to open stream: No such file or directory in Command line code on line 1", src)
+			p.errln("PHP Warning:  copy(%s): Failed to open stream: No such file or directory in Command line code on line 1", src)
 			return 0
 		}
 		p.s.writeFile(p.abs(dst), rootfs.Bytes(b), 0o644)
@@ -254,7 +254,7 @@ func (p *proc) phpRun(code string) int {
 	}
 	if m := phpUnlinkRe.FindStringSubmatch(code); m != nil {
 		if !p.s.exists(p.abs(m[1])) {
-			p.errf("PHP Warning:  unlink(%s): No such file or directory in Command line code on line 1", m[1])
+			p.errln("PHP Warning:  unlink(%s): No such file or directory in Command line code on line 1", m[1])
 			return 0
 		}
 		p.removeAll(p.abs(m[1]))
@@ -265,7 +265,7 @@ func (p *proc) phpRun(code string) int {
 		if inst, _ := composerPlaceholder(b); err == nil && inst {
 			// the placeholder is not the real installer, so no published hash matches
 			// it; it stands in for the verified download
-			p.errf("layerlab: %s is the playground's stand-in for the composer installer; treating its hash check as passed", m[1])
+			p.errln("layerlab: %s is the playground's stand-in for the composer installer; treating its hash check as passed", m[1])
 			if strings.Contains(code, "Installer verified") {
 				p.outf("Installer verified")
 			}
@@ -331,8 +331,8 @@ func (p *proc) composerInstaller(args []string) int {
 
 func (p *proc) artisan(args []string) int {
 	if !p.isFile(p.abs("vendor/autoload.php")) {
-		p.errf("PHP Warning:  require(%s/vendor/autoload.php): Failed to open stream: No such file or directory in %s/artisan on line 10", p.dir, p.dir)
-		p.errf("PHP Fatal error:  Uncaught Error: Failed opening required '%s/vendor/autoload.php' (include_path='.:/usr/local/lib/php') in %s/artisan:10", p.dir, p.dir)
+		p.errln("PHP Warning:  require(%s/vendor/autoload.php): Failed to open stream: No such file or directory in %s/artisan on line 10", p.dir, p.dir)
+		p.errln("PHP Fatal error:  Uncaught Error: Failed opening required '%s/vendor/autoload.php' (include_path='.:/usr/local/lib/php') in %s/artisan:10", p.dir, p.dir)
 		return 255
 	}
 	var cmd string
@@ -386,7 +386,7 @@ func (p *proc) artisan(args []string) int {
 		return write("bootstrap/cache/services.php", []string{"vendor/composer/installed.json", "config/app.php"})
 	case "storage:link":
 		if err := p.npmLink(p.abs("public/storage"), p.abs("storage/app/public")); err != nil {
-			p.errf("%v", err)
+			p.errln("%v", err)
 			return 1
 		}
 		p.outf("\n   INFO  The [public/storage] link has been connected to [storage/app/public].\n\n")
@@ -394,7 +394,7 @@ func (p *proc) artisan(args []string) int {
 	case "key:generate":
 		b, err := p.readFile(p.abs(".env"))
 		if err != nil {
-			p.errf("\n   ERROR  file_get_contents(%s/.env): Failed to open stream: No such file or directory.\n", p.dir)
+			p.errln("\n   ERROR  file_get_contents(%s/.env): Failed to open stream: No such file or directory.\n", p.dir)
 			return 1
 		}
 		key := fmt.Sprintf("base64:%016x%016x", seedOf("appkey", string(b)), seedOf("appkey2", string(b)))
@@ -403,8 +403,8 @@ func (p *proc) artisan(args []string) int {
 		p.outf("\n   INFO  Application key set successfully.\n\n")
 		return 0
 	case "migrate", "db:seed", "migrate:fresh", "queue:work", "serve", "schedule:work", "horizon", "octane:start", "reverb:start":
-		p.errf("\n   Illuminate\\Database\\QueryException\n\n  SQLSTATE[HY000] [2002] Connection refused")
-		p.errf("layerlab: artisan %s needs a running database or server; a build step has none (as with docker build)", cmd)
+		p.errln("\n   Illuminate\\Database\\QueryException\n\n  SQLSTATE[HY000] [2002] Connection refused")
+		p.errln("layerlab: artisan %s needs a running database or server; a build step has none (as with docker build)", cmd)
 		return 1
 	case "", "--version", "list":
 		p.outf("Laravel Framework 11.44.0\n")
@@ -471,7 +471,7 @@ func (p *proc) isAlpine() bool {
 }
 
 func (p *proc) phpExtUsage(prog string) {
-	p.errf("\nusage: %s [-jN] [--ini-name file.ini] ext-name [ext-name ...]\n   ie: %s gd mysqli\n       %s pdo pdo_mysql\n       %s -j5 gd mbstring mysqli pdo pdo_mysql shmop\n\nif custom ./configure arguments are necessary, see docker-php-ext-configure\n\nPossible values for ext-name:\n%s\n\nSome of the above modules are already compiled into PHP; please check\nthe output of \"php -i\" to see which modules are already loaded.", prog, prog, prog, prog, strings.Join(p.phpAvailableExts(), " "))
+	p.errln("\nusage: %s [-jN] [--ini-name file.ini] ext-name [ext-name ...]\n   ie: %s gd mysqli\n       %s pdo pdo_mysql\n       %s -j5 gd mbstring mysqli pdo pdo_mysql shmop\n\nif custom ./configure arguments are necessary, see docker-php-ext-configure\n\nPossible values for ext-name:\n%s\n\nSome of the above modules are already compiled into PHP; please check\nthe output of \"php -i\" to see which modules are already loaded.", prog, prog, prog, prog, strings.Join(p.phpAvailableExts(), " "))
 }
 
 func (p *proc) phpAvailableExts() []string {
@@ -517,7 +517,7 @@ func cmdPhpExtInstall(p *proc) int {
 	}
 	for _, e := range exts {
 		if !avail[e] {
-			p.errf("error: /usr/src/php/ext/%s does not exist", e)
+			p.errln("error: /usr/src/php/ext/%s does not exist", e)
 			p.phpExtUsage(prog)
 			return 1
 		}
@@ -547,8 +547,8 @@ func (p *proc) phpExtBuild(e string) int {
 		}
 		if !p.distroInstalled(pkgs) {
 			p.outf("Configuring for:\nPHP Api Version:         %s\n", strings.TrimPrefix(path.Base(p.phpExtDir()), "no-debug-non-zts-"))
-			p.errf("%s", need.err)
-			p.errf("layerlab: docker-php-ext-install %s needs %s installed first (apt-get install / apk add), as the real build does", e, strings.Fields(pkgs)[0])
+			p.errln("%s", need.err)
+			p.errln("layerlab: docker-php-ext-install %s needs %s installed first (apt-get install / apk add), as the real build does", e, strings.Fields(pkgs)[0])
 			return 1
 		}
 	}
@@ -562,8 +562,8 @@ func (p *proc) phpExtBuild(e string) int {
 				}
 				if !p.distroInstalled(pkgs) {
 					lib := strings.TrimPrefix(o[0], "--with-")
-					p.errf("configure: error: Package requirements (%s) were not met:\n\nNo package '%s' found", map[string]string{"freetype": "freetype2", "jpeg": "libjpeg", "webp": "libwebp >= 0.2.0"}[lib], map[string]string{"freetype": "freetype2", "jpeg": "libjpeg", "webp": "libwebp"}[lib])
-					p.errf("layerlab: gd configured %s needs %s installed first", o[0], strings.Fields(pkgs)[0])
+					p.errln("configure: error: Package requirements (%s) were not met:\n\nNo package '%s' found", map[string]string{"freetype": "freetype2", "jpeg": "libjpeg", "webp": "libwebp >= 0.2.0"}[lib], map[string]string{"freetype": "freetype2", "jpeg": "libjpeg", "webp": "libwebp"}[lib])
+					p.errln("layerlab: gd configured %s needs %s installed first", o[0], strings.Fields(pkgs)[0])
 					return 1
 				}
 			}
@@ -575,7 +575,7 @@ func (p *proc) phpExtBuild(e string) int {
 	size := int64(120*kib) + int64(seedOf("phpext", e)%(400*uint64(kib)))
 	c := rootfs.Generated{Seed: seedOf("phpext", e, p.phpVersion(), string(opts)), N: size}
 	if err := p.put(p.phpExtDir()+"/"+e+".so", c, 0o755, 0, 0); err != nil {
-		p.errf("%v", err)
+		p.errln("%v", err)
 		return 1
 	}
 	return 0
@@ -583,7 +583,7 @@ func (p *proc) phpExtBuild(e string) int {
 
 func (p *proc) phpExtEnable(ext, iniName string) int {
 	if !p.isFile(p.phpExtDir() + "/" + ext + ".so") {
-		p.errf("error: '%s' does not exist\n\nusage: /usr/local/bin/docker-php-ext-enable [options] module-name [module-name ...]\n   ie: /usr/local/bin/docker-php-ext-enable gd mysqli\n       /usr/local/bin/docker-php-ext-enable pdo pdo_mysql\n       /usr/local/bin/docker-php-ext-enable --ini-name 0-apc.ini apcu apc\n\nPossible values for module-name:\n%s", ext, strings.Join(p.listDir(p.phpExtDir()), " "))
+		p.errln("error: '%s' does not exist\n\nusage: /usr/local/bin/docker-php-ext-enable [options] module-name [module-name ...]\n   ie: /usr/local/bin/docker-php-ext-enable gd mysqli\n       /usr/local/bin/docker-php-ext-enable pdo pdo_mysql\n       /usr/local/bin/docker-php-ext-enable --ini-name 0-apc.ini apcu apc\n\nPossible values for module-name:\n%s", ext, strings.Join(p.listDir(p.phpExtDir()), " "))
 		return 1
 	}
 	line := "extension=" + ext
@@ -596,7 +596,7 @@ func (p *proc) phpExtEnable(ext, iniName string) int {
 		return 0
 	}
 	if err := p.putText(file, string(b)+line+"\n"); err != nil {
-		p.errf("%v", err)
+		p.errln("%v", err)
 		return 1
 	}
 	return 0
@@ -628,7 +628,7 @@ func cmdPhpExtEnable(p *proc) int {
 
 func cmdPhpExtConfigure(p *proc) int {
 	if len(p.args) == 0 {
-		p.errf("usage: /usr/local/bin/docker-php-ext-configure ext-name [configure flags]")
+		p.errln("usage: /usr/local/bin/docker-php-ext-configure ext-name [configure flags]")
 		return 1
 	}
 	e := p.args[0]
@@ -637,7 +637,7 @@ func cmdPhpExtConfigure(p *proc) int {
 		ok = ok || a == e
 	}
 	if !ok {
-		p.errf("error: /usr/src/php/ext/%s does not exist", e)
+		p.errln("error: /usr/src/php/ext/%s does not exist", e)
 		return 1
 	}
 	var unknown []string
@@ -648,11 +648,11 @@ func cmdPhpExtConfigure(p *proc) int {
 		}
 	}
 	if len(unknown) > 0 {
-		p.errf("configure: WARNING: unrecognized options: %s", strings.Join(unknown, ", "))
+		p.errln("configure: WARNING: unrecognized options: %s", strings.Join(unknown, ", "))
 	}
 	p.outf("Configuring for:\nPHP Api Version:         %s\n", strings.TrimPrefix(path.Base(p.phpExtDir()), "no-debug-non-zts-"))
 	if err := p.putText("/usr/src/php/ext/"+e+"/.layerlab-configure", strings.Join(p.args[1:], " ")+"\n"); err != nil {
-		p.errf("%v", err)
+		p.errln("%v", err)
 		return 1
 	}
 	return 0
@@ -706,14 +706,14 @@ func cmdPecl(p *proc) int {
 		pk, ok := peclPackages[name]
 		if !ok {
 			p.outf("No releases available for package \"pecl.php.net/%s\"\ninstall failed\n", name)
-			p.errf("layerlab: %s is not among the PECL packages the playground knows (%d of PECL's most installed)", name, len(peclPackages))
+			p.errln("layerlab: %s is not among the PECL packages the playground knows (%d of PECL's most installed)", name, len(peclPackages))
 			return 1
 		}
 		ver = firstNonEmpty(ver, pk.ver)
 		if p.isAlpine() && !p.distroInstalled("autoconf") {
 			p.outf("downloading %s-%s.tgz ...\nStarting to download %s-%s.tgz\n", name, ver, name, ver)
 			p.outf("Cannot find autoconf. Please check your autoconf installation and the\n$PHP_AUTOCONF environment variable. Then, rerun this script.\n\nERROR: `phpize' failed\n")
-			p.errf("layerlab: pecl builds with $PHPIZE_DEPS (apk add $PHPIZE_DEPS), which this Alpine image lacks")
+			p.errln("layerlab: pecl builds with $PHPIZE_DEPS (apk add $PHPIZE_DEPS), which this Alpine image lacks")
 			return 1
 		}
 		deps := pk.deb
@@ -722,13 +722,13 @@ func cmdPecl(p *proc) int {
 		}
 		if deps != "" && !p.distroInstalled(deps) {
 			p.outf("downloading %s-%s.tgz ...\nrunning: phpize\nrunning: ./configure\n", name, ver)
-			p.errf("configure: error: %s not found; install %s", name, strings.Fields(deps)[0])
+			p.errln("configure: error: %s not found; install %s", name, strings.Fields(deps)[0])
 			p.outf("ERROR: `/tmp/pear/temp/%s/configure --with-php-config=/usr/local/bin/php-config' failed\n", name)
 			return 1
 		}
 		so := p.phpExtDir() + "/" + name + ".so"
 		if err := p.put(so, rootfs.Generated{Seed: seedOf("pecl", name, ver, p.phpVersion()), N: int64(200*kib) + int64(seedOf("pecl", name)%(uint64(kib)*800))}, 0o755, 0, 0); err != nil {
-			p.errf("%v", err)
+			p.errln("%v", err)
 			return 1
 		}
 		p.putText(fmt.Sprintf("/usr/local/lib/php/.registry/.channel.pecl.php.net/%s.reg", name), fmt.Sprintf("a:1:{s:7:\"version\";s:%d:\"%s\";}\n", len(ver), ver))
@@ -802,7 +802,7 @@ func cmdComposer(p *proc) int {
 		return 0
 	}
 	if p.s.uid == 0 && p.getenv("COMPOSER_ALLOW_SUPERUSER") != "1" && (sub == "install" || sub == "update" || sub == "require" || sub == "create-project" || sub == "dump-autoload" || sub == "dumpautoload") {
-		p.errf("Do not run Composer as root/super user! See https://getcomposer.org/root for details")
+		p.errln("Do not run Composer as root/super user! See https://getcomposer.org/root for details")
 	}
 	switch sub {
 	case "install", "i", "update", "u", "upgrade":
@@ -843,7 +843,7 @@ func cmdComposer(p *proc) int {
 			}
 		}
 		if len(pos) == 0 {
-			p.errf("Not enough arguments (missing: \"package\").")
+			p.errln("Not enough arguments (missing: \"package\").")
 			return 1
 		}
 		name, constraint, _ := strings.Cut(pos[0], ":")
@@ -871,19 +871,19 @@ func cmdComposer(p *proc) int {
 		}
 		return p.composerScripts(cj, flags[0])
 	}
-	p.errf("Command \"%s\" is not defined.", sub)
+	p.errln("Command \"%s\" is not defined.", sub)
 	return 1
 }
 
 func (p *proc) readComposerJSON() (*composerJSON, int) {
 	b, err := p.readFile(p.abs("composer.json"))
 	if err != nil {
-		p.errf("Composer could not find a composer.json file in %s\nTo initialize a project, please create a composer.json file. See https://getcomposer.org/basic-usage", p.dir)
+		p.errln("Composer could not find a composer.json file in %s\nTo initialize a project, please create a composer.json file. See https://getcomposer.org/basic-usage", p.dir)
 		return nil, 1
 	}
 	var cj composerJSON
 	if err := json.Unmarshal(b, &cj); err != nil {
-		p.errf("\"./composer.json\" does not contain valid JSON\nParse error: %v", err)
+		p.errln("\"./composer.json\" does not contain valid JSON\nParse error: %v", err)
 		return nil, 1
 	}
 	return &cj, 0
@@ -964,7 +964,7 @@ func (p *proc) composerInstall(flags, named []string, update bool) int {
 		}
 		if !isPlatformPkg(name) {
 			if err := langcatalog.Check(langcatalog.Packagist, name); err != nil {
-				p.errf("\n  [InvalidArgumentException]\n  Could not find a matching version of package %s. Check the package spelling, your version constraint and that the package is available in a stability which matches your minimum-stability (stable).", name)
+				p.errln("\n  [InvalidArgumentException]\n  Could not find a matching version of package %s. Check the package spelling, your version constraint and that the package is available in a stability which matches your minimum-stability (stable).", name)
 				return 1
 			}
 			if c == "" {
@@ -987,14 +987,14 @@ func (p *proc) composerInstall(flags, named []string, update bool) int {
 	}
 	if probs := p.composerPlatform(cj, dev, ignore); len(probs) > 0 {
 		if p.isFile(p.abs("composer.lock")) && !update {
-			p.errf("Installing dependencies from lock file (including require-dev)\nVerifying lock file contents can be installed on current platform.\nYour lock file does not contain a compatible set of packages. Please run composer update.\n")
+			p.errln("Installing dependencies from lock file (including require-dev)\nVerifying lock file contents can be installed on current platform.\nYour lock file does not contain a compatible set of packages. Please run composer update.\n")
 		} else {
-			p.errf("Loading composer repositories with package information\nUpdating dependencies\nYour requirements could not be resolved to an installable set of packages.\n")
+			p.errln("Loading composer repositories with package information\nUpdating dependencies\nYour requirements could not be resolved to an installable set of packages.\n")
 		}
 		for i, pr := range probs {
-			p.errf("  Problem %d\n    - %s\n", i+1, pr)
+			p.errln("  Problem %d\n    - %s\n", i+1, pr)
 		}
-		p.errf("To enable extensions, verify that they are enabled in your .ini files:\n    - %s/conf.d\nYou can also run `php --ini` in a terminal to see which files are used by PHP in CLI mode.\nAlternatively, you can run Composer with `--ignore-platform-req=ext-...` to temporarily ignore these required extensions.", p.phpIniDir())
+		p.errln("To enable extensions, verify that they are enabled in your .ini files:\n    - %s/conf.d\nYou can also run `php --ini` in a terminal to see which files are used by PHP in CLI mode.\nAlternatively, you can run Composer with `--ignore-platform-req=ext-...` to temporarily ignore these required extensions.", p.phpIniDir())
 		return 2
 	}
 	type inst struct {
@@ -1008,7 +1008,7 @@ func (p *proc) composerInstall(flags, named []string, update bool) int {
 	if useLock {
 		var lock composerLock
 		if err := json.Unmarshal(lb, &lock); err != nil {
-			p.errf("\"./composer.lock\" does not contain valid JSON\nParse error: %v", err)
+			p.errln("\"./composer.lock\" does not contain valid JSON\nParse error: %v", err)
 			return 1
 		}
 		inLock := map[string]bool{}
@@ -1030,11 +1030,11 @@ func (p *proc) composerInstall(flags, named []string, update bool) int {
 		}
 		p.outf("Installing dependencies from lock file%s\nVerifying lock file contents can be installed on current platform.\n", map[bool]string{true: " (including require-dev)"}[dev])
 		if len(missing) > 0 {
-			p.errf("Warning: The lock file is not up to date with the latest changes in composer.json. You may be getting outdated dependencies. It is recommended that you run `composer update` or `composer update <package name>`.")
+			p.errln("Warning: The lock file is not up to date with the latest changes in composer.json. You may be getting outdated dependencies. It is recommended that you run `composer update` or `composer update <package name>`.")
 			for _, m := range missing {
-				p.errf("- Required package \"%s\" is not present in the lock file.", m)
+				p.errln("- Required package \"%s\" is not present in the lock file.", m)
 			}
-			p.errf("This usually happens when composer files are incorrectly merged or the composer.json file is manually edited.\nRead more about correct resolution: https://getcomposer.org/doc/articles/resolving-merge-conflicts.md\nand prefer using the \"require\" command over editing the composer.json file directly when adding packages.")
+			p.errln("This usually happens when composer files are incorrectly merged or the composer.json file is manually edited.\nRead more about correct resolution: https://getcomposer.org/doc/articles/resolving-merge-conflicts.md\nand prefer using the \"require\" command over editing the composer.json file directly when adding packages.")
 			return 4
 		}
 		for _, pk := range lock.Packages {
@@ -1047,7 +1047,7 @@ func (p *proc) composerInstall(flags, named []string, update bool) int {
 		}
 	} else {
 		if !update {
-			p.errf("No composer.lock file present. Updating dependencies to latest instead of installing from lock file. See https://getcomposer.org/install for more information.")
+			p.errln("No composer.lock file present. Updating dependencies to latest instead of installing from lock file. See https://getcomposer.org/install for more information.")
 		}
 		p.outf("Loading composer repositories with package information\nUpdating dependencies\n")
 		seen := map[string]bool{}
@@ -1082,9 +1082,9 @@ func (p *proc) composerInstall(flags, named []string, update bool) int {
 			}
 		}
 		if len(problems) > 0 {
-			p.errf("Your requirements could not be resolved to an installable set of packages.\n")
+			p.errln("Your requirements could not be resolved to an installable set of packages.\n")
 			for i, pr := range problems {
-				p.errf("  Problem %d\n    - %s\n", i+1, pr)
+				p.errln("  Problem %d\n    - %s\n", i+1, pr)
 			}
 			return 2
 		}
@@ -1117,7 +1117,7 @@ func (p *proc) composerInstall(flags, named []string, update bool) int {
 	for _, pk := range pkgs {
 		cp, err := langcatalog.ResolveLocked(langcatalog.Packagist, pk.name, pk.version)
 		if err != nil {
-			p.errf("%v", err)
+			p.errln("%v", err)
 			return 1
 		}
 		if cp.Synthesized {
@@ -1134,7 +1134,7 @@ func (p *proc) composerInstall(flags, named []string, update bool) int {
 		dir := p.abs("vendor/" + strings.ToLower(pk.name))
 		p.outf("  - Installing %s (v%s): Extracting archive\n", pk.name, pk.version)
 		if err := p.put(dir+"/src/"+path.Base(pk.name)+".php", rootfs.Generated{Seed: seedOf("composer", pk.name, pk.version), N: cp.Size}, 0o644, p.s.uid, p.s.gid); err != nil {
-			p.errf("%v", err)
+			p.errln("%v", err)
 			return 1
 		}
 		p.putText(dir+"/composer.json", fmt.Sprintf("{\n    \"name\": %q,\n    \"version\": %q\n}\n", pk.name, pk.version))
@@ -1264,7 +1264,7 @@ func (p *proc) composerScripts(cj *composerJSON, event string) int {
 		switch {
 		case strings.HasPrefix(s, "@php "):
 			if code := p.runWithBin("php "+strings.TrimPrefix(s, "@php "), p.abs("vendor/bin")); code != 0 {
-				p.errf("Script %s handling the %s event returned with error code %d", s, event, code)
+				p.errln("Script %s handling the %s event returned with error code %d", s, event, code)
 				return code
 			}
 		case strings.HasPrefix(s, "@composer "):
@@ -1276,10 +1276,10 @@ func (p *proc) composerScripts(cj *composerJSON, event string) int {
 				return code
 			}
 		case regexp.MustCompile(`^[A-Za-z_\\]+::[A-Za-z_]+$`).MatchString(s):
-			p.errf("layerlab: %s is a PHP callback, which the sandbox does not execute; skipped", s)
+			p.errln("layerlab: %s is a PHP callback, which the sandbox does not execute; skipped", s)
 		default:
 			if code := p.runWithBin(s, p.abs("vendor/bin")); code != 0 {
-				p.errf("Script %s handling the %s event returned with error code %d", s, event, code)
+				p.errln("Script %s handling the %s event returned with error code %d", s, event, code)
 				return code
 			}
 		}
@@ -1291,16 +1291,16 @@ func (p *proc) composerScripts(cj *composerJSON, event string) int {
 // dependencies.
 func (p *proc) composerCreateProject(name, constraint, dir string, flags []string) int {
 	if err := langcatalog.Check(langcatalog.Packagist, name); err != nil {
-		p.errf("\n  [InvalidArgumentException]\n  Could not find package %s with stability stable.", name)
+		p.errln("\n  [InvalidArgumentException]\n  Could not find package %s with stability stable.", name)
 		return 1
 	}
 	pk, err := langcatalog.Resolve(langcatalog.Packagist, name, constraint)
 	if err != nil {
-		p.errf("\n  [InvalidArgumentException]\n  Could not find package %s with version %s.", name, constraint)
+		p.errln("\n  [InvalidArgumentException]\n  Could not find package %s with version %s.", name, constraint)
 		return 1
 	}
 	if len(p.listDir(dir)) > 0 {
-		p.errf("\n  [InvalidArgumentException]\n  Project directory \"%s/\" is not empty.", dir)
+		p.errln("\n  [InvalidArgumentException]\n  Project directory \"%s/\" is not empty.", dir)
 		return 1
 	}
 	p.outf("Creating a \"%s\" project at \"./%s\"\nInstalling %s (v%s)\n  - Installing %s (v%s): Extracting archive\nCreated project in %s\n", name, path.Base(dir), name, pk.Version, name, pk.Version, dir)
@@ -1311,7 +1311,7 @@ func (p *proc) composerCreateProject(name, constraint, dir string, flags []strin
 	}
 	cj, _ := json.MarshalIndent(map[string]any{"name": name, "type": "project", "require": req}, "", "    ")
 	if err := p.putText(dir+"/composer.json", strings.ReplaceAll(string(cj), "/", `\/`)+"\n"); err != nil {
-		p.errf("%v", err)
+		p.errln("%v", err)
 		return 1
 	}
 	c := *p

@@ -240,13 +240,13 @@ func (p *proc) gemInstall(args []string) int {
 		}
 	}
 	if len(names) == 0 {
-		p.errf("ERROR:  While executing gem ... (Gem::CommandLineError)\n    Please specify at least one gem name (e.g. gem build GEMNAME)")
+		p.errln("ERROR:  While executing gem ... (Gem::CommandLineError)\n    Please specify at least one gem name (e.g. gem build GEMNAME)")
 		return 1
 	}
 	installed := 0
 	for _, n := range names {
 		if err := langcatalog.Check(langcatalog.RubyGems, n); err != nil {
-			p.errf("ERROR:  Could not find a valid gem '%s' (%s) in any repository", n, firstNonEmpty(gemReq(constraint), ">= 0"))
+			p.errln("ERROR:  Could not find a valid gem '%s' (%s) in any repository", n, firstNonEmpty(gemReq(constraint), ">= 0"))
 			return 2
 		}
 		var order []gemSpec
@@ -259,7 +259,7 @@ func (p *proc) gemInstall(args []string) int {
 			seen[name] = true
 			pk, err := langcatalog.Resolve(langcatalog.RubyGems, name, c)
 			if err != nil {
-				p.errf("ERROR:  Could not find a valid gem '%s' (%s) in any repository", name, gemReq(c))
+				p.errln("ERROR:  Could not find a valid gem '%s' (%s) in any repository", name, gemReq(c))
 				return 2
 			}
 			for _, d := range pk.Deps {
@@ -289,12 +289,12 @@ func (p *proc) gemInstall(args []string) int {
 				p.outf("Building native extensions. This could take a while...\n")
 				if why := p.gemBuildProblem(g); why != "" {
 					p.gemBuildFailed(home, g, why)
-					p.errf("ERROR:  Error installing %s:\n\tERROR: Failed to build gem native extension.", n)
+					p.errln("ERROR:  Error installing %s:\n\tERROR: Failed to build gem native extension.", n)
 					return 1
 				}
 			}
 			if err := p.gemWrite(home, g, pk, compiled); err != nil {
-				p.errf("ERROR:  While executing gem ... (Errno::ENOSPC)\n    %v", err)
+				p.errln("ERROR:  While executing gem ... (Errno::ENOSPC)\n    %v", err)
 				return 1
 			}
 			full := g.name + "-" + g.version
@@ -332,8 +332,8 @@ func gemReq(c string) string {
 // layerlab line naming what the image lacks.
 func (p *proc) gemBuildFailed(home string, g gemSpec, why string) {
 	dir := fmt.Sprintf("%s/gems/%s-%s/ext/%s", home, g.name, g.version, g.name)
-	p.errf("\n    current directory: %s\n/usr/local/bin/ruby extconf.rb\n*** extconf.rb failed ***\nCould not create Makefile due to some reason, probably lack of necessary\nlibraries and/or headers.  Check the mkmf.log file for more details.  You may\nneed configuration options.\n", dir)
-	p.errf("layerlab: %s %s compiles a C extension and this image has %s", g.name, g.version, why)
+	p.errln("\n    current directory: %s\n/usr/local/bin/ruby extconf.rb\n*** extconf.rb failed ***\nCould not create Makefile due to some reason, probably lack of necessary\nlibraries and/or headers.  Check the mkmf.log file for more details.  You may\nneed configuration options.\n", dir)
+	p.errln("layerlab: %s %s compiles a C extension and this image has %s", g.name, g.version, why)
 }
 
 // ---- Gemfile and Gemfile.lock ----
@@ -593,11 +593,11 @@ func cmdBundle(p *proc) int {
 		return p.bundleConfigCmd(args)
 	case "exec":
 		if len(args) == 0 {
-			p.errf("bundler: exec needs a command to run")
+			p.errln("bundler: exec needs a command to run")
 			return 128
 		}
 		if !p.isFile(p.abs("Gemfile")) {
-			p.errf("Could not locate Gemfile or .bundle/ directory")
+			p.errln("Could not locate Gemfile or .bundle/ directory")
 			return 10
 		}
 		home := p.bundleHome(p.bundleConfig())
@@ -649,7 +649,7 @@ func (p *proc) bundleConfigCmd(args []string) int {
 		lines = append(lines, fmt.Sprintf("%s: %q", key, val))
 	}
 	if err := p.putText(file, strings.Join(lines, "\n")+"\n"); err != nil {
-		p.errf("There was an error while trying to write to `%s`.", file)
+		p.errln("There was an error while trying to write to `%s`.", file)
 		return 23
 	}
 	return 0
@@ -704,25 +704,25 @@ func (p *proc) bundleInstall(args []string) int {
 		case "--local", "--prefer-local", "--quiet", "--no-cache", "--clean", "--full-index", "--verbose", "--conservative", "--redownload", "--force", "--all":
 		default:
 			if strings.HasPrefix(a, "-") {
-				p.errf("Unknown switches %q", a)
+				p.errln("Unknown switches %q", a)
 				return 15
 			}
 		}
 	}
 	gfb, err := p.readFile(p.abs("Gemfile"))
 	if err != nil {
-		p.errf("Could not locate Gemfile")
+		p.errln("Could not locate Gemfile")
 		return 10
 	}
 	gf := parseGemfile(gfb)
 	if gf.ruby != "" && !rubySatisfies(p.rubyVersion(), gf.ruby) {
-		p.errf("Your Ruby version is %s, but your Gemfile specified %s", p.rubyVersion(), gf.ruby)
+		p.errln("Your Ruby version is %s, but your Gemfile specified %s", p.rubyVersion(), gf.ruby)
 		return 18
 	}
 	frozen := cfg["BUNDLE_FROZEN"] == "true" || cfg["BUNDLE_DEPLOYMENT"] == "true"
 	lb, lerr := p.readFile(p.abs("Gemfile.lock"))
 	if lerr != nil && cfg["BUNDLE_DEPLOYMENT"] == "true" {
-		p.errf("The --deployment flag requires a lockfile. Please make sure you have checked your Gemfile.lock into version control before deploying.")
+		p.errln("The --deployment flag requires a lockfile. Please make sure you have checked your Gemfile.lock into version control before deploying.")
 		return 16
 	}
 	without := map[string]bool{}
@@ -741,7 +741,7 @@ func (p *proc) bundleInstall(args []string) int {
 		p.outf("Bundler %s is running, but your lockfile was generated with %s. Installing Bundler %s and restarting using that version.\n", bv, lock.bundled, lock.bundled)
 		pk, _ := langcatalog.ResolveLocked(langcatalog.RubyGems, "bundler", lock.bundled)
 		if err := p.gemWrite(p.gemHome(), gemSpec{name: "bundler", version: lock.bundled}, pk, false); err != nil {
-			p.errf("%v", err)
+			p.errln("%v", err)
 			return 1
 		}
 		p.outf("Fetching gem metadata from https://rubygems.org/.\nFetching bundler %s\nInstalling bundler %s\n", lock.bundled, lock.bundled)
@@ -777,13 +777,13 @@ func (p *proc) bundleInstall(args []string) int {
 			if len(deleted) > 0 {
 				msg += "\nYou have deleted from the Gemfile:\n" + strings.Join(deleted, "\n") + "\n"
 			}
-			p.errf("%s\nRun `bundle install` elsewhere and add the updated Gemfile.lock to version control.", msg)
+			p.errln("%s\nRun `bundle install` elsewhere and add the updated Gemfile.lock to version control.", msg)
 			return 16
 		}
 		if !lock.hasLinux() {
 			if frozen {
 				plats, _ := jsonList(lock.platforms)
-				p.errf("Your bundle only supports platforms %s but your local platform is x86_64-linux. Add the current platform to the lockfile with\n`bundle lock --add-platform x86_64-linux` and try again.", plats)
+				p.errln("Your bundle only supports platforms %s but your local platform is x86_64-linux. Add the current platform to the lockfile with\n`bundle lock --add-platform x86_64-linux` and try again.", plats)
 				return 16
 			}
 			changed = true
@@ -819,7 +819,7 @@ func (p *proc) bundleInstall(args []string) int {
 			}
 			pk, err := langcatalog.Resolve(langcatalog.RubyGems, name, strings.Join(reqs, ","))
 			if err != nil {
-				p.errf("Could not find gem '%s%s' in rubygems repository https://rubygems.org/ or installed locally.\n\nThe source contains the following gems matching '%s':\n  * %s-%s", name, gemReqText(reqs), name, name, pk.Version)
+				p.errln("Could not find gem '%s%s' in rubygems repository https://rubygems.org/ or installed locally.\n\nThe source contains the following gems matching '%s':\n  * %s-%s", name, gemReqText(reqs), name, name, pk.Version)
 				return 7
 			}
 			g = gemSpec{name: name, version: pk.Version, deps: pk.Deps}
@@ -853,7 +853,7 @@ func (p *proc) bundleInstall(args []string) int {
 		direct++
 		if code := visit(d.name, d.reqs, true); code != 0 {
 			if missing != "" {
-				p.errf("Could not find gem '%s' in rubygems repository https://rubygems.org/ or installed locally.\n\nThe source does not contain any versions of '%s'", missing, missing)
+				p.errln("Could not find gem '%s' in rubygems repository https://rubygems.org/ or installed locally.\n\nThe source does not contain any versions of '%s'", missing, missing)
 			}
 			return code
 		}
@@ -880,9 +880,9 @@ func (p *proc) bundleInstall(args []string) int {
 		if compiled {
 			if why := p.gemBuildProblem(g); why != "" {
 				p.outf("Installing %s with native extensions\n", label)
-				p.errf("Gem::Ext::BuildError: ERROR: Failed to build gem native extension.")
+				p.errln("Gem::Ext::BuildError: ERROR: Failed to build gem native extension.")
 				p.gemBuildFailed(home, g, why)
-				p.errf("\nAn error occurred while installing %s (%s), and Bundler cannot continue.\n\nIn Gemfile:\n  %s", g.name, g.version, g.name)
+				p.errln("\nAn error occurred while installing %s (%s), and Bundler cannot continue.\n\nIn Gemfile:\n  %s", g.name, g.version, g.name)
 				return 5
 			}
 			p.outf("Installing %s with native extensions\n", label)
@@ -890,7 +890,7 @@ func (p *proc) bundleInstall(args []string) int {
 			p.outf("Installing %s\n", label)
 		}
 		if err := p.gemWrite(home, g, pk, compiled); err != nil {
-			p.errf("%v", err)
+			p.errln("%v", err)
 			return 1
 		}
 		installed++
@@ -1003,7 +1003,7 @@ func gemLockText(order []gemSpec, gf gemfile, bundler string, old *gemLock) stri
 func (p *proc) bundleLock(args []string) int {
 	gfb, err := p.readFile(p.abs("Gemfile"))
 	if err != nil {
-		p.errf("Could not locate Gemfile")
+		p.errln("Could not locate Gemfile")
 		return 10
 	}
 	gf := parseGemfile(gfb)
@@ -1029,7 +1029,7 @@ func (p *proc) bundleLock(args []string) int {
 			}
 		}
 		if err := langcatalog.Check(langcatalog.RubyGems, name); err != nil {
-			p.errf("Could not find gem '%s' in rubygems repository https://rubygems.org/ or installed locally.\n\nThe source does not contain any versions of '%s'", name, name)
+			p.errln("Could not find gem '%s' in rubygems repository https://rubygems.org/ or installed locally.\n\nThe source does not contain any versions of '%s'", name, name)
 			return 7
 		}
 		pk, err := langcatalog.Resolve(langcatalog.RubyGems, name, strings.Join(reqs, ","))
@@ -1055,7 +1055,7 @@ func (p *proc) bundleLock(args []string) int {
 	}
 	p.outf("Fetching gem metadata from https://rubygems.org/.........\nResolving dependencies...\nWriting lockfile to %s\n", p.abs("Gemfile.lock"))
 	if err := p.putText(p.abs("Gemfile.lock"), text); err != nil {
-		p.errf("%v", err)
+		p.errln("%v", err)
 		return 1
 	}
 	return 0
@@ -1073,7 +1073,7 @@ func cmdRake(p *proc) int {
 		return 0
 	}
 	if !p.isFile(p.abs("Rakefile")) && !p.isFile(p.abs("rakefile")) && !p.isFile(p.abs("Rakefile.rb")) {
-		p.errf("rake aborted!\nNo Rakefile found (looking for: rakefile, Rakefile, rakefile.rb, Rakefile.rb)\n\n(See full trace by running task with --trace)")
+		p.errln("rake aborted!\nNo Rakefile found (looking for: rakefile, Rakefile, rakefile.rb, Rakefile.rb)\n\n(See full trace by running task with --trace)")
 		return 1
 	}
 	for _, t := range p.args {
@@ -1097,15 +1097,15 @@ func (p *proc) railsTask(t string) int {
 		}
 		return 0
 	case "db:migrate", "db:create", "db:setup", "db:prepare", "db:seed", "db:schema:load":
-		p.errf("rails aborted!\nActiveRecord::ConnectionNotEstablished: connection to server failed: no database is reachable from a build step")
-		p.errf("layerlab: %s needs a running database; a build step has none (as with docker build)", t)
+		p.errln("rails aborted!\nActiveRecord::ConnectionNotEstablished: connection to server failed: no database is reachable from a build step")
+		p.errln("layerlab: %s needs a running database; a build step has none (as with docker build)", t)
 		return 1
 	}
 	if _, ok := strings.CutPrefix(t, "bootsnap"); ok {
 		return 0
 	}
-	p.errf("rake aborted!\nDon't know how to build task '%s' (See the list of available tasks with `rake --tasks`)", t)
-	p.errf("layerlab: the sandbox runs rake's assets:precompile/assets:clean; other tasks run Ruby code it does not execute")
+	p.errln("rake aborted!\nDon't know how to build task '%s' (See the list of available tasks with `rake --tasks`)", t)
+	p.errln("layerlab: the sandbox runs rake's assets:precompile/assets:clean; other tasks run Ruby code it does not execute")
 	return 1
 }
 
@@ -1113,11 +1113,11 @@ func (p *proc) railsTask(t string) int {
 // names and a manifest, all following the asset sources and the environment.
 func (p *proc) assetsPrecompile() int {
 	if !p.isFile(p.abs("config/application.rb")) {
-		p.errf("rake aborted!\nDon't know how to build task 'assets:precompile' (See the list of available tasks with `rake --tasks`)")
+		p.errln("rake aborted!\nDon't know how to build task 'assets:precompile' (See the list of available tasks with `rake --tasks`)")
 		return 1
 	}
 	if p.getenv("RAILS_ENV") == "production" && p.getenv("SECRET_KEY_BASE") == "" && p.getenv("SECRET_KEY_BASE_DUMMY") == "" && !p.isFile(p.abs("config/master.key")) && p.getenv("RAILS_MASTER_KEY") == "" {
-		p.errf("rails aborted!\nArgumentError: Missing `secret_key_base` for 'production' environment, set this string with `bin/rails credentials:edit` (ArgumentError)")
+		p.errln("rails aborted!\nArgumentError: Missing `secret_key_base` for 'production' environment, set this string with `bin/rails credentials:edit` (ArgumentError)")
 		return 1
 	}
 	digest, ok := p.digestOf([]string{"app/assets", "app/javascript", "vendor/assets", "config/importmap.rb", "config/initializers/assets.rb", "Gemfile.lock"}, nil, append(p.envPairs("RAILS_ENV", "RAILS_RELATIVE_URL_ROOT"), "rails-assets")...)
@@ -1156,7 +1156,7 @@ func cmdRails(p *proc) int {
 		p.outf("Rails %s\n", firstNonEmpty(pk.Version, "8.0.1"))
 		return 0
 	case sub == "s" || sub == "server" || sub == "c" || sub == "console":
-		p.errf("layerlab: rails %s starts a server or console; a build step runs it only when the container starts (CMD)", sub)
+		p.errln("layerlab: rails %s starts a server or console; a build step runs it only when the container starts (CMD)", sub)
 		return 1
 	case sub == "new":
 		return p.notSimulated("rails new (a project generator)")

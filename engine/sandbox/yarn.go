@@ -38,6 +38,9 @@ import (
 
 func init() {
 	register(map[string]cmdFunc{"yarn": cmdYarn, "yarnpkg": cmdYarn, "pnpm": cmdPnpm, "pnpx": cmdPnpx, "corepack": cmdCorepack})
+	// yarn 1's bin/yarn is a shell launcher that execs node on yarn.js: the sandbox
+	// runs yarn in its place
+	wrapperScripts["yarn"], wrapperScripts["yarnpkg"] = true, true
 }
 
 // jsPkg is one package of a lockfile (or of a fresh resolution): its identity, the
@@ -447,8 +450,8 @@ func corepackDefault(tool string) string {
 func (p *proc) corepackVersion(tool string) (string, int) {
 	name, ver, file := p.packageManagerOf(p.dir)
 	if name != "" && name != tool && p.getenv("COREPACK_ENABLE_STRICT") != "0" {
-		p.errf("Usage Error: This project is configured to use %s because %s has a \"packageManager\" field", name, file)
-		p.errf("\n$ %s ...", tool)
+		p.errln("Usage Error: This project is configured to use %s because %s has a \"packageManager\" field", name, file)
+		p.errln("\n$ %s ...", tool)
 		return "", 1
 	}
 	if name == tool && ver != "" {
@@ -510,7 +513,7 @@ func (p *proc) yarnFlavorOf() (yarnFlavor, int) {
 		return f, 0
 	}
 	if name, ver, file := p.packageManagerOf(p.dir); !f.berry() && name == "yarn" && langcatalog.Compare(ver, "2") >= 0 {
-		p.errf("error This project's package.json defines \"packageManager\": \"yarn@%s\". However the current global version of Yarn is %s.\n\nPresence of the \"packageManager\" field indicates that the project is meant to be used with Corepack, a tool included by default with all official Node.js distributions starting from 16.9 and 14.19.\nCorepack must currently be enabled by running corepack enable in your terminal. For more information, check out https://yarnpkg.com/corepack.", ver, f.version)
+		p.errln("error This project's package.json defines \"packageManager\": \"yarn@%s\". However the current global version of Yarn is %s.\n\nPresence of the \"packageManager\" field indicates that the project is meant to be used with Corepack, a tool included by default with all official Node.js distributions starting from 16.9 and 14.19.\nCorepack must currently be enabled by running corepack enable in your terminal. For more information, check out https://yarnpkg.com/corepack.", ver, f.version)
 		_ = file
 		return f, 1
 	}
@@ -630,7 +633,7 @@ func (p *proc) yarnClassic(f yarnFlavor, sub string, args []string) int {
 		return 0
 	case "workspace":
 		if len(args) < 2 {
-			p.errf("error Missing workspace name.")
+			p.errln("error Missing workspace name.")
 			return 1
 		}
 		pj, _ := p.readPackageJSON()
@@ -644,7 +647,7 @@ func (p *proc) yarnClassic(f yarnFlavor, sub string, args []string) int {
 				return c.yarnClassic(f, args[1], args[2:])
 			}
 		}
-		p.errf("error Unknown workspace %q.", args[0])
+		p.errln("error Unknown workspace %q.", args[0])
 		return 1
 	case "run":
 		if len(args) == 0 {
@@ -676,7 +679,7 @@ func (p *proc) yarnRun(f yarnFlavor, script string, args []string) int {
 			code := p.runWithBin(cmd, p.yarnBinDir(f))
 			if code != 0 {
 				if !f.berry() {
-					p.errf("error Command failed with exit code %d.", code)
+					p.errln("error Command failed with exit code %d.", code)
 					p.outf("info Visit https://yarnpkg.com/en/docs/cli/run for documentation about this command.\n")
 				}
 				return code
@@ -695,7 +698,7 @@ func (p *proc) yarnRun(f yarnFlavor, script string, args []string) int {
 		p.outf("Usage Error: Couldn't find a script named %q.\n\n$ yarn run [--inspect] [--inspect-brk] [-T,--top-level] [-B,--binaries-only] [--require #0] <scriptName> ...\n", script)
 		return 1
 	}
-	p.errf("error Command %q not found.", script)
+	p.errln("error Command %q not found.", script)
 	p.outf("info Visit https://yarnpkg.com/en/docs/cli/run for documentation about this command.\n")
 	return 1
 }
@@ -743,7 +746,7 @@ func (p *proc) yarnCacheDir() string {
 
 // yarn404 is yarn v1's answer for a name the registry does not have.
 func (p *proc) yarn404(name string) int {
-	p.errf("error An unexpected error occurred: \"https://registry.yarnpkg.com/%s: Not found\".", strings.Replace(name, "/", "%2f", 1))
+	p.errln("error An unexpected error occurred: \"https://registry.yarnpkg.com/%s: Not found\".", strings.Replace(name, "/", "%2f", 1))
 	p.outf("info If you think this is a bug, please open a bug report with the information provided in \"%s/yarn-error.log\".\n", p.dir)
 	p.outf("info Visit https://yarnpkg.com/en/docs/cli/install for documentation about this command.\n")
 	return 1
@@ -839,7 +842,7 @@ func (p *proc) jsFresh(name, spec string, notFound func(string) int) (*jsPkg, in
 	}
 	pk, err := langcatalog.Resolve(langcatalog.NPM, real, spec)
 	if err != nil {
-		p.errf("error Couldn't find any versions for %q that matches %q", real, spec)
+		p.errln("error Couldn't find any versions for %q that matches %q", real, spec)
 		return nil, 1
 	}
 	k := &jsPkg{key: real + "@" + pk.Version, name: real, version: pk.Version}
@@ -934,7 +937,7 @@ func (p *proc) yarnInstall(f yarnFlavor, args, named []string, addDev bool) int 
 			i++
 		case strings.HasPrefix(a, "--"):
 		case !strings.HasPrefix(a, "-"):
-			p.errf("error `install` has been replaced with `add` to add new dependencies. Run \"yarn add %s\" instead.", a)
+			p.errln("error `install` has been replaced with `add` to add new dependencies. Run \"yarn add %s\" instead.", a)
 			return 1
 		}
 	}
@@ -960,7 +963,7 @@ func (p *proc) yarnInstall(f yarnFlavor, args, named []string, addDev bool) int 
 		}
 		pk, err := langcatalog.Resolve(langcatalog.NPM, name, spec)
 		if err != nil {
-			p.errf("error Couldn't find any versions for %q that matches %q", name, spec)
+			p.errln("error Couldn't find any versions for %q that matches %q", name, spec)
 			return 1
 		}
 		if spec == "" || spec == "latest" {
@@ -990,7 +993,7 @@ func (p *proc) yarnInstall(f yarnFlavor, args, named []string, addDev bool) int 
 		return code
 	}
 	if frozen && hasLock && len(missing) > 0 {
-		p.errf("error Your lockfile needs to be updated, but yarn was run with `--frozen-lockfile`.")
+		p.errln("error Your lockfile needs to be updated, but yarn was run with `--frozen-lockfile`.")
 		p.outf("info Visit https://yarnpkg.com/en/docs/cli/install for documentation about this command.\n")
 		return 1
 	}
@@ -1020,7 +1023,7 @@ func (p *proc) yarnInstall(f yarnFlavor, args, named []string, addDev bool) int 
 			rootfs.Generated{Seed: seedOf("npm", pk.Name, pk.Version), N: pk.Size}, 0o644, p.s.uid, p.s.gid)
 	}
 	if _, err := p.jsLayout(dir, nodes, cache); err != nil {
-		p.errf("error An unexpected error occurred: %q.", err.Error())
+		p.errln("error An unexpected error occurred: %q.", err.Error())
 		return 1
 	}
 	p.outf("[4/4] Building fresh packages...\n")
@@ -1139,12 +1142,12 @@ func (p *proc) yarnGlobalAdd(names []string) int {
 		}
 		pk, err := langcatalog.Resolve(langcatalog.NPM, name, spec)
 		if err != nil {
-			p.errf("error Couldn't find any versions for %q that matches %q", name, spec)
+			p.errln("error Couldn't find any versions for %q that matches %q", name, spec)
 			return 1
 		}
 		pk.Bins = mergeBins(pk.Bins, nodeBins[name])
 		if err := p.npmWrite(root+"/node_modules/"+name, pk, root+"/node_modules/.bin", true); err != nil {
-			p.errf("error %v", err)
+			p.errln("error %v", err)
 			return 1
 		}
 		for _, b := range pk.Bins {
@@ -1304,7 +1307,7 @@ func (p *proc) berryInstall(f yarnFlavor, args []string, production bool) int {
 		}
 		zip := fmt.Sprintf("%s/%s-npm-%s-%010x-%s.zip", cacheDir, strings.ReplaceAll(strings.TrimPrefix(pk.Name, "@"), "/", "-"), pk.Version, seedOf("berry", pk.Name, pk.Version)&0xffffffffff, cacheKey)
 		if err := p.put(zip, rootfs.Generated{Seed: seedOf("berryzip", pk.Name, pk.Version), N: pk.Size / 3}, 0o644, p.s.uid, p.s.gid); err != nil {
-			p.errf("%v", err)
+			p.errln("%v", err)
 			return 1
 		}
 		total += pk.Size / 3
@@ -1319,7 +1322,7 @@ func (p *proc) berryInstall(f yarnFlavor, args []string, production bool) int {
 	switch linker {
 	case "node-modules", "pnpm":
 		if _, err := p.jsLayout(root, nodes, nil); err != nil {
-			p.errf("%v", err)
+			p.errln("%v", err)
 			return 1
 		}
 	default:
@@ -1435,7 +1438,7 @@ func cmdCorepack(p *proc) int {
 		for _, t := range tools {
 			names := map[string][]string{"yarn": {"yarn", "yarnpkg"}, "pnpm": {"pnpm", "pnpx"}, "npm": {"npm", "npx"}}[t]
 			if names == nil {
-				p.errf("Usage Error: Unsupported package manager %q", t)
+				p.errln("Usage Error: Unsupported package manager %q", t)
 				return 1
 			}
 			for _, n := range names {
@@ -1447,11 +1450,11 @@ func cmdCorepack(p *proc) int {
 				}
 				shim := fmt.Sprintf("#!/usr/bin/env node\nprocess.env.COREPACK_ENABLE_DOWNLOAD_PROMPT??='0';\nrequire('./lib/corepack.cjs').runMain(['%s', ...process.argv.slice(2)]);\n", n)
 				if err := p.put(dist+"/"+n+".js", rootfs.Bytes(shim), 0o755, 0, 0); err != nil {
-					p.errf("Internal Error: %v", err)
+					p.errln("Internal Error: %v", err)
 					return 1
 				}
 				if err := p.npmLink(dir+"/"+n, dist+"/"+n+".js"); err != nil {
-					p.errf("Internal Error: EACCES: permission denied, symlink '%s'", dir+"/"+n)
+					p.errln("Internal Error: EACCES: permission denied, symlink '%s'", dir+"/"+n)
 					return 1
 				}
 			}
@@ -1468,7 +1471,7 @@ func cmdCorepack(p *proc) int {
 		if len(specs) == 0 {
 			name, ver, _ := p.packageManagerOf(p.dir)
 			if name == "" {
-				p.errf("Usage Error: No package manager specified; please use `corepack %s <name>@<version>`", sub)
+				p.errln("Usage Error: No package manager specified; please use `corepack %s <name>@<version>`", sub)
 				return 1
 			}
 			specs = []string{name + "@" + ver}
@@ -1476,7 +1479,7 @@ func cmdCorepack(p *proc) int {
 		for _, s := range specs {
 			name, ver := splitNameSpec(s)
 			if name != "yarn" && name != "pnpm" && name != "npm" {
-				p.errf("Usage Error: Unsupported package manager specification (%s)", s)
+				p.errln("Usage Error: Unsupported package manager specification (%s)", s)
 				return 1
 			}
 			ver, _, _ = strings.Cut(ver, "+")
@@ -1626,16 +1629,17 @@ func pnpmRef(name, v string) string {
 	if strings.HasPrefix(v, "link:") || strings.HasPrefix(v, "file:") {
 		return v
 	}
+	// the release without its peer suffix: 1.2.3(peer@1) (6.x, 9.x), 1.2.3_peer@1 (5.x)
+	base := strings.SplitN(strings.SplitN(v, "(", 2)[0], "_", 2)[0]
 	if strings.HasPrefix(v, "/") {
-		v = strings.TrimPrefix(v, "/")
+		v, base = v[1:], base[1:]
 		// 5.x: name/1.2.3_peers
-		if i := strings.LastIndex(strings.SplitN(v, "(", 2)[0], "/"); i > 0 && !strings.Contains(strings.SplitN(v, "(", 2)[0][1:], "@") {
+		if i := strings.LastIndex(base, "/"); i > 0 && !strings.Contains(base[1:], "@") {
 			return v[:i] + "@" + v[i+1:]
 		}
 		return v
 	}
-	base := strings.SplitN(v, "(", 2)[0]
-	if strings.Contains(base[1:], "@") {
+	if len(base) > 1 && strings.Contains(base[1:], "@") {
 		return v // an alias: the key itself
 	}
 	return name + "@" + v
@@ -1735,9 +1739,9 @@ func (p *proc) pnpmVersion() (string, int) {
 }
 
 func (p *proc) pnpmErr(code, msg string, more ...string) int {
-	p.errf(" %s  %s", code, msg)
+	p.errln(" %s  %s", code, msg)
 	for _, m := range more {
-		p.errf("%s", m)
+		p.errln("%s", m)
 	}
 	return 1
 }
@@ -1851,7 +1855,7 @@ func (p *proc) pnpmRun(script string, args []string) int {
 			p.outf("\n> %s@%s %s %s\n> %s\n\n", pj.Name, pj.Version, script, root, cmd)
 			code := p.runWithBin(cmd, root+"/node_modules/.bin")
 			if code != 0 {
-				p.errf(" ELIFECYCLE  Command failed with exit code %d.", code)
+				p.errln(" ELIFECYCLE  Command failed with exit code %d.", code)
 			}
 			return code
 		}
@@ -2008,7 +2012,7 @@ func (p *proc) pnpmInstall(ver string, args, named []string, addDev bool) int {
 	}
 	n, err := p.pnpmLayout(ver, root, roots, prod, offline)
 	if err != nil {
-		p.errf(" ERR_PNPM_LINK  %v", err)
+		p.errln(" ERR_PNPM_LINK  %v", err)
 		return 1
 	}
 	if !upToDate || len(named) > 0 {
@@ -2342,7 +2346,7 @@ func (p *proc) pnpmFetch(ver string, args []string) int {
 			continue
 		}
 		if err := p.put(fmt.Sprintf("%s/files/%02x/%014x-%s", store, seedOf("pnpmfile", k.name, k.version)&0xff, seedOf("pnpmfile2", k.name, k.version)&0xffffffffffffff, strings.ReplaceAll(k.name, "/", "+")), rootfs.Generated{Seed: seedOf("npm", pk.Name, pk.Version), N: pk.Size}, 0o644, p.s.uid, p.s.gid); err != nil {
-			p.errf(" ERR_PNPM_FETCH  %v", err)
+			p.errln(" ERR_PNPM_FETCH  %v", err)
 			return 1
 		}
 		n++
@@ -2413,4 +2417,10 @@ func (p *proc) pnpmDeploy(ver string, filters, args []string) int {
 		return c.pnpmInstall(ver, []string{"--prod"}, nil, false)
 	}
 	return c.pnpmInstall(ver, nil, nil, false)
+}
+
+// errln prints a line to stderr as the tool itself words it (errf would prefix the
+// command's name, which yarn, pnpm, gem, bundler and composer do not).
+func (p *proc) errln(format string, a ...any) {
+	fmt.Fprintf(p.errw, format+"\n", a...)
 }
