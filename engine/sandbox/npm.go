@@ -275,9 +275,9 @@ func (p *proc) npmLocked(dir string) ([]npmNode, bool) {
 	var lock struct {
 		LockfileVersion int `json:"lockfileVersion"`
 		Packages        map[string]struct {
-			Version  string `json:"version"`
-			Dev      bool   `json:"dev"`
-			Link     bool   `json:"link"`
+			Version  string          `json:"version"`
+			Dev      bool            `json:"dev"`
+			Link     bool            `json:"link"`
 			Resolved string          `json:"resolved"`
 			Name     string          `json:"name"`
 			Bin      json.RawMessage `json:"bin"`
