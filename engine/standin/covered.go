@@ -16,6 +16,14 @@ var Covered = []string{
 	"alpine:3.20", "alpine:latest", "busybox:latest", "debian:bookworm", "debian:bookworm-slim",
 	"ubuntu:24.04", "node:20-alpine", "node:22", "golang:1.22", "golang:1.23", "nginx:latest",
 	"postgres:latest", "redis:latest", "buildpack-deps:bookworm",
+	// The bases of the project's own corpus (testdata/corpus), one or more per ecosystem:
+	// what students' Dockerfiles start from most.
+	"alpine:3.19", "eclipse-temurin:17-jre", "eclipse-temurin:17-jre-jammy", "fedora:39",
+	"golang:1.21", "golang:1.22-alpine", "gradle:8-jdk17", "maven:3.9-eclipse-temurin-17",
+	"mcr.microsoft.com/dotnet/aspnet:8.0", "mcr.microsoft.com/dotnet/sdk:8.0", "nginx:1.25-alpine",
+	"node:18", "node:18-alpine", "node:20-slim", "php:8.2-fpm-alpine", "postgres:16-alpine",
+	"python:3.10", "python:3.10-slim", "python:3.11-slim", "python:3.9-alpine", "ruby:3.2-slim",
+	"rust:1.75", "ubuntu:22.04", "composer:2", "ghcr.io/astral-sh/uv:latest",
 }
 
 // FromLines returns the base images a Dockerfile's FROM lines name (stage names,
