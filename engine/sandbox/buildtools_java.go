@@ -122,9 +122,20 @@ func entryContent(f *zip.File) (rootfs.Content, error) {
 		return nil, err
 	}
 	defer r.Close()
-	b, err := io.ReadAll(io.LimitReader(r, 256<<20))
+	// An entry is held in memory: one larger than the sandbox reads of a file fails,
+	// naming the bound, rather than coming out cut.
+	if f.UncompressedSize64 > maxJarEntry {
+		return nil, fmt.Errorf("%s is %d bytes: the sandbox unpacks jar entries of up to %d MiB", f.Name, f.UncompressedSize64, maxJarEntry>>20)
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxJarEntry+1))
+	if err == nil && len(b) > maxJarEntry {
+		err = fmt.Errorf("%s: more than %d MiB once unpacked: the sandbox unpacks jar entries of up to %d MiB", f.Name, maxJarEntry>>20, maxJarEntry>>20)
+	}
 	return rootfs.Bytes(b), err
 }
+
+// maxJarEntry bounds one jar entry the sandbox unpacks into memory.
+const maxJarEntry = 256 << 20
 
 // extractJar writes the entries of a jar under dir; keep maps an entry name to its
 // destination ("" skips it); nil keeps every name as it is.
