@@ -164,6 +164,9 @@ func (p *proc) gemWrite(home string, g gemSpec, pk langcatalog.Package, compiled
 
 // gemInstalled reports whether home (or the Ruby's own gem dir) has name-version.
 func (p *proc) gemInstalled(home, name, version string) bool {
+	if rubyShipped[p.rubyMinor()][name] == version {
+		return true // a default or bundled gem of this Ruby
+	}
 	for _, h := range []string{home, "/usr/local/lib/ruby/gems/" + p.rubyMinor() + ".0"} {
 		if p.isDir(h+"/gems/"+name+"-"+version) || p.isDir(h+"/gems/"+name+"-"+version+"-x86_64-linux") {
 			return true
@@ -1131,7 +1134,7 @@ func (p *proc) assetsPrecompile() int {
 			src += p.fileSize(p.abs(d + "/" + f))
 		}
 	}
-	files := []webOut{{"application-" + digest[:64] + ".css", 2*kib + src/3}, {"application-" + digest[1:65] + ".js", 4*kib + src/2}}
+	files := []webOut{{"application-" + digest[:64] + ".css", 2*kib + src/3}, {"application-" + digest[32:] + digest[:32] + ".js", 4*kib + src/2}}
 	for _, f := range files {
 		if !p.writeArtefact(out+"/"+f.name, artefact("rails-assets", f.name, digest, f.size, 0), 0o644) {
 			return 1
