@@ -50,6 +50,10 @@ type pyOpts struct {
 	constraints                                        map[string]string // normalized name -> spec
 	installer                                          string            // INSTALLER file: pip, uv, poetry
 	locked                                             bool              // every package and version is given (a lockfile)
+	findLinks                                          []string          // --find-links directories: wheels there are candidates
+	noIndex                                            bool              // --no-index: the find-links wheels are the only candidates
+	wheelDir                                           string            // pip wheel/download: save files here instead of installing
+	download                                           bool              // pip download: sdists stay sdists
 }
 
 var reqLine = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(\(?\s*(?:===|==|~=|!=|>=|<=|>|<)[^;@]*?\)?)?\s*(?:@\s*(\S+))?\s*(?:;(.*))?$`)
@@ -239,8 +243,8 @@ func cmdPip(p *proc) int {
 		}
 		p.outf("pip %s from %s/pip (python %s)\n", v, env.site, p.pythonVersion())
 		return 0
-	case "install":
-		return p.pipInstall(env, args[1:])
+	case "install", "wheel", "download":
+		return p.pipInstall(env, args[0], args[1:])
 	case "freeze", "list":
 		inst := p.pyInstalled(env.site)
 		names := sortedMapKeys(inst)
@@ -266,7 +270,7 @@ func cmdPip(p *proc) int {
 			p.outf("Files removed: 0\n")
 			return 0
 		}
-	case "config", "check", "show", "download", "wheel", "help", "debug", "inspect", "hash", "index", "search":
+	case "config", "check", "show", "help", "debug", "inspect", "hash", "index", "search":
 		if args[0] == "check" {
 			p.outf("No broken requirements found.\n")
 			return 0
@@ -439,8 +443,13 @@ func os_expand(s string, get func(string) string) string {
 	return envRef.ReplaceAllStringFunc(s, func(m string) string { return get(m[2 : len(m)-1]) })
 }
 
-func (p *proc) pipInstall(env pyEnv, args []string) int {
+// pipInstall is pip install, and pip wheel and pip download (cmd), which resolve as
+// install does and save the files into a directory instead.
+func (p *proc) pipInstall(env pyEnv, cmd string, args []string) int {
 	opts := pyOpts{constraints: map[string]string{}, installer: "pip"}
+	if cmd != "install" {
+		opts.wheelDir, opts.download = ".", cmd == "download"
+	}
 	if v := p.getenv("PIP_NO_CACHE_DIR"); v != "" && v != "0" && v != "false" {
 		opts.noCache = true
 	}
@@ -480,7 +489,14 @@ func (p *proc) pipInstall(env pyEnv, args []string) int {
 			opts.target = val()
 		case a == "--prefix" || strings.HasPrefix(a, "--prefix="):
 			opts.prefix = val()
-		case a == "--root" || a == "-i" || a == "--index-url" || a == "--extra-index-url" || a == "-f" || a == "--find-links" ||
+		case cmd == "wheel" && (a == "-w" || a == "--wheel-dir" || strings.HasPrefix(a, "--wheel-dir=") || strings.HasPrefix(a, "-w")),
+			cmd == "download" && (a == "-d" || a == "--dest" || strings.HasPrefix(a, "--dest=") || strings.HasPrefix(a, "-d")):
+			opts.wheelDir = val()
+		case a == "-f" || a == "--find-links" || strings.HasPrefix(a, "--find-links=") || strings.HasPrefix(a, "-f") && len(a) > 2:
+			opts.findLinks = append(opts.findLinks, val())
+		case a == "--no-index":
+			opts.noIndex = true
+		case a == "--root" || a == "-i" || a == "--index-url" || a == "--extra-index-url" ||
 			a == "--trusted-host" || a == "--cache-dir" || a == "--platform" || a == "--python-version" || a == "--implementation" ||
 			a == "--abi" || a == "--progress-bar" || a == "--upgrade-strategy" || a == "--src" || a == "--timeout" || a == "--retries":
 			val()
@@ -507,7 +523,7 @@ func (p *proc) pipInstall(env pyEnv, args []string) int {
 		}
 	}
 	if len(reqs) == 0 {
-		p.outf("ERROR: You must give at least one requirement to install (see \"pip help install\")\n")
+		p.outf("ERROR: You must give at least one requirement to %s (see \"pip help %s\")\n", cmd, cmd)
 		return 1
 	}
 	return p.pyInstall(env, reqs, opts)
@@ -526,12 +542,15 @@ func (p *proc) pyInstall(env pyEnv, reqs []pyReq, opts pyOpts) int {
 			p.outf(format, a...)
 		}
 	}
-	if opts.installer == "pip" && p.externallyManaged(env) && !opts.breakSystem && opts.target == "" && opts.prefix == "" {
+	if opts.wheelDir == "" && opts.installer == "pip" && p.externallyManaged(env) && !opts.breakSystem && opts.target == "" && opts.prefix == "" {
 		p.outf("error: externally-managed-environment\n\n× This environment is externally managed\n╰─> To install Python packages system-wide, try apt install\n    python3-xyz, where xyz is the package you are trying to\n    install.\n\nnote: If you believe this is a mistake, please contact your Python installation or OS distribution provider. You can override this, at the risk of breaking your Python installation or OS, by passing --break-system-packages.\nhint: See PEP 668 for the detailed specification.\n")
 		return 1
 	}
 	ver := p.pythonVersion()
 	switch {
+	case opts.wheelDir != "":
+		// pip wheel and pip download resolve as install does but install nothing, so
+		// what the interpreter has installed does not matter
 	case opts.target != "":
 		t := p.abs(opts.target)
 		env = pyEnv{prefix: t, site: t, bin: t + "/bin", python: env.python}
@@ -546,12 +565,13 @@ func (p *proc) pyInstall(env pyEnv, reqs []pyReq, opts pyOpts) int {
 		env = pyEnv{prefix: h + "/.local", site: h + "/.local/lib/python" + ver + "/site-packages", bin: h + "/.local/bin", python: env.python}
 	}
 	installed := p.pyInstalled(env.site)
-	type item struct {
-		pkg   langcatalog.Package
-		local bool
-		wheel rootfs.Generated
-		req   pyReq
+	if opts.wheelDir != "" {
+		installed = map[string]string{}
 	}
+	if len(opts.findLinks) > 0 {
+		say("Looking in links: %s\n", strings.Join(opts.findLinks, ", "))
+	}
+	type item = pyItem
 	var order []item
 	seen := map[string]bool{}
 	var visit func(r pyReq, parent string) int
@@ -564,6 +584,9 @@ func (p *proc) pyInstall(env pyEnv, reqs []pyReq, opts pyOpts) int {
 			it, wheel, deps, code := p.pyBuildLocal(r, say)
 			if code != 0 {
 				return code
+			}
+			if seen[it.Name] {
+				return 0 // a wheel of a package already collected (pip install /wheels/*)
 			}
 			seen[it.Name] = true
 			if !opts.noDeps {
@@ -592,6 +615,34 @@ func (p *proc) pyInstall(env pyEnv, reqs []pyReq, opts pyOpts) int {
 		if parent != "" {
 			from = " (from " + parent + ")"
 		}
+		if len(opts.findLinks) > 0 {
+			// a wheel in a --find-links directory is a candidate like the index's
+			// releases; with --no-index the only one
+			if file, ok := p.pyFindWheel(opts.findLinks, n, spec); ok {
+				seen[n] = true
+				pkg, content, wheelDeps := p.pyWheelFile(file)
+				if v, ok := installed[n]; ok && v == pkg.Version && !opts.upgrade {
+					say("Requirement already satisfied: %s in %s (%s)%s\n", show, env.site, v, from)
+					return 0
+				}
+				say("Processing %s\n", file)
+				add := item{pkg: pkg, local: !content.catalog, wheel: content.gen, req: r, file: file}
+				if !opts.noDeps {
+					for _, d := range wheelDeps {
+						if code := visit(pyReq{name: d}, pkg.Name+spec); code != 0 {
+							return code
+						}
+					}
+				}
+				order = append(order, add)
+				return 0
+			}
+			if opts.noIndex {
+				p.outf("ERROR: Could not find a version that satisfies the requirement %s%s (from versions: none)\n", show, from)
+				p.outf("ERROR: No matching distribution found for %s\n", show)
+				return 1
+			}
+		}
 		resolve := langcatalog.Resolve
 		if opts.locked && strings.HasPrefix(spec, "==") {
 			resolve = func(eco langcatalog.Ecosystem, name, spec string) (langcatalog.Package, error) {
@@ -605,6 +656,14 @@ func (p *proc) pyInstall(env pyEnv, reqs []pyReq, opts pyOpts) int {
 			return 1
 		}
 		seen[n] = true
+		// pip installs a package after its dependencies
+		var add *item
+		collected := func() int {
+			if add != nil {
+				order = append(order, *add)
+			}
+			return 0
+		}
 		if v, ok := installed[n]; ok && (!opts.upgrade || parent != "" || v == pkg.Version) && (spec == "" || langcatalog.Satisfies(langcatalog.PyPI, v, spec)) {
 			say("Requirement already satisfied: %s in %s (%s)%s\n", show, env.site, v, from)
 		} else {
@@ -612,15 +671,16 @@ func (p *proc) pyInstall(env pyEnv, reqs []pyReq, opts pyOpts) int {
 			if pkg.Synthesized {
 				p.outf("layerlab: %s is not in the playground's PyPI catalog; installing %s %s, a stand-in synthesized from its name\n", r.name, pkg.Name, pkg.Version)
 			}
+			file := pyDistFile(pkg, ver, opts.download)
 			if opts.noCache {
-				say("  Downloading %s-%s-py3-none-any.whl (%s)\n", distName(pkg.Name), pkg.Version, kb(pkg.Size/3))
+				say("  Downloading %s (%s)\n", file, kb(pkg.Size/3))
 			} else {
-				say("  Using cached %s-%s-py3-none-any.whl (%s)\n", distName(pkg.Name), pkg.Version, kb(pkg.Size/3))
+				say("  Using cached %s (%s)\n", file, kb(pkg.Size/3))
 			}
-			order = append(order, item{pkg: pkg, req: r})
+			add = &item{pkg: pkg, req: r}
 		}
 		if opts.noDeps || opts.locked {
-			return 0
+			return collected()
 		}
 		deps := pkg.Deps
 		for _, e := range r.extras {
@@ -635,12 +695,15 @@ func (p *proc) pyInstall(env pyEnv, reqs []pyReq, opts pyOpts) int {
 				return code
 			}
 		}
-		return 0
+		return collected()
 	}
 	for _, r := range reqs {
 		if code := visit(r, ""); code != 0 {
 			return code
 		}
+	}
+	if opts.wheelDir != "" {
+		return p.pySaveDists(order, opts, say)
 	}
 	if len(order) == 0 {
 		return 0
@@ -656,7 +719,11 @@ func (p *proc) pyInstall(env pyEnv, reqs []pyReq, opts pyOpts) int {
 			say("  Attempting uninstall: %s\n    Found existing installation: %s %s\n    Uninstalling %s-%s:\n      Successfully uninstalled %s-%s\n", it.pkg.Name, it.pkg.Name, old, it.pkg.Name, old, it.pkg.Name, old)
 			p.pyRemove(env, it.pkg.Name, old)
 		}
-		if err := p.pyWrite(env, it.pkg, opts, it.local, it.wheel, it.req); err != nil {
+		o := opts
+		if it.file != "" {
+			o.noCache = true // a wheel file on disk leaves nothing in pip's HTTP cache
+		}
+		if err := p.pyWrite(env, it.pkg, o, it.local, it.wheel, it.req); err != nil {
 			p.outf("ERROR: Could not install packages due to an OSError: %v\n", err)
 			return 1
 		}
@@ -854,14 +921,16 @@ func (p *proc) pyBuildLocal(r pyReq, say func(string, ...any)) (langcatalog.Pack
 			return langcatalog.Package{}, none, nil, 1
 		}
 		say("Processing %s\n", r.local)
-		d, err := p.inputsDigest([]string{dir}, nil)
-		if err != nil {
-			p.outf("ERROR: %v\n", err)
-			return langcatalog.Package{}, none, nil, 1
+		pkg, content, deps := p.pyWheelFile(dir)
+		var reqs []pyReq
+		for _, d := range deps {
+			reqs = append(reqs, pyReq{name: d})
 		}
-		name := langcatalog.Normalize(langcatalog.PyPI, parts[0])
-		w := artefact("pip-wheel", name, d, 40<<10, 200<<10)
-		return langcatalog.Package{Name: name, Version: parts[1], Module: distName(name), Size: w.N}, w, nil, 0
+		if content.catalog {
+			// the catalog's own wheel: it installs the catalog's files
+			content.gen = rootfs.Generated{Seed: seedOf("py", pkg.Name, pkg.Version), N: pkg.Size}
+		}
+		return pkg, content.gen, reqs, 0
 	}
 	pr, ok := p.readPyProject(dir)
 	if !ok {
@@ -905,4 +974,203 @@ func (p *proc) pyBuildLocal(r pyReq, say func(string, ...any)) (langcatalog.Pack
 	}
 	mod := distName(name)
 	return langcatalog.Package{Name: name, Version: pr.version, Module: mod, Size: wheel.N}, wheel, deps, 0
+}
+
+// pyItem is one distribution a resolution collected.
+type pyItem struct {
+	pkg   langcatalog.Package
+	local bool             // built from a local project or wheel file: wheel is its content
+	wheel rootfs.Generated // the installed files' content of a local item
+	req   pyReq
+	file  string // the --find-links wheel it came from
+}
+
+// pyCompiled are distributions with C extensions: PyPI serves them as manylinux
+// wheels for CPython's ABI, so their file names carry a platform tag.
+var pyCompiled = map[string]bool{
+	"numpy": true, "pandas": true, "scipy": true, "psycopg2-binary": true, "psycopg-binary": true, "cffi": true,
+	"lxml": true, "pillow": true, "grpcio": true, "greenlet": true, "gevent": true, "uvloop": true, "httptools": true,
+	"orjson": true, "ujson": true, "pyyaml": true, "markupsafe": true, "msgpack": true, "regex": true, "psutil": true,
+	"pydantic-core": true, "charset-normalizer": true, "ruamel-yaml-clib": true, "zope-interface": true, "aiohttp": true,
+	"frozenlist": true, "multidict": true, "yarl": true, "watchfiles": true, "websockets": true, "kiwisolver": true,
+	"matplotlib": true, "scikit-learn": true, "pyzmq": true, "simplejson": true, "rpds-py": true, "tokenizers": true,
+	"wrapt": true, "coverage": true, "mypy": true, "brotli": true, "zstandard": true, "cython": true, "pymongo": true,
+	"sqlalchemy": true, "torch": true, "pyarrow": true, "jiter": true, "xxhash": true, "hiredis": true, "asyncpg": true,
+}
+
+// pyABI3 are compiled distributions built for the stable ABI (one wheel for every
+// CPython from 3.7 or 3.9 on).
+var pyABI3 = map[string]string{"cryptography": "cp39", "bcrypt": "cp39", "pynacl": "cp36", "argon2-cffi-bindings": "cp36"}
+
+// pySdistOnly are compiled distributions PyPI serves for Linux as source archives
+// only: pip builds their wheel with the image's compiler, for this interpreter and
+// this machine (linux_x86_64).
+var pySdistOnly = map[string]bool{"uwsgi": true, "mysqlclient": true, "psycopg2": true, "psycopg-c": true, "pycurl": true, "mod-wsgi": true, "python-ldap": true}
+
+// pyDistFile is the file name PyPI serves for pkg (a wheel, or the sdist of a
+// package built from source when sdist is set: pip download keeps sdists).
+func pyDistFile(pkg langcatalog.Package, pyver string, sdist bool) string {
+	name, v := distName(pkg.Name), pkg.Version
+	cp := "cp" + strings.ReplaceAll(pyver, ".", "")
+	switch {
+	case pySdistOnly[pkg.Name] && sdist:
+		return name + "-" + v + ".tar.gz"
+	case pySdistOnly[pkg.Name]:
+		return name + "-" + v + "-" + cp + "-" + cp + "-linux_x86_64.whl"
+	case pyABI3[pkg.Name] != "":
+		return name + "-" + v + "-" + pyABI3[pkg.Name] + "-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+	case pyCompiled[pkg.Name]:
+		return name + "-" + v + "-" + cp + "-" + cp + "-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+	}
+	return name + "-" + v + "-py3-none-any.whl"
+}
+
+// pyWheelBytes are the bytes of the catalog's wheel (or sdist) of pkg: the same as
+// pip's HTTP cache holds for it.
+func pyWheelBytes(pkg langcatalog.Package) rootfs.Generated {
+	return rootfs.Generated{Seed: seedOf("wheel", pkg.Name, pkg.Version), N: pkg.Size / 3}
+}
+
+// wheelContent is what installing a wheel file lays out: the catalog's files when
+// the file is the catalog's wheel, else files that follow the wheel's bytes.
+type wheelContent struct {
+	catalog bool
+	gen     rootfs.Generated
+}
+
+// pyWheelFile reads a wheel's name and version from its file name (PEP 427:
+// NAME-VERSION(-BUILD)?-PY-ABI-PLATFORM.whl; an sdist is NAME-VERSION.tar.gz) and
+// what it installs; deps are the catalog's for that name, as the wheel's METADATA
+// would list them.
+func (p *proc) pyWheelFile(file string) (langcatalog.Package, wheelContent, []string) {
+	base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(path.Base(file), ".whl"), ".tar.gz"), ".zip")
+	name, ver := base, "0"
+	if i := strings.Index(base, "-"); i > 0 {
+		name = base[:i]
+		ver, _, _ = strings.Cut(base[i+1:], "-")
+	}
+	n := langcatalog.Normalize(langcatalog.PyPI, name)
+	pkg, err := langcatalog.ResolveLocked(langcatalog.PyPI, n, ver)
+	if err != nil {
+		pkg = langcatalog.Package{Name: n, Version: ver, Module: distName(n)}
+	}
+	if e, err := p.s.stat(file); err == nil {
+		if g, ok := e.Data.(rootfs.Generated); ok && g == pyWheelBytes(pkg) {
+			return pkg, wheelContent{catalog: true}, pkg.Deps
+		}
+	}
+	d, err := p.inputsDigest([]string{file}, nil)
+	if err != nil {
+		d = file
+	}
+	w := artefact("pip-wheel", n, d, 40<<10, 200<<10)
+	pkg.Size = w.N
+	return pkg, wheelContent{gen: w}, pkg.Deps
+}
+
+// pyFindWheel looks for a wheel (or sdist) of name in the --find-links directories:
+// the highest version that meets spec.
+func (p *proc) pyFindWheel(dirs []string, name, spec string) (string, bool) {
+	best, bestVer := "", ""
+	for _, d := range dirs {
+		dir := p.abs(strings.TrimPrefix(d, "file://"))
+		var names []string
+		p.s.withFS(func(f *rootfs.FS) error { names, _ = f.ReadDir(dir); return nil })
+		for _, fn := range names {
+			if !strings.HasSuffix(fn, ".whl") && !strings.HasSuffix(fn, ".tar.gz") && !strings.HasSuffix(fn, ".zip") {
+				continue
+			}
+			base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(fn, ".whl"), ".tar.gz"), ".zip")
+			i := strings.Index(base, "-")
+			if i <= 0 || langcatalog.Normalize(langcatalog.PyPI, base[:i]) != name {
+				continue
+			}
+			v, _, _ := strings.Cut(base[i+1:], "-")
+			if spec != "" && !langcatalog.Satisfies(langcatalog.PyPI, v, spec) {
+				continue
+			}
+			if best == "" || langcatalog.Compare(v, bestVer) > 0 {
+				best, bestVer = dir+"/"+fn, v
+			}
+		}
+	}
+	return best, best != ""
+}
+
+// pySaveDists is the end of pip wheel and pip download: each collected distribution
+// saved into the wheel directory, the ones PyPI serves as source built first (pip
+// wheel) with the build lines pip prints.
+func (p *proc) pySaveDists(order []pyItem, opts pyOpts, say func(string, ...any)) int {
+	dir := p.abs(opts.wheelDir)
+	ver := p.pythonVersion()
+	var built []pyItem
+	for _, it := range order {
+		if it.local || it.file != "" || pySdistOnly[it.pkg.Name] && !opts.download {
+			built = append(built, it)
+			continue
+		}
+		file := pyDistFile(it.pkg, ver, opts.download)
+		if err := p.put(dir+"/"+file, pyWheelBytes(it.pkg), 0o644, p.s.uid, p.s.gid); err != nil {
+			p.outf("ERROR: Could not save %s: %s\n", file, errno(err))
+			return 1
+		}
+		say("Saved %s/%s\n", strings.TrimSuffix(opts.wheelDir, "/"), file)
+	}
+	var names []string
+	for _, it := range built {
+		if it.file != "" {
+			// a --find-links file is copied as it is
+			data, err := p.s.stat(it.file)
+			if err == nil {
+				err = p.put(dir+"/"+path.Base(it.file), data.Data, 0o644, p.s.uid, p.s.gid)
+			}
+			if err != nil {
+				p.outf("ERROR: Could not save %s: %s\n", path.Base(it.file), errno(err))
+				return 1
+			}
+			say("Saved %s/%s\n", strings.TrimSuffix(opts.wheelDir, "/"), path.Base(it.file))
+			continue
+		}
+		if !it.local {
+			names = append(names, it.pkg.Name) // a local project's build lines are printed already
+		}
+	}
+	if len(names) > 0 {
+		say("Building wheels for collected packages: %s\n", strings.Join(names, ", "))
+	}
+	for _, it := range built {
+		if it.file != "" {
+			continue
+		}
+		var file string
+		content := it.wheel
+		if it.local {
+			file = distName(it.pkg.Name) + "-" + it.pkg.Version + "-py3-none-any.whl"
+		} else {
+			file = pyDistFile(it.pkg, ver, false)
+			content = pyWheelBytes(it.pkg)
+			say("  Building wheel for %s (setup.py): started\n  Building wheel for %s (setup.py): finished with status 'done'\n", it.pkg.Name, it.pkg.Name)
+			say("  Created wheel for %s: filename=%s size=%d sha256=%064x\n", it.pkg.Name, file, content.N, content.Seed)
+			say("  Stored in directory: %s/.cache/pip/wheels/%02x/%02x/%x\n", p.home(), byte(content.Seed), byte(content.Seed>>8), content.Seed)
+		}
+		if err := p.put(dir+"/"+file, content, 0o644, p.s.uid, p.s.gid); err != nil {
+			p.outf("ERROR: Could not save %s: %s\n", file, errno(err))
+			return 1
+		}
+	}
+	if len(names) > 0 {
+		say("Successfully built %s\n", strings.Join(names, " "))
+	}
+	if opts.download {
+		say("Successfully downloaded %s\n", p.pyNames(order))
+	}
+	return 0
+}
+
+func (p *proc) pyNames(order []pyItem) string {
+	var names []string
+	for _, it := range order {
+		names = append(names, it.pkg.Name)
+	}
+	return strings.Join(names, " ")
 }
