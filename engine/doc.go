@@ -16,9 +16,16 @@
 //     Its sha256 is the layer's diffID; the sha256 of the image's config JSON is the
 //     image ID, so identical inputs give identical IDs.
 //   - sandbox runs RUN steps: a shell interpreter (mvdan.cc/sh) over the snapshot, with
-//     every command written in Go. Nothing runs on the host.
-//   - baseimage has the built-in stand-ins for busybox, alpine, debian, python, node ...
-//     (the playground has no network, so FROM cannot download real images).
+//     every command written in Go. Nothing runs on the host. Its package managers read
+//     their archives as data: sandbox/catalog has the system packages (Debian and
+//     Ubuntu, Alpine, Fedora/EL/Amazon Linux, per release), sandbox/langcatalog the
+//     language registries (PyPI, npm, RubyGems, Packagist); a valid name neither knows
+//     is synthesized from its name, a near-miss of a known name is refused as a typo.
+//     Build tools write artefacts whose bytes follow the files they read (outputs.go).
+//   - baseimage has the built-in stand-ins of the official images, described as data:
+//     families with version lines, tag forms and distro windows, so any tag of the
+//     last years resolves (the playground has no network, so FROM cannot download real
+//     images); its Catalog lists them.
 //   - standin makes a stand-in's layers generated content: known by diffID and size from
 //     a recipe fingerprint (an embedded table that standin/gen writes, `go generate
 //     ./engine/standin`), their bytes made only when read, streamed and verified.
@@ -33,8 +40,9 @@
 //     and deleted, and how many bytes the image ships that its final filesystem never
 //     shows (wasted space), as the tool dive does.
 //   - commands is the docker command set (images, history, inspect, tag, rmi, prune,
-//     save, load ...): an argument vector in, Docker 20.10's exact output out. The
-//     command line and the web terminal both run it.
+//     save, load, search ...): an argument vector in, Docker 20.10's exact output out.
+//     The command line and the web terminal both run it; commands/lesson holds the
+//     lesson's commands with their expected output, which both are tested against.
 //   - archive writes docker-archives (`docker save`) and reads them and OCI layouts
 //     (`docker load`); archive/archivetest writes archives for its tests.
 //   - layertar checks layer tars from outside (an archive `load` reads, a registry's
