@@ -692,9 +692,44 @@ func relPath(dir, target string) string {
 // name and version, as a registry tarball is a function of them) and, for a
 // top-level package, its bins in binDir.
 func (p *proc) npmWrite(dir string, pk langcatalog.Package, binDir string, top bool) error {
-	uid, gid := p.s.uid, p.s.gid
-	if err := p.put(dir+"/index.js", rootfs.Generated{Seed: seedOf("npm", pk.Name, pk.Version), N: pk.Size}, 0o644, uid, gid); err != nil {
+	if err := p.jsWritePkg(dir, pk, binDir, top, ""); err != nil {
 		return err
+	}
+	p.put(fmt.Sprintf("%s/.npm/_cacache/content-v2/sha512/%016x", p.home(), seedOf("npmcache", pk.Name, pk.Version)), rootfs.Generated{Seed: seedOf("tgz", pk.Name, pk.Version), N: pk.Size / 3}, 0o644, p.s.uid, p.s.gid)
+	return nil
+}
+
+// jsWritePkg lays out one package's files (without npm's cache, which yarn and pnpm do
+// not fill). same, when set, is a directory already holding this release: its payload
+// becomes a hard link, as pnpm's store makes every copy of a release one file.
+func (p *proc) jsWritePkg(dir string, pk langcatalog.Package, binDir string, top bool, same string) error {
+	uid, gid := p.s.uid, p.s.gid
+	if same != "" {
+		err := p.s.withFS(func(f *rootfs.FS) error {
+			src, err := f.ResolveParent(same + "/index.js")
+			if err != nil {
+				return err
+			}
+			if e, ok := f.Lookup(src); ok && e.Kind == rootfs.KindHardlink {
+				src = e.Linkname
+			}
+			if err := f.MkdirAll(dir, 0o755, uid, gid, p.s.now()); err != nil {
+				return err
+			}
+			k, err := f.ResolveParent(dir + "/index.js")
+			if err != nil {
+				return err
+			}
+			return f.Put(k, &rootfs.Entry{Kind: rootfs.KindHardlink, Mode: 0o644, UID: uid, GID: gid, ModTime: p.s.now(), Linkname: src})
+		})
+		if err != nil {
+			same = ""
+		}
+	}
+	if same == "" {
+		if err := p.put(dir+"/index.js", rootfs.Generated{Seed: seedOf("npm", pk.Name, pk.Version), N: pk.Size}, 0o644, uid, gid); err != nil {
+			return err
+		}
 	}
 	bins := map[string]string{}
 	for _, b := range pk.Bins {
@@ -719,7 +754,6 @@ func (p *proc) npmWrite(dir string, pk langcatalog.Package, binDir string, top b
 			}
 		}
 	}
-	p.put(fmt.Sprintf("%s/.npm/_cacache/content-v2/sha512/%016x", p.home(), seedOf("npmcache", pk.Name, pk.Version)), rootfs.Generated{Seed: seedOf("tgz", pk.Name, pk.Version), N: pk.Size / 3}, 0o644, uid, gid)
 	return nil
 }
 

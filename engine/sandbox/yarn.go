@@ -254,7 +254,7 @@ func (p *proc) jsLayout(dir string, nodes []npmNode, cache func(langcatalog.Pack
 			continue
 		}
 		added++
-		if err := p.npmWrite(full, pk, dir+"/node_modules/.bin", strings.Count(n.dir, "node_modules/") == 1); err != nil {
+		if err := p.jsWritePkg(full, pk, dir+"/node_modules/.bin", strings.Count(n.dir, "node_modules/") == 1, ""); err != nil {
 			return added, err
 		}
 		if cache != nil {
@@ -1146,7 +1146,7 @@ func (p *proc) yarnGlobalAdd(names []string) int {
 			return 1
 		}
 		pk.Bins = mergeBins(pk.Bins, nodeBins[name])
-		if err := p.npmWrite(root+"/node_modules/"+name, pk, root+"/node_modules/.bin", true); err != nil {
+		if err := p.jsWritePkg(root+"/node_modules/"+name, pk, root+"/node_modules/.bin", true, ""); err != nil {
 			p.errln("error %v", err)
 			return 1
 		}
@@ -2185,6 +2185,7 @@ func (p *proc) pnpmLayout(ver, root string, roots map[string][]*pnpmRoot, prod, 
 	}
 	written := 0
 	synth := map[string]bool{}
+	first := map[string]string{} // name@version -> the directory holding its files
 	for _, k := range all {
 		pk, err := jsCatalogPackage(k.name, k.version, k.bins)
 		if err != nil {
@@ -2196,10 +2197,15 @@ func (p *proc) pnpmLayout(ver, root string, roots map[string][]*pnpmRoot, prod, 
 		}
 		d := vstore + "/" + pnpmDirName(k.key) + "/node_modules"
 		if !p.isFile(d + "/" + k.name + "/package.json") {
-			if err := p.npmWrite(d+"/"+k.name, pk, "", false); err != nil {
+			// a release installed with different peers is the same files under another
+			// directory: hard links to the first copy, as pnpm's store makes them
+			if err := p.jsWritePkg(d+"/"+k.name, pk, "", false, first[k.name+"@"+k.version]); err != nil {
 				return 0, err
 			}
 			written++
+		}
+		if first[k.name+"@"+k.version] == "" {
+			first[k.name+"@"+k.version] = d + "/" + k.name
 		}
 		// the store's index of this package (its files are hard links into it on a
 		// real disk; the layer holds them once either way)
