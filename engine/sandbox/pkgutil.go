@@ -70,8 +70,12 @@ func kb(n int64) string {
 }
 
 // placeholder is the deterministic stand-in for anything downloaded: valid shell
-// (all comments), so `curl ... | sh` does nothing.
+// (all comments), so `curl ... | sh` does nothing; a well-known installer's URL gets
+// its stand-in script instead (installers.go).
 func placeholder(url string) rootfs.Bytes {
+	if b, ok := installerScript(url); ok {
+		return b
+	}
 	size := 512 + int(seedOf(url)%(24<<10))
 	var b strings.Builder
 	fmt.Fprintf(&b, "# layerlab placeholder for %s\n# the playground has no network: this file stands in for the download\n", url)

@@ -94,10 +94,30 @@ func cmdPython(p *proc) int {
 			return cmdMkdocs(&c)
 		}
 		return p.notSimulated(p.name + " -m " + args[1])
+	case args[0] == "-":
+		// `curl -sSL https://install.python-poetry.org | python3 -`: the download is the
+		// playground's stand-in installer (installers.go), a shell script the sandbox
+		// runs; other Python code it does not run
+		src, ok := p.readStdin()
+		if !ok {
+			return 1
+		}
+		if isInstallerStandIn(src) {
+			return p.runInstallerStandIn(src, "-", args[1:])
+		}
+		return p.notSimulated(p.name + " - (a script from stdin)")
 	case !strings.HasPrefix(args[0], "-"):
-		// a script: a console script pip wrote runs as its command; others are programs
-		// the sandbox does not run
-		if head := p.head(p.abs(args[0])); strings.Contains(string(head), "(layerlab stand-in)") {
+		// a script: a console script pip wrote runs as its command, a stand-in
+		// installer the playground downloaded runs as the shell script it is; others
+		// are programs the sandbox does not run
+		if head := p.head(p.abs(args[0])); isInstallerStandIn(head) {
+			src, err := p.readFile(args[0])
+			if err != nil {
+				fmt.Fprintf(p.errw, "%s: can't open file '%s': [Errno 2] No such file or directory\n", p.pythonExe(), p.abs(args[0]))
+				return 2
+			}
+			return p.runInstallerStandIn(src, args[0], args[1:])
+		} else if strings.Contains(string(head), "(layerlab stand-in)") {
 			c := *p
 			c.name, c.argv0, c.args = path.Base(args[0]), args[0], args[1:]
 			if impl := lookupImpl(c.name); impl != nil && c.name != "python" {
@@ -108,6 +128,23 @@ func cmdPython(p *proc) int {
 		return p.notSimulated(p.name + " " + args[0])
 	}
 	return p.notSimulated(p.name + " " + args[0])
+}
+
+// isInstallerStandIn reports whether a script is one of the playground's stand-in
+// installers (installers.go), which start with #!/bin/sh and name their URL.
+func isInstallerStandIn(src []byte) bool {
+	return strings.HasPrefix(string(src), "#!/bin/sh\n# layerlab placeholder for ") && strings.Contains(string(src), "this script stands in for the ")
+}
+
+// runInstallerStandIn runs a stand-in installer given to python as the shell script
+// it is, with the arguments python would have passed to the real one.
+func (p *proc) runInstallerStandIn(src []byte, name string, args []string) int {
+	file, err := parseScript(strings.NewReader(string(src)), name)
+	if err != nil {
+		fmt.Fprintf(p.errw, "%s: %v\n", name, err)
+		return 2
+	}
+	return p.runShell(file, append([]string{"--"}, args...))
 }
 
 // pyVenvCmd is `python -m venv [options] DIR...`.
@@ -447,6 +484,16 @@ func (p *proc) poetryVersion() string {
 	env := p.pyScheme(p.argv0)
 	if v := p.pyInstalled(env.site)["poetry"]; v != "" {
 		return v
+	}
+	homes := []string{p.home() + "/.local/share/pypoetry/venv"}
+	if h := p.getenv("POETRY_HOME"); h != "" {
+		homes = append([]string{h + "/venv"}, homes...)
+	}
+	for _, h := range homes {
+		// the official installer's own venv (installers.go)
+		if v := p.pyInstalled(venvScheme(h, p.pythonVersion()).site)["poetry"]; v != "" {
+			return v
+		}
 	}
 	for _, s := range []pyEnv{p.pyScheme(""), p.pyScheme("/usr/local/bin/python3")} {
 		if v := p.pyInstalled(s.site)["poetry"]; v != "" {

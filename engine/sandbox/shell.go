@@ -406,6 +406,8 @@ func (p *proc) dispatch() int {
 		return p.procSubstOpen()
 	case cmdProcRelease:
 		return p.procSubstRelease()
+	case standinCmd:
+		return p.standin()
 	case cmdCommandV, cmdType:
 		return p.commandV(p.name == cmdType)
 	case cmdTimeStart, cmdTimeEnd:
@@ -562,10 +564,16 @@ func cmdSh(p *proc) int {
 	var flags []string
 	args := p.args
 	var script *string
+	fromStdin := false // -s, or a lone "-": the script is stdin, the arguments are $1...
 	for len(args) > 0 {
 		a := args[0]
 		if a == "--" {
 			args = args[1:]
+			break
+		}
+		if a == "-" {
+			args = args[1:]
+			fromStdin = true
 			break
 		}
 		if a == "-c" {
@@ -594,7 +602,9 @@ func cmdSh(p *proc) int {
 						return 2
 					}
 					script = &args[1]
-				case 'l', 'i', 's', 'p':
+				case 's':
+					fromStdin = true
+				case 'l', 'i', 'p':
 				default:
 					flags = append(flags, string(a[0])+string(ch))
 				}
@@ -620,7 +630,7 @@ func cmdSh(p *proc) int {
 		}
 		return p.runShell(file, append(append(flags, "--"), args...))
 	}
-	if len(args) > 0 {
+	if len(args) > 0 && !fromStdin {
 		return p.runShellFile(p.abs(args[0]), args[1:], flags)
 	}
 	src, ok := p.readStdin()
@@ -632,7 +642,7 @@ func cmdSh(p *proc) int {
 		fmt.Fprintf(p.errw, "/bin/%s: %v\n", p.name, err)
 		return 2
 	}
-	return p.runShell(file, append(flags, "--"))
+	return p.runShell(file, append(append(flags, "--"), args...))
 }
 
 // commandV implements `command -v/-V` and `type` over the image's PATH.
