@@ -227,7 +227,7 @@ func (p *proc) npmInit(args []string) int {
 	}
 	pj := fmt.Sprintf("{\n  \"name\": %q,\n  \"version\": \"1.0.0\",\n  \"main\": \"index.js\",\n  \"scripts\": {\n    \"test\": \"echo \\\"Error: no test specified\\\" && exit 1\"\n  },\n  \"keywords\": [],\n  \"author\": \"\",\n  \"license\": \"ISC\",\n  \"description\": \"\"\n}\n", name)
 	if err := p.putText(p.abs("package.json"), pj); err != nil {
-		p.errf("npm: %v", err)
+		p.errf("%v", err)
 		return 1
 	}
 	p.outf("Wrote to %s/package.json:\n\n%s\n\n", strings.TrimSuffix(p.dir, "/"), pj)
@@ -476,7 +476,7 @@ func (p *proc) npmInstall(ci bool, args []string) int {
 	for _, n := range nodes {
 		if n.link != "" {
 			if err := p.npmLink(dir+"/"+n.dir, dir+"/"+n.link); err != nil {
-				p.errf("npm: %v", err)
+				p.errf("%v", err)
 				return 1
 			}
 			added++
@@ -488,7 +488,7 @@ func (p *proc) npmInstall(ci bool, args []string) int {
 		}
 		added++
 		if err := p.npmWrite(full, n.pkg, dir+"/node_modules/.bin", strings.Count(n.dir, "node_modules/") == 1); err != nil {
-			p.errf("npm: %v", err)
+			p.errf("%v", err)
 			return 1
 		}
 	}
@@ -805,7 +805,7 @@ func (p *proc) npmGlobal(named []string, force bool) int {
 			p.removeAll(root + "/npm/package.json")
 		}
 		if err := p.npmWrite(root+"/"+name, pk, binDir, false); err != nil {
-			p.errf("npm: %v", err)
+			p.errf("%v", err)
 			return 1
 		}
 		for _, b := range pk.Bins {
@@ -818,7 +818,7 @@ func (p *proc) npmGlobal(named []string, force bool) int {
 		}
 		for _, b := range pk.Bins {
 			if err := p.npmLink(binDir+"/"+b, root+"/"+name+"/bin/"+b+".js"); err != nil {
-				p.errf("npm: %v", err)
+				p.errf("%v", err)
 				return 1
 			}
 		}
