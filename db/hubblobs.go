@@ -40,7 +40,7 @@ func hubBlob(ctx context.Context, q querier, repo string, d digest.Digest) (HubB
 	var store string
 	err := q.QueryRowContext(ctx, `SELECT store_digest, size FROM hub_blobs WHERE repo = ? AND digest = ?`, repo, d.String()).Scan(&store, &b.Size)
 	if isNoRows(err) {
-		return HubBlob{}, hubErr(HubBlobUnknown, nil, map[string]string{"digest": d.String()}, "blob %s is not in repository %s", d, repo)
+		return HubBlob{}, hubErr(HubBlobUnknown, nil, map[string]string{"digest": d.String()}, "blob unknown to registry")
 	}
 	if err != nil {
 		return HubBlob{}, fmt.Errorf("hub blob %s in %s: %w", d, repo, err)
@@ -74,7 +74,7 @@ func (s *Store) HubDeleteBlob(ctx context.Context, repo string, d digest.Digest)
 			return fmt.Errorf("delete hub blob: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return hubErr(HubBlobUnknown, nil, map[string]string{"digest": d.String()}, "blob %s is not in repository %s", d, repo)
+			return hubErr(HubBlobUnknown, nil, map[string]string{"digest": d.String()}, "blob unknown to registry")
 		}
 		return dropHubRepoIfEmpty(ctx, tx, repo)
 	})

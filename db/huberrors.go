@@ -56,6 +56,11 @@ func (e *HubError) Unwrap() error {
 	return ErrInvalid
 }
 
+// The unknown-manifest and unknown-blob messages are the Distribution registry's (and
+// Docker Hub's) own, "manifest unknown" and "blob unknown to registry": docker prints the
+// message after the code ("manifest for x:y not found: manifest unknown: manifest
+// unknown"), so any other text would show where Docker's does not; what was missing is in
+// the detail.
 func hubErr(code string, sentinel error, detail any, format string, args ...any) *HubError {
 	return &HubError{Code: code, Message: fmt.Sprintf(format, args...), Detail: detail, Err: sentinel}
 }

@@ -171,7 +171,7 @@ func (s *Store) HubManifest(ctx context.Context, repo, ref string) (HubManifest,
 	}
 	m, err := scanHubManifest(repo, row)
 	if isNoRows(err) {
-		return HubManifest{}, hubErr(HubManifestUnknown, nil, map[string]string{"reference": ref}, "manifest %s is not in repository %s", ref, repo)
+		return HubManifest{}, hubErr(HubManifestUnknown, nil, map[string]string{"reference": ref}, "manifest unknown")
 	}
 	if err != nil {
 		return HubManifest{}, fmt.Errorf("hub manifest %s:%s: %w", repo, ref, err)
@@ -203,7 +203,7 @@ func (s *Store) HubDeleteManifest(ctx context.Context, repo string, d digest.Dig
 			return fmt.Errorf("delete hub manifest: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return hubErr(HubManifestUnknown, nil, map[string]string{"digest": d.String()}, "manifest %s is not in repository %s", d, repo)
+			return hubErr(HubManifestUnknown, nil, map[string]string{"digest": d.String()}, "manifest unknown")
 		}
 		return dropHubRepoIfEmpty(ctx, tx, repo)
 	})

@@ -16,7 +16,7 @@ func (s *Store) HubDeleteTag(ctx context.Context, repo, tag string) error {
 			return fmt.Errorf("delete hub tag: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return hubErr(HubManifestUnknown, nil, map[string]string{"tag": tag}, "tag %s is not in repository %s", tag, repo)
+			return hubErr(HubManifestUnknown, nil, map[string]string{"tag": tag}, "manifest unknown")
 		}
 		return nil
 	})
