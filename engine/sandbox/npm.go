@@ -193,16 +193,25 @@ func (p *proc) readPackageJSONAt(dir string) (*packageJSON, int) {
 func (p *proc) readPackageJSON() (*packageJSON, int) { return p.readPackageJSONAt(p.dir) }
 
 // npmInit writes package.json as `npm init -y` does, or runs an initializer
-// (`npm init vite`, `npm init @vitejs/app`) through npx as npm does.
+// (`npm init vite`, `npm init @vitejs/app`) through npx as npm does: the arguments after
+// the initializer go to it, but npm reads the options before "--" as its own.
 func (p *proc) npmInit(args []string) int {
-	var init []string
-	for _, a := range args {
-		if !strings.HasPrefix(a, "-") {
-			init = append(init, a)
+	var init, passed, npmOpts []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			passed = args[i+1:]
+			break
 		}
+		if strings.HasPrefix(a, "-") {
+			npmOpts = append(npmOpts, a)
+			continue
+		}
+		init = append(init, a)
 	}
 	if len(init) > 0 {
-		pkg := init[0]
+		name, _ := npmSpecName(init[0])
+		pkg := name
 		// npm init foo -> create-foo; npm init @scope -> @scope/create; @scope/foo -> @scope/create-foo
 		switch {
 		case strings.HasPrefix(pkg, "@") && !strings.Contains(pkg, "/"):
@@ -216,7 +225,17 @@ func (p *proc) npmInit(args []string) int {
 		if err := langcatalog.Check(langcatalog.NPM, pkg); err != nil {
 			return p.npm404(pkg, "latest")
 		}
-		return p.notSimulated("npm init " + init[0] + " (runs " + pkg + ", a project generator)")
+		// An option npm does not know is taken as its own boolean config (nopt), so its
+		// value stays a positional argument and the initializer never sees the option.
+		for _, o := range npmOpts {
+			if k := strings.TrimPrefix(o, "--"); k != o && !strings.Contains(k, "=") && !npmKnownOption(k) && langcatalog.Compare(p.npmVersion(), "10.0.0") >= 0 {
+				p.npmWarn(fmt.Sprintf("Unknown cli config %q. This will stop working in the next major version of npm.", o))
+			}
+		}
+		if code, ok := p.runGenerator(pkg, append(init[1:], passed...)); ok {
+			return code
+		}
+		return p.notSimulated("npm init " + init[0] + " (runs " + pkg + ", a project generator the sandbox does not simulate)")
 	}
 	if !contains(args, "-y") && !contains(args, "--yes") && !contains(args, "-f") {
 		return p.notSimulated("npm init (interactive; use -y)")
@@ -232,6 +251,17 @@ func (p *proc) npmInit(args []string) int {
 	}
 	p.outf("Wrote to %s/package.json:\n\n%s\n\n", strings.TrimSuffix(p.dir, "/"), pj)
 	return 0
+}
+
+// npmKnownOption reports whether npm reads --NAME as one of its own options (the ones
+// a Dockerfile passes to npm init / npm create).
+func npmKnownOption(name string) bool {
+	switch strings.TrimPrefix(name, "no-") {
+	case "yes", "y", "force", "scope", "workspace", "workspaces", "include-workspace-root", "loglevel", "silent", "quiet",
+		"verbose", "legacy-peer-deps", "registry", "prefer-offline", "offline", "audit", "fund", "global", "prefix", "cache":
+		return true
+	}
+	return strings.HasPrefix(name, "init-")
 }
 
 func (p *proc) npm404(name, spec string) int {
@@ -954,6 +984,10 @@ func cmdNpx(p *proc) int {
 	}
 	if err := langcatalog.Check(langcatalog.NPM, pkg); err != nil {
 		return p.npm404(pkg, "latest")
+	}
+	pkgName, _ := npmSpecName(pkg)
+	if code, ok := p.runGenerator(pkgName, args[1:]); ok {
+		return code
 	}
 	if impl := lookupImpl(path.Base(bin)); impl != nil {
 		c := *p
