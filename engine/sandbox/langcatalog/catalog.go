@@ -74,7 +74,7 @@ func (e *NotFoundError) Error() string {
 // Unwrap makes errors.Is(err, ErrNotFound) hold.
 func (e *NotFoundError) Unwrap() error { return ErrNotFound }
 
-//go:embed pypi.txt npm.txt rubygems.txt packagist.txt
+//go:embed pypi.txt pypi-python.txt npm.txt rubygems.txt packagist.txt
 var data embed.FS
 
 type catalog struct {
