@@ -1,0 +1,3 @@
+<?php
+$app = new Illuminate\Foundation\Application(dirname(__DIR__));
+return $app;
