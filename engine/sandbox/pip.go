@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"regexp"
@@ -54,6 +55,8 @@ type pyOpts struct {
 	noIndex                                            bool              // --no-index: the find-links wheels are the only candidates
 	wheelDir                                           string            // pip wheel/download: save files here instead of installing
 	download                                           bool              // pip download: sdists stay sdists
+	verbose                                            bool              // -v: pip's debug lines (a skipped release's Requires-Python)
+	ignoreRequiresPython                               bool              // --ignore-requires-python
 }
 
 var reqLine = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(\(?\s*(?:===|==|~=|!=|>=|<=|>|<)[^;@]*?\)?)?\s*(?:@\s*(\S+))?\s*(?:;(.*))?$`)
@@ -237,10 +240,7 @@ func cmdPip(p *proc) int {
 	}
 	switch args[0] {
 	case "--version", "-V":
-		v := p.pyInstalled(env.site)["pip"]
-		if v == "" {
-			v = "24.0"
-		}
+		v := p.pipVersion(env)
 		p.outf("pip %s from %s/pip (python %s)\n", v, env.site, p.pythonVersion())
 		return 0
 	case "install", "wheel", "download":
@@ -512,6 +512,10 @@ func (p *proc) pipInstall(env pyEnv, cmd string, args []string) int {
 			opts.breakSystem = true
 		case a == "-q" || a == "--quiet" || a == "-qq" || a == "-qqq":
 			opts.quiet = true
+		case a == "-v" || a == "--verbose" || a == "-vv" || a == "-vvv":
+			opts.verbose = true
+		case a == "--ignore-requires-python":
+			opts.ignoreRequiresPython = true
 		case strings.HasPrefix(a, "-"):
 		default:
 			r, ok := parseReq(a)
@@ -567,6 +571,12 @@ func (p *proc) pyInstall(env pyEnv, reqs []pyReq, opts pyOpts) int {
 	installed := p.pyInstalled(env.site)
 	if opts.wheelDir != "" {
 		installed = map[string]string{}
+	}
+	// the interpreter whose Requires-Python every release must admit, and the pip
+	// generation whose words a refusal takes
+	python, pipVer := p.pythonFullVersion(), p.pipVersion(env)
+	if opts.ignoreRequiresPython {
+		python = ""
 	}
 	if len(opts.findLinks) > 0 {
 		say("Looking in links: %s\n", strings.Join(opts.findLinks, ", "))
@@ -643,13 +653,21 @@ func (p *proc) pyInstall(env pyEnv, reqs []pyReq, opts pyOpts) int {
 				return 1
 			}
 		}
-		resolve := langcatalog.Resolve
+		var pkg langcatalog.Package
+		var err error
 		if opts.locked && strings.HasPrefix(spec, "==") {
-			resolve = func(eco langcatalog.Ecosystem, name, spec string) (langcatalog.Package, error) {
-				return langcatalog.ResolveLocked(eco, name, strings.TrimPrefix(spec, "=="))
+			pkg, err = langcatalog.ResolveLocked(langcatalog.PyPI, r.name, strings.TrimPrefix(spec, "=="))
+		} else {
+			py := python
+			if strings.Contains(r.raw, "://") {
+				py = "" // a VCS or URL requirement is built from what it names, no index release is picked
 			}
+			pkg, err = langcatalog.ResolvePython(r.name, spec, py)
 		}
-		pkg, err := resolve(langcatalog.PyPI, r.name, spec)
+		if pm := (*langcatalog.PythonMismatchError)(nil); errors.As(err, &pm) {
+			p.pipPythonRefusal(opts, pipVer, show, from, pm)
+			return 1
+		}
 		if err != nil {
 			p.outf("ERROR: Could not find a version that satisfies the requirement %s%s (from versions: none)\n", show, from)
 			p.outf("ERROR: No matching distribution found for %s\n", show)
@@ -1173,4 +1191,98 @@ func (p *proc) pyNames(order []pyItem) string {
 		names = append(names, it.pkg.Name)
 	}
 	return strings.Join(names, " ")
+}
+
+// pipDefault is the pip of an interpreter whose pip the image does not record.
+const pipDefault = "24.0"
+
+// pipVersion is the version of the pip that runs for env: the one in env's site (a
+// pip that upgraded itself lands there and shadows the distribution's), else the
+// distribution's own (python3-pip, py3-pip), else the interpreter's bundled one.
+func (p *proc) pipVersion(env pyEnv) string {
+	if v := p.pyInstalled(env.site)["pip"]; v != "" {
+		return v
+	}
+	if !env.venv {
+		if v := p.pyInstalled("/usr/lib/python3/dist-packages")["pip"]; v != "" {
+			return v
+		}
+		if v := p.debStatus()["python3-pip"]; v != "" {
+			return upstreamVersion(v)
+		}
+		for _, e := range p.apkDB() {
+			if e.name == "py3-pip" {
+				return upstreamVersion(e.ver)
+			}
+		}
+	}
+	return pipDefault
+}
+
+// upstreamVersion is a distribution package's version without its epoch, revision
+// and repack suffixes: 9.0.1-2.3~ubuntu1.18.04.8 -> 9.0.1, 23.0.1+dfsg-1 -> 23.0.1,
+// 3.11.12-r0 -> 3.11.12.
+func upstreamVersion(v string) string {
+	if _, rest, ok := strings.Cut(v, ":"); ok {
+		v = rest
+	}
+	if i := strings.IndexAny(v, "-+~"); i > 0 {
+		v = v[:i]
+	}
+	return v
+}
+
+// pipPythonRefusal prints pip's refusal of a requirement that only releases
+// requiring a different Python satisfy, in the words of the running pip's
+// generation: 21.2 and later list the ignored releases first; older pips only say
+// no version was found (and, with -v, log each skipped release); before 20.3 the
+// legacy resolver says it under "Collecting".
+func (p *proc) pipPythonRefusal(opts pyOpts, pipVer, show, from string, e *langcatalog.PythonMismatchError) {
+	versions := "none"
+	if len(e.Admitted) > 0 {
+		versions = strings.Join(e.Admitted, ", ")
+	}
+	newer := func(v string) bool { return langcatalog.Compare(pipVer, v) >= 0 }
+	p.outf("layerlab: the playground's PyPI catalog keeps only the last release of each Requires-Python window of %s; pip lists every release\n", e.Name)
+	switch {
+	case newer("21.2"):
+		var ig []string
+		for _, r := range e.Ignored {
+			ig = append(ig, r.Version+" Requires-Python "+r.RequiresPython)
+		}
+		p.outf("ERROR: Ignored the following versions that require a different python version: %s\n", strings.Join(ig, "; "))
+		p.outf("ERROR: Could not find a version that satisfies the requirement %s%s (from versions: %s)\n", show, from, versions)
+		p.outf("ERROR: No matching distribution found for %s\n", show)
+		return
+	case newer("20.3"):
+		p.pipSkippedLinks(opts, pipVer, e)
+		p.outf("ERROR: Could not find a version that satisfies the requirement %s%s (from versions: %s)\n", show, from, versions)
+		p.outf("ERROR: No matching distribution found for %s\n", show)
+		return
+	}
+	p.outf("Collecting %s%s\n", show, from)
+	p.pipSkippedLinks(opts, pipVer, e)
+	if newer("19") {
+		p.outf("  ERROR: Could not find a version that satisfies the requirement %s%s (from versions: %s)\n", show, from, versions)
+		p.outf("ERROR: No matching distribution found for %s\n", show)
+		return
+	}
+	p.outf("  Could not find a version that satisfies the requirement %s%s (from versions: %s)\n", show, from, versions)
+	p.outf("No matching distribution found for %s\n", show)
+}
+
+// pipSkippedLinks is the debug line pips before 21.2 log (shown with -v) for each
+// release they skip for its Requires-Python.
+func (p *proc) pipSkippedLinks(opts pyOpts, pipVer string, e *langcatalog.PythonMismatchError) {
+	if !opts.verbose {
+		return
+	}
+	for _, r := range e.Ignored {
+		file := distName(e.Name) + "-" + r.Version + ".tar.gz"
+		if langcatalog.Compare(pipVer, "19") >= 0 {
+			p.outf("  Link requires a different Python (%s not in: '%s'): https://files.pythonhosted.org/packages/source/%c/%s/%s\n", e.Python, r.RequiresPython, e.Name[0], e.Name, file)
+			continue
+		}
+		p.outf("  The package https://files.pythonhosted.org/packages/source/%c/%s/%s requires a different Python: %s not in '%s'\n", e.Name[0], e.Name, file, e.Python, r.RequiresPython)
+	}
 }

@@ -41,11 +41,23 @@ func (p *proc) pythonVersion() string {
 	return "3.11"
 }
 
+// pythonFullVersion is the interpreter's x.y.z: the official images' PYTHON_VERSION,
+// else the version the distribution's package manager installed (ubuntu:18.04's
+// python3.6 is 3.6.9), which Requires-Python bounds such as >=3.6.1 compare against.
 func (p *proc) pythonFullVersion() string {
 	if v := p.getenv("PYTHON_VERSION"); v != "" {
 		return v
 	}
-	return p.pythonVersion() + ".0"
+	minor := p.pythonVersion()
+	if v := p.debStatus()["python"+minor]; v != "" {
+		return upstreamVersion(v)
+	}
+	for _, e := range p.apkDB() {
+		if e.name == "python3" && strings.HasPrefix(e.ver, minor+".") {
+			return upstreamVersion(e.ver)
+		}
+	}
+	return minor + ".0"
 }
 
 // pythonExe is the interpreter this process was started as, absolute when found.
@@ -925,7 +937,8 @@ func (p *proc) poetryExport(args []string) int {
 		}
 		b.WriteString("\n")
 	}
-	if langcatalog.Compare(p.poetryVersion(), "1.2") >= 0 && langcatalog.Compare(p.poetryVersion(), "2") < 0 {
+	// Poetry 1.5 to 1.8 bundle the export plugin but warn that 2.0 will not
+	if v := p.poetryVersion(); langcatalog.Compare(v, "1.5") >= 0 && langcatalog.Compare(v, "2") < 0 && p.poetrySetting("warnings.export", "true") != "false" {
 		fmt.Fprintf(p.errw, "Warning: poetry-plugin-export will not be installed by default in a future version of Poetry.\nIn order to avoid a breaking change and make your automation forward-compatible, please install poetry-plugin-export explicitly. See https://python-poetry.org/docs/plugins/#using-plugins for details on how to install a plugin.\nTo disable this warning run 'poetry config warnings.export false'.\n")
 	}
 	if out == "" {
@@ -987,20 +1000,18 @@ func cmdPipenv(p *proc) int {
 	}
 	switch p.args[0] {
 	case "--version":
-		v := p.pyInstalled(p.pyScheme(p.argv0).site)["pipenv"]
-		if v == "" {
-			v = "2024.4.1"
-		}
-		p.outf("pipenv, version %s\n", v)
+		p.outf("pipenv, version %s\n", p.pipenvVersion())
 		return 0
 	case "install", "sync":
 		return p.pipenvInstall(p.args[1:], p.args[0] == "sync")
 	case "lock":
 		for _, a := range p.args[1:] {
 			if a == "-r" || a == "--requirements" {
-				// removed in pipenv 2022.8.31: `pipenv requirements` replaced it
-				fmt.Fprintf(p.errw, "Usage: pipenv lock [OPTIONS]\nTry 'pipenv lock -h' for help.\n\nError: No such option: %s\n", a)
-				return 2
+				if langcatalog.Compare(p.pipenvVersion(), pipenvNoLockR) >= 0 {
+					fmt.Fprintf(p.errw, "Usage: pipenv lock [OPTIONS]\nTry 'pipenv lock -h' for help.\n\nError: No such option: %s\n", a)
+					return 2
+				}
+				return p.pipenvLockRequirements(p.args[1:])
 			}
 		}
 		if _, code := p.pipfileLocked(true); code != 0 {
@@ -1026,6 +1037,87 @@ func cmdPipenv(p *proc) int {
 		return cmdSh(&c)
 	}
 	return p.notSimulated("pipenv " + p.args[0])
+}
+
+// pipenvDefault is the pipenv of an image whose pipenv is not found installed.
+const pipenvDefault = "2024.4.1"
+
+// pipenvNoLockR is the pipenv release that removed `lock -r` (pipenv requirements
+// replaced it).
+const pipenvNoLockR = "2022.8.31"
+
+// pipenvVersion is the installed pipenv's version, from its dist-info in the scheme
+// of the pipenv being run, else the system's.
+func (p *proc) pipenvVersion() string {
+	for _, s := range []pyEnv{p.pyScheme(p.argv0), p.pyScheme(""), p.pyScheme("/usr/local/bin/python3"), p.pyScheme("/usr/bin/python3")} {
+		if v := p.pyInstalled(s.site)["pipenv"]; v != "" {
+			return v
+		}
+	}
+	return pipenvDefault
+}
+
+var (
+	pipfileIndex   = regexp.MustCompile(`"sources"\s*:\s*\[\s*\{[^{}]*?"url"\s*:\s*"([^"]+)"`)
+	pipfileEntry   = regexp.MustCompile(`(?s)"([^"]+)"\s*:\s*\{([^{}]*?)\}`)
+	pipfileStrings = regexp.MustCompile(`"(version|markers|git|ref|editable|path)"\s*:\s*("[^"]*"|true|false)`)
+)
+
+// pipenvLockRequirements is `pipenv lock -r` of pipenvs before 2022.8.31: the
+// lockfile's packages in requirements.txt form, headed by the index; --dev
+// (-d) or --dev-only gives the develop section instead of the default one.
+func (p *proc) pipenvLockRequirements(args []string) int {
+	b, err := p.readFile("Pipfile.lock")
+	if err != nil {
+		// an older pipenv locks first, which needs the index
+		if _, code := p.pipfileLocked(true); code != 0 {
+			return code
+		}
+		if b, err = p.readFile("Pipfile.lock"); err != nil {
+			p.errf("pipenv: %v", err)
+			return 1
+		}
+	}
+	sec := "default"
+	if contains(args, "--dev") || contains(args, "-d") || contains(args, "--dev-only") {
+		sec = "develop"
+	}
+	index := "https://pypi.org/simple"
+	if m := pipfileIndex.FindStringSubmatch(string(b)); m != nil {
+		index = m[1]
+	}
+	p.outf("-i %s\n", index)
+	for _, m := range regexp.MustCompile(`(?s)"`+sec+`"\s*:\s*\{(.*?)\n    \}`).FindAllStringSubmatch(string(b), -1) {
+		for _, e := range pipfileEntry.FindAllStringSubmatch(m[1], -1) {
+			f := map[string]string{}
+			for _, kv := range pipfileStrings.FindAllStringSubmatch(e[2], -1) {
+				f[kv[1]] = strings.Trim(kv[2], `"`)
+			}
+			line := ""
+			switch {
+			case f["git"] != "":
+				line = "git+" + f["git"]
+				if f["ref"] != "" {
+					line += "@" + f["ref"]
+				}
+				line += "#egg=" + e[1]
+			case f["path"] != "":
+				line = f["path"]
+			case f["version"] != "":
+				line = e[1] + f["version"]
+			default:
+				line = e[1]
+			}
+			if f["editable"] == "true" {
+				line = "-e " + line
+			}
+			if f["markers"] != "" {
+				line += "; " + f["markers"]
+			}
+			p.outf("%s\n", line)
+		}
+	}
+	return 0
 }
 
 // pipfileLocked reads Pipfile.lock (default and develop), or resolves the Pipfile
