@@ -94,9 +94,14 @@ func cmdNode(p *proc) int {
 			c.name, c.args = name, p.args[1:]
 			return impl(&c)
 		}
-		return p.notSimulated("node " + p.args[0])
+		fmt.Fprintf(p.errw, "node: cannot run %s: the layerlab sandbox does not run JavaScript (it simulates node --version and the build tools it knows by name)\n", p.args[0])
+		return 127
 	}
-	return p.notSimulated("node")
+	if len(p.args) > 0 && (p.args[0] == "-e" || p.args[0] == "--eval" || p.args[0] == "-p" || p.args[0] == "--print") {
+		fmt.Fprintf(p.errw, "node: cannot run %s code: the layerlab sandbox does not run JavaScript\n", p.args[0])
+		return 127
+	}
+	return p.notSimulated("node " + strings.Join(p.args, " "))
 }
 
 func cmdNpm(p *proc) int {
@@ -668,16 +673,18 @@ func (p *proc) globDirs(dir, pat string) []string {
 		return nil
 	}
 	parent := path.Dir(pat)
-	var out []string
+	var out, names []string
 	p.s.withFS(func(f *rootfs.FS) error {
-		names, _ := f.ReadDir(dir + "/" + parent)
-		for _, n := range names {
-			if ok, _ := path.Match(pat, parent+"/"+n); ok && p.s.exists(dir+"/"+parent+"/"+n+"/package.json") {
-				out = append(out, parent+"/"+n)
-			}
-		}
+		names, _ = f.ReadDir(dir + "/" + parent)
 		return nil
 	})
+	// exists takes the filesystem's lock itself, so it runs after withFS returns (inside
+	// it, a glob pattern deadlocked)
+	for _, n := range names {
+		if ok, _ := path.Match(pat, parent+"/"+n); ok && p.s.exists(dir+"/"+parent+"/"+n+"/package.json") {
+			out = append(out, parent+"/"+n)
+		}
+	}
 	sort.Strings(out)
 	return out
 }
