@@ -6,7 +6,9 @@ package sandbox
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"layerlab/engine/rootfs"
@@ -120,7 +122,10 @@ func (p *proc) aptListsPresent() bool {
 func (p *proc) aptSources(c *catalog.Catalog) (urls []string, files []string, sizes []int64) {
 	cn := c.Release.Codename
 	mirror, sec := c.Release.Vars["MIRROR"], c.Release.Vars["SECURITY"]
-	host := func(u string) string { return strings.ReplaceAll(strings.TrimPrefix(u, "http://"), "/", "_") }
+	host := func(u string) string {
+		u = strings.TrimPrefix(strings.TrimPrefix(u, "http://"), "https://")
+		return strings.ReplaceAll(strings.ReplaceAll(u, "_", "%5f"), "/", "_") // apt's escaping of list file names
+	}
 	secSuite := cn + "-security"
 	if cn == "buster" {
 		secSuite = "buster/updates"
@@ -135,6 +140,9 @@ func (p *proc) aptSources(c *catalog.Catalog) (urls []string, files []string, si
 		srcs = []src{{mirror, cn, all}, {mirror, cn + "-updates", all}, {mirror, cn + "-backports", []string{"main", "universe"}}, {sec, cn + "-security", all}}
 	} else {
 		srcs = []src{{mirror, cn, []string{"main"}}, {mirror, cn + "-updates", []string{"main"}}, {sec, secSuite, []string{"main"}}}
+	}
+	if major := p.nodesourceMajor(); major != "" {
+		srcs = append(srcs, src{nodesourceRepo(major), "nodistro", []string{"main"}})
 	}
 	for _, s := range srcs {
 		urls = append(urls, s.base+" "+s.suite+" InRelease")
@@ -228,9 +236,70 @@ func debRequest(arg string) string {
 	return name
 }
 
+// nodesourceMajor is the Node.js major of a NodeSource apt source the image has
+// configured (deb.nodesource.com/node_20.x, as its setup script writes it), or "".
+func (p *proc) nodesourceMajor() string {
+	files := []string{"/etc/apt/sources.list"}
+	p.s.withFS(func(f *rootfs.FS) error {
+		names, _ := f.ReadDir("/etc/apt/sources.list.d")
+		for _, n := range names {
+			if strings.HasSuffix(n, ".list") || strings.HasSuffix(n, ".sources") {
+				files = append(files, "/etc/apt/sources.list.d/"+n)
+			}
+		}
+		return nil
+	})
+	for _, f := range files {
+		b, _ := p.s.readRaw(f)
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), "#") {
+				continue
+			}
+			if m := nodesourceURL.FindStringSubmatch(l); m != nil {
+				return m[1]
+			}
+		}
+	}
+	return ""
+}
+
+var nodesourceURL = regexp.MustCompile(`deb\.nodesource\.com/node_([0-9]+)\.x`)
+
+// nodesourceRepo is the apt source line's base for a major.
+func nodesourceRepo(major string) string { return "https://deb.nodesource.com/node_" + major + ".x" }
+
+// withNodesource replaces the release's nodejs by NodeSource's when its source is
+// configured: apt prefers it (the setup script pins it at 600, and its version is
+// higher), and it bundles npm and corepack (/usr/bin/npm, npx, corepack), where
+// Debian's nodejs leaves npm to its own package.
+func (p *proc) withNodesource(c *catalog.Catalog) *catalog.Catalog {
+	major := p.nodesourceMajor()
+	if major == "" {
+		return c
+	}
+	rel, ok := nodeReleases[major]
+	if !ok {
+		fmt.Fprintf(p.errw, "layerlab: the playground does not know NodeSource's node_%s.x; apt uses %s's nodejs\n", major, c.Release.Codename)
+		return c
+	}
+	// sizes of NodeSource's nodistro .deb of each line: node grew from about 100 MB
+	// installed (10.x) to about 200 MB (20.x and later)
+	inst, dl := int64(110_000), int64(16_500)
+	if n, _ := strconv.Atoi(major); n >= 18 {
+		inst, dl = 195_000, 31_000
+	} else if n >= 14 {
+		inst, dl = 160_000, 26_000
+	}
+	return c.With(catalog.Package{
+		Name: "nodejs", Version: rel + "-1nodesource1", Installed: inst << 10, Download: dl * 1000,
+		Deps: []string{"ca-certificates", "python3-minimal"},
+		Bins: []string{"/usr/bin/node", "/usr/bin/npm", "/usr/bin/npx", "/usr/bin/corepack"},
+	})
+}
+
 func (p *proc) aptInstall(args []string, yes, noRec bool) int {
 	p.outf("Reading package lists...\nBuilding dependency tree...\nReading state information...\n")
-	c := p.sysCatalog(catalog.Deb)
+	c := p.withNodesource(p.sysCatalog(catalog.Deb))
 	status := p.debStatus()
 	installed := p.debInstalled()
 	var names []string
@@ -305,6 +374,10 @@ func (p *proc) aptInstall(args []string, yes, noRec bool) int {
 	p.synthNote(order)
 	mirror := c.Release.Vars["MIRROR"]
 	for i, w := range order {
+		if strings.HasSuffix(w.pkg.Version, "nodesource1") {
+			p.outf("Get:%d %s nodistro/main amd64 %s amd64 %s [%s]\n", i+1, nodesourceRepo(p.nodesourceMajor()), w.pkg.Name, w.pkg.Version, aptSize(w.pkg.Download))
+			continue
+		}
 		p.outf("Get:%d %s %s/main amd64 %s amd64 %s [%s]\n", i+1, mirror, c.Release.Codename, w.pkg.Name, w.pkg.Version, aptSize(w.pkg.Download))
 	}
 	if p.getenv("DEBIAN_FRONTEND") != "noninteractive" {
@@ -333,6 +406,15 @@ func (p *proc) aptInstall(args []string, yes, noRec bool) int {
 		list, err := p.sysPut(sysFiles(catalog.Deb, pk))
 		if err != nil {
 			return 100
+		}
+		if strings.HasSuffix(pk.Version, "nodesource1") {
+			// NodeSource's nodejs carries npm as a global package of the /usr prefix
+			npmVer := npmOfNode[strings.Split(pk.Version, ".")[0]]
+			pj := "/usr/lib/node_modules/npm/package.json"
+			if err := p.put(pj, rootfs.Bytes(fmt.Sprintf("{\n  \"name\": \"npm\",\n  \"version\": %q,\n  \"bin\": {\n    \"npm\": \"bin/npm-cli.js\",\n    \"npx\": \"bin/npx-cli.js\"\n  }\n}\n", npmVer)), 0o644, 0, 0); err != nil {
+				return 100
+			}
+			list = append(list, pj)
 		}
 		p.put("/var/lib/dpkg/info/"+pk.Name+".list", rootfs.Bytes(strings.Join(list, "\n")+"\n"), 0o644, 0, 0)
 		fmt.Fprintf(&st, "Package: %s\nStatus: install ok installed\nPriority: optional\nArchitecture: amd64\nVersion: %s\nInstalled-Size: %d\n", pk.Name, pk.Version, pk.Installed>>10)

@@ -329,6 +329,25 @@ func (c *Catalog) Lookup(name string) (Package, bool) {
 	return p, ok
 }
 
+// With returns a copy of the catalog in which pk replaces (or adds) the package of
+// its name: what a third-party apt source (NodeSource's nodejs) serves instead of the
+// release's archive. The cached catalog is never changed.
+func (c *Catalog) With(pk Package) *Catalog {
+	out := &Catalog{Release: c.Release, pkgs: make(map[string]Package, len(c.pkgs)+1)}
+	for n, p := range c.pkgs {
+		out.pkgs[n] = p
+	}
+	if _, ok := out.pkgs[pk.Name]; !ok {
+		out.names = append(append(out.names, c.names...), pk.Name)
+		sort.Strings(out.names)
+	} else {
+		out.names = c.names
+	}
+	pk.Deps, pk.Recommends = present(out.pkgs, pk.Deps), present(out.pkgs, pk.Recommends)
+	out.pkgs[pk.Name] = pk
+	return out
+}
+
 // Names lists the catalog's package names, sorted.
 func (c *Catalog) Names() []string { return c.names }
 
