@@ -112,7 +112,9 @@ func sysFiles(fam catalog.Family, pk catalog.Package) map[string]rootfs.Content 
 	size := pk.Installed
 	for path, text := range sysEffects(fam, pk.Name) {
 		files[path] = text
-		size -= text.Size()
+		if text != nil { // nil: a directory
+			size -= text.Size()
+		}
 	}
 	for _, b := range pk.Bins {
 		per := max(size/int64(len(pk.Bins)+1), 1024)
@@ -180,25 +182,44 @@ func sysEffects(fam catalog.Family, name string) map[string]rootfs.Content {
 	case "nginx", "nginx-common", "nginx-core":
 		out["/etc/nginx/nginx.conf"] = rootfs.Bytes("user www-data;\nworker_processes auto;\npid /run/nginx.pid;\nevents { worker_connections 768; }\nhttp {\n\tinclude /etc/nginx/mime.types;\n\tinclude /etc/nginx/conf.d/*.conf;\n}\n")
 		out["/etc/nginx/mime.types"] = rootfs.Bytes("types {\n    text/html html htm shtml;\n    text/css css;\n    application/javascript js;\n}\n")
+		// Every distro's nginx package ships its log directory (what the common
+		// `ln -sf /dev/stdout /var/log/nginx/access.log` needs) and conf.d.
+		out["/var/log/nginx/"] = nil
+		out["/etc/nginx/conf.d/"] = nil
 	case "supervisor":
 		conf := "/etc/supervisord.conf"
 		if fam == catalog.Deb {
 			conf = "/etc/supervisor/supervisord.conf"
 		}
 		out[conf] = rootfs.Bytes("[unix_http_server]\nfile=/var/run/supervisor.sock\n\n[supervisord]\nlogfile=/var/log/supervisor/supervisord.log\n\n[include]\nfiles = /etc/supervisor/conf.d/*.conf\n")
+		switch fam {
+		case catalog.Deb:
+			out["/etc/supervisor/conf.d/"] = nil
+			out["/var/log/supervisor/"] = nil
+		case catalog.RPM:
+			out["/etc/supervisord.d/"] = nil
+			out["/var/log/supervisor/"] = nil
+		}
 	case "sudo":
 		out["/etc/sudoers"] = rootfs.Bytes("Defaults\tenv_reset\nroot\tALL=(ALL:ALL) ALL\n%sudo\tALL=(ALL:ALL) ALL\n@includedir /etc/sudoers.d\n")
+		out["/etc/sudoers.d/README"] = rootfs.Bytes("#\n# The default /etc/sudoers file created on installation of the\n# sudo  package now includes the directive:\n#\n# \t@includedir /etc/sudoers.d\n#\n")
 	case "openssh-server":
 		out["/etc/ssh/sshd_config"] = rootfs.Bytes("Include /etc/ssh/sshd_config.d/*.conf\nKbdInteractiveAuthentication no\nUsePAM yes\nSubsystem\tsftp\t/usr/lib/openssh/sftp-server\n")
 	}
 	return out
 }
 
-// sysPut writes a package's files. Directories named by a ".placeholder" file are
-// made; commands are executable.
+// sysPut writes a package's files. A name ending in "/" is a directory the package
+// ships empty; commands are executable.
 func (p *proc) sysPut(files map[string]rootfs.Content) ([]string, error) {
 	var list []string
 	for _, f := range sortedFiles(files) {
+		if dir, ok := strings.CutSuffix(f, "/"); ok {
+			if err := p.s.withFS(func(fs *rootfs.FS) error { return fs.MkdirAll(dir, 0o755, 0, 0, p.s.now()) }); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		mode := 0o644
 		if strings.Contains(f, "/bin/") || strings.Contains(f, "/sbin/") {
 			mode = 0o755
