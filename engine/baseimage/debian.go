@@ -227,6 +227,16 @@ util-linux-extra|2.38.1-5+deb12u3|utils|optional|interactive login tools
 zlib1g|1:1.2.13.dfsg-1|libs|required|compression library - runtime
 `
 
+// serviceScript is the text of /usr/sbin/service: a stand-in for the real 9 kB
+// script that says what it does.
+const serviceScript = "#!/bin/sh\n" +
+	"# A convenient wrapper for the /etc/init.d init scripts (layerlab stand-in for\n" +
+	"# Debian's /usr/sbin/service): service NAME start|stop|restart|status runs\n" +
+	"# /etc/init.d/NAME with that argument in a clean environment.\n" +
+	"set -e\n" +
+	"[ $# -ge 1 ] || { echo \"Usage: service < option > | --status-all | [ service_name [ command | --full-restart ] ]\" >&2; exit 1; }\n" +
+	"exec env -i LANG=\"$LANG\" PATH=\"/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\" TERM=\"$TERM\" \"/etc/init.d/$1\" ${2:+\"$2\"}\n"
+
 // debPackage is one line of debPackages.
 type debPackage struct{ name, version, section, priority, desc string }
 
@@ -701,6 +711,10 @@ func buildDeb(r debRelease, slim bool, name string) (*Image, error) {
 		"/usr/lib/x86_64-linux-gnu/libstdc++.so.6", "libstdc++.so.6.0.30",
 		"/usr/bin/addgroup", "adduser", "/usr/sbin/addgroup", "adduser", "/usr/sbin/delgroup", "deluser")
 	b.remove("/usr/bin/addgroup") // only /usr/sbin/addgroup, as adduser ships it
+	// service(8), the init script wrapper: every Debian and Ubuntu image has it
+	// (sysvinit-utils ships it up to bullseye, init-system-helpers from bookworm on
+	// and in Ubuntu); the sandbox runs it by name
+	b.file("/usr/sbin/service", modeExec, serviceScript)
 	core := r.size
 	if slim || r.distro == "debian" {
 		core = r.slimSize
