@@ -28,14 +28,14 @@ func TestNodesourceNodejs(t *testing.T) {
 		{name: "setup_20.x", fs: mk, script: "curl -fsSL https://deb.nodesource.com/setup_20.x | bash - && apt-get install -y nodejs",
 			wantOut: []string{"Get:", "https://deb.nodesource.com/node_20.x nodistro InRelease", "https://deb.nodesource.com/node_20.x nodistro/main amd64 nodejs amd64 20.18.3-1nodesource1", "Setting up nodejs (20.18.3-1nodesource1) ..."},
 			files:   map[string]string{"/usr/lib/node_modules/npm/package.json": `"version": "10.8.2"`, "/var/lib/dpkg/status": "Package: nodejs\nStatus: install ok installed\nPriority: optional\nArchitecture: amd64\nVersion: 20.18.3-1nodesource1\n", "/var/lib/dpkg/info/nodejs.list": "/usr/bin/npm"}},
-		{name: "setup_16.x bundles npm 8", fs: mk, script: "curl -fsSL https://deb.nodesource.com/setup_16.x | bash - && apt-get install -y nodejs",
-			wantOut: []string{"Setting up nodejs (16.20.2-1nodesource1) ..."},
+		{name: "setup_16.x bundles npm 8", fs: mk, script: "curl -fsSL https://deb.nodesource.com/setup_16.x | bash - && apt-get install -y nodejs && node --version && npm --version",
+			wantOut: []string{"Setting up nodejs (16.20.2-1nodesource1) ...", "\nv16.20.2\n8.19.4\n"},
 			files:   map[string]string{"/usr/lib/node_modules/npm/package.json": `"version": "8.19.4"`, "/usr/bin/npx": ""}},
 		{name: "a hand-written source line counts", fs: mk,
 			script:  "mkdir -p /etc/apt/sources.list.d && echo 'deb [signed-by=/etc/apt/keyrings/nodesource.gpg] https://deb.nodesource.com/node_18.x nodistro main' > /etc/apt/sources.list.d/nodesource.list && apt-get update && apt-get install -y nodejs",
 			wantOut: []string{"Setting up nodejs (18.20.6-1nodesource1) ..."}},
-		{name: "without the source apt installs the release's nodejs", fs: mk, script: "apt-get update && apt-get install -y nodejs",
-			wantOut: []string{"Setting up nodejs (18.19.0+dfsg-6~deb12u2) ..."}, noOut: []string{"nodesource"},
+		{name: "without the source apt installs the release's nodejs", fs: mk, script: "apt-get update && apt-get install -y nodejs && node --version",
+			wantOut: []string{"Setting up nodejs (18.19.0+dfsg-6~deb12u2) ...", "\nv18.19.0\n"}, noOut: []string{"nodesource"},
 			absent: []string{"/usr/lib/node_modules/npm/package.json"}},
 	}
 	for _, tt := range tests {

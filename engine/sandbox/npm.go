@@ -39,10 +39,14 @@ type packageJSON struct {
 // npmVersion is the npm this image has: a global install's package.json, else the
 // one bundled with the image's Node.
 func (p *proc) npmVersion() string {
-	if b, err := p.readFile(p.npmGlobalRoot() + "/npm/package.json"); err == nil {
-		var pj packageJSON
-		if json.Unmarshal(b, &pj) == nil && pj.Version != "" {
-			return pj.Version
+	// A global install's, then the distribution's nodejs package's (NodeSource's
+	// bundles npm under /usr/lib).
+	for _, root := range []string{p.npmGlobalRoot(), "/usr/lib/node_modules"} {
+		if b, err := p.readFile(root + "/npm/package.json"); err == nil {
+			var pj packageJSON
+			if json.Unmarshal(b, &pj) == nil && pj.Version != "" {
+				return pj.Version
+			}
 		}
 	}
 	switch strings.Split(p.getenv("NODE_VERSION"), ".")[0] {
@@ -75,13 +79,36 @@ func (p *proc) npmGlobalRoot() string {
 	return "/usr/local/lib/node_modules"
 }
 
+// nodeVersion is the Node.js the image runs: the official images' NODE_VERSION, else
+// the distribution's nodejs package (Debian's, NodeSource's "20.18.1-1nodesource1",
+// Alpine's "20.15.1-r0"), as dpkg or apk recorded it.
+func (p *proc) nodeVersion() string {
+	if v := p.getenv("NODE_VERSION"); v != "" {
+		return v
+	}
+	v := p.debStatus()["nodejs"]
+	if v == "" {
+		for _, e := range p.apkDB() {
+			if e.name == "nodejs" || e.name == "nodejs-current" {
+				v = e.ver
+			}
+		}
+	}
+	if _, after, ok := strings.Cut(v, ":"); ok { // a Debian epoch
+		v = after
+	}
+	if i := strings.IndexAny(v, "-+~"); i > 0 {
+		v = v[:i]
+	}
+	if v == "" {
+		return "22.14.0"
+	}
+	return v
+}
+
 func cmdNode(p *proc) int {
 	if len(p.args) > 0 && (p.args[0] == "--version" || p.args[0] == "-v") {
-		v := p.getenv("NODE_VERSION")
-		if v == "" {
-			v = "22.14.0"
-		}
-		p.outf("v%s\n", v)
+		p.outf("v%s\n", p.nodeVersion())
 		return 0
 	}
 	if len(p.args) > 0 && !strings.HasPrefix(p.args[0], "-") {
