@@ -182,12 +182,14 @@ type rpmRelease struct {
 }
 
 // rpmDefault is the release an unpinned rpm kind resolves to for a spec: the newest
-// of the named distro.
+// of the named distro, or the release the kind names ("amazonlinux:2": amazoncorretto's
+// images stay on Amazon Linux 2).
 func rpmDefault(name string, s *spec) *distro {
 	var best *distro
+	name, version, _ := strings.Cut(name, ":")
 	for i := range rpmReleases {
 		r := &rpmReleases[i]
-		if r.name != name {
+		if r.name != name || version != "" && r.version != version {
 			continue
 		}
 		best = &distro{distro: "rpm", rpmName: r.name, version: r.version, rpr: r}

@@ -11,24 +11,31 @@ const dotnetMCR = "mcr.microsoft.com/dotnet/"
 var dotnetForms = []string{"@debian-slim", "{deb}-slim@debian-slim", "{ubu}@ubuntu", "chiseled={ubu}-chiseled@ubuntu",
 	"chiseled-extra={ubu}-chiseled-extra@ubuntu", "alpine@alpine", "{alp}@alpine"}
 
-const dotnetRuntimeLines = "3.1 3.1.32 2022-12-13 2019-12-03 2022-12-13|5.0 5.0.17 2022-05-10 2020-11-10 2022-05-10|" +
+// The .NET Core lines (2.1 to 3.1) stood on Debian's previous release: their unpinned
+// tags stayed on stretch (2.x) and buster (3.x) to the end.
+const dotnetRuntimeLines = "2.1 2.1.30 2021-08-19 2018-05-30 2021-08-21 2.1.30 debian:stretch|2.2 2.2.8 2019-11-19 2018-12-04 2019-12-23 2.2.8 debian:stretch|" +
+	"3.0 3.0.3 2020-02-18 2019-09-23 2020-03-03 3.0.3 debian:buster|3.1 3.1.32 2022-12-13 2019-12-03 2022-12-13 3.1.32 debian:buster|5.0 5.0.17 2022-05-10 2020-11-10 2022-05-10|" +
 	"6.0 6.0.36 2024-11-12 2021-11-08 2024-11-12 6.0.36 debian:bookworm|7.0 7.0.20 2024-05-28 2022-11-08 2024-05-14 7.0.20 debian:bookworm|8.0 8.0.22 2026-11-10 2023-11-14 - 8.0.22 debian:bookworm|" +
 	"9.0 9.0.11 2026-11-10 2024-11-12 - 9.0.11 debian:bookworm|10.0 10.0.12 2026-11-10 2025-11-11 - 10.0.12 ubuntu"
 
-const dotnetSDKLines = "3.1 3.1.426 2022-12-13 2019-12-03 2022-12-13|5.0 5.0.408 2022-05-10 2020-11-10 2022-05-10|" +
+const dotnetSDKLines = "2.1 2.1.818 2021-08-19 2018-05-30 2021-08-21 2.1.818 debian:stretch|2.2 2.2.402 2019-11-19 2018-12-04 2019-12-23 2.2.402 debian:stretch|" +
+	"3.0 3.0.103 2020-02-18 2019-09-23 2020-03-03 3.0.103 debian:buster|3.1 3.1.426 2022-12-13 2019-12-03 2022-12-13 3.1.426 debian:buster|5.0 5.0.408 2022-05-10 2020-11-10 2022-05-10|" +
 	"6.0 6.0.428 2024-11-12 2021-11-08 2024-11-12 6.0.428 debian:bookworm|7.0 7.0.410 2024-05-28 2022-11-08 2024-05-14 7.0.410 debian:bookworm|8.0 8.0.416 2026-11-10 2023-11-14 - 8.0.416 debian:bookworm|" +
 	"9.0 9.0.308 2026-11-10 2024-11-12 - 9.0.308 debian:bookworm|10.0 10.0.112 2026-11-10 2025-11-11 - 10.0.112 ubuntu"
 
 func dotnetFamilies() []*family {
 	rt := lines(strings.Split(dotnetRuntimeLines, "|")...)
 	sdk := lines(strings.Split(dotnetSDKLines, "|")...)
-	noChisel := []string{}
+	// The SDK has no chiseled images; up to 3.1 its Debian images were full Debian
+	// (3.1-buster, on buildpack-deps:buster-scm), not slim.
+	sdkForms := []string{}
 	for _, f := range dotnetForms {
 		if !strings.HasPrefix(f, "chiseled") {
-			noChisel = append(noChisel, f)
+			sdkForms = append(sdkForms, f)
 		}
 	}
-	return []*family{
+	sdkForms = append(sdkForms, "{deb}@debian<5.0")
+	fams := []*family{
 		{repo: dotnetMCR + "runtime-deps", desc: "Native dependencies of .NET, for self-contained applications (Microsoft).", lines: rt, forms: dotnetForms,
 			build: recipeBuild(recipe{baseFor: func(s spec) string {
 				if strings.HasPrefix(s.flavor, "chiseled") {
@@ -49,7 +56,7 @@ func dotnetFamilies() []*family {
 				{fill: "/usr/share/dotnet/shared/Microsoft.AspNetCore.App/{version}/Microsoft.AspNetCore.Server.Kestrel.Core.dll 2000\n/usr/share/dotnet/shared/Microsoft.AspNetCore.App/{version}/Microsoft.AspNetCore.Mvc.Core.dll 1700\n/usr/share/dotnet/shared/Microsoft.AspNetCore.App/{version}/Microsoft.AspNetCore.Components.dll 600\n/usr/share/dotnet/shared/Microsoft.AspNetCore.App/{version}/Microsoft.AspNetCore.App.deps.json 30\n",
 					size: 33_000_000, copyTo: "/usr/share/dotnet/shared/Microsoft.AspNetCore.App"},
 			}})},
-		{repo: dotnetMCR + "sdk", desc: "The .NET SDK: the CLI, compilers and MSBuild (Microsoft).", lines: sdk, forms: noChisel,
+		{repo: dotnetMCR + "sdk", desc: "The .NET SDK: the CLI, compilers and MSBuild (Microsoft).", lines: sdk, forms: sdkForms,
 			build: recipeBuild(recipe{baseFor: dotnetSDKBase, ops: []op{
 				{env: "DOTNET_GENERATE_ASPNET_CERTIFICATE=false"}, {env: "DOTNET_NOLOGO=true"}, {env: "DOTNET_SDK_VERSION={version}"},
 				{env: "DOTNET_USE_POLLING_FILE_WATCHER=true"}, {env: "NUGET_XMLDOC_MODE=skip"}, {env: "POWERSHELL_DISTRIBUTION_CHANNEL=PSDocker-DotnetSDK"},
@@ -61,6 +68,34 @@ func dotnetFamilies() []*family {
 					run: "curl -fSL --output dotnet.tar.gz https://builds.dotnet.microsoft.com/dotnet/Sdk/$DOTNET_SDK_VERSION/dotnet-sdk-$DOTNET_SDK_VERSION-linux-x64.tar.gz     && mkdir -p /usr/share/dotnet     && tar -oxzf dotnet.tar.gz -C /usr/share/dotnet ./packs ./sdk ./sdk-manifests ./templates ./LICENSE.txt ./ThirdPartyNotices.txt     && rm dotnet.tar.gz     && dotnet help"},
 			}})},
 	}
+	return append(fams, dotnetCoreFamilies(fams)...)
+}
+
+// dotnetCoreFamilies are the repositories Microsoft served .NET Core (2.1 to 3.1) under,
+// mcr.microsoft.com/dotnet/core/sdk and so on: the same images as the new names give
+// for those lines (Microsoft published each under both), so a core/ tag is the new
+// name's image, with its ID; 5.0 and later were never published under core/.
+func dotnetCoreFamilies(fams []*family) []*family {
+	var out []*family
+	for _, f := range fams {
+		var core []line
+		for _, l := range f.lines {
+			if compareVersions(l.ver, "5.0") < 0 {
+				core = append(core, l)
+			}
+		}
+		var forms []string
+		for _, form := range f.forms {
+			if !strings.HasPrefix(form, "chiseled") {
+				forms = append(forms, form)
+			}
+		}
+		newRepo := f.repo
+		out = append(out, &family{repo: dotnetMCR + "core/" + strings.TrimPrefix(f.repo, dotnetMCR), desc: f.desc + " Its .NET Core name (2.1 to 3.1).",
+			lines: core, forms: forms,
+			build: func(s spec) (*Image, error) { return Lookup(newRepo + ":" + s.canonicalTag()) }})
+	}
+	return out
 }
 
 // dotnetDepsOps is runtime-deps: the native libraries .NET needs, the app user, the
@@ -79,9 +114,11 @@ func dotnetDepsOps() []op {
 			run: "apt-get update     && apt-get install -y --no-install-recommends         ca-certificates                 libc6         libgcc-s1         libicu72         libssl3         libstdc++6         tzdata         zlib1g     && rm -rf /var/lib/apt/lists/*"},
 		{when: "alpine", fill: "/usr/lib/libicuuc.so.76 2100\n/usr/lib/libicudata.so.76 30000\n/usr/lib/libstdc++.so.6 2500\n/usr/lib/libgcc_s.so.1 150\n", size: 38_000_000,
 			run: "apk add --upgrade --no-cache         ca-certificates-bundle                 libgcc         libssl3         libstdc++         zlib"},
-		{env: "APP_UID=1654"}, {env: "ASPNETCORE_HTTP_PORTS=8080"}, {env: "DOTNET_RUNNING_IN_CONTAINER=true"},
-		{when: "!chiseled !chiseled-extra !alpine", user: "app:1654:1654:/home/app:/bin/false", run: "groupadd         --gid=$APP_UID         app     && useradd -l         --uid=$APP_UID         --gid=$APP_UID         --create-home         app"},
-		{when: "alpine", user: "app:1654:1654:/home/app:/sbin/nologin", run: "addgroup         --gid=$APP_UID         app     && adduser         --uid=$APP_UID         --ingroup=app         --disabled-password         app"},
+		// Before 8.0 the images listened on port 80 as root; 8.0 brought the app user and port 8080.
+		{when: "<8.0", env: "ASPNETCORE_URLS=http://+:80"},
+		{when: ">=8.0", env: "APP_UID=1654"}, {when: ">=8.0", env: "ASPNETCORE_HTTP_PORTS=8080"}, {env: "DOTNET_RUNNING_IN_CONTAINER=true"},
+		{when: "!chiseled !chiseled-extra !alpine >=8.0", user: "app:1654:1654:/home/app:/bin/false", run: "groupadd         --gid=$APP_UID         app     && useradd -l         --uid=$APP_UID         --gid=$APP_UID         --create-home         app"},
+		{when: "alpine >=8.0", user: "app:1654:1654:/home/app:/sbin/nologin", run: "addgroup         --gid=$APP_UID         app     && adduser         --uid=$APP_UID         --ingroup=app         --disabled-password         app"},
 		{when: chisel, asUser: "1654"}, {when: "chiseled-extra", asUser: "1654"},
 	}
 }
@@ -94,8 +131,16 @@ func dotnetBase(below string) func(s spec) string {
 	}
 }
 
-// dotnetSDKBase is aspnet at the SDK's line and distro.
-func dotnetSDKBase(s spec) string { return dotnetMCR + "aspnet:" + s.line.ver + dotnetSuffix(s) }
+// dotnetSDKBase is aspnet at the SDK's line and distro. The full-Debian SDK images of
+// .NET Core (3.1-buster) stand on aspnet's slim image of that release: the stand-in
+// adds the SDK's git, curl and wget on it rather than buildpack-deps' whole set.
+func dotnetSDKBase(s spec) string {
+	suffix := dotnetSuffix(s)
+	if s.distro != nil && s.distro.distro == "debian" && !s.distro.slim {
+		suffix = "-" + s.distro.codename + "-slim"
+	}
+	return dotnetMCR + "aspnet:" + s.line.ver + suffix
+}
 
 // dotnetSuffix is the distro part of a spec's tag ("-alpine", "-noble-chiseled", "").
 func dotnetSuffix(s spec) string {

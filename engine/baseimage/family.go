@@ -91,9 +91,13 @@ func (s spec) key() string {
 // A form may be prefixed with "flavor=": the flavor the form selects ("slim=slim").
 // The empty form is the bare tag. Each form also says which distro kind it stands on,
 // after a "@": "alpine=alpine@alpine", "{deb}@debian", "slim-{deb}@debian-slim".
+// A kind may end in "<LINE": the form was published only by the lines older than LINE
+// (maven's jdk-8 tags end with Maven 3.8, .NET's SDK on full Debian with 3.1), so a
+// version prefix ("3-jdk-11") names the newest line that had it.
 type tagForm struct {
 	flavor string
 	kind   string // "debian", "debian-slim", "alpine", "ubuntu", "scratch", "rpm:fedora", ...
+	until  string // the first line that no longer publishes the form; "" = all
 	toks   []string
 	raw    string
 }
@@ -101,7 +105,7 @@ type tagForm struct {
 func parseForm(s string) tagForm {
 	f := tagForm{raw: s}
 	body, kind, _ := strings.Cut(s, "@")
-	f.kind = kind
+	f.kind, f.until, _ = strings.Cut(kind, "<")
 	if fl, rest, ok := strings.Cut(body, "="); ok && !strings.Contains(fl, "{") {
 		f.flavor, body = fl, rest
 	}
@@ -254,10 +258,11 @@ func (f *family) resolve(tag string) (spec, error) {
 	for _, c := range cands {
 		s := spec{fam: f}
 		matched := false
+		var until string
 		for _, form := range f.forms {
 			tf := parseForm(form)
 			if tf.match(c.rest, &s) {
-				matched = true
+				matched, until = true, tf.until
 				break
 			}
 		}
@@ -272,7 +277,7 @@ func (f *family) resolve(tag string) (spec, error) {
 				s.vars[k] = v
 			}
 		}
-		if err := f.resolveVersion(c.ver, &s); err != nil {
+		if err := f.resolveVersion(c.ver, &s, until); err != nil {
 			continue
 		}
 		if err := s.resolveDistro(); err != nil {
@@ -308,8 +313,10 @@ func (f *family) defLine() *line {
 	return &f.lines[len(f.lines)-1]
 }
 
-// resolveVersion fixes s.line and s.version from the version part of a tag.
-func (f *family) resolveVersion(v string, s *spec) error {
+// resolveVersion fixes s.line and s.version from the version part of a tag; with
+// until set, only the lines older than it publish the tag's form.
+func (f *family) resolveVersion(v string, s *spec, until string) error {
+	published := func(l *line) bool { return until == "" || compareVersions(l.ver, until) < 0 }
 	if len(f.lines) == 0 {
 		if v != "" {
 			return errManifestUnknown
@@ -334,6 +341,12 @@ func (f *family) resolveVersion(v string, s *spec) error {
 	}
 	if v == "" {
 		s.line = f.defLine()
+		for i := len(f.lines) - 1; i >= 0 && !published(s.line); i-- {
+			s.line = &f.lines[i]
+		}
+		if !published(s.line) {
+			return errManifestUnknown
+		}
 		s.version = s.line.latest
 		return nil
 	}
@@ -343,6 +356,9 @@ func (f *family) resolveVersion(v string, s *spec) error {
 	// The line the tag names, or the newest line under a shorter prefix ("3" -> 3.13).
 	for i := len(f.lines) - 1; i >= 0; i-- {
 		l := &f.lines[i]
+		if !published(l) {
+			continue
+		}
 		if l.ver == v || strings.HasPrefix(l.ver, v+".") {
 			s.line, s.version = l, l.latest
 			return nil
@@ -351,7 +367,7 @@ func (f *family) resolveVersion(v string, s *spec) error {
 	// An exact release: within a line, not newer than the newest upstream has.
 	for i := len(f.lines) - 1; i >= 0; i-- {
 		l := &f.lines[i]
-		if !strings.HasPrefix(v, l.ver+".") && !strings.HasPrefix(v, l.ver+"_") {
+		if !published(l) || !strings.HasPrefix(v, l.ver+".") && !strings.HasPrefix(v, l.ver+"_") {
 			continue
 		}
 		max := l.max
@@ -502,6 +518,9 @@ func (s spec) renderTag(strict bool) (string, bool) {
 	}
 	for _, form := range s.fam.forms {
 		tf := parseForm(form)
+		if tf.until != "" && (s.line == nil || compareVersions(s.line.ver, tf.until) >= 0) {
+			continue
+		}
 		if fl := tf.flavor; fl == s.fam.bareFlavor {
 			tf.flavor = ""
 		}

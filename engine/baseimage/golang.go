@@ -131,7 +131,10 @@ func buildGolang(s spec) (*Image, error) {
 		b.run(aptRun("g++ \t\tgcc \t\tlibc6-dev \t\tmake \t\tpkg-config"))
 	}
 	b.env("GOLANG_VERSION", r.version)
-	b.env("GOTOOLCHAIN", "local")
+	if compareVersions(r.minor, "1.21") >= 0 {
+		// GOTOOLCHAIN exists from Go 1.21; the images set it from then on.
+		b.env("GOTOOLCHAIN", "local")
+	}
 	b.env("GOPATH", "/go")
 	b.env("PATH", "/go/bin:/usr/local/go/bin:"+mustEnv(b, "PATH"))
 	b.file("/usr/local/go/VERSION", modeFile, "go"+r.version+"\ntime "+r.created+"\n")

@@ -15,8 +15,9 @@ type recipe struct {
 }
 
 // op is one step of a recipe. when limits it to some images: space-separated words,
-// each the distro kind ("alpine", "debian", "ubuntu", "rpm"), the flavor, or "slim"
-// (a Debian slim base); "!word" negates; every word must hold.
+// each the distro kind ("alpine", "debian", "ubuntu", "rpm"), the flavor, "slim"
+// (a Debian slim base), or "<8.0" / ">=8.0" (the line's version against that one:
+// images change their config between lines); "!word" negates; every word must hold.
 type op struct {
 	when string
 
@@ -49,7 +50,15 @@ func (o op) holds(s spec) bool {
 	for _, w := range strings.Fields(o.when) {
 		neg := strings.HasPrefix(w, "!")
 		w = strings.TrimPrefix(w, "!")
-		ok := w == s.distroKind() || w == s.flavor || (w == "slim" && s.distro != nil && s.distro.slim)
+		var ok bool
+		switch {
+		case strings.HasPrefix(w, ">="):
+			ok = s.line != nil && compareVersions(s.line.ver, w[2:]) >= 0
+		case strings.HasPrefix(w, "<"):
+			ok = s.line != nil && compareVersions(s.line.ver, w[1:]) < 0
+		default:
+			ok = w == s.distroKind() || w == s.flavor || (w == "slim" && s.distro != nil && s.distro.slim)
+		}
 		if ok == neg {
 			return false
 		}
@@ -64,7 +73,11 @@ func (s spec) templateVars() *strings.Replacer {
 	parts := strings.FieldsFunc(v, func(r rune) bool { return r == '.' || r == '_' })
 	major, minor := v, v
 	if len(parts) > 0 {
+		// OpenJDK 8's releases are "8u342": the major is the leading number.
 		major = parts[0]
+		if i := strings.IndexFunc(major, func(r rune) bool { return r < '0' || r > '9' }); i > 0 {
+			major = major[:i]
+		}
 	}
 	if len(parts) > 1 {
 		minor = parts[0] + "." + parts[1]

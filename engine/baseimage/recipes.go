@@ -117,7 +117,10 @@ func recipeFamilies() []*family {
 			defaultVars: map[string]string{"jdk": "21"},
 			forms: []string{"@ubuntu", "eclipse-temurin-{jdk:8,11,17,21,25}@ubuntu", "eclipse-temurin-{jdk:8,11,17,21,25}-{ubu}@ubuntu",
 				"eclipse-temurin-{jdk:8,11,17,21,25}-alpine@alpine", "amazoncorretto-{jdk:8,11,17,21,25}@rpm:amazonlinux",
-				"openjdk-{jdk:8,11,17,18}@debian", "openjdk-{jdk:8,11,17,18}-slim@debian-slim"},
+				"openjdk-{jdk:8,11,17,18}@debian", "openjdk-{jdk:8,11,17,18}-slim@debian-slim",
+				// The older names of the openjdk-based images (3.6.3-jdk-8 was the same
+				// image as 3.6.3-openjdk-8), published up to Maven 3.8.
+				"jdk-{jdk:8,11,14,15,16}@debian<3.9", "jdk-{jdk:8,11,14,15,16}-slim@debian-slim<3.9", "jdk-{jdk:8,11}-alpine@alpine<3.8"},
 			build: recipeBuild(recipe{baseFor: javaToolBase, ops: []op{
 				{when: "rpm", env: "JAVA_HOME=/usr/lib/jvm/java-{jdk}-amazon-corretto"},
 				{when: "rpm", fill: javaFiles("/usr/lib/jvm/java-{jdk}-amazon-corretto") + "/usr/lib/jvm/java-{jdk}-amazon-corretto/bin/javac 12 x\n", size: 320_000_000,
@@ -328,6 +331,7 @@ func recipeFamilies() []*family {
 		rpmFamily("oraclelinux", "Official Docker builds of Oracle Linux.", "9", nil, "", "slim=slim"),
 	}
 	fams = append(fams, dotnetFamilies()...)
+	fams = append(fams, javaVendorFamilies()...)
 	fams = append(fams, distrolessFamilies()...)
 	return fams
 }

@@ -181,7 +181,9 @@ func javaToolBase(s spec) string {
 	switch {
 	case strings.HasPrefix(s.form, "amazoncorretto"):
 		return "amazonlinux:2023"
-	case strings.HasPrefix(s.form, "openjdk"):
+	case strings.HasPrefix(s.form, "jdk-") && s.distroKind() == "alpine":
+		return "openjdk:" + jdk + "-jdk-alpine"
+	case strings.HasPrefix(s.form, "openjdk"), strings.HasPrefix(s.form, "jdk-"):
 		if s.distro.slim {
 			return "openjdk:" + jdk + "-jdk-slim"
 		}
