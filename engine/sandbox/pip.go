@@ -798,6 +798,11 @@ func (p *proc) pyWrite(env pyEnv, pkg langcatalog.Package, opts pyOpts, local bo
 		fmt.Fprintf(&record, "../../../bin/%s,,\n", b)
 	}
 	p.putText(dist+"/RECORD", record.String())
+	if !local {
+		if err := p.pyShipExtras(env, pkg); err != nil { // django.go: files beyond the import package
+			return err
+		}
+	}
 	if len(pkg.Bins) > 0 {
 		var eps strings.Builder
 		eps.WriteString("[console_scripts]\n")

@@ -106,6 +106,8 @@ func cmdPython(p *proc) int {
 			return cmdMkdocs(&c)
 		}
 		return p.notSimulated(p.name + " -m " + args[1])
+	case args[0] == "-c" && len(args) > 1:
+		return p.pythonC(args[1]) // django.go
 	case args[0] == "-":
 		// `curl -sSL https://install.python-poetry.org | python3 -`: the download is the
 		// playground's stand-in installer (installers.go), a shell script the sandbox
@@ -122,6 +124,9 @@ func cmdPython(p *proc) int {
 		// a script: a console script pip wrote runs as its command, a stand-in
 		// installer the playground downloaded runs as the shell script it is; others
 		// are programs the sandbox does not run
+		if path.Base(args[0]) == "manage.py" {
+			return p.djangoManage(args[0], args[1:]) // django.go
+		}
 		if head := p.head(p.abs(args[0])); isInstallerStandIn(head) {
 			src, err := p.readFile(args[0])
 			if err != nil {
