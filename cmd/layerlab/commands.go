@@ -129,7 +129,6 @@ func (c *cli) build(ctx context.Context, args []string) error {
 // that is not named Dockerfile is given with -f, and PATH stays the directory).
 func contextDirError(dir string) error {
 	if _, err := os.Stat(dir); err != nil {
-		//lint:ignore ST1005 the docker CLI's text, word for word
 		return fmt.Errorf("unable to prepare context: path %q not found", dir)
 	}
 	abs, err := filepath.Abs(dir)

@@ -86,21 +86,6 @@ func (d *distro) baseName() string {
 	return "scratch"
 }
 
-// shell is the image's /bin/sh flavour, for the catalog.
-func (d *distro) pkgManager() string {
-	switch d.distro {
-	case "alpine":
-		return "apk"
-	case "debian", "ubuntu":
-		return "apt"
-	case "rpm":
-		if d.rpr != nil {
-			return d.rpr.pm
-		}
-	}
-	return ""
-}
-
 // distroByCodename is a Debian or Ubuntu release by codename, nil if none.
 func distroByCodename(c string) *distro {
 	for i := range debReleases {
@@ -177,7 +162,6 @@ type rpmRelease struct {
 	pm       string // "dnf", "yum", "microdnf"
 	size     int64
 	created  string
-	minimal  bool // rockylinux's -minimal (microdnf)
 	platform string
 }
 
@@ -196,6 +180,3 @@ func rpmDefault(name string, s *spec) *distro {
 	}
 	return best
 }
-
-// shortDate is a date's YYYY-MM-DD.
-func shortDate(s string) string { return strings.SplitN(s, "T", 2)[0] }

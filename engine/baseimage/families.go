@@ -1,7 +1,6 @@
 package baseimage
 
 import (
-	"strings"
 	"sync"
 )
 
@@ -235,6 +234,3 @@ func sortLines(ls []line) {
 		}
 	}
 }
-
-// joinLines joins fill-list lines.
-func joinLines(ls ...string) string { return strings.Join(ls, "\n") }

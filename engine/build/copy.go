@@ -157,7 +157,6 @@ func (r *run) downloadSource(src, dest string) (copySource, error) {
 	name := path.Base(u.Path)
 	if u.Path == "" || strings.HasSuffix(u.Path, "/") {
 		if strings.HasSuffix(dest, "/") {
-			//lint:ignore ST1005 Docker 20.10's text, word for word
 			return copySource{}, fmt.Errorf("cannot determine filename from url: %s", src)
 		}
 		name = "download"

@@ -62,14 +62,6 @@ func (p *proc) apkDB() []apkEntry {
 	return out
 }
 
-func (p *proc) apkInstalled() map[string]bool {
-	out := map[string]bool{}
-	for _, e := range p.apkDB() {
-		out[e.name] = true
-	}
-	return out
-}
-
 func (p *proc) apkWorld() []string {
 	b, _ := p.s.readRaw("/etc/apk/world")
 	return strings.Fields(string(b))

@@ -102,8 +102,6 @@ func cmdAptGet(p *proc) int {
 	return 100
 }
 
-func (p *proc) codename() string { return p.osRelease("VERSION_CODENAME", "bookworm") }
-
 func (p *proc) aptListsPresent() bool {
 	var n int
 	p.s.withFS(func(fsys *rootfs.FS) error {

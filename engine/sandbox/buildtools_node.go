@@ -1180,11 +1180,7 @@ func cmdNodeSite(p *proc) int {
 		return 1
 	}
 	dir := p.projectRoot()
-	var extra []string
-	for _, a := range p.args[1:] {
-		extra = append(extra, a)
-	}
-	digest, ok := p.nodeDigest(tool, dir, extra...)
+	digest, ok := p.nodeDigest(tool, dir, p.args[1:]...)
 	if !ok {
 		return 1
 	}

@@ -1181,8 +1181,7 @@ func (p *proc) composerInstall(flags, named []string, update bool) int {
 // files the class map scans. It returns the number of classes mapped.
 func (p *proc) composerAutoload(cj *composerJSON, optimize, dev bool) (int, int) {
 	var dirs []string
-	var collect func(raw json.RawMessage)
-	collect = func(raw json.RawMessage) {
+	collect := func(raw json.RawMessage) {
 		var a struct {
 			PSR4     map[string]any `json:"psr-4"`
 			PSR0     map[string]any `json:"psr-0"`

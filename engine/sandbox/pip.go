@@ -828,7 +828,6 @@ type pyProject struct {
 }
 
 var (
-	tomlKey     = regexp.MustCompile(`^\s*([A-Za-z0-9_.\-"]+)\s*=\s*(.*)$`)
 	setupKwarg  = regexp.MustCompile(`(name|version)\s*=\s*['"]([^'"]+)['"]`)
 	setupList   = regexp.MustCompile(`(?s)install_requires\s*=\s*\[(.*?)\]`)
 	quotedValue = regexp.MustCompile(`['"]([^'"]+)['"]`)

@@ -1612,9 +1612,7 @@ func (p *proc) condaSolve(prefix string, specs []string) int {
 			hasPython = true
 			continue
 		}
-		if strings.HasPrefix(spec, "=") {
-			spec = spec[1:]
-		}
+		spec = strings.TrimPrefix(spec, "=")
 		if spec != "" && !strings.ContainsAny(spec, "<>!~") {
 			spec = "==" + strings.Split(spec, "=")[0]
 		}
