@@ -22,6 +22,7 @@ func TestBaseImagesSearchAndPull(t *testing.T) {
 	if got := b.text(`[data-testid="base-cmd"]`); got != "docker search redis" {
 		t.Errorf("equivalent command = %q", got)
 	}
+	b.screenshot("base-images.png")
 
 	b.follow(`[data-testid="base-row"][data-name="redis"] a.tag-pull`)
 	ref := wait[string](b, "the pull form filled in", `(document.querySelector('[data-testid="pull-ref"]') || {value: ""}).value`)
