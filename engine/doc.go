@@ -20,7 +20,8 @@
 //     their archives as data: sandbox/catalog has the system packages (Debian and
 //     Ubuntu, Alpine, Fedora/EL/Amazon Linux, per release), sandbox/langcatalog the
 //     language registries (PyPI, npm, RubyGems, Packagist); a valid name neither knows
-//     is synthesized from its name, a near-miss of a known name is refused as a typo.
+//     is synthesized from its name, a near-miss of a known name is refused as a typo:
+//     sandbox/typo measures how near, for both catalogs.
 //     Build tools write artefacts whose bytes follow the files they read (outputs.go).
 //   - baseimage has the built-in stand-ins of the official images, described as data:
 //     families with version lines, tag forms and distro windows, so any tag of the

@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"layerlab/engine/sandbox/typo"
 )
 
 //go:embed *.tsv
@@ -435,7 +437,7 @@ func (c *Catalog) Typo(name string) (string, bool) {
 }
 
 func typoOf(name, cand string) bool {
-	d := damerau(name, cand)
+	d := typo.Distance(name, cand)
 	if d < 1 || d > 2 {
 		return false
 	}
@@ -509,31 +511,4 @@ func isTransposition(a, b string) bool {
 		}
 	}
 	return len(diff) == 2 && diff[1] == diff[0]+1 && a[diff[0]] == b[diff[1]] && a[diff[1]] == b[diff[0]]
-}
-
-// damerau is the optimal-string-alignment distance (Damerau-Levenshtein with
-// adjacent transpositions, each substring edited once).
-func damerau(a, b string) int {
-	la, lb := len(a), len(b)
-	d := make([][]int, la+1)
-	for i := range d {
-		d[i] = make([]int, lb+1)
-		d[i][0] = i
-	}
-	for j := 0; j <= lb; j++ {
-		d[0][j] = j
-	}
-	for i := 1; i <= la; i++ {
-		for j := 1; j <= lb; j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[la][lb]
 }

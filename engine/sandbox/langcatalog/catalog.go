@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"layerlab/engine/sandbox/typo"
 )
 
 // Ecosystem names one registry.
@@ -359,7 +361,7 @@ func NearMiss(eco Ecosystem, name string) string {
 		if len(n) >= 8 && len(c) >= 8 {
 			max = 2
 		}
-		d := damerau(n, c)
+		d := typo.Distance(n, c)
 		if d == 0 || d > max {
 			continue
 		}
@@ -406,31 +408,4 @@ func wordExtension(a, b string) bool {
 		}
 	}
 	return false
-}
-
-// damerau is the optimal string alignment distance (Damerau-Levenshtein with
-// adjacent transpositions).
-func damerau(a, b string) int {
-	la, lb := len(a), len(b)
-	d := make([][]int, la+1)
-	for i := range d {
-		d[i] = make([]int, lb+1)
-		d[i][0] = i
-	}
-	for j := 0; j <= lb; j++ {
-		d[0][j] = j
-	}
-	for i := 1; i <= la; i++ {
-		for j := 1; j <= lb; j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[la][lb]
 }
