@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"strings"
 	"testing"
 
 	"layerlab/engine/rootfs"
@@ -37,14 +36,7 @@ func TestCOutputsFollowInputs(t *testing.T) {
 }
 
 func TestMake(t *testing.T) {
-	tests := []struct {
-		name   string
-		files  map[string]string
-		script string
-		code   int
-		want   []string
-		exists []string
-	}{
+	tests := []buildToolCase{
 		{name: "a named target of a real Makefile", files: map[string]string{"/src/Makefile": whoamiMakefile, "/src/go.mod": "module github.com/traefik/whoami\n\ngo 1.21\n", "/src/app.go": goMain},
 			script: "make build", want: []string{"CGO_ENABLED=0 go build -a --trimpath"}, exists: []string{"/src/whoami"}},
 		{name: "the first target runs its prerequisites in order", files: map[string]string{"/src/Makefile": whoamiMakefile, "/src/go.mod": "module x\n", "/src/app.go": goMain},
@@ -57,27 +49,5 @@ func TestMake(t *testing.T) {
 		{name: "shell function", files: map[string]string{"/src/Makefile": "V := $(shell echo hi)\nall:\n\t@echo v=$(V)\n"}, script: "make", want: []string{"v=hi"}},
 		{name: "-C and ifeq", files: map[string]string{"/src/sub/Makefile": "ifeq ($(MODE),fast)\nX = 1\nelse\nX = 2\nendif\nall:\n\t@echo X=$(X)\n"}, script: "make -C sub MODE=fast", want: []string{"X=1"}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			f := gccFS(t)
-			f.MkdirAll("/src", 0o755, 0, 0, testNow)
-			for p, c := range tc.files {
-				put(t, f, p, c, 0o644)
-			}
-			r := run(t, f, tc.script, goEnv)
-			if r.code != tc.code || r.err != nil {
-				t.Fatalf("exit %d (want %d), %v\n%s", r.code, tc.code, r.err, r.out)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(r.out, w) {
-					t.Errorf("log lacks %q:\n%s", w, r.out)
-				}
-			}
-			for _, p := range tc.exists {
-				if _, _, err := f.Stat(p); err != nil {
-					t.Errorf("%s missing\n%s", p, r.out)
-				}
-			}
-		})
-	}
+	runBuildToolCases(t, gccFS, "/src", goEnv, tests)
 }

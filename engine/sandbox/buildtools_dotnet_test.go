@@ -64,14 +64,7 @@ func TestDotnetRestoreFollowsPackages(t *testing.T) {
 }
 
 func TestDotnetCommands(t *testing.T) {
-	tests := []struct {
-		name   string
-		files  map[string]string
-		script string
-		code   int
-		want   []string
-		exists []string
-	}{
+	tests := []buildToolCase{
 		{name: "publish copies content", files: map[string]string{"/source/aspnetapp.csproj": `<Project Sdk="Microsoft.NET.Sdk.Web"><PropertyGroup><TargetFramework>net5.0</TargetFramework></PropertyGroup></Project>`, "/source/Program.cs": "", "/source/appsettings.json": "{}", "/source/wwwroot/css/site.css": "a{}"},
 			script: "dotnet build aspnetapp.csproj -c Release -o /app/build && dotnet publish aspnetapp.csproj -c Release -o /app/publish",
 			exists: []string{"/app/build/aspnetapp.dll", "/app/publish/aspnetapp.dll", "/app/publish/aspnetapp.deps.json", "/app/publish/aspnetapp.runtimeconfig.json", "/app/publish/appsettings.json", "/app/publish/wwwroot/css/site.css", "/app/publish/web.config"}},
@@ -83,27 +76,5 @@ func TestDotnetCommands(t *testing.T) {
 		{name: "unknown switch", files: map[string]string{"/source/Worker.csproj": workerCsproj}, script: "dotnet build --frob", code: 1, want: []string{"MSB1001: Unknown switch"}},
 		{name: "running is refused by name", files: map[string]string{"/source/x.dll": "x"}, script: "dotnet x.dll", code: 1, want: []string{"cannot run x.dll"}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			f := dotnetFS(t)
-			f.MkdirAll("/source", 0o755, 0, 0, testNow)
-			for p, c := range tc.files {
-				put(t, f, p, c, 0o644)
-			}
-			r := run(t, f, tc.script, dotnetEnv)
-			if r.code != tc.code || r.err != nil {
-				t.Fatalf("exit %d (want %d), %v\n%s", r.code, tc.code, r.err, r.out)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(r.out, w) {
-					t.Errorf("log lacks %q:\n%s", w, r.out)
-				}
-			}
-			for _, p := range tc.exists {
-				if _, _, err := f.Stat(p); err != nil {
-					t.Errorf("%s missing\n%s", p, r.out)
-				}
-			}
-		})
-	}
+	runBuildToolCases(t, dotnetFS, "/source", dotnetEnv, tests)
 }

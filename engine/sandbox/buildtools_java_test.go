@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"strings"
 	"testing"
 
 	"layerlab/engine/rootfs"
@@ -67,15 +66,7 @@ func TestJavaOutputsFollowInputs(t *testing.T) {
 
 func TestJavaCommands(t *testing.T) {
 	boot := map[string]string{"/app/pom.xml": bootPom, "/app/src/main/java/com/example/DemoApplication.java": "package com.example;\n"}
-	tests := []struct {
-		name   string
-		files  map[string]string
-		script string
-		code   int
-		want   []string
-		exists []string
-		absent []string
-	}{
+	tests := []buildToolCase{
 		{name: "jar -xf of a Spring Boot jar", files: boot, script: "mvn install && mkdir -p target/dependency && cd target/dependency && jar -xf ../*.jar",
 			exists: []string{"/app/target/dependency/BOOT-INF/classes/com/example/DemoApplication.class", "/app/target/dependency/META-INF/MANIFEST.MF", "/app/target/dependency/BOOT-INF/lib/spring-webmvc-6.1.6.jar"}},
 		{name: "layertools extract", files: boot, script: "mvn package && cd target && java -Djarmode=layertools -jar demo-0.0.1-SNAPSHOT.jar extract --destination x && ls x",
@@ -95,32 +86,5 @@ func TestJavaCommands(t *testing.T) {
 		{name: "java -jar is refused by name", files: boot, script: "mvn package && java -jar target/demo-0.0.1-SNAPSHOT.jar", code: 1, want: []string{"cannot run a JVM"}},
 		{name: "jar cf then tf", files: map[string]string{"/app/classes/a/B.class": "x"}, script: "jar cf out.jar -C classes . && jar tf out.jar", want: []string{"a/B.class"}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			f := javaFS(t)
-			f.MkdirAll("/app", 0o755, 0, 0, testNow)
-			for p, c := range tc.files {
-				put(t, f, p, c, 0o644)
-			}
-			r := run(t, f, tc.script, javaEnv)
-			if r.code != tc.code || r.err != nil {
-				t.Fatalf("exit %d (want %d), %v\n%s", r.code, tc.code, r.err, r.out)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(r.out, w) {
-					t.Errorf("log lacks %q:\n%s", w, r.out)
-				}
-			}
-			for _, p := range tc.exists {
-				if _, _, err := f.Stat(p); err != nil {
-					t.Errorf("%s missing\n%s", p, r.out)
-				}
-			}
-			for _, p := range tc.absent {
-				if _, _, err := f.Stat(p); err == nil {
-					t.Errorf("%s present", p)
-				}
-			}
-		})
-	}
+	runBuildToolCases(t, javaFS, "/app", javaEnv, tests)
 }

@@ -76,15 +76,7 @@ func TestCargoChefRecipeIgnoresSources(t *testing.T) {
 }
 
 func TestCargoCommands(t *testing.T) {
-	tests := []struct {
-		name   string
-		image  func(testing.TB) *rootfs.FS
-		files  map[string]string
-		script string
-		code   int
-		want   []string
-		exists []string
-	}{
+	tests := []buildToolCase{
 		{name: "new then build", script: "cd / && cargo new --bin rust-docker && cd /rust-docker && cargo build --release",
 			want: []string{"Creating binary (application) `rust-docker` package", "Finished `release` profile"}, exists: []string{"/rust-docker/src/main.rs", "/rust-docker/target/release/rust-docker", "/rust-docker/Cargo.lock"}},
 		{name: "no manifest", script: "cargo build", code: 101, want: []string{"error: could not find `Cargo.toml` in `/app` or any parent directory"}},
@@ -98,31 +90,5 @@ func TestCargoCommands(t *testing.T) {
 		{name: "chef needs cargo-chef", files: map[string]string{"/app/Cargo.toml": cargoToml}, script: "cargo chef prepare", code: 101, want: []string{"error: no such command: `chef`"}},
 		{name: "cargo run is refused by name", script: "cargo run", code: 101, want: []string{"cannot run them"}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			img := tc.image
-			if img == nil {
-				img = rustFS
-			}
-			f := img(t)
-			f.MkdirAll("/app", 0o755, 0, 0, testNow)
-			for p, c := range tc.files {
-				put(t, f, p, c, 0o644)
-			}
-			r := run(t, f, tc.script, rustEnv)
-			if r.code != tc.code || r.err != nil {
-				t.Fatalf("exit %d (want %d), %v\n%s", r.code, tc.code, r.err, r.out)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(r.out, w) {
-					t.Errorf("log lacks %q:\n%s", w, r.out)
-				}
-			}
-			for _, p := range tc.exists {
-				if _, _, err := f.Stat(p); err != nil {
-					t.Errorf("%s missing\n%s", p, r.out)
-				}
-			}
-		})
-	}
+	runBuildToolCases(t, rustFS, "/app", rustEnv, tests)
 }

@@ -1,7 +1,6 @@
 package sandbox
 
 import (
-	"strings"
 	"testing"
 
 	"layerlab/engine/rootfs"
@@ -128,15 +127,7 @@ func TestGoFlagsAndEnvChangeTheBinary(t *testing.T) {
 
 func TestGoCommands(t *testing.T) {
 	mod := "module github.com/u/whoami\n\ngo 1.21\n\nrequire (\n\tgithub.com/gorilla/mux v1.8.0\n\tgolang.org/x/net v0.17.0 // indirect\n)\n"
-	tests := []struct {
-		name   string
-		files  map[string]string
-		script string
-		code   int
-		want   []string // substrings of the log
-		exists []string
-		absent []string
-	}{
+	tests := []buildToolCase{
 		{name: "no go.mod", files: map[string]string{"/src/main.go": goMain}, script: "go build", code: 1,
 			want: []string{"go: go.mod file not found in current directory or any parent directory; see 'go help modules'"}},
 		{name: "named file builds outside a module", files: map[string]string{"/src/main.go": goMain}, script: "go build main.go", exists: []string{"/src/main"}},
@@ -159,34 +150,7 @@ func TestGoCommands(t *testing.T) {
 		{name: "run is refused by name", files: map[string]string{"/src/main.go": goMain}, script: "go run main.go", code: 1, want: []string{"cannot run them"}},
 		{name: "gopath mode before 1.16", files: map[string]string{"/go/src/app/main.go": goMain}, script: "cd /go/src/app && GOLANG_VERSION=1.15 go build", exists: []string{"/go/src/app/app"}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			f := goFS(t)
-			f.MkdirAll("/src", 0o755, 0, 0, testNow)
-			for p, c := range tc.files {
-				put(t, f, p, c, 0o644)
-			}
-			r := run(t, f, tc.script, goEnv)
-			if r.code != tc.code || r.err != nil {
-				t.Fatalf("exit %d (want %d), %v\n%s", r.code, tc.code, r.err, r.out)
-			}
-			for _, w := range tc.want {
-				if !strings.Contains(r.out, w) {
-					t.Errorf("log lacks %q:\n%s", w, r.out)
-				}
-			}
-			for _, p := range tc.exists {
-				if _, _, err := f.Stat(p); err != nil {
-					t.Errorf("%s missing\n%s", p, r.out)
-				}
-			}
-			for _, p := range tc.absent {
-				if _, _, err := f.Stat(p); err == nil {
-					t.Errorf("%s written", p)
-				}
-			}
-		})
-	}
+	runBuildToolCases(t, goFS, "/src", goEnv, tests)
 }
 
 func TestGoBinarySizes(t *testing.T) {
