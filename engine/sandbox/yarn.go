@@ -583,6 +583,9 @@ func (p *proc) yarnDone() { p.outf("Done in 1.52s.\n") }
 
 func (p *proc) yarnClassic(f yarnFlavor, sub string, args []string) int {
 	switch sub {
+	case "create":
+		p.outf("yarn create v%s\n", f.version)
+		return p.runCreate("yarn", "yarn/"+f.version+" npm/? node/v"+strings.TrimPrefix(p.nodeVersion(), "v")+" linux x64", sub, args)
 	case "install", "i":
 		p.outf("yarn install v%s\n", f.version)
 		return p.yarnInstall(f, args, nil, false)
@@ -1197,8 +1200,8 @@ func (p *proc) yarnBerry(f yarnFlavor, sub string, args []string) int {
 		return p.yarnRun(f, args[0], args[1:])
 	case "exec":
 		return p.runWithBin(shellJoin(args), p.yarnBinDir(f))
-	case "dlx":
-		return p.notSimulated("yarn dlx")
+	case "dlx", "create":
+		return p.runCreate("yarn", "yarn/"+f.version+" npm/? node/v"+strings.TrimPrefix(p.nodeVersion(), "v")+" linux x64", sub, args)
 	}
 	return p.yarnRun(f, sub, args)
 }
@@ -1832,7 +1835,7 @@ func cmdPnpm(p *proc) int {
 	case "exec":
 		return p.runWithBin(shellJoin(args), p.projectRoot()+"/node_modules/.bin")
 	case "dlx", "create":
-		return p.notSimulated("pnpm " + sub + " (downloads and runs a package)")
+		return p.runCreate("pnpm", "pnpm/"+ver+" npm/? node/v"+strings.TrimPrefix(p.nodeVersion(), "v")+" linux x64", sub, args)
 	case "start", "test", "t":
 		if sub == "t" {
 			sub = "test"
