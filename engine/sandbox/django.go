@@ -1,12 +1,20 @@
 package sandbox
 
 import (
+	"bytes"
+	"compress/gzip"
+	"crypto/md5"
+	"encoding/hex"
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/andybalholm/brotli"
 
 	"layerlab/engine/rootfs"
 	"layerlab/engine/sandbox/langcatalog"
@@ -257,10 +265,21 @@ func (p *proc) needSetting(d *djangoEnv, cmd, name string) (v pyVal, present, ok
 
 // pyVal is a literal Python value: a string (or path), a list or tuple, a bool or None.
 type pyVal struct {
-	kind byte // 's' string, 'l' list/tuple, 'b' bool, 'n' None, 'i' int
+	kind byte // 's' string, 'l' list/tuple, 'd' dict, 'b' bool, 'n' None, 'i' int
 	s    string
 	b    bool
-	list []pyVal
+	list []pyVal  // items, or a dict's values
+	keys []string // a dict's keys (strings only), in order
+}
+
+// get is a dict's value for key.
+func (v pyVal) get(key string) (pyVal, bool) {
+	for i, k := range v.keys {
+		if k == key && v.kind == 'd' {
+			return v.list[i], true
+		}
+	}
+	return pyVal{}, false
 }
 
 // djangoSettings finds and reads the settings module as Python would import it.
@@ -534,6 +553,35 @@ func (e *pyEval) term() (pyVal, error) {
 	}
 	c := e.s[e.i]
 	switch {
+	case c == '{':
+		// a dict with string keys (STORAGES); a later duplicate key wins, as in Python
+		e.i++
+		d := pyVal{kind: 'd'}
+		for !e.peek("}") {
+			k, err := e.expr()
+			if err != nil {
+				return pyVal{}, err
+			}
+			if k.kind != 's' || !e.peek(":") {
+				return pyVal{}, fmt.Errorf("a dict the sandbox cannot read (keys must be strings)")
+			}
+			v, err := e.expr()
+			if err != nil {
+				return pyVal{}, err
+			}
+			if i := slices.Index(d.keys, k.s); i >= 0 {
+				d.list[i] = v
+			} else {
+				d.keys, d.list = append(d.keys, k.s), append(d.list, v)
+			}
+			if !e.peek(",") {
+				if !e.peek("}") {
+					return pyVal{}, fmt.Errorf("a dict the sandbox cannot read")
+				}
+				break
+			}
+		}
+		return d, nil
 	case c == '[' || c == '(':
 		e.i++
 		closer := map[byte]string{'[': "]", '(': ")"}[c]
@@ -802,7 +850,7 @@ type staticSource struct {
 // StaticFilesStorage: each file is copied unless the copy already there is at least
 // as new as its source.
 func (p *proc) collectStatic(d *djangoEnv, args []string) int {
-	interactive, clear, dry := true, false, false
+	interactive, clear, dry, postProcess := true, false, false, true
 	verbosity := 1
 	ignore := []string{"CVS", ".*", "*~"}
 	for i := 0; i < len(args); i++ {
@@ -814,7 +862,9 @@ func (p *proc) collectStatic(d *djangoEnv, args []string) int {
 			clear = true
 		case a == "--dry-run" || a == "-n":
 			dry = true
-		case a == "--no-post-process" || a == "--traceback" || a == "--no-color" || a == "--force-color":
+		case a == "--no-post-process":
+			postProcess = false
+		case a == "--traceback" || a == "--no-color" || a == "--force-color":
 		case a == "--no-default-ignore":
 			ignore = nil
 		case (a == "-i" || a == "--ignore") && i+1 < len(args):
@@ -836,15 +886,17 @@ func (p *proc) collectStatic(d *djangoEnv, args []string) int {
 		}
 	}
 	cmd := "collectstatic"
-	for _, name := range []string{"STATICFILES_STORAGE", "STORAGES", "STATICFILES_FINDERS"} {
-		v, present, ok := p.needSetting(d, cmd, name)
-		if !ok {
-			return 1
-		}
-		if present && !defaultStaticSetting(name, v) {
-			fmt.Fprintf(p.errw, "layerlab: %s collectstatic: %s is set to something other than Django's default (StaticFilesStorage and the two default finders); the sandbox simulates only the default storage and finders, and does not post-process (hashed names, compression)\n", d.prog, name)
-			return 1
-		}
+	finders, present, ok := p.needSetting(d, cmd, "STATICFILES_FINDERS")
+	if !ok {
+		return 1
+	}
+	if present && !defaultStaticSetting("STATICFILES_FINDERS", finders) {
+		fmt.Fprintf(p.errw, "layerlab: %s collectstatic: STATICFILES_FINDERS is set to something other than Django's two default finders; the sandbox simulates only those\n", d.prog)
+		return 1
+	}
+	storage, ok := p.staticStorage(d)
+	if !ok {
+		return 1
 	}
 	rootV, hasRoot, ok := p.needSetting(d, cmd, "STATIC_ROOT")
 	if !ok {
@@ -1021,6 +1073,21 @@ func (p *proc) collectStatic(d *djangoEnv, args []string) int {
 		}
 		copied++
 	}
+	collected := make([]string, 0, len(seen))
+	for _, src := range found {
+		if seen[src.rel] {
+			collected = append(collected, src.rel)
+			delete(seen, src.rel)
+		}
+	}
+	post := 0
+	if postProcess && !dry && (storage.hash || storage.compress) {
+		n, code := p.postProcessStatic(d, storage, root, found, collected, uid, gid, log)
+		if code != 0 {
+			return code
+		}
+		post = n
+	}
 	if verbosity >= 1 {
 		line := fmt.Sprintf("\n%d static file", copied)
 		if copied != 1 {
@@ -1032,6 +1099,9 @@ func (p *proc) collectStatic(d *djangoEnv, args []string) int {
 		}
 		if unmodified > 0 {
 			line += fmt.Sprintf(", %d unmodified", unmodified)
+		}
+		if post > 0 {
+			line += fmt.Sprintf(", %d post-processed", post)
 		}
 		p.outf("%s.\n", line)
 	}
@@ -1411,3 +1481,650 @@ func (p *proc) pyShipExtras(env pyEnv, pkg langcatalog.Package) error {
 
 // absClean is name made absolute against the working directory and cleaned.
 func (p *proc) absClean(name string) string { return "/" + rootfs.Clean(p.abs(name)) }
+
+// staticBackend is the staticfiles storage collectstatic writes through, as the
+// settings name it (STATICFILES_STORAGE, or STORAGES["staticfiles"]["BACKEND"] from
+// Django 4.2).
+type staticBackend struct {
+	name     string
+	hash     bool // ManifestFilesMixin: NAME.HASH12.EXT copies, CSS rewritten, staticfiles.json
+	compress bool // WhiteNoise: NAME.gz (and NAME.br with brotli) where compression pays
+}
+
+const defaultStaticStorage = "django.contrib.staticfiles.storage.StaticFilesStorage"
+
+// staticStorage picks the backend as Django does and imports it: a module that is
+// not installed fails as Python's import does; an installed backend the sandbox
+// does not simulate is refused by name.
+func (p *proc) staticStorage(d *djangoEnv) (staticBackend, bool) {
+	const cmd = "collectstatic"
+	legacy, hasLegacy, ok := p.needSetting(d, cmd, "STATICFILES_STORAGE")
+	if !ok {
+		return staticBackend{}, false
+	}
+	storages, hasStorages, ok := p.needSetting(d, cmd, "STORAGES")
+	if !ok {
+		return staticBackend{}, false
+	}
+	v42, v51 := pyAtLeast(d.version, "4.2"), pyAtLeast(d.version, "5.1")
+	backend, setting := defaultStaticStorage, ""
+	switch {
+	case hasStorages && v42:
+		// 4.2 and 5.0 fold STATICFILES_STORAGE into STORAGES and refuse both set
+		if hasLegacy && !v51 {
+			p.djangoImproperly(d, "STATICFILES_STORAGE/STORAGES are mutually exclusive.")
+			return staticBackend{}, false
+		}
+		if storages.kind != 'd' {
+			fmt.Fprintf(p.errw, "layerlab: %s %s: the sandbox reads Django settings literally and cannot read STORAGES as a dict\n", d.prog, cmd)
+			return staticBackend{}, false
+		}
+		cfg, found := storages.get("staticfiles")
+		if !found {
+			fmt.Fprintf(p.errw, "Traceback (most recent call last):\n  File \"%s\", line 1, in <module>\ndjango.core.files.storage.handler.InvalidStorageError: Could not find config for 'staticfiles' in settings.STORAGES.\n", d.shownOr())
+			return staticBackend{}, false
+		}
+		b, found := cfg.get("BACKEND")
+		if !found {
+			fmt.Fprintf(p.errw, "Traceback (most recent call last):\n  File \"%s\", line 1, in <module>\nKeyError: 'BACKEND'\n", d.shownOr())
+			return staticBackend{}, false
+		}
+		if b.kind != 's' {
+			fmt.Fprintf(p.errw, "layerlab: %s %s: the sandbox cannot read STORAGES[\"staticfiles\"][\"BACKEND\"] as a string\n", d.prog, cmd)
+			return staticBackend{}, false
+		}
+		if o, has := cfg.get("OPTIONS"); has && len(o.list) > 0 {
+			fmt.Fprintf(p.errw, "layerlab: %s %s: STORAGES[\"staticfiles\"][\"OPTIONS\"] is set; the sandbox simulates the storage backends with their default options only\n", d.prog, cmd)
+			return staticBackend{}, false
+		}
+		backend, setting = b.s, `STORAGES["staticfiles"]["BACKEND"]`
+	case hasLegacy && v51:
+		// Django 5.1 removed the setting: it is not read at all
+		fmt.Fprintf(p.errw, "layerlab: note: Django %s ignores STATICFILES_STORAGE (removed in 5.1; STORAGES[\"staticfiles\"] replaces it), so the default StaticFilesStorage collects\n", d.version)
+	case hasLegacy:
+		if legacy.kind != 's' {
+			fmt.Fprintf(p.errw, "layerlab: %s %s: the sandbox cannot read STATICFILES_STORAGE as a string\n", d.prog, cmd)
+			return staticBackend{}, false
+		}
+		backend, setting = legacy.s, "STATICFILES_STORAGE"
+	}
+	mod := parentMod(backend)
+	top := strings.Split(backend, ".")[0]
+	if top != "django" && !p.pyImportable(d.site, top) {
+		if _, local := p.pyModuleFile(d, top); !local {
+			if v42 {
+				fmt.Fprintf(p.errw, "Traceback (most recent call last):\n  File \"%s\", line 1, in <module>\nModuleNotFoundError: No module named '%s'\n\nThe above exception was the direct cause of the following exception:\n\nTraceback (most recent call last):\n  File \"%s\", line 1, in <module>\ndjango.core.files.storage.handler.InvalidStorageError: Could not find backend '%s': No module named '%s'\n", d.shownOr(), top, d.shownOr(), backend, top)
+			} else {
+				fmt.Fprintf(p.errw, "Traceback (most recent call last):\n  File \"%s\", line 1, in <module>\nModuleNotFoundError: No module named '%s'\n", d.shownOr(), top)
+			}
+			return staticBackend{}, false
+		}
+	}
+	sb := staticBackend{name: backend}
+	switch backend {
+	case defaultStaticStorage, "django.core.files.storage.FileSystemStorage":
+	case "django.contrib.staticfiles.storage.ManifestStaticFilesStorage":
+		sb.hash = true
+	case "whitenoise.storage.CompressedManifestStaticFilesStorage":
+		sb.hash, sb.compress = true, true
+	case "whitenoise.storage.CompressedStaticFilesStorage":
+		sb.compress = true
+	default:
+		fmt.Fprintf(p.errw, "layerlab: %s %s: %s is %s (module %s); the sandbox simulates Django's StaticFilesStorage and ManifestStaticFilesStorage and WhiteNoise's CompressedStaticFilesStorage and CompressedManifestStaticFilesStorage, not this backend\n", d.prog, cmd, setting, backend, mod)
+		return staticBackend{}, false
+	}
+	if sb.compress {
+		keep, _, ok := p.needSetting(d, cmd, "WHITENOISE_KEEP_ONLY_HASHED_FILES")
+		if !ok {
+			return staticBackend{}, false
+		}
+		if keep.kind == 'b' && keep.b {
+			fmt.Fprintf(p.errw, "layerlab: %s %s: WHITENOISE_KEEP_ONLY_HASHED_FILES = True is not simulated (it deletes the unhashed copies)\n", d.prog, cmd)
+			return staticBackend{}, false
+		}
+	}
+	return sb, true
+}
+
+// staticURL is STATIC_URL as Django uses it in URLs: a relative value gets a
+// leading slash (the script prefix).
+func staticURL(st *pySettings) string {
+	u := st.vals["STATIC_URL"].s
+	if u == "" {
+		return "/static/"
+	}
+	if !strings.HasPrefix(u, "/") && !strings.Contains(u, "://") {
+		u = "/" + u
+	}
+	return u
+}
+
+// ppYield is one file post_process reports: its name, the name it was processed
+// into, and whether it was (collectstatic counts those as post-processed).
+type ppYield struct {
+	name, to  string
+	processed bool
+}
+
+// ppError is an exception post_process yields: collectstatic prints
+// "Post-processing 'NAME' failed!" and raises it.
+type ppError struct {
+	name, exc string // exc is the traceback's last line(s), type included
+}
+
+// hashedStatic is Django's HashedFilesMixin with ManifestFilesMixin (keep no
+// intermediate files), over the files collected into root.
+type hashedStatic struct {
+	p        *proc
+	root     string
+	url      string // STATIC_URL
+	version  string // Django's
+	repr     string // the storage's repr, as ValueError prints it
+	uid, gid int
+	src      map[string][]byte // collected name -> source content (the finder's file)
+	hashed   map[string]string // hashed_files: name -> hashed name
+	order    []string          // hashed_files' keys in insertion order (the manifest's order)
+}
+
+func (h *hashedStatic) set(k, v string) {
+	if _, ok := h.hashed[k]; !ok {
+		h.order = append(h.order, k)
+	}
+	h.hashed[k] = v
+}
+
+// djangoHashName is NAME.HASH12.EXT: the first 12 hex digits of the content's md5
+// before the extension os.path.splitext finds.
+func djangoHashName(name string, content []byte) string {
+	sum := md5.Sum(content)
+	dir, base := path.Split(name)
+	root, ext := pySplitext(base)
+	return dir + root + "." + hex.EncodeToString(sum[:])[:12] + ext
+}
+
+// pySplitext is os.path.splitext of a base name: leading dots are not an extension.
+func pySplitext(base string) (string, string) {
+	i := strings.LastIndexByte(base, '.')
+	if i <= 0 || strings.Trim(base[:i], ".") == "" {
+		return base, ""
+	}
+	return base[:i], base[i:]
+}
+
+// adjustable reports whether Django's patterns rewrite a file: CSS always; JS for
+// its sourceMappingURL from Django 4.1.
+func (h *hashedStatic) adjustable(name string) bool {
+	l := strings.ToLower(name)
+	return strings.HasSuffix(l, ".css") || strings.HasSuffix(l, ".js") && pyAtLeast(h.version, "4.1")
+}
+
+var (
+	cssImport    = regexp.MustCompile(`(?i)@import\s*["']\s*(.*?)["']`)
+	cssSourceMap = regexp.MustCompile(`(?im)^(/\*#[ \t](?-i:sourceMappingURL)=(.*?))[ \t]*\*/$`)
+	jsSourceMap  = regexp.MustCompile(`(?im)^(//# (?-i:sourceMappingURL)=(.*))$`)
+	urlScheme    = regexp.MustCompile(`^[a-z]+:`)
+)
+
+// cssURLs finds Django's url() pattern, (?i)url\((['"]?)\s*(.*?)\1\), which Go's
+// regexp cannot say (a back-reference): at each "url(" a quoted form is tried
+// first, then the unquoted one; '.' does not match a newline.
+func cssURLs(s string) [][4]int { // match start, end, url start, url end
+	var out [][4]int
+	lower := strings.ToLower(s)
+	for i := 0; i < len(s); {
+		j := strings.Index(lower[i:], "url(")
+		if j < 0 {
+			break
+		}
+		start := i + j
+		k := start + 4
+		m, ok := [4]int{}, false
+		for _, q := range []string{string(s[min(k, len(s)-1)]), ""} {
+			if q != "" && q != `"` && q != "'" {
+				continue
+			}
+			u := k + len(q)
+			for u < len(s) && strings.IndexByte(" \t\n\r\f\v", s[u]) >= 0 {
+				u++
+			}
+			end := strings.Index(s[u:], q+")")
+			if end < 0 || strings.Contains(s[u:u+end], "\n") {
+				continue
+			}
+			m, ok = [4]int{start, u + end + len(q) + 1, u, u + end}, true
+			break
+		}
+		if !ok {
+			i = start + 1
+			continue
+		}
+		out = append(out, m)
+		i = m[1]
+	}
+	return out
+}
+
+// rewrite applies Django's patterns to one adjustable file's content, in order.
+func (h *hashedStatic) rewrite(name, content string) (string, error) {
+	conv := func(matched, u, tmpl string) (string, error) {
+		if urlScheme.MatchString(u) || strings.HasPrefix(u, "//") {
+			return matched, nil
+		}
+		if strings.HasPrefix(u, "/") && !strings.HasPrefix(u, h.url) {
+			return matched, nil
+		}
+		urlPath, frag, hasFrag := strings.Cut(u, "#")
+		if urlPath == "" {
+			return matched, nil
+		}
+		target := ""
+		if strings.HasPrefix(urlPath, "/") {
+			target = strings.TrimPrefix(urlPath, h.url)
+		} else {
+			target = path.Dir(name) + "/" + urlPath
+			if path.Dir(name) == "." {
+				target = urlPath
+			}
+		}
+		hashedURL, err := h.storedURL(pyUnquote(target))
+		if err != nil {
+			return "", err
+		}
+		parts := strings.Split(urlPath, "/")
+		hparts := strings.Split(hashedURL, "/")
+		out := strings.Join(append(parts[:len(parts)-1], hparts[len(hparts)-1]), "/")
+		if hasFrag && frag != "" {
+			if strings.Contains(u, "?#") {
+				out += "?#" + frag
+			} else {
+				out += "#" + frag
+			}
+		}
+		return strings.ReplaceAll(tmpl, "%(url)s", pyUnquote(out)), nil
+	}
+	var ferr error
+	sub := func(re *regexp.Regexp, tmpl string) {
+		if ferr != nil {
+			return
+		}
+		content = re.ReplaceAllStringFunc(content, func(m string) string {
+			if ferr != nil {
+				return m
+			}
+			g := re.FindStringSubmatch(m)
+			out, err := conv(m, g[len(g)-1], tmpl)
+			if err != nil {
+				ferr = err
+				return m
+			}
+			return out
+		})
+	}
+	if strings.HasSuffix(strings.ToLower(name), ".css") {
+		var b strings.Builder
+		last := 0
+		for _, m := range cssURLs(content) {
+			out, err := conv(content[m[0]:m[1]], content[m[2]:m[3]], `url("%(url)s")`)
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(content[last:m[0]] + out)
+			last = m[1]
+		}
+		content = b.String() + content[last:]
+		sub(cssImport, `@import url("%(url)s")`)
+		if pyAtLeast(h.version, "4.0") {
+			sub(cssSourceMap, `/*# sourceMappingURL=%(url)s */`)
+		}
+	} else {
+		sub(jsSourceMap, `//# sourceMappingURL=%(url)s`)
+	}
+	return content, ferr
+}
+
+// storedURL is _url(_stored_name, name): the hashed name of a referenced file,
+// from this run's hashed_files or else from the collected file's content; its
+// query and "?#" survive as Django keeps them.
+func (h *hashedStatic) storedURL(name string) (string, error) {
+	if strings.HasSuffix(name, "/") {
+		return name, nil
+	}
+	clean, query, hasQuery := strings.Cut(name, "?")
+	clean = path.Clean(strings.TrimSpace(clean))
+	if v, ok := h.hashed[clean]; ok {
+		return v, nil
+	}
+	file := path.Join(h.root, clean)
+	if !h.p.s.exists(file) {
+		return "", fmt.Errorf("The file '%s' could not be found with %s.", clean, h.repr)
+	}
+	b, err := h.p.readFile(file)
+	if err != nil {
+		return clean, nil // Django returns the name unhashed when open fails
+	}
+	out := djangoHashName(clean, b)
+	if hasQuery && query != "" {
+		out += "?" + query
+	} else if strings.Contains(name, "?#") {
+		out += "?"
+	}
+	return out, nil
+}
+
+// pyUnquote is urllib.parse.unquote: %XX decoded, anything malformed left as is.
+func pyUnquote(s string) string {
+	if !strings.Contains(s, "%") {
+		return s
+	}
+	var b []byte
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && i+2 < len(s)+0 && i+2 <= len(s)-1 {
+			if v, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
+				b = append(b, byte(v))
+				i += 2
+				continue
+			}
+		}
+		b = append(b, s[i])
+	}
+	return string(b)
+}
+
+// pass is one run of _post_process over names (deepest directories first, in
+// collection order within a level).
+func (h *hashedStatic) pass(names []string, adjustable map[string]bool) ([]ppYield, []bool, *ppError) {
+	sorted := append([]string{}, names...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		return strings.Count(sorted[i], "/") > strings.Count(sorted[j], "/")
+	})
+	var ys []ppYield
+	var substs []bool
+	for _, name := range sorted {
+		orig := h.src[name]
+		hashedName, cached := h.hashed[name]
+		if !cached {
+			hashedName = djangoHashName(name, orig)
+		}
+		exists := h.p.s.exists(path.Join(h.root, hashedName))
+		processed, subst := false, true
+		if adjustable[name] {
+			if !utf8.Valid(orig) {
+				return nil, nil, &ppError{name, "UnicodeDecodeError: 'utf-8' codec can't decode the file (layerlab: the position and reason Python gives are not simulated)"}
+			}
+			content, err := h.rewrite(name, string(orig))
+			if err != nil {
+				return nil, nil, &ppError{name, "ValueError: " + err.Error()}
+			}
+			if exists {
+				h.p.removeAll(path.Join(h.root, hashedName))
+			}
+			newName := djangoHashName(name, []byte(content))
+			if err := h.p.put(path.Join(h.root, newName), rootfs.Bytes(content), 0o644, h.uid, h.gid); err != nil {
+				return nil, nil, &ppError{name, "OSError: " + err.Error()}
+			}
+			subst = newName != hashedName
+			hashedName, processed = newName, true
+		} else if !exists {
+			processed = true
+			if err := h.p.put(path.Join(h.root, hashedName), rootfs.Bytes(orig), 0o644, h.uid, h.gid); err != nil {
+				return nil, nil, &ppError{name, "OSError: " + err.Error()}
+			}
+		}
+		h.set(name, hashedName)
+		ys = append(ys, ppYield{name, hashedName, processed})
+		substs = append(substs, subst)
+	}
+	return ys, substs, nil
+}
+
+// postProcess is HashedFilesMixin.post_process: one pass over every file, then up
+// to max_post_process_passes (5) over the adjustable ones until no hashed name
+// changes; the adjustable files are reported last.
+func (h *hashedStatic) postProcess(names []string) ([]ppYield, *ppError) {
+	adjustable := map[string]bool{}
+	var adj []string
+	for _, n := range names {
+		if h.adjustable(n) {
+			adjustable[n] = true
+			adj = append(adj, n)
+		}
+	}
+	var out []ppYield
+	last := map[string]ppYield{}
+	ys, _, perr := h.pass(names, adjustable)
+	if perr != nil {
+		return out, perr
+	}
+	for _, y := range ys {
+		if adjustable[y.name] {
+			last[y.name] = y
+		} else {
+			out = append(out, y)
+		}
+	}
+	var unresolved []string
+	substitutions := false
+	for i := 0; i < 5 && len(adj) > 0; i++ {
+		unresolved, substitutions = nil, false
+		ys, substs, perr := h.pass(adj, adjustable)
+		if perr != nil {
+			return out, perr
+		}
+		for j, y := range ys {
+			last[y.name] = y
+			if substs[j] {
+				unresolved = append(unresolved, y.name)
+				substitutions = true
+			}
+		}
+		if !substitutions {
+			break
+		}
+	}
+	if substitutions {
+		sort.Strings(unresolved)
+		return out, &ppError{strings.Join(unresolved, ", "), "RuntimeError: Max post-process passes exceeded."}
+	}
+	// the adjustable files in the order the first pass met them
+	for _, y := range ys {
+		if adjustable[y.name] {
+			out = append(out, last[y.name])
+		}
+	}
+	return out, nil
+}
+
+// manifest is staticfiles.json as ManifestFilesMixin.save_manifest writes it
+// (json.dumps: ", " and ": " separators, non-ASCII escaped).
+func (h *hashedStatic) manifest() string {
+	var paths, pairs []string
+	for _, k := range h.order {
+		paths = append(paths, pyJSON(k)+": "+pyJSON(h.hashed[k]))
+	}
+	keys := append([]string{}, h.order...)
+	sort.Strings(keys) // Python sorts str by code point, as Go's byte order does for UTF-8
+	for _, k := range keys {
+		pairs = append(pairs, "["+pyJSON(k)+", "+pyJSON(h.hashed[k])+"]")
+	}
+	out := `{"paths": {` + strings.Join(paths, ", ") + `}, "version": `
+	if !pyAtLeast(h.version, "4.2") {
+		return out + `"1.0"}`
+	}
+	sum := md5.Sum([]byte("[" + strings.Join(pairs, ", ") + "]"))
+	return out + `"1.1", "hash": "` + hex.EncodeToString(sum[:])[:12] + `"}`
+}
+
+// pyJSON is json.dumps of a str with ensure_ascii.
+func pyJSON(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < 0x20 || r > 0x7e && r < 0x10000:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		case r >= 0x10000:
+			r -= 0x10000
+			fmt.Fprintf(&b, `\u%04x\u%04x`, 0xd800+(r>>10), 0xdc00+(r&0x3ff))
+		default:
+			b.WriteRune(r)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// whitenoiseSkip is WhiteNoise's Compressor.SKIP_COMPRESS_EXTENSIONS: formats that
+// are compressed already.
+var whitenoiseSkip = []string{"jpg", "jpeg", "png", "gif", "webp", "zip", "gz", "tgz", "bz2", "tbz", "xz", "br", "swf", "flv", "woff", "woff2", "3gp", "3gpp", "asf", "avi", "m4v", "mov", "mp4", "mpeg", "mpg", "webm", "wmv"}
+
+// whitenoiseCompress is Compressor.compress of one collected file: Brotli first when
+// the brotli package is installed (if it does not pay, gzip is not tried), then gzip
+// at level 9 with mtime 0; a copy is kept only when it is at most 95% of the size.
+// It returns the names written.
+func (p *proc) whitenoiseCompress(root, name string, brotliOK bool, uid, gid int) ([]string, error) {
+	file := path.Join(root, name)
+	data, err := p.readFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", file, err)
+	}
+	effective := func(c []byte) bool { return len(data) > 0 && float64(len(c))/float64(len(data)) <= 0.95 }
+	var out []string
+	if brotliOK {
+		var buf bytes.Buffer
+		w := brotli.NewWriterOptions(&buf, brotli.WriterOptions{Quality: 11, LGWin: 22})
+		w.Write(data)
+		if err := w.Close(); err != nil {
+			return nil, fmt.Errorf("brotli %s: %w", file, err)
+		}
+		if !effective(buf.Bytes()) {
+			return nil, nil
+		}
+		if err := p.put(file+".br", rootfs.Bytes(buf.Bytes()), 0o644, uid, gid); err != nil {
+			return nil, err
+		}
+		out = append(out, name+".br")
+	}
+	var buf bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression) // ModTime zero: mtime 0, as WhiteNoise writes
+	w.Write(data)
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("gzip %s: %w", file, err)
+	}
+	if effective(buf.Bytes()) {
+		if err := p.put(file+".gz", rootfs.Bytes(buf.Bytes()), 0o644, uid, gid); err != nil {
+			return nil, err
+		}
+		out = append(out, name+".gz")
+	}
+	return out, nil
+}
+
+// postProcessStatic is the storage's post_process after the copies: it returns how
+// many files collectstatic counts as post-processed (WhiteNoise reports each
+// compressed copy as one more), or a failure printed as Django prints it.
+func (p *proc) postProcessStatic(d *djangoEnv, sb staticBackend, root string, found []staticSource, collected []string, uid, gid int, log func(int, string, ...any)) (int, int) {
+	var ys []ppYield
+	var perr *ppError
+	if sb.hash {
+		h := &hashedStatic{p: p, root: root, url: staticURL(d.settings), version: d.version, uid: uid, gid: gid,
+			src: map[string][]byte{}, hashed: map[string]string{},
+			repr: fmt.Sprintf("<%s object at 0x7f%010x>", sb.name, seedOf("storage", root)&0xffffffffff)}
+		first := map[string]bool{}
+		for _, s := range found {
+			if first[s.rel] {
+				continue
+			}
+			first[s.rel] = true
+			b, err := p.readFile(s.abs)
+			if err != nil {
+				p.errf("collectstatic: read %s: %v", s.abs, err)
+				return 0, 1
+			}
+			h.src[s.rel] = b
+		}
+		ys, perr = h.postProcess(collected)
+		if perr == nil {
+			if err := p.put(path.Join(root, "staticfiles.json"), rootfs.Bytes(h.manifest()), 0o644, uid, gid); err != nil {
+				p.errf("collectstatic: write staticfiles.json: %v", err)
+				return 0, 1
+			}
+		}
+	}
+	if perr == nil && sb.compress {
+		skip := whitenoiseSkip
+		ext, present, ok := p.needSetting(d, "collectstatic", "WHITENOISE_SKIP_COMPRESS_EXTENSIONS")
+		if !ok {
+			return 0, 1
+		}
+		if present {
+			skip = nil
+			for _, e := range ext.list {
+				skip = append(skip, strings.ToLower(e.s))
+			}
+		}
+		var names []string
+		if sb.hash {
+			// the originals and their final hashed copies (a set in WhiteNoise)
+			set := map[string]bool{}
+			for _, y := range ys {
+				set[y.name], set[y.to] = true, true
+			}
+			for n := range set {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+		} else {
+			names = collected
+		}
+		brotliOK := p.pyImportable(d.site, "brotli")
+		for _, n := range names {
+			if i := strings.LastIndexByte(n, '.'); i >= 0 && slices.Contains(skip, strings.ToLower(n[i+1:])) {
+				continue
+			}
+			out, err := p.whitenoiseCompress(root, n, brotliOK, uid, gid)
+			if err != nil {
+				p.errf("collectstatic: %v", err)
+				return 0, 1
+			}
+			for _, c := range out {
+				ys = append(ys, ppYield{n, c, true})
+			}
+		}
+		if len(names) > 0 {
+			fmt.Fprintf(p.errw, "layerlab: note: the .gz copies are compressed by Go's deflate, not Python's zlib: the same content at a similar size, with different bytes\n")
+		}
+	}
+	n := 0
+	for _, y := range ys {
+		if y.processed {
+			log(2, "Post-processed '%s' as '%s'", y.name, y.to)
+			n++
+		} else {
+			log(1, "Skipped post-processing '%s'", y.name)
+		}
+	}
+	if perr != nil {
+		exc := perr.exc
+		if sb.compress && strings.HasPrefix(exc, "ValueError: The file '") {
+			// WhiteNoise's make_helpful_exception
+			missing := strings.TrimPrefix(exc, "ValueError: The file '")
+			missing = missing[:strings.Index(missing, "' could not be found")]
+			_, e := pySplitext(path.Base(perr.name))
+			kind := strings.ToUpper(strings.TrimPrefix(e, "."))
+			exc = fmt.Sprintf("whitenoise.storage.MissingFileError: %s\n\nThe %s file '%s' references a file which could not be found:\n  %s\n\nPlease check the URL references in this %s file, particularly any\nrelative paths which might be pointing to the wrong location.\n",
+				strings.TrimPrefix(exc, "ValueError: "), kind, perr.name, missing, kind)
+		}
+		fmt.Fprintf(p.errw, "Post-processing '%s' failed!\n\nTraceback (most recent call last):\n  File \"%s\", line 1, in <module>\n%s\n", perr.name, d.shownOr(), strings.TrimRight(exc, "\n"))
+		return 0, 1
+	}
+	return n, 0
+}
