@@ -46,9 +46,9 @@ var scaffoldGens = map[string]scaffoldGen{
 func init() {
 	register(map[string]cmdFunc{
 		// the generators' bins, as npm links them into node_modules/.bin or /usr/local/bin
-		"create-vite": func(p *proc) int { return p.createVite("create-vite", p.args) },
-		"create-app":  func(p *proc) int { return p.createVite("@vitejs/create-app", p.args) },
-		"express":     func(p *proc) int { return p.expressGenerator(p.args) },
+		"create-vite":      func(p *proc) int { return p.createVite("create-vite", p.args) },
+		"create-app":       func(p *proc) int { return p.createVite("@vitejs/create-app", p.args) },
+		"express":          func(p *proc) int { return p.expressGenerator(p.args) },
 		"create-react-app": func(p *proc) int { return p.createReactApp(p.args) },
 		"create-next-app":  func(p *proc) int { return p.createNextApp(p.args) },
 		"create-vue":       func(p *proc) int { return p.createVue(p.args) },

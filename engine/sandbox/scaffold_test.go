@@ -58,8 +58,8 @@ func TestScaffoldGenerators(t *testing.T) {
 		{name: "an unknown initializer is not simulated, naming its package", dir: "/app", script: "npm init foobarbaz", code: 127,
 			want: []string{"npm init foobarbaz (runs create-foobarbaz, a project generator the sandbox does not simulate)"}},
 		{name: "npx create-react-app under npm 10 and React 19: template deps fail with ERESOLVE, exit 0 as CRA does", dir: "/app", script: "npx create-react-app my-app",
-			want:  []string{"Creating a new React app in /app/my-app.", "Installing react, react-dom, and react-scripts with cra-template...", "Installing template dependencies using npm...", "ERESOLVE unable to resolve dependency tree", "peer react@\"^18.0.0\" from @testing-library/react@13.4.0", "` failed"},
-			exist: []string{"/app/my-app/public/index.html", "/app/my-app/public/manifest.json", "/app/my-app/public/robots.txt", "/app/my-app/src/App.js", "/app/my-app/src/index.js", "/app/my-app/src/reportWebVitals.js", "/app/my-app/src/setupTests.js", "/app/my-app/src/App.test.js", "/app/my-app/.gitignore", "/app/my-app/package.json"},
+			want:    []string{"Creating a new React app in /app/my-app.", "Installing react, react-dom, and react-scripts with cra-template...", "Installing template dependencies using npm...", "ERESOLVE unable to resolve dependency tree", "peer react@\"^18.0.0\" from @testing-library/react@13.4.0", "` failed"},
+			exist:   []string{"/app/my-app/public/index.html", "/app/my-app/public/manifest.json", "/app/my-app/public/robots.txt", "/app/my-app/src/App.js", "/app/my-app/src/index.js", "/app/my-app/src/reportWebVitals.js", "/app/my-app/src/setupTests.js", "/app/my-app/src/App.test.js", "/app/my-app/.gitignore", "/app/my-app/package.json"},
 			pkgName: "my-app", deps: map[string]string{"react-scripts": "5.0.1", "react": "^19.0.0", "cra-template": "1.2.0", "web-vitals": ""}, scripts: map[string]string{"build": "react-scripts build"}},
 		{name: "yarn create react-app --template typescript installs the template deps with yarn", dir: "/app", script: "yarn create react-app web --template typescript",
 			want:  []string{"Installing template dependencies using yarnpkg...", "unmet peer dependency", "Success! Created web at /app/web", "  yarn start", "Happy hacking!"},
@@ -74,14 +74,14 @@ func TestScaffoldGenerators(t *testing.T) {
 			pkgName: "web", deps: map[string]string{"typescript": "", "next": "15.1.7"}, scripts: map[string]string{"dev": "next dev --turbopack", "lint": ""}},
 		{name: "create-next-app without flags or CI prompts and writes nothing", dir: "/app", script: "npx create-next-app@latest web",
 			want: []string{"? Would you like to use TypeScript?", "layerlab: create-next-app prompted"}, absent: []string{"/app/web"}},
-		{name: "create-next-app --pages through pnpm dlx uses pnpm", dir: "/app", script: "pnpm dlx create-next-app web --ts --no-eslint --no-tailwind --no-app --no-src-dir --no-turbopack --import-alias '~/*' --skip-install",
+		{name: "create-next-app --pages through pnpm dlx uses pnpm", dir: "/app", script: "corepack enable pnpm && pnpm dlx create-next-app web --ts --no-eslint --no-tailwind --no-app --no-src-dir --no-turbopack --import-alias '~/*' --skip-install",
 			want: []string{"Using pnpm.", "template: default "}, exist: []string{"/app/web/pages/index.tsx", "/app/web/pages/api/hello.ts", "/app/web/styles/Home.module.css"}, pkgName: "web", scripts: map[string]string{"dev": "next dev"}},
 		{name: "npm create vue@latest NAME -- --default", dir: "/app", script: "npm create vue@latest shop -- --default",
 			want:  []string{"Vue.js - The Progressive JavaScript Framework", "Scaffolding project in /app/shop...", "  cd shop\n  npm install\n  npm run dev"},
 			exist: []string{"/app/shop/src/App.vue", "/app/shop/src/main.js", "/app/shop/vite.config.js", "/app/shop/jsconfig.json", "/app/shop/index.html"}, absent: []string{"/app/shop/src/router", "/app/shop/node_modules"},
 			pkgName: "shop", deps: map[string]string{"vue": "^3.5.13", "vite": "^6.0.11", "vue-router": ""}, scripts: map[string]string{"build": "vite build"}},
 		{name: "create-vue with --ts --router --pinia", dir: "/app", script: "npm create vue@latest shop -- --ts --router --pinia",
-			exist: []string{"/app/shop/src/main.ts", "/app/shop/src/router/index.ts", "/app/shop/src/stores/counter.ts", "/app/shop/tsconfig.app.json", "/app/shop/src/views/AboutView.vue"},
+			exist:   []string{"/app/shop/src/main.ts", "/app/shop/src/router/index.ts", "/app/shop/src/stores/counter.ts", "/app/shop/tsconfig.app.json", "/app/shop/src/views/AboutView.vue"},
 			pkgName: "shop", deps: map[string]string{"vue-router": "^4.5.0", "pinia": "^2.3.1", "vue-tsc": "^2.2.0"}, scripts: map[string]string{"type-check": "vue-tsc --build"}},
 		{name: "create-vue without feature flags prompts", dir: "/app", script: "npm create vue@latest shop",
 			want: []string{"? Add TypeScript?"}, absent: []string{"/app/shop"}},
@@ -95,7 +95,7 @@ func TestScaffoldGenerators(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f := npmFS(t)
+			f := nodeImageFS(t)
 			f.MkdirAll(tc.dir, 0o755, 0, 0, testNow)
 			for p, c := range tc.files {
 				put(t, f, p, c, 0o644)
@@ -184,5 +184,30 @@ func TestScaffoldDeterministic(t *testing.T) {
 		if b[p] != c {
 			t.Errorf("%s differs between two runs", p)
 		}
+	}
+}
+
+// TestGeneratedProjectsBuild: each generator's project builds with its own build
+// script through the simulated build CLIs, writing the framework's usual output.
+func TestGeneratedProjectsBuild(t *testing.T) {
+	tests := []struct {
+		name, script, out string
+	}{
+		{"create-react-app under yarn, yarn build", "yarn create react-app web && cd web && yarn build", "/app/web/build/index.html"},
+		{"create-next-app, npm run build", "npx create-next-app@latest web --ts --eslint --tailwind --app --no-src-dir --turbopack --import-alias '@/*' && cd web && npm run build", "/app/web/.next/BUILD_ID"},
+		{"create-vue --default, npm install and build", "npm create vue@latest web -- --default && cd web && npm install && npm run build", "/app/web/dist/index.html"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := nodeImageFS(t)
+			f.MkdirAll("/app", 0o755, 0, 0, testNow)
+			r := run(t, f, tc.script, func(o *Options) { o.Dir = "/app" })
+			if r.code != 0 || r.err != nil {
+				t.Fatalf("exit %d, %v\n%s", r.code, r.err, r.out)
+			}
+			if !exists(f, tc.out) {
+				t.Errorf("%s not written:\n%s", tc.out, r.out)
+			}
+		})
 	}
 }
