@@ -6,6 +6,7 @@ import (
 	"path"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	"layerlab/engine/rootfs"
@@ -557,10 +558,20 @@ func cmdNpmRunAll(p *proc) int {
 	contOnErr := false
 	type task struct {
 		name     string
+		args     []string
 		parallel bool
 	}
 	var tasks []task
-	for _, a := range p.args {
+	// Arguments after "--" fill the tasks' placeholders: {1} {2} ... one each, {@} all
+	// as separate words, {*} all as one.
+	argv, values := p.args, []string(nil)
+	for i, a := range argv {
+		if a == "--" {
+			argv, values = argv[:i], argv[i+1:]
+			break
+		}
+	}
+	for _, a := range argv {
 		switch a {
 		case "-s", "--sequential", "--serial":
 			parallel = false
@@ -573,13 +584,18 @@ func cmdNpmRunAll(p *proc) int {
 			if strings.HasPrefix(a, "-") {
 				return p.unsupported("option " + a)
 			}
-			names := scriptsMatching(pj, a)
+			words := strings.Fields(a)
+			if len(words) == 0 {
+				continue
+			}
+			names := scriptsMatching(pj, words[0])
 			if len(names) == 0 {
-				fmt.Fprintf(p.errw, "ERROR: Task not found: %q\n", a)
+				fmt.Fprintf(p.errw, "ERROR: Task not found: %q\n", words[0])
 				return 1
 			}
+			targs := runAllArgs(words[1:], values)
 			for _, n := range names {
-				tasks = append(tasks, task{n, parallel})
+				tasks = append(tasks, task{n, targs, parallel})
 			}
 		}
 	}
@@ -591,7 +607,7 @@ func cmdNpmRunAll(p *proc) int {
 		if t.parallel && (i == 0 || !tasks[i-1].parallel) {
 			fmt.Fprintf(p.errw, "layerlab: %s runs these parallel tasks one after another in the sandbox (the real one starts them together and their output interleaves)\n", p.name)
 		}
-		if rc := p.npmRun(t.name); rc != 0 {
+		if rc := p.npmRunArgs(t.name, t.args); rc != 0 {
 			fmt.Fprintf(p.errw, "ERROR: %q exited with %d.\n", t.name, rc)
 			failed++
 			if !contOnErr {
@@ -603,6 +619,32 @@ func cmdNpmRunAll(p *proc) int {
 		return 1
 	}
 	return 0
+}
+
+// runAllArgs expands npm-run-all's argument placeholders in a task's words.
+func runAllArgs(words, values []string) []string {
+	var out []string
+	for _, w := range words {
+		switch {
+		case w == "{@}":
+			out = append(out, values...)
+		case w == "{*}":
+			if len(values) > 0 {
+				out = append(out, strings.Join(values, " "))
+			}
+		case len(w) >= 3 && w[0] == '{' && w[len(w)-1] == '}':
+			if n, err := strconv.Atoi(w[1 : len(w)-1]); err == nil {
+				if n >= 1 && n <= len(values) {
+					out = append(out, values[n-1])
+				}
+				continue
+			}
+			out = append(out, w)
+		default:
+			out = append(out, w)
+		}
+	}
+	return out
 }
 
 // cmdConcurrently runs each command ("npm:NAME" is `npm run NAME`, patterns allowed);

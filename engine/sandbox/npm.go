@@ -163,7 +163,14 @@ func cmdNpm(p *proc) int {
 		if script == "" {
 			return 0
 		}
-		return p.npmRun(script)
+		var extra []string
+		for i, a := range rest {
+			if a == "--" {
+				extra = rest[i+1:]
+				break
+			}
+		}
+		return p.npmRunArgs(script, extra)
 	case "start", "test", "t", "stop", "restart":
 		if sub == "t" {
 			sub = "test"
@@ -945,7 +952,11 @@ func (p *proc) npmPrune(args []string) int {
 	return 0
 }
 
-func (p *proc) npmRun(script string) int {
+func (p *proc) npmRun(script string) int { return p.npmRunArgs(script, nil) }
+
+// npmRunArgs runs a package.json script with the arguments that followed `--`, which
+// npm appends to the script's command line, each shell-quoted.
+func (p *proc) npmRunArgs(script string, args []string) int {
 	pj, code := p.readPackageJSON()
 	if pj == nil {
 		if code == 1 {
@@ -962,8 +973,20 @@ func (p *proc) npmRun(script string) int {
 			return 1
 		}
 	}
+	for _, a := range args {
+		cmd += " " + shellQuote(a)
+	}
 	p.outf("\n> %s@%s %s\n> %s\n\n", pj.Name, pj.Version, script, cmd)
 	return p.runWithBin(cmd, p.abs("node_modules/.bin"))
+}
+
+// shellQuote quotes a word for sh as npm quotes script arguments: bare when it has
+// only safe characters, else in single quotes.
+func shellQuote(w string) string {
+	if w != "" && strings.Trim(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:@%+,") == "" {
+		return w
+	}
+	return "'" + strings.ReplaceAll(w, "'", `'\''`) + "'"
 }
 
 // runWithBin runs a package script through sh with binDir first on PATH.
