@@ -196,6 +196,7 @@ func TestGeneratedProjectsBuild(t *testing.T) {
 		{"create-react-app under yarn, yarn build", "yarn create react-app web && cd web && yarn build", "/app/web/build/index.html"},
 		{"create-next-app, npm run build", "npx create-next-app@latest web --ts --eslint --tailwind --app --no-src-dir --turbopack --import-alias '@/*' && cd web && npm run build", "/app/web/.next/BUILD_ID"},
 		{"create-vue --default, npm install and build", "npm create vue@latest web -- --default && cd web && npm install && npm run build", "/app/web/dist/index.html"},
+		{"create-vue --ts: run-p with {@} placeholders", "npm create vue@latest web -- --ts --router && cd web && npm install && npm run build", "/app/web/dist/index.html"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
