@@ -1807,6 +1807,7 @@ func (h *hashedStatic) storedURL(name string) (string, error) {
 	}
 	file := path.Join(h.root, clean)
 	if !h.p.s.exists(file) {
+		//lint:ignore ST1005 Django's ValueError text, word for word
 		return "", fmt.Errorf("The file '%s' could not be found with %s.", clean, h.repr)
 	}
 	b, err := h.p.readFile(file)
