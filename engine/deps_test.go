@@ -15,7 +15,7 @@ func TestImportDirection(t *testing.T) {
 		pkgs      string
 		forbidden []string
 	}{
-		{"engine", "layerlab/engine/...", []string{"layerlab/db", "layerlab/handlers", "layerlab/web", "database/sql", "net/http"}},
+		{"engine", "layerlab/engine/...", []string{"layerlab/db", "layerlab/handlers", "layerlab/web", "layerlab/remote"}},
 		{"db", "layerlab/db/...", []string{"layerlab/handlers", "layerlab/web"}},
 		{"web", "layerlab/web/...", []string{"layerlab/handlers", "layerlab/db"}},
 	}
@@ -39,6 +39,34 @@ func TestImportDirection(t *testing.T) {
 
 // TestOnlyCmdImportsHandlers: handlers is joined to the rest in cmd (and driven from
 // e2e); no other package of the module may import it.
+// TestEngineDoesNoHTTPOrSQL: no package of the engine imports net/http or
+// database/sql itself, nor through another layerlab package. (A third-party module
+// may link them for helpers of its own that the engine does not call, as
+// andybalholm/brotli's HTTP compressor does; TestImportDirection checks only the
+// layerlab packages for those two.)
+func TestEngineDoesNoHTTPOrSQL(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-test=false", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "layerlab/engine/...").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	checked := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || !strings.HasPrefix(f[0], "layerlab/") {
+			continue
+		}
+		checked++
+		for _, imp := range f[1:] {
+			if imp == "net/http" || strings.HasPrefix(imp, "net/http/") || imp == "database/sql" {
+				t.Errorf("%s imports %s", f[0], imp)
+			}
+		}
+	}
+	if checked < 20 {
+		t.Fatalf("checked %d layerlab packages, want the engine's 20+", checked)
+	}
+}
+
 func TestOnlyCmdImportsHandlers(t *testing.T) {
 	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "layerlab/...").CombinedOutput()
 	if err != nil {
