@@ -591,16 +591,7 @@ func (p *proc) yarnClassic(f yarnFlavor, sub string, args []string) int {
 		return p.yarnInstall(f, args, nil, false)
 	case "add":
 		p.outf("yarn add v%s\n", f.version)
-		var named []string
-		dev := false
-		for _, a := range args {
-			switch {
-			case a == "-D" || a == "--dev":
-				dev = true
-			case !strings.HasPrefix(a, "-"):
-				named = append(named, a)
-			}
-		}
+		named, dev := addArgs(args, "--dev")
 		return p.yarnInstall(f, nil, named, dev)
 	case "global":
 		if len(args) > 0 && args[0] == "add" {
@@ -1798,16 +1789,7 @@ func cmdPnpm(p *proc) int {
 	case "install", "i":
 		return p.pnpmInstall(ver, args, nil, false)
 	case "add":
-		var named []string
-		dev := false
-		for _, a := range args {
-			switch {
-			case a == "-D" || a == "--save-dev":
-				dev = true
-			case !strings.HasPrefix(a, "-"):
-				named = append(named, a)
-			}
-		}
+		named, dev := addArgs(args, "--save-dev")
 		return p.pnpmInstall(ver, nil, named, dev)
 	case "fetch":
 		return p.pnpmFetch(ver, args)
@@ -2432,4 +2414,18 @@ func (p *proc) pnpmDeploy(ver string, filters, args []string) int {
 // command's name, which yarn, pnpm, gem, bundler and composer do not).
 func (p *proc) errln(format string, a ...any) {
 	fmt.Fprintf(p.errw, format+"\n", a...)
+}
+
+// addArgs splits the arguments of yarn add / pnpm add: the packages named, and whether
+// -D or the tool's long flag (devFlag) asked for devDependencies; other flags are left.
+func addArgs(args []string, devFlag string) (named []string, dev bool) {
+	for _, a := range args {
+		switch {
+		case a == "-D" || a == devFlag:
+			dev = true
+		case !strings.HasPrefix(a, "-"):
+			named = append(named, a)
+		}
+	}
+	return named, dev
 }
