@@ -2,7 +2,6 @@ package sandbox
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"layerlab/engine/rootfs"
@@ -25,19 +24,7 @@ func exists(f *rootfs.FS, p string) bool {
 // TestLanguageTools runs each tool over manifests and lockfiles and checks the
 // tree it leaves and the texts it prints.
 func TestLanguageTools(t *testing.T) {
-	tests := []struct {
-		name     string
-		fs       func(testing.TB) *rootfs.FS
-		files    map[string]string
-		dir      string
-		script   string
-		wantCode int
-		wantOut  []string
-		noOut    []string
-		exist    []string
-		absent   []string
-		contains map[string]string
-	}{
+	tests := []toolCase{
 		{name: "pip nested -r, -c, markers, extras", fs: pythonFS, dir: "/app",
 			files: map[string]string{
 				"/app/requirements.txt": "-r base.txt\n-c constraints.txt\ncelery[redis]\npywin32 ; sys_platform == 'win32'\n",
@@ -123,51 +110,7 @@ func TestLanguageTools(t *testing.T) {
 		{name: "npm init -y", fs: npmFS, dir: "/srv/web", script: "npm init -y",
 			contains: map[string]string{"/srv/web/package.json": `"name": "web"`}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			f := tc.fs(t)
-			for p, c := range tc.files {
-				put(t, f, p, c, 0o644)
-			}
-			var mods []func(*Options)
-			if tc.dir != "" {
-				put(t, f, tc.dir+"/.keep", "", 0o644)
-				mods = append(mods, func(o *Options) { o.Dir = tc.dir })
-			}
-			r := run(t, f, tc.script, mods...)
-			if r.err != nil {
-				t.Fatalf("err = %v\n%s", r.err, r.out)
-			}
-			if r.code != tc.wantCode {
-				t.Fatalf("code = %d, want %d\n%s", r.code, tc.wantCode, r.out)
-			}
-			for _, w := range tc.wantOut {
-				if !strings.Contains(r.out, w) {
-					t.Errorf("log lacks %q\n%s", w, r.out)
-				}
-			}
-			for _, w := range tc.noOut {
-				if strings.Contains(r.out, w) {
-					t.Errorf("log has %q\n%s", w, r.out)
-				}
-			}
-			for _, p := range tc.exist {
-				if !exists(f, p) {
-					t.Errorf("%s missing\n%s", p, r.out)
-				}
-			}
-			for _, p := range tc.absent {
-				if exists(f, p) {
-					t.Errorf("%s exists\n%s", p, r.out)
-				}
-			}
-			for p, w := range tc.contains {
-				if got := readFS(t, f, p); !strings.Contains(got, w) {
-					t.Errorf("%s lacks %q:\n%s", p, w, got)
-				}
-			}
-		})
-	}
+	runToolCases(t, tests)
 }
 
 // TestCompileAllFollowsSources: the .pyc changes with its source and only then.

@@ -58,15 +58,7 @@ func noFile(t *testing.T, f *rootfs.FS, p string) {
 }
 
 func TestAptCatalog(t *testing.T) {
-	tests := []struct {
-		name     string
-		fs       func(testing.TB) *rootfs.FS
-		script   string
-		wantCode int
-		wantOut  []string
-		noOut    []string
-		check    func(t *testing.T, f *rootfs.FS)
-	}{
+	tests := []toolCase{
 		{name: "tini from the catalog, on PATH, runs", fs: debianFS,
 			script: "apt-get update -qq && apt-get install -y --no-install-recommends tini && /usr/bin/tini --version",
 			wantOut: []string{"The following NEW packages will be installed:\n  tini\n", "0 upgraded, 1 newly installed, 0 to remove and 0 not upgraded.\n",
@@ -119,39 +111,11 @@ func TestAptCatalog(t *testing.T) {
 		{name: "without update only dpkg's packages are known", fs: debianFS, script: "apt-get install -y tini", wantCode: 100,
 			wantOut: []string{"E: Unable to locate package tini"}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			f := tc.fs(t)
-			r := run(t, f, tc.script)
-			if r.code != tc.wantCode {
-				t.Errorf("code = %d, want %d\n%s", r.code, tc.wantCode, r.out)
-			}
-			for _, w := range tc.wantOut {
-				if !strings.Contains(r.out, w) {
-					t.Errorf("log lacks %q\n%s", w, r.out)
-				}
-			}
-			for _, w := range tc.noOut {
-				if strings.Contains(r.out, w) {
-					t.Errorf("log has %q\n%s", w, r.out)
-				}
-			}
-			if tc.check != nil {
-				tc.check(t, f)
-			}
-		})
-	}
+	runToolCases(t, tests)
 }
 
 func TestApkCatalog(t *testing.T) {
-	tests := []struct {
-		name     string
-		script   string
-		wantCode int
-		wantOut  []string
-		noOut    []string
-		check    func(t *testing.T, f *rootfs.FS)
-	}{
+	tests := []toolCase{
 		{name: "virtual and del", script: "apk add --no-cache --virtual .build-deps gcc musl-dev linux-headers && apk del .build-deps && cat /etc/apk/world",
 			wantOut: []string{"Installing linux-headers (6.5-r0)", "Installing .build-deps (20240301.120000)", "Purging .build-deps (20240301.120000)", "Purging gcc ("},
 			noOut:   []string{".build-deps\n"},
@@ -179,39 +143,14 @@ func TestApkCatalog(t *testing.T) {
 		{name: "tzdata side effect", script: "apk add --no-cache tzdata >/dev/null && ls /usr/share/zoneinfo/Europe",
 			wantOut: []string{"London"}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			f := busyboxFS(t)
-			put(t, f, "/etc/apk/world", "alpine-baselayout\nbusybox\n", 0o644)
-			r := run(t, f, tc.script)
-			if r.code != tc.wantCode {
-				t.Errorf("code = %d, want %d\n%s", r.code, tc.wantCode, r.out)
-			}
-			for _, w := range tc.wantOut {
-				if !strings.Contains(r.out, w) {
-					t.Errorf("log lacks %q\n%s", w, r.out)
-				}
-			}
-			for _, w := range tc.noOut {
-				if strings.Contains(r.out, w) {
-					t.Errorf("log has %q\n%s", w, r.out)
-				}
-			}
-			if tc.check != nil {
-				tc.check(t, f)
-			}
-		})
+	for i := range tests {
+		tests[i].fs = apkWorldFS
 	}
+	runToolCases(t, tests)
 }
 
 func TestDnfCatalog(t *testing.T) {
-	tests := []struct {
-		name     string
-		script   string
-		wantCode int
-		wantOut  []string
-		check    func(t *testing.T, f *rootfs.FS)
-	}{
+	tests := []toolCase{
 		{name: "install", script: "dnf install -y make && rpm -q make",
 			wantOut: []string{"Rocky Linux 9 - BaseOS", "Installing:\n make ", "1:4.3-8.el9", "Complete!\n", "make-4.3-8.el9.x86_64\n"}},
 		{name: "typo", script: "dnf install -y pythn3", wantCode: 1,
@@ -229,34 +168,14 @@ func TestDnfCatalog(t *testing.T) {
 			wantOut: []string{"* * * * * date\n"},
 			check:   func(t *testing.T, f *rootfs.FS) { hasFile(t, f, "/var/spool/cron/root") }},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			f := rockyFS(t)
-			r := run(t, f, tc.script)
-			if r.code != tc.wantCode {
-				t.Errorf("code = %d, want %d\n%s", r.code, tc.wantCode, r.out)
-			}
-			for _, w := range tc.wantOut {
-				if !strings.Contains(r.out, w) {
-					t.Errorf("log lacks %q\n%s", w, r.out)
-				}
-			}
-			if tc.check != nil {
-				tc.check(t, f)
-			}
-		})
+	for i := range tests {
+		tests[i].fs = rockyFS
 	}
+	runToolCases(t, tests)
 }
 
 func TestDistroCommands(t *testing.T) {
-	tests := []struct {
-		name     string
-		fs       func(testing.TB) *rootfs.FS
-		script   string
-		wantCode int
-		wantOut  []string
-		check    func(t *testing.T, f *rootfs.FS)
-	}{
+	tests := []toolCase{
 		{name: "busybox crontab", fs: withBins(busyboxFS, "crontab"), script: "printf '*/5 * * * * /script.sh\\n' > /c.txt && crontab /c.txt && crontab -l",
 			wantOut: []string{"*/5 * * * * /script.sh\n"},
 			check: func(t *testing.T, f *rootfs.FS) {
@@ -287,21 +206,12 @@ func TestDistroCommands(t *testing.T) {
 		{name: "tini runs its child", fs: withBins(debianFS, "tini"), script: "tini -- echo hi",
 			wantOut: []string{"hi\n"}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			f := tc.fs(t)
-			r := run(t, f, tc.script)
-			if r.code != tc.wantCode {
-				t.Errorf("code = %d, want %d\n%s", r.code, tc.wantCode, r.out)
-			}
-			for _, w := range tc.wantOut {
-				if !strings.Contains(r.out, w) {
-					t.Errorf("log lacks %q\n%s", w, r.out)
-				}
-			}
-			if tc.check != nil {
-				tc.check(t, f)
-			}
-		})
-	}
+	runToolCases(t, tests)
+}
+
+// apkWorldFS is the busybox image with Alpine's apk world file, for apk's cases.
+func apkWorldFS(t testing.TB) *rootfs.FS {
+	f := busyboxFS(t)
+	put(t, f, "/etc/apk/world", "alpine-baselayout\nbusybox\n", 0o644)
+	return f
 }

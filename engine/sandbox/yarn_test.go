@@ -23,6 +23,7 @@ type toolCase struct {
 	absent   []string
 	contains map[string]string
 	links    map[string]string // path -> symlink target
+	check    func(t *testing.T, f *rootfs.FS)
 }
 
 func runToolCases(t *testing.T, tests []toolCase) {
@@ -75,6 +76,9 @@ func runToolCases(t *testing.T, tests []toolCase) {
 				if err != nil || e.Kind != rootfs.KindSymlink || e.Linkname != w {
 					t.Errorf("%s: want a symlink to %s, got %+v (%v)", p, w, e, err)
 				}
+			}
+			if tc.check != nil {
+				tc.check(t, f)
 			}
 		})
 	}
