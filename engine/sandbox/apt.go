@@ -6,7 +6,6 @@ package sandbox
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -261,7 +260,7 @@ func (p *proc) nodesourceMajor() string {
 	return ""
 }
 
-var nodesourceURL = regexp.MustCompile(`deb\.nodesource\.com/node_([0-9]+)\.x`)
+var nodesourceURL = newLazyRegexp(`deb\.nodesource\.com/node_([0-9]+)\.x`)
 
 // nodesourceRepo is the apt source line's base for a major.
 func nodesourceRepo(major string) string { return "https://deb.nodesource.com/node_" + major + ".x" }

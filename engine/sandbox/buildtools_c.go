@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
 )
@@ -182,7 +181,7 @@ type mkRule struct {
 	line    int
 }
 
-var mkAssign = regexp.MustCompile(`^(?:export\s+|override\s+)?([A-Za-z_.][A-Za-z0-9_.-]*)\s*(\?=|:::=|::=|:=|\+=|!=|=)\s*(.*)$`)
+var mkAssign = newLazyRegexp(`^(?:export\s+|override\s+)?([A-Za-z_.][A-Za-z0-9_.-]*)\s*(\?=|:::=|::=|:=|\+=|!=|=)\s*(.*)$`)
 
 // parseMakefile reads the subset of GNU make real projects' Makefiles use: variables
 // (=, :=, ::=, ?=, +=), rules with recipes, .PHONY, .DEFAULT_GOAL, ifdef/ifndef/ifeq/
@@ -910,7 +909,7 @@ func dedup(list []string) []string {
 	return out
 }
 
-var cmakeTarget = regexp.MustCompile(`(?is)add_(executable|library)\s*\(\s*([\w.+-]+)([^)]*)\)`)
+var cmakeTarget = newLazyRegexp(`(?is)add_(executable|library)\s*\(\s*([\w.+-]+)([^)]*)\)`)
 
 // cmdCmake configures (writes build/Makefile from CMakeLists.txt's add_executable and
 // add_library), builds (runs make there) and installs.

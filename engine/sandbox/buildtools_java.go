@@ -280,7 +280,7 @@ type pomXML struct {
 	Modules []string `xml:"modules>module"`
 }
 
-var propRef = regexp.MustCompile(`\$\{([^}]+)\}`)
+var propRef = newLazyRegexp(`\$\{([^}]+)\}`)
 
 // readPom reads a Maven project.
 func (p *proc) readPom(file string) (*javaProject, error) {
@@ -625,7 +625,7 @@ func gradleQuoted(text, key string) []string {
 	return out
 }
 
-var gradleDep = regexp.MustCompile(`(?m)(?:implementation|api|runtimeOnly|compile|runtime)\s*\(?\s*['"]([^'":]+):([^'":]+)(?::([^'"]+))?['"]|^\s+['"]([^'":]+):([^'":]+):([^'"]+)['"],?\s*$`)
+var gradleDep = newLazyRegexp(`(?m)(?:implementation|api|runtimeOnly|compile|runtime)\s*\(?\s*['"]([^'":]+):([^'":]+)(?::([^'"]+))?['"]|^\s+['"]([^'":]+):([^'":]+):([^'"]+)['"],?\s*$`)
 
 // readGradle reads a Gradle project (Groovy or Kotlin DSL).
 func (p *proc) readGradle(dir string) (*javaProject, string) {

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/andybalholm/brotli"
@@ -150,7 +151,7 @@ func (p *proc) djangoCommand(script, src string, args []string) int {
 	return p.notSimulated(d.prog + " " + cmd)
 }
 
-var setdefaultSettings = regexp.MustCompile(`os\.environ\.setdefault\(\s*['"]DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([^'"]+)['"]\s*\)`)
+var setdefaultSettings = newLazyRegexp(`os\.environ\.setdefault\(\s*['"]DJANGO_SETTINGS_MODULE['"]\s*,\s*['"]([^'"]+)['"]\s*\)`)
 
 // pyAtLeast compares two dotted Python versions.
 func pyAtLeast(v, min string) bool {
@@ -232,7 +233,7 @@ func (p *proc) djangoMissing(d *djangoEnv) int {
 	return 1
 }
 
-var pyDef = regexp.MustCompile(`^def\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(`)
+var pyDef = newLazyRegexp(`^def\s+([A-Za-z_][A-Za-z0-9_]*)\s*\(`)
 
 // pySettings is a settings module read literally: each top-level name's value, or why
 // it could not be read.
@@ -323,9 +324,9 @@ func (p *proc) pyModuleFile(d *djangoEnv, mod string) (string, bool) {
 }
 
 var (
-	pyAssign   = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_]*)\s*(\+?=)\s*(.*)$`)
-	pyIndented = regexp.MustCompile(`^\s+([A-Z_][A-Z0-9_]*)\s*\+?=[^=]`)
-	pyStarImp  = regexp.MustCompile(`^from\s+([.\w]+)\s+import\s+\*`)
+	pyAssign   = newLazyRegexp(`^([A-Za-z_][A-Za-z0-9_]*)\s*(\+?=)\s*(.*)$`)
+	pyIndented = newLazyRegexp(`^\s+([A-Z_][A-Z0-9_]*)\s*\+?=[^=]`)
+	pyStarImp  = newLazyRegexp(`^from\s+([.\w]+)\s+import\s+\*`)
 )
 
 // readSettingsFile evaluates one settings file's top-level statements in order;
@@ -544,7 +545,7 @@ func (e *pyEval) expr() (pyVal, error) {
 	return v, err
 }
 
-var pyIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*`)
+var pyIdent = newLazyRegexp(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*`)
 
 func (e *pyEval) term() (pyVal, error) {
 	e.ws()
@@ -1329,7 +1330,7 @@ func (p *proc) pythonC(code string) int {
 	return 0
 }
 
-var pyPrintVersion = regexp.MustCompile(`^print\(\s*([A-Za-z_]\w*)\.(__version__|get_version\(\))\s*\)$`)
+var pyPrintVersion = newLazyRegexp(`^print\(\s*([A-Za-z_]\w*)\.(__version__|get_version\(\))\s*\)$`)
 
 // pyDistOf maps an import name to its distribution where they differ.
 func pyDistOf(mod string) string {
@@ -1355,31 +1356,26 @@ var pyStdlib = map[string]bool{
 // djangoAdminStatic is django.contrib.admin's static tree as Django 3.2 ships it
 // (path under static/admin and size in bytes): collectstatic copies these, so a
 // project with only the admin collects 128 files, as a real build does. Other Django
-// releases ship a few files more or fewer; the sandbox uses this one tree for all.
-var djangoAdminStatic = func() []struct {
-	rel  string
-	size int64
-} {
-	var out []struct {
-		rel  string
-		size int64
-	}
-	add := func(rel string, size int64) {
-		out = append(out, struct {
-			rel  string
-			size int64
-		}{rel, size})
-	}
+// releases ship a few files more or fewer; the sandbox uses this one tree for all. It
+// is parsed on first use, not at every process start.
+var djangoAdminStatic = sync.OnceValue(func() []adminStaticFile {
+	var out []adminStaticFile
 	for _, l := range strings.Split(strings.TrimSpace(adminStaticTable), "\n") {
 		f := strings.Fields(l)
 		n, _ := strconv.ParseInt(f[1], 10, 64)
-		add(f[0], n)
+		out = append(out, adminStaticFile{f[0], n})
 	}
 	for _, lang := range strings.Fields(select2Langs) {
-		add("js/vendor/select2/i18n/"+lang+".js", 900+int64(seedOf("select2", lang)%300))
+		out = append(out, adminStaticFile{"js/vendor/select2/i18n/" + lang + ".js", 900 + int64(seedOf("select2", lang)%300)})
 	}
 	return out
-}()
+})
+
+// adminStaticFile is one file of the admin's static tree.
+type adminStaticFile struct {
+	rel  string
+	size int64
+}
 
 const adminStaticTable = `
 css/autocomplete.css 8944
@@ -1474,7 +1470,7 @@ func (p *proc) pyShipExtras(env pyEnv, pkg langcatalog.Package) error {
 		return nil
 	}
 	base := env.site + "/" + pkg.Module + "/contrib/admin/static/admin/"
-	for _, f := range djangoAdminStatic {
+	for _, f := range djangoAdminStatic() {
 		c := rootfs.Generated{Seed: seedOf("django-admin-static", pkg.Version, f.rel), N: f.size}
 		if err := p.put(base+f.rel, c, 0o644, p.s.uid, p.s.gid); err != nil {
 			return fmt.Errorf("write django admin static %s: %w", f.rel, err)
@@ -1670,10 +1666,10 @@ func (h *hashedStatic) adjustable(name string) bool {
 }
 
 var (
-	cssImport    = regexp.MustCompile(`(?i)@import\s*["']\s*(.*?)["']`)
-	cssSourceMap = regexp.MustCompile(`(?im)^(/\*#[ \t](?-i:sourceMappingURL)=(.*?))[ \t]*\*/$`)
-	jsSourceMap  = regexp.MustCompile(`(?im)^(//# (?-i:sourceMappingURL)=(.*))$`)
-	urlScheme    = regexp.MustCompile(`^[a-z]+:`)
+	cssImport    = newLazyRegexp(`(?i)@import\s*["']\s*(.*?)["']`)
+	cssSourceMap = newLazyRegexp(`(?im)^(/\*#[ \t](?-i:sourceMappingURL)=(.*?))[ \t]*\*/$`)
+	jsSourceMap  = newLazyRegexp(`(?im)^(//# (?-i:sourceMappingURL)=(.*))$`)
+	urlScheme    = newLazyRegexp(`^[a-z]+:`)
 )
 
 // cssURLs finds Django's url() pattern, (?i)url\((['"]?)\s*(.*?)\1\), which Go's
@@ -1783,12 +1779,12 @@ func (h *hashedStatic) rewrite(name, content string) (string, error) {
 			last = m[1]
 		}
 		content = b.String() + content[last:]
-		sub(cssImport, `@import url("%(url)s")`)
+		sub(cssImport.get(), `@import url("%(url)s")`)
 		if pyAtLeast(h.version, "4.0") {
-			sub(cssSourceMap, `/*# sourceMappingURL=%(url)s */`)
+			sub(cssSourceMap.get(), `/*# sourceMappingURL=%(url)s */`)
 		}
 	} else {
-		sub(jsSourceMap, `//# sourceMappingURL=%(url)s`)
+		sub(jsSourceMap.get(), `//# sourceMappingURL=%(url)s`)
 	}
 	return content, ferr
 }

@@ -54,7 +54,7 @@ const djangoApps = `INSTALLED_APPS = [
 `
 
 func TestCollectStatic(t *testing.T) {
-	admin := len(djangoAdminStatic)
+	admin := len(djangoAdminStatic())
 	if admin != 128 {
 		t.Fatalf("admin static tree has %d files, Django 3.2 ships 128", admin)
 	}

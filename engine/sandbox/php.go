@@ -220,9 +220,9 @@ func readAllLimited(r interface{ Read([]byte) (int, error) }) ([]byte, error) {
 }
 
 var (
-	phpCopyRe   = regexp.MustCompile(`copy\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)`)
-	phpUnlinkRe = regexp.MustCompile(`^\s*unlink\(\s*['"]([^'"]+)['"]\s*\)\s*;?\s*$`)
-	phpHashRe   = regexp.MustCompile(`hash_file\(\s*['"]sha384['"]\s*,\s*['"]([^'"]+)['"]\s*\)`)
+	phpCopyRe   = newLazyRegexp(`copy\(\s*['"]([^'"]+)['"]\s*,\s*['"]([^'"]+)['"]\s*\)`)
+	phpUnlinkRe = newLazyRegexp(`^\s*unlink\(\s*['"]([^'"]+)['"]\s*\)\s*;?\s*$`)
+	phpHashRe   = newLazyRegexp(`hash_file\(\s*['"]sha384['"]\s*,\s*['"]([^'"]+)['"]\s*\)`)
 )
 
 // phpRun is php -r: the few one-liners of composer's own install instructions

@@ -59,7 +59,7 @@ type pyOpts struct {
 	ignoreRequiresPython                               bool              // --ignore-requires-python
 }
 
-var reqLine = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(\(?\s*(?:===|==|~=|!=|>=|<=|>|<)[^;@]*?\)?)?\s*(?:@\s*(\S+))?\s*(?:;(.*))?$`)
+var reqLine = newLazyRegexp(`^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(\(?\s*(?:===|==|~=|!=|>=|<=|>|<)[^;@]*?\)?)?\s*(?:@\s*(\S+))?\s*(?:;(.*))?$`)
 
 // parseReq parses a PEP 508 requirement or a local path; ok is false for text pip
 // would reject ("Invalid requirement").
@@ -120,7 +120,7 @@ func (p *proc) markerHolds(marker string) bool {
 	return false
 }
 
-var markerRe = regexp.MustCompile(`^(\w+)\s*(===|==|!=|>=|<=|>|<|~=|not in|in)\s*['"]([^'"]*)['"]$`)
+var markerRe = newLazyRegexp(`^(\w+)\s*(===|==|!=|>=|<=|>|<|~=|not in|in)\s*['"]([^'"]*)['"]$`)
 
 func (p *proc) markerAtom(c string) bool {
 	m := markerRe.FindStringSubmatch(c)
@@ -436,7 +436,7 @@ func joinRel(dir, f string) string {
 	return dir + "/" + f
 }
 
-var envRef = regexp.MustCompile(`\$\{([A-Z0-9_]+)\}`)
+var envRef = newLazyRegexp(`\$\{([A-Z0-9_]+)\}`)
 
 // os_expand replaces ${VAR} as pip does in requirements files (only that form).
 func os_expand(s string, get func(string) string) string {
@@ -828,9 +828,9 @@ type pyProject struct {
 }
 
 var (
-	setupKwarg  = regexp.MustCompile(`(name|version)\s*=\s*['"]([^'"]+)['"]`)
-	setupList   = regexp.MustCompile(`(?s)install_requires\s*=\s*\[(.*?)\]`)
-	quotedValue = regexp.MustCompile(`['"]([^'"]+)['"]`)
+	setupKwarg  = newLazyRegexp(`(name|version)\s*=\s*['"]([^'"]+)['"]`)
+	setupList   = newLazyRegexp(`(?s)install_requires\s*=\s*\[(.*?)\]`)
+	quotedValue = newLazyRegexp(`['"]([^'"]+)['"]`)
 )
 
 // readPyProject reads a project's name, version and dependencies from pyproject.toml

@@ -470,7 +470,7 @@ func (t tomlDoc) keys(table string) []string { return t.order[table] }
 
 func (t tomlDoc) list(table, key string) []string { return tomlStrings(t.tables[table][key]) }
 
-var tomlString = regexp.MustCompile(`"((?:[^"\\]|\\.)*)"|'([^']*)'`)
+var tomlString = newLazyRegexp(`"((?:[^"\\]|\\.)*)"|'([^']*)'`)
 
 // tomlStrings returns the strings of an array value.
 func tomlStrings(v string) []string {
@@ -1063,9 +1063,9 @@ func (p *proc) pipenvVersion() string {
 }
 
 var (
-	pipfileIndex   = regexp.MustCompile(`"sources"\s*:\s*\[\s*\{[^{}]*?"url"\s*:\s*"([^"]+)"`)
-	pipfileEntry   = regexp.MustCompile(`(?s)"([^"]+)"\s*:\s*\{([^{}]*?)\}`)
-	pipfileStrings = regexp.MustCompile(`"(version|markers|git|ref|editable|path)"\s*:\s*("[^"]*"|true|false)`)
+	pipfileIndex   = newLazyRegexp(`"sources"\s*:\s*\[\s*\{[^{}]*?"url"\s*:\s*"([^"]+)"`)
+	pipfileEntry   = newLazyRegexp(`(?s)"([^"]+)"\s*:\s*\{([^{}]*?)\}`)
+	pipfileStrings = newLazyRegexp(`"(version|markers|git|ref|editable|path)"\s*:\s*("[^"]*"|true|false)`)
 )
 
 // pipenvLockRequirements is `pipenv lock -r` of pipenvs before 2022.8.31: the

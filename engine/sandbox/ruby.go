@@ -3,7 +3,6 @@ package sandbox
 import (
 	"fmt"
 	"path"
-	"regexp"
 	"sort"
 	"strings"
 
@@ -354,12 +353,12 @@ type gemfile struct {
 }
 
 var (
-	gemLineRe  = regexp.MustCompile(`^\s*gem\s+["']([^"']+)["']\s*(.*)$`)
-	gemStrRe   = regexp.MustCompile(`^\s*["']([^"']+)["']`)
-	groupRe    = regexp.MustCompile(`^\s*group\s+(.+?)\s+do\s*$`)
-	groupOptRe = regexp.MustCompile(`group(?:s)?:\s*(\[[^\]]*\]|:\w+)`)
-	rubyLineRe = regexp.MustCompile(`^\s*ruby\s+["']([^"']+)["']`)
-	symRe      = regexp.MustCompile(`:(\w+)`)
+	gemLineRe  = newLazyRegexp(`^\s*gem\s+["']([^"']+)["']\s*(.*)$`)
+	gemStrRe   = newLazyRegexp(`^\s*["']([^"']+)["']`)
+	groupRe    = newLazyRegexp(`^\s*group\s+(.+?)\s+do\s*$`)
+	groupOptRe = newLazyRegexp(`group(?:s)?:\s*(\[[^\]]*\]|:\w+)`)
+	rubyLineRe = newLazyRegexp(`^\s*ruby\s+["']([^"']+)["']`)
+	symRe      = newLazyRegexp(`:(\w+)`)
 )
 
 // parseGemfile reads the Gemfile DSL lines real Gemfiles use: source, ruby, gem with
@@ -443,8 +442,8 @@ type gemLock struct {
 	ruby      string
 }
 
-var lockSpecRe = regexp.MustCompile(`^    (\S+) \(([^)]+)\)$`)
-var lockDepRe = regexp.MustCompile(`^      (\S+)`)
+var lockSpecRe = newLazyRegexp(`^    (\S+) \(([^)]+)\)$`)
+var lockDepRe = newLazyRegexp(`^      (\S+)`)
 
 func parseGemLock(b []byte) *gemLock {
 	l := &gemLock{specs: map[string][]gemSpec{}, deps: map[string]string{}}

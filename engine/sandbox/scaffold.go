@@ -263,7 +263,7 @@ func minimist(args []string) (pos []string, flags map[string]string) {
 	return pos, flags
 }
 
-var validPackageName = regexp.MustCompile(`^(?:@[a-z\d\-*~][a-z\d\-*._~]*/)?[a-z\d\-~][a-z\d\-._~]*$`)
+var validPackageName = newLazyRegexp(`^(?:@[a-z\d\-*~][a-z\d\-*._~]*/)?[a-z\d\-~][a-z\d\-._~]*$`)
 
 // viteTemplates are create-vite's template names; the sandbox carries the ones in
 // scaffolds/vite.txt and names the others as not carried.
