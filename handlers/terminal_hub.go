@@ -53,7 +53,7 @@ func (s *Server) terminalPullPush(ctx context.Context, ws *db.Workspace, name st
 	if push {
 		_, err = remote.Push(ctx, ws, hub, n.Ref, remote.PushOptions{Out: out})
 	} else {
-		_, err = remote.Pull(ctx, ws, hub, n.Ref, remote.PullOptions{Out: out})
+		_, err = target.pull(ctx, ws, remote.PullOptions{Out: out})
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, err.Error())
@@ -89,6 +89,17 @@ stand-ins: docker search lists them); a push goes into your namespace.`
 type hubName struct {
 	name remote.Name
 	hub  *remote.Hub
+	// standIn: a pull of a public registry's image the stand-ins serve
+	// (mcr.microsoft.com/dotnet/sdk:8.0): it comes from them, not from that host.
+	standIn bool
+}
+
+// pull pulls the target: from the stand-ins or from the hub.
+func (t *hubName) pull(ctx context.Context, ws *db.Workspace, opt remote.PullOptions) (*remote.PullResult, error) {
+	if t.standIn {
+		return remote.PullStandIn(ctx, ws, t.name, opt)
+	}
+	return remote.Pull(ctx, ws, t.hub, t.name.Ref, opt)
 }
 
 // hubTarget resolves NAME for the terminal's and the images page's pull and push: the
@@ -103,6 +114,9 @@ func (s *Server) hubTarget(ws *db.Workspace, push bool, arg string) (*hubName, e
 	n, err := remote.ParseName(arg)
 	if err != nil {
 		return nil, fmt.Errorf("invalid reference format: %v", err)
+	}
+	if n.HasHost && !push && remote.ServedByStandIn(n) {
+		return &hubName{name: n, hub: &remote.Hub{Store: s.store, Namespace: db.HubNamespace(ws.Name())}, standIn: true}, nil
 	}
 	if n.HasHost {
 		//lint:ignore ST1005 a sentence the terminal prints as it is, under Docker's error line

@@ -52,3 +52,26 @@ func TestTerminalPushPull(t *testing.T) {
 		t.Errorf("pull of a missing image: %d\n%s", code, out)
 	}
 }
+
+// A public registry's image the stand-ins serve (the base images page links its tags)
+// is pulled from the stand-ins, in the terminal as on the command line; the server
+// never fetches from that host, and pushing there stays refused.
+func TestTerminalPullsAStandInOfAnotherRegistry(t *testing.T) {
+	srv := newPGServer(t)
+	b := newPGBrowser(t, srv)
+	out, code := b.term("docker pull gcr.io/distroless/static-debian12:nonroot")
+	if code != 0 || !strings.Contains(out, "nonroot: Pulling from distroless/static-debian12") ||
+		!strings.Contains(out, "[layerlab] gcr.io is not reachable from the playground") ||
+		!strings.Contains(out, "Status: Downloaded newer image for gcr.io/distroless/static-debian12:nonroot") {
+		t.Fatalf("pull: %d\n%s", code, out)
+	}
+	if out, code := b.term("docker image ls gcr.io/distroless/static-debian12"); code != 0 || !strings.Contains(out, "nonroot") {
+		t.Errorf("image ls: %d\n%s", code, out)
+	}
+	if out, code := b.term("docker push gcr.io/distroless/static-debian12:nonroot"); code != 1 || !strings.Contains(out, "built-in hub only") {
+		t.Errorf("push to that host: %d\n%s", code, out)
+	}
+	if out, code := b.term("docker pull gcr.io/nope/nothing:1"); code != 1 || !strings.Contains(out, "built-in hub only") {
+		t.Errorf("pull of an image the stand-ins do not serve: %d\n%s", code, out)
+	}
+}

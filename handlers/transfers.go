@@ -371,7 +371,7 @@ func (s *Server) beginTransfer(ws *db.Workspace, push bool, arg string) (*transf
 			if push {
 				_, err = remote.Push(ctx, ws, target.hub, target.name.Ref, remote.PushOptions{Progress: progress})
 			} else {
-				_, err = remote.Pull(ctx, ws, target.hub, target.name.Ref, remote.PullOptions{Progress: progress})
+				_, err = target.pull(ctx, ws, remote.PullOptions{Progress: progress})
 			}
 			if err != nil && !errors.Is(err, context.Canceled) {
 				s.log.Info("web "+kind+" failed", "ref", arg, "workspace", ws.Name(), "err", err)

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"layerlab/db"
-	"layerlab/engine/baseimage"
 	"layerlab/engine/build"
 	"layerlab/engine/commands"
 	"layerlab/remote"
@@ -68,10 +67,8 @@ func (c *cli) pull(ctx context.Context, arg string, f commands.TransferFlags) er
 			plat.Variant = parts[2]
 		}
 	}
-	if n, err := remote.ParseName(arg); err == nil && n.HasHost && n.Ref.Digest() == "" {
-		if _, err := baseimage.Lookup(n.Ref.String()); err == nil {
-			return c.pullStandIn(ctx, n, f.Quiet)
-		}
+	if n, err := remote.ParseName(arg); err == nil && remote.ServedByStandIn(n) {
+		return c.pullStandIn(ctx, n, f.Quiet)
 	}
 	t, err := c.registryTarget(ctx, arg, f.Quiet)
 	if err != nil {
@@ -89,35 +86,21 @@ func (c *cli) pull(ctx context.Context, arg string, f commands.TransferFlags) er
 	return nil
 }
 
-// pullStandIn pulls an image of a public registry other than the hub's (mcr.microsoft.com,
-// gcr.io, ghcr.io, registry.docker.com, ...) that the built-in stand-ins serve: the
-// playground has no network, so it is the stand-in a build FROM that name would use,
-// printed as docker pull prints a pull (the layers, the status, the name).
+// pullStandIn pulls an image of a public registry other than the hub's that the
+// stand-ins serve (remote.PullStandIn): the playground has no network.
 func (c *cli) pullStandIn(ctx context.Context, n remote.Name, quiet bool) error {
 	ws, err := c.workspace(ctx)
 	if err != nil {
 		return err
 	}
-	out := c.stdout
+	var out io.Writer = c.stdout
 	if quiet {
-		out = io.Discard
+		out = nil
 	} else if n.DefaultTag {
 		fmt.Fprintln(out, "Using default tag: latest")
 	}
-	fmt.Fprintf(out, "%s: Pulling from %s\n", n.Ref.Tag(), strings.TrimPrefix(n.Ref.Path(), "library/"))
-	fmt.Fprintf(out, "[layerlab] %s is not reachable from the playground (no network): this is its built-in stand-in\n", n.Ref.Domain())
-	had, _ := ws.Lookup(ctx, n.Ref.String())
-	rec, _, err := build.StandIns{}.Pull(ctx, ws, n.Ref)
-	if err != nil {
-		return &exitError{code: 1, msg: "Error response from daemon: " + err.Error()}
-	}
-	for _, l := range rec.Layers {
-		fmt.Fprintf(out, "%s: Pull complete\n", l.DiffID.Encoded()[:12])
-	}
-	if had != nil && had.ID == rec.ID {
-		fmt.Fprintf(out, "Status: Image is up to date for %s\n", n.Ref.String())
-	} else {
-		fmt.Fprintf(out, "Status: Downloaded newer image for %s\n", n.Ref.String())
+	if _, err := remote.PullStandIn(ctx, ws, n, remote.PullOptions{Out: out}); err != nil {
+		return &exitError{code: 1, msg: err.Error()}
 	}
 	fmt.Fprintln(c.stdout, n.Ref.String())
 	return nil
