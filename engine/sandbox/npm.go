@@ -980,8 +980,9 @@ func (p *proc) npmRunArgs(script string, args []string) int {
 	return p.runWithBin(cmd, p.abs("node_modules/.bin"))
 }
 
-// shellQuote quotes a word for sh as npm quotes script arguments: bare when it has
-// only safe characters, else in single quotes.
+// shellQuote quotes a word as npm quotes the arguments it appends to a script
+// (@npmcli/run-script's rule): bare when it has only [A-Za-z0-9_@%+=:,./-], else in
+// single quotes. mvdan.cc/sh's syntax.Quote would quote "--x=1", which npm does not.
 func shellQuote(w string) string {
 	if w != "" && strings.Trim(w, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./=:@%+,") == "" {
 		return w
