@@ -21,8 +21,13 @@ type Deps struct {
 	Store *db.Store
 	Log   *slog.Logger
 	Now   func() time.Time
-	// Secure marks the session cookie Secure (set it when serving over HTTPS).
+	// Secure marks the session and flash cookies Secure (set it when serving over HTTPS).
 	Secure bool
+	// PublicURL is the server's address as clients reach it (https://lab.example.org);
+	// the hub's login challenge names it. "" takes the listener's address.
+	PublicURL string
+	// Limits are the quotas and fairness bounds; zero fields take DefaultLimits.
+	Limits Limits
 }
 
 // Server is the playground's http.Handler. Close cancels the running builds and waits
@@ -32,6 +37,8 @@ type Server struct {
 	log       *slog.Logger
 	now       func() time.Time
 	secure    bool
+	publicURL string
+	limits    Limits
 	router    chi.Router
 	broadcast *broadcaster // build events to the websockets watching them
 	builds    *runner
@@ -46,7 +53,7 @@ func New(d Deps) *Server {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	s := &Server{store: d.Store, log: d.Log, now: d.Now, secure: d.Secure}
+	s := &Server{store: d.Store, log: d.Log, now: d.Now, secure: d.Secure, publicURL: d.PublicURL, limits: d.Limits.withDefaults()}
 	s.broadcast = newBroadcaster()
 	s.builds = newRunner(s)
 	s.transfers = newTransfers(d.Now)
