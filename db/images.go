@@ -426,9 +426,10 @@ func (w *Workspace) DeleteImage(ctx context.Context, id digest.Digest) error {
 	return nil
 }
 
-// PutBlob is Store.PutBlob: blobs are shared by all workspaces.
+// PutBlob is Store.PutBlob (blobs are shared by all workspaces), under the
+// workspace's storage quota when the store has one (see quota.go).
 func (w *Workspace) PutBlob(ctx context.Context, d digest.Digest, r io.Reader) (digest.Digest, int64, error) {
-	return w.s.PutBlob(ctx, d, r)
+	return w.putBlob(ctx, d, r)
 }
 
 // OpenBlob is Store.OpenBlob.

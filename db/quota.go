@@ -1,0 +1,385 @@
+package db
+
+// Storage quotas: how many bytes a workspace stores, and the check a write makes
+// before it spends them.
+//
+// What counts against a workspace (StorageUsed):
+//   - every blob with a file (layers, configs, compressed layers) that an image of the
+//     workspace references, or a repository of its hub namespace (<namespace>/...)
+//     holds; a blob that k owners reference (workspaces, and the hub namespaces of
+//     workspaces) counts size/k to each, so bytes only this workspace uses count whole,
+//     and two workspaces cannot hold without bound what they share (each would count
+//     nothing if shared bytes were free);
+//   - generated blobs (the stand-in base images' layers, made from a recipe) count
+//     nothing: they take no disk;
+//   - the workspace's image records (config JSON, layer list, build step: each
+//     workspace has its own rows), its context files, and the bytes of its namespace's
+//     open hub upload sessions;
+//   - blobs this process wrote for the workspace that nothing references yet (a pull's
+//     or a build's layers before the image that names them is stored), for GCGrace.
+//
+// A pull counts its layers uncompressed, since that is what the store keeps.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	digest "github.com/opencontainers/go-digest"
+
+	"layerlab/engine/build"
+)
+
+// ErrQuota is wrapped by every error a write refused by a workspace's storage quota
+// returns (a *QuotaError).
+var ErrQuota = errors.New("storage quota exceeded")
+
+// QuotaError says how much a workspace stores, of how much, and what frees space.
+type QuotaError struct {
+	Workspace string
+	Used      int64 // bytes the workspace stored before this write
+	Quota     int64
+	What      string // what was being written: "a layer", "an upload", ...
+}
+
+func (e *QuotaError) Error() string {
+	return fmt.Sprintf("%s: this workspace stores %s of its %s quota and %s would pass it: "+
+		"free space with `docker image prune` (images without a tag), `docker rmi IMAGE` "+
+		"or by deleting files of the build context, then try again",
+		ErrQuota, build.HumanSize(e.Used), build.HumanSize(e.Quota), e.What)
+}
+
+// Unwrap makes errors.Is(err, ErrQuota) hold.
+func (e *QuotaError) Unwrap() error { return ErrQuota }
+
+// storeQuota is the quota state of one store directory (shared by every Store opened
+// on it in this process, as hubLocks is).
+type storeQuota struct {
+	mu     sync.Mutex
+	limit  int64           // 0: no quota (the command line)
+	exempt map[string]bool // workspaces the server itself fills (the hub's library)
+	meters map[string]*quotaMeter
+}
+
+// quotaMeter is what one workspace is writing now (inflight) and what it wrote that
+// nothing may reference yet (pending), in this process.
+type quotaMeter struct {
+	inflight int64
+	pending  map[digest.Digest]pendingBlob
+}
+
+type pendingBlob struct {
+	size int64
+	at   time.Time
+}
+
+var quotaStates = struct {
+	sync.Mutex
+	m map[string]*storeQuota
+}{m: map[string]*storeQuota{}}
+
+func (s *Store) quotas() *storeQuota {
+	quotaStates.Lock()
+	defer quotaStates.Unlock()
+	q := quotaStates.m[s.dir]
+	if q == nil {
+		q = &storeQuota{exempt: map[string]bool{}, meters: map[string]*quotaMeter{}}
+		quotaStates.m[s.dir] = q
+	}
+	return q
+}
+
+// SetWorkspaceQuota sets the bytes each workspace may store (see StorageUsed), checked
+// before every write that would add to them; 0 removes the quota. The workspaces named
+// in exempt have none (the hub library's, which the server fills itself and bounds
+// otherwise). The server sets it; the command line has no quota.
+func (s *Store) SetWorkspaceQuota(limit int64, exempt ...string) {
+	q := s.quotas()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.limit = max(limit, 0)
+	q.exempt = map[string]bool{}
+	for _, e := range exempt {
+		q.exempt[e] = true
+	}
+}
+
+// quotaFor is the quota of workspace ws (0: none) and its meter.
+func (s *Store) quotaFor(ws string) (int64, *quotaMeter) {
+	q := s.quotas()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.limit <= 0 || q.exempt[ws] {
+		return 0, nil
+	}
+	m := q.meters[ws]
+	if m == nil {
+		m = &quotaMeter{pending: map[digest.Digest]pendingBlob{}}
+		q.meters[ws] = m
+	}
+	return q.limit, m
+}
+
+// Quota is the workspace's storage quota in bytes (0: none).
+func (w *Workspace) Quota() int64 {
+	limit, _ := w.s.quotaFor(w.name)
+	return limit
+}
+
+// usedSQL sums what the stored rows charge workspace ?1 whose hub namespace's
+// repositories are the names in [?2, ?3): each blob it references, by file size over
+// the number of its owners. An owner is a workspace (by its images) or a hub
+// namespace's workspace (by hub_tokens; a namespace without a workspace, such as
+// library, is an owner of its own).
+const usedSQL = `
+WITH mine(d) AS (
+	SELECT diff_id FROM image_layers WHERE workspace = ?1
+	UNION SELECT digest FROM image_layers WHERE workspace = ?1 AND digest != ''
+	UNION SELECT id FROM images WHERE workspace = ?1
+	UNION SELECT store_digest FROM hub_blobs WHERE repo >= ?2 AND repo < ?3
+	UNION SELECT store_digest FROM hub_manifests WHERE repo >= ?2 AND repo < ?3
+	UNION SELECT store_digest FROM hub_manifest_refs WHERE repo >= ?2 AND repo < ?3 AND store_digest != ''
+)
+SELECT coalesce(sum(b.size / max(1, (
+	SELECT count(DISTINCT o) FROM (
+		SELECT workspace AS o FROM image_layers WHERE diff_id = b.digest
+		UNION SELECT workspace FROM image_layers WHERE digest = b.digest
+		UNION SELECT workspace FROM images WHERE id = b.digest
+		UNION SELECT coalesce(t.workspace, 'hub:' || substr(h.repo, 1, instr(h.repo, '/') - 1))
+			FROM hub_blobs h LEFT JOIN hub_tokens t ON t.namespace = substr(h.repo, 1, instr(h.repo, '/') - 1)
+			WHERE h.store_digest = b.digest
+		UNION SELECT coalesce(t.workspace, 'hub:' || substr(h.repo, 1, instr(h.repo, '/') - 1))
+			FROM hub_manifests h LEFT JOIN hub_tokens t ON t.namespace = substr(h.repo, 1, instr(h.repo, '/') - 1)
+			WHERE h.store_digest = b.digest
+		UNION SELECT coalesce(t.workspace, 'hub:' || substr(h.repo, 1, instr(h.repo, '/') - 1))
+			FROM hub_manifest_refs h LEFT JOIN hub_tokens t ON t.namespace = substr(h.repo, 1, instr(h.repo, '/') - 1)
+			WHERE h.store_digest = b.digest
+	)
+)))
+, 0)
+FROM blobs b JOIN mine m ON b.digest = m.d
+WHERE b.recipe = ''`
+
+// StorageUsed returns the bytes that count against the workspace's quota (see the top
+// of this file): blobs it references, shared ones divided among their owners, its
+// context files, its namespace's open uploads, and blobs this process wrote for it
+// that nothing references yet.
+func (w *Workspace) StorageUsed(ctx context.Context) (int64, error) {
+	stored, err := w.storedBytes(ctx)
+	if err != nil {
+		return 0, err
+	}
+	_, m := w.s.quotaFor(w.name)
+	if m == nil {
+		return stored, nil
+	}
+	pending, err := w.pendingBytes(ctx, m)
+	if err != nil {
+		return 0, err
+	}
+	return stored + pending, nil
+}
+
+// storedBytes is what the rows charge the workspace.
+func (w *Workspace) storedBytes(ctx context.Context) (int64, error) {
+	lo, hi := namespaceRange(HubNamespace(w.name))
+	var blobs, files, meta, uploads int64
+	if err := w.s.db.QueryRowContext(ctx, usedSQL, w.name, lo, hi).Scan(&blobs); err != nil {
+		return 0, fmt.Errorf("storage used by %s: %w", w.name, err)
+	}
+	if err := w.s.db.QueryRowContext(ctx, `SELECT coalesce(sum(length(data)), 0) FROM context_files WHERE workspace = ?1`,
+		w.name).Scan(&files); err != nil {
+		return 0, fmt.Errorf("storage used by %s: %w", w.name, err)
+	}
+	if err := w.s.db.QueryRowContext(ctx, `SELECT coalesce(sum(length(config) + length(layers) + coalesce(length(build), 0)), 0)
+		FROM images WHERE workspace = ?`, w.name).Scan(&meta); err != nil {
+		return 0, fmt.Errorf("storage used by %s: %w", w.name, err)
+	}
+	if err := w.s.db.QueryRowContext(ctx, `SELECT coalesce(sum(size), 0) FROM hub_uploads WHERE repo >= ? AND repo < ?`,
+		lo, hi).Scan(&uploads); err != nil {
+		return 0, fmt.Errorf("storage used by %s: %w", w.name, err)
+	}
+	return blobs + files + meta + uploads, nil
+}
+
+// namespaceRange is the range of repository names [lo, hi) in namespace ns: "ns/..."
+// ('0' is the byte after '/'). An empty ns (a workspace name that makes no namespace)
+// gives an empty range.
+func namespaceRange(ns string) (lo, hi string) {
+	if ns == "" {
+		return "", ""
+	}
+	return ns + "/", ns + "0"
+}
+
+// pendingBytes is what m remembers the workspace wrote that nothing references yet;
+// entries an image of the workspace references now, or older than GCGrace (GC's to
+// collect), are forgotten.
+func (w *Workspace) pendingBytes(ctx context.Context, m *quotaMeter) (int64, error) {
+	q := w.s.quotas()
+	q.mu.Lock()
+	list := make(map[digest.Digest]pendingBlob, len(m.pending))
+	for d, p := range m.pending {
+		list[d] = p
+	}
+	q.mu.Unlock()
+	var total int64
+	now := w.s.now()
+	for d, p := range list {
+		drop := now.Sub(p.at) > GCGrace
+		if !drop {
+			var one int
+			err := w.s.db.QueryRowContext(ctx, `SELECT 1 FROM image_layers WHERE workspace = ?1 AND (diff_id = ?2 OR digest = ?2)
+				UNION ALL SELECT 1 FROM images WHERE workspace = ?1 AND id = ?2 LIMIT 1`, w.name, d.String()).Scan(&one)
+			switch {
+			case err == nil:
+				drop = true // counted with the rows now
+			case !isNoRows(err):
+				return 0, fmt.Errorf("storage used by %s: %w", w.name, err)
+			}
+		}
+		if drop {
+			q.mu.Lock()
+			if cur, ok := m.pending[d]; ok && cur.at.Equal(p.at) {
+				delete(m.pending, d)
+			}
+			q.mu.Unlock()
+			continue
+		}
+		total += p.size
+	}
+	return total, nil
+}
+
+// CheckQuota refuses (a *QuotaError) when the workspace's stored bytes plus more would
+// pass its quota: what a write whose size is known checks before it starts.
+func (w *Workspace) CheckQuota(ctx context.Context, more int64, what string) error {
+	limit, m := w.s.quotaFor(w.name)
+	if limit <= 0 {
+		return nil
+	}
+	used, err := w.StorageUsed(ctx)
+	if err != nil {
+		return err
+	}
+	q := w.s.quotas()
+	q.mu.Lock()
+	used += m.inflight
+	q.mu.Unlock()
+	if used+max(more, 0) > limit {
+		return &QuotaError{Workspace: w.name, Used: used, Quota: limit, What: what}
+	}
+	return nil
+}
+
+// putBlob is Workspace.PutBlob under the quota: a blob that is stored already costs
+// nothing more and is renewed; a new one is refused before its first byte when the
+// workspace is at its quota, and as its bytes arrive (a pull's layer as it
+// decompresses) when they would pass it. A refusal also takes back what this workspace
+// wrote that nothing references yet (the earlier layers of the pull or build that was
+// refused), so a refused pull leaves the store as it was.
+func (w *Workspace) putBlob(ctx context.Context, d digest.Digest, r io.Reader) (digest.Digest, int64, error) {
+	limit, m := w.s.quotaFor(w.name)
+	if limit <= 0 {
+		return w.s.PutBlob(ctx, d, r)
+	}
+	if d != "" {
+		if err := checkDigest(d); err != nil {
+			return "", 0, fmt.Errorf("put blob: %w", err)
+		}
+		size, ok, err := w.s.renewBlob(ctx, d)
+		if err != nil {
+			return "", 0, fmt.Errorf("put blob %s: %w", d, err)
+		}
+		if ok {
+			return d, size, nil
+		}
+	}
+	used, err := w.StorageUsed(ctx)
+	if err != nil {
+		return "", 0, err
+	}
+	qr := &quotaReader{r: r, s: w.s.quotas(), m: m, used: used, limit: limit, ws: w.name}
+	if err := qr.reserve(0); err != nil {
+		w.releasePending(ctx)
+		return "", 0, err
+	}
+	got, n, err := w.s.writeBlob(ctx, d, qr)
+	qr.s.mu.Lock()
+	m.inflight -= qr.n
+	if err == nil {
+		m.pending[got] = pendingBlob{size: n, at: w.s.now()}
+	}
+	qr.s.mu.Unlock()
+	if err != nil {
+		if errors.Is(err, ErrQuota) {
+			w.releasePending(ctx)
+		}
+		if d != "" {
+			return "", 0, fmt.Errorf("put blob %s: %w", d, err)
+		}
+		return "", 0, fmt.Errorf("put blob: %w", err)
+	}
+	return got, n, nil
+}
+
+// releasePending removes the blobs the workspace wrote that nothing references and
+// nobody stored again since (Store.Release), and forgets them.
+func (w *Workspace) releasePending(ctx context.Context) {
+	_, m := w.s.quotaFor(w.name)
+	if m == nil {
+		return
+	}
+	q := w.s.quotas()
+	q.mu.Lock()
+	var ds []digest.Digest
+	var last time.Time
+	for d, p := range m.pending {
+		ds = append(ds, d)
+		if p.at.After(last) {
+			last = p.at
+		}
+	}
+	clear(m.pending)
+	q.mu.Unlock()
+	// Release keeps any of them an image references, or that a writer renewed later.
+	w.s.Release(context.WithoutCancel(ctx), ds, last)
+}
+
+// quotaReader counts a new blob's bytes against the workspace's quota as they arrive,
+// together with its other writes in flight.
+type quotaReader struct {
+	r     io.Reader
+	s     *storeQuota
+	m     *quotaMeter
+	used  int64 // the workspace's stored bytes when the write began (pending included)
+	limit int64
+	ws    string
+	n     int64 // bytes of this write counted in m.inflight
+}
+
+func (q *quotaReader) Read(p []byte) (int, error) {
+	n, err := q.r.Read(p)
+	if n > 0 {
+		if rerr := q.reserve(int64(n)); rerr != nil {
+			return 0, rerr
+		}
+	}
+	return n, err
+}
+
+// reserve counts n more bytes, or refuses them when the workspace would pass its quota.
+func (q *quotaReader) reserve(n int64) error {
+	q.s.mu.Lock()
+	defer q.s.mu.Unlock()
+	others := q.m.inflight - q.n
+	if q.used+others+q.n+n > q.limit || (n == 0 && q.used+others >= q.limit) {
+		return &QuotaError{Workspace: q.ws, Used: q.used + others, Quota: q.limit, What: "storing this layer"}
+	}
+	q.n += n
+	q.m.inflight += n
+	return nil
+}

@@ -1,0 +1,118 @@
+package db
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+)
+
+// storeCounts is what a refused write must leave as it was: blob rows and files.
+func storeCounts(t *testing.T, s *Store) (rows, files int) {
+	t.Helper()
+	if err := s.db.QueryRow(`SELECT count(*) FROM blobs`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(s.blobDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows, len(entries)
+}
+
+// TestWorkspaceQuota: writes up to the quota are stored; the byte past it is refused
+// with a QuotaError naming used and quota, and the refusal takes back what the
+// workspace wrote that nothing references (a pull's earlier layers), so the store's
+// counts equal those before the refused operation. A blob stored already costs
+// nothing, and what an image references stays.
+func TestWorkspaceQuota(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		sizes   []int // new blobs, written in order as one operation (a pull)
+		wantErr bool
+	}{
+		{"under", []int{30, 30}, false},
+		{"at the bound", []int{60, 40}, false},
+		{"one byte past", []int{60, 41}, true},
+		{"first layer past", []int{101}, true},
+		{"at the bound, then one more", []int{100, 1}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := openStore(t)
+			s.SetWorkspaceQuota(100)
+			w := workspace(t, s, "alice")
+			rows0, files0 := storeCounts(t, s)
+			var err error
+			for i, n := range tt.sizes {
+				content := strings.Repeat(string(rune('a'+i)), n)
+				if _, _, err = w.PutBlob(ctx, "", strings.NewReader(content)); err != nil {
+					break
+				}
+			}
+			if !tt.wantErr {
+				if err != nil {
+					t.Fatalf("PutBlob: %v", err)
+				}
+				return
+			}
+			var qe *QuotaError
+			if !errors.Is(err, ErrQuota) || !errors.As(err, &qe) || qe.Quota != 100 {
+				t.Fatalf("err = %v, want a QuotaError of 100 bytes", err)
+			}
+			if !strings.Contains(err.Error(), "docker image prune") || !strings.Contains(err.Error(), "100B") {
+				t.Errorf("message %q does not say the quota and what frees space", err)
+			}
+			if rows, files := storeCounts(t, s); rows != rows0 || files != files0 {
+				t.Errorf("after the refusal: %d blob rows, %d files; before: %d, %d", rows, files, rows0, files0)
+			}
+		})
+	}
+}
+
+// TestWorkspaceQuotaReferenced: an image's blobs count (a blob two workspaces'
+// images share counts half to each), survive a refusal, and re-storing a blob that is
+// there costs nothing even at the quota.
+func TestWorkspaceQuotaReferenced(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	alice, bob := workspace(t, s, "alice"), workspace(t, s, "bob")
+	l := putLayer(t, alice, strings.Repeat("x", 80))
+	rec := putImage(t, alice, newRecord(t, nil, "base", baseTime, l))
+	used, err := alice.StorageUsed(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if used < 80+int64(len(rec.Config)) {
+		t.Fatalf("alice uses %d bytes, want at least the layer (80) and the config (%d)", used, len(rec.Config))
+	}
+	if _, _, err := bob.PutBlob(ctx, l.DiffID, failReader{}); err != nil {
+		t.Fatal(err)
+	}
+	putImage(t, bob, newRecord(t, nil, "base", baseTime, l))
+	if got, _ := alice.StorageUsed(ctx); got != used-40 {
+		t.Errorf("sharing the layer with bob, alice uses %d bytes, want %d (half the layer)", got, used-40)
+	}
+	used -= 40
+
+	s.SetWorkspaceQuota(used)
+	if _, _, err := alice.PutBlob(ctx, l.DiffID, failReader{}); err != nil {
+		t.Errorf("re-storing a stored blob at the quota: %v", err)
+	}
+	if _, _, err := alice.PutBlob(ctx, "", strings.NewReader(strings.Repeat("y", int(used)))); !errors.Is(err, ErrQuota) {
+		t.Fatalf("err = %v, want ErrQuota", err)
+	}
+	if _, err := alice.Image(ctx, rec.ID); err != nil {
+		t.Errorf("the image's record after a refusal: %v", err)
+	}
+	if _, err := s.BlobSize(ctx, l.DiffID); err != nil {
+		t.Errorf("the image's layer after a refusal: %v", err)
+	}
+
+	s.SetWorkspaceQuota(10, "alice")
+	if _, _, err := alice.PutBlob(ctx, "", strings.NewReader(strings.Repeat("z", 50))); err != nil {
+		t.Errorf("an exempt workspace: %v", err)
+	}
+}
