@@ -40,7 +40,7 @@ const (
 	// HubMaxBlobSize is the largest blob the hub accepts.
 	HubMaxBlobSize int64 = 4 << 30
 	// HubUploadTTL is how long an upload session may sit untouched before it is purged.
-	HubUploadTTL = 6 * time.Hour
+	HubUploadTTL = 15 * time.Minute
 )
 
 // Media types the hub stores as manifests.

@@ -182,12 +182,17 @@ func (s *Store) HubPutBlob(ctx context.Context, repo string, d digest.Digest, r 
 		f.Close()
 		os.Remove(tmp)
 	}()
-	n, err := io.Copy(f, io.LimitReader(bufpipe.ContextReader(ctx, r), HubMaxBlobSize+1))
+	// The bytes one upload may take and the namespace's quota (hubuploads.go).
+	wr, err := s.hubWriteRoom(ctx, repo, 0, -1)
+	if err != nil {
+		return HubBlob{}, err
+	}
+	n, err := io.Copy(f, io.LimitReader(bufpipe.ContextReader(ctx, r), wr.room+1))
 	if err != nil {
 		return HubBlob{}, fmt.Errorf("put hub blob %s: receive: %w", d, err)
 	}
-	if n > HubMaxBlobSize {
-		return HubBlob{}, hubErr(HubSizeInvalid, ErrHubTooLarge, nil, "blob is larger than the hub's limit of %d bytes", HubMaxBlobSize)
+	if n > wr.room {
+		return HubBlob{}, wr.refuse()
 	}
 	return s.commitHubBlob(ctx, repo, d, f, tmp, func(tx *sql.Tx) error { return nil })
 }

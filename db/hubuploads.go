@@ -15,12 +15,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
 
 	"layerlab/engine/bufpipe"
+	"layerlab/engine/build"
 )
 
 // HubUpload is a blob upload session.
@@ -101,6 +103,9 @@ func (s *Store) HubStartUpload(ctx context.Context, repo string) (HubUpload, err
 		if _, err := s.HubPurgeUploads(ctx, now.Add(-HubUploadTTL)); err != nil {
 			return HubUpload{}, err
 		}
+	}
+	if err := s.checkUploadSessions(ctx, repo); err != nil {
+		return HubUpload{}, err
 	}
 	var raw [16]byte
 	if _, err := rand.Read(raw[:]); err != nil {
@@ -205,15 +210,18 @@ func (s *Store) appendUpload(ctx context.Context, u HubUpload, c HubChunk) (HubU
 	if _, err := f.Seek(u.Size, io.SeekStart); err != nil {
 		return u, fmt.Errorf("upload %s: %w", u.ID, err)
 	}
-	room := HubMaxBlobSize - u.Size
-	n, err := io.Copy(f, io.LimitReader(bufpipe.ContextReader(ctx, c.R), room+1))
+	wr, err := s.hubWriteRoom(ctx, u.Repo, u.Size, c.Length)
+	if err != nil {
+		return u, err
+	}
+	n, err := io.Copy(f, io.LimitReader(bufpipe.ContextReader(ctx, c.R), wr.room+1))
 	if err != nil {
 		rollback()
 		return u, fmt.Errorf("upload %s: receive: %w", u.ID, err)
 	}
-	if n > room {
+	if n > wr.room {
 		rollback()
-		return u, hubErr(HubSizeInvalid, ErrHubTooLarge, nil, "blob is larger than the hub's limit of %d bytes", HubMaxBlobSize)
+		return u, wr.refuse()
 	}
 	if c.Length >= 0 && n != c.Length {
 		rollback()
@@ -365,4 +373,156 @@ func (s *Store) HubPurgeUploads(ctx context.Context, cutoff time.Time) (int, err
 		}
 	}
 	return purged, nil
+}
+
+// Codes and sentinels of the hub's bounds on uploads.
+const (
+	// HubTooManyRequests is the distribution spec's code for a client that sent too
+	// many requests (HTTP 429): here, a namespace with UploadSessions open.
+	HubTooManyRequests = "TOOMANYREQUESTS"
+	// HubDenied is the spec's code for a refused access (HTTP 403): here, a write past
+	// the namespace's workspace's storage quota (it also wraps ErrQuota).
+	HubDenied = "DENIED"
+)
+
+// ErrHubTooMany is wrapped by the refusal of an upload session past the namespace's
+// bound on open sessions.
+var ErrHubTooMany = errors.New("too many upload sessions")
+
+// hubUploadLimits are the server's bounds on upload sessions, per store directory.
+var hubUploadLimits = struct {
+	sync.Mutex
+	m map[string]hubLimits
+}{m: map[string]hubLimits{}}
+
+type hubLimits struct {
+	sessions int   // open sessions per namespace; 0: no bound
+	bytes    int64 // bytes per session (and per monolithic upload); 0: HubMaxBlobSize
+}
+
+// SetHubUploadLimits bounds the upload sessions open at once in one namespace (the
+// first component of a repository name) and the bytes one session, or one monolithic
+// upload, may receive (at most HubMaxBlobSize). 0 leaves a bound at its default: no
+// bound on sessions, HubMaxBlobSize bytes. The server sets them; the command line does
+// not serve the hub.
+func (s *Store) SetHubUploadLimits(sessions int, bytes int64) {
+	hubUploadLimits.Lock()
+	defer hubUploadLimits.Unlock()
+	hubUploadLimits.m[s.dir] = hubLimits{sessions: max(sessions, 0), bytes: max(bytes, 0)}
+}
+
+func (s *Store) hubLimits() hubLimits {
+	hubUploadLimits.Lock()
+	defer hubUploadLimits.Unlock()
+	l := hubUploadLimits.m[s.dir]
+	if l.bytes <= 0 || l.bytes > HubMaxBlobSize {
+		l.bytes = HubMaxBlobSize
+	}
+	return l
+}
+
+// hubNamespaceOf is the namespace of a repository name: its first component.
+func hubNamespaceOf(repo string) string {
+	ns, _, _ := strings.Cut(repo, "/")
+	return ns
+}
+
+// checkUploadSessions refuses a new session in repo's namespace when it has the
+// bound's number open already; sessions idle past HubUploadTTL are purged first, so
+// only live ones count.
+func (s *Store) checkUploadSessions(ctx context.Context, repo string) error {
+	limit := s.hubLimits().sessions
+	if limit <= 0 {
+		return nil
+	}
+	lo, hi := namespaceRange(hubNamespaceOf(repo))
+	count := func() (int, error) {
+		var n int
+		err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM hub_uploads WHERE repo >= ? AND repo < ?`, lo, hi).Scan(&n)
+		if err != nil {
+			return 0, fmt.Errorf("start upload in %s: %w", repo, err)
+		}
+		return n, nil
+	}
+	n, err := count()
+	if err != nil || n < limit {
+		return err
+	}
+	if _, err := s.HubPurgeUploads(ctx, s.now().Add(-HubUploadTTL)); err != nil {
+		return err
+	}
+	if n, err = count(); err != nil || n < limit {
+		return err
+	}
+	return hubErr(HubTooManyRequests, ErrHubTooMany, map[string]int{"open": n, "limit": limit},
+		"namespace %s has %d upload sessions open, the hub's limit: finish or cancel one (DELETE its location), "+
+			"or wait %s for idle ones to expire, then try again", hubNamespaceOf(repo), n, HubUploadTTL)
+}
+
+// writeRoom is how many more bytes a hub write may take, and the refusal to give when
+// it would take more.
+type writeRoom struct {
+	room   int64
+	refuse func() error
+}
+
+// hubWriteRoom is the room a write into repo has when have bytes of it are received
+// and announced more are coming (-1: unknown): the bytes a session may hold, and the
+// storage quota of the workspace that owns repo's namespace. When announced passes
+// either, it is refused before a byte is read.
+func (s *Store) hubWriteRoom(ctx context.Context, repo string, have, announced int64) (writeRoom, error) {
+	limit := s.hubLimits().bytes
+	wr := writeRoom{room: limit - have, refuse: func() error {
+		return hubErr(HubSizeInvalid, ErrHubTooLarge, map[string]int64{"limit": limit},
+			"the upload would be larger than the hub's limit of %s per upload: nothing of this chunk was kept", build.HumanSize(limit))
+	}}
+	if announced >= 0 && announced > wr.room {
+		return wr, wr.refuse()
+	}
+	ws, ok, err := s.namespaceWorkspace(ctx, hubNamespaceOf(repo))
+	if err != nil || !ok {
+		return wr, err
+	}
+	quota, _ := s.quotaFor(ws.name)
+	if quota <= 0 {
+		return wr, nil
+	}
+	used, err := ws.StorageUsed(ctx)
+	if err != nil {
+		return wr, err
+	}
+	refuseQuota := func() error {
+		qe := &QuotaError{Workspace: ws.name, Used: used, Quota: quota, What: "this upload"}
+		return &HubError{Code: HubDenied, Message: qe.Error(), Detail: map[string]int64{"used": used, "quota": quota}, Err: qe}
+	}
+	qroom := max(quota-used, 0)
+	if announced >= 0 && announced > qroom {
+		return wr, refuseQuota()
+	}
+	if qroom < wr.room {
+		wr.room, wr.refuse = qroom, refuseQuota
+	}
+	return wr, nil
+}
+
+// namespaceWorkspace is the workspace whose hub namespace ns is (it has a push token);
+// ok is false when none is (library, or a namespace nobody pushes to).
+func (s *Store) namespaceWorkspace(ctx context.Context, ns string) (ws *Workspace, ok bool, err error) {
+	var name string
+	err = s.db.QueryRowContext(ctx, `SELECT workspace FROM hub_tokens WHERE namespace = ?`, ns).Scan(&name)
+	if isNoRows(err) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("owner of namespace %s: %w", ns, err)
+	}
+	return &Workspace{s: s, name: name}, true, nil
+}
+
+// HubCheckWrite refuses, before a byte is read, a monolithic upload of announced
+// bytes into repo past the bytes one upload may take or past the storage quota of the
+// namespace's workspace.
+func (s *Store) HubCheckWrite(ctx context.Context, repo string, announced int64) error {
+	_, err := s.hubWriteRoom(ctx, repo, 0, announced)
+	return err
 }

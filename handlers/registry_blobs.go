@@ -69,7 +69,7 @@ func (s *Server) regUpload(w http.ResponseWriter, r *http.Request, repo, id stri
 	case http.MethodGet:
 		u, err := s.store.HubUpload(ctx, repo, id)
 		if err != nil {
-			s.regFail(w, r, err)
+			s.regFailUpload(w, r, err)
 			return
 		}
 		regUploadHeaders(w, u)
@@ -77,7 +77,7 @@ func (s *Server) regUpload(w http.ResponseWriter, r *http.Request, repo, id stri
 	case http.MethodPatch:
 		c, err := regChunk(w, r)
 		if err != nil {
-			s.regFail(w, r, err)
+			s.regFailUpload(w, r, err)
 			return
 		}
 		u, err := s.store.HubAppendUpload(ctx, repo, id, c)
@@ -85,21 +85,21 @@ func (s *Server) regUpload(w http.ResponseWriter, r *http.Request, repo, id stri
 			regUploadHeaders(w, u) // on a 416 too: where the upload stands
 		}
 		if err != nil {
-			s.regFail(w, r, err)
+			s.regFailUpload(w, r, err)
 			return
 		}
 		w.WriteHeader(http.StatusAccepted)
 	case http.MethodPut:
 		d, err := regDigestParam(r)
 		if err != nil {
-			s.regFail(w, r, err)
+			s.regFailUpload(w, r, err)
 			return
 		}
 		var last *db.HubChunk
 		if r.ContentLength != 0 || r.Header.Get("Content-Range") != "" {
 			c, err := regChunk(w, r)
 			if err != nil {
-				s.regFail(w, r, err)
+				s.regFailUpload(w, r, err)
 				return
 			}
 			last = &c
@@ -111,13 +111,13 @@ func (s *Server) regUpload(w http.ResponseWriter, r *http.Request, repo, id stri
 					regUploadHeaders(w, u)
 				}
 			}
-			s.regFail(w, r, err)
+			s.regFailUpload(w, r, err)
 			return
 		}
 		regBlobCreated(w, repo, b)
 	case http.MethodDelete:
 		if err := s.store.HubCancelUpload(ctx, repo, id); err != nil {
-			s.regFail(w, r, err)
+			s.regFailUpload(w, r, err)
 			return
 		}
 		w.Header().Set("Content-Length", "0")
@@ -133,13 +133,13 @@ func (s *Server) regStartUpload(w http.ResponseWriter, r *http.Request, repo str
 	if mount := q.Get("mount"); mount != "" {
 		d, err := db.ParseHubDigest(mount)
 		if err != nil {
-			s.regFail(w, r, err)
+			s.regFailUpload(w, r, err)
 			return
 		}
 		from := q.Get("from")
 		if from != "" {
 			if err := db.ValidHubRepo(from); err != nil {
-				s.regFail(w, r, err)
+				s.regFailUpload(w, r, err)
 				return
 			}
 			if !s.regAuthorize(w, r, from, hubPull) {
@@ -148,7 +148,7 @@ func (s *Server) regStartUpload(w http.ResponseWriter, r *http.Request, repo str
 		}
 		b, ok, err := s.store.HubMountBlob(ctx, repo, from, d)
 		if err != nil {
-			s.regFail(w, r, err)
+			s.regFailUpload(w, r, err)
 			return
 		}
 		if ok {
@@ -160,12 +160,18 @@ func (s *Server) regStartUpload(w http.ResponseWriter, r *http.Request, repo str
 	if q.Has("digest") {
 		d, err := regDigestParam(r)
 		if err != nil {
-			s.regFail(w, r, err)
+			s.regFailUpload(w, r, err)
 			return
+		}
+		if r.ContentLength >= 0 { // refused before a byte is read
+			if err := s.store.HubCheckWrite(ctx, repo, r.ContentLength); err != nil {
+				s.regFailUpload(w, r, err)
+				return
+			}
 		}
 		b, err := s.store.HubPutBlob(ctx, repo, d, regBody(w, r))
 		if err != nil {
-			s.regFail(w, r, err)
+			s.regFailUpload(w, r, err)
 			return
 		}
 		regBlobCreated(w, repo, b)
@@ -173,7 +179,7 @@ func (s *Server) regStartUpload(w http.ResponseWriter, r *http.Request, repo str
 	}
 	u, err := s.store.HubStartUpload(ctx, repo)
 	if err != nil {
-		s.regFail(w, r, err)
+		s.regFailUpload(w, r, err)
 		return
 	}
 	regUploadHeaders(w, u)
@@ -195,6 +201,9 @@ func regChunk(w http.ResponseWriter, r *http.Request) (db.HubChunk, error) {
 	c := db.HubChunk{Start: -1, Length: -1, R: regBody(w, r)}
 	cr := strings.TrimSpace(r.Header.Get("Content-Range"))
 	if cr == "" {
+		if r.ContentLength > 0 {
+			c.Length = r.ContentLength // so the bounds refuse it before a byte is read
+		}
 		return c, nil
 	}
 	spec := strings.TrimPrefix(strings.TrimPrefix(cr, "bytes"), "=")
@@ -238,4 +247,29 @@ func regBlobCreated(w http.ResponseWriter, repo string, b db.HubBlob) {
 	h.Set("Docker-Content-Digest", b.Digest.String())
 	h.Set("Content-Length", "0")
 	w.WriteHeader(http.StatusCreated)
+}
+
+// regFailUpload is regFail for the upload routes, with the answers of the hub's bounds
+// the spec has codes for: too many open sessions in a namespace is 429
+// TOOMANYREQUESTS (with Retry-After), a write past the namespace's workspace's storage
+// quota 403 DENIED; each message names the limit.
+func (s *Server) regFailUpload(w http.ResponseWriter, r *http.Request, err error) {
+	var he *db.HubError
+	switch {
+	case errors.Is(err, db.ErrHubTooMany) && errors.As(err, &he):
+		w.Header().Set("Retry-After", strconv.Itoa(int(db.HubUploadTTL/time.Second)))
+		regWriteError(w, http.StatusTooManyRequests, he.Code, he.Message, he.Detail)
+	case errors.Is(err, db.ErrQuota):
+		detail := any(nil)
+		if errors.As(err, &he) {
+			detail = he.Detail
+		}
+		msg := err.Error()
+		if he != nil {
+			msg = he.Message
+		}
+		regWriteError(w, http.StatusForbidden, db.HubDenied, msg, detail)
+	default:
+		s.regFail(w, r, err)
+	}
 }
