@@ -22,9 +22,12 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -382,4 +385,115 @@ func (q *quotaReader) reserve(n int64) error {
 	q.n += n
 	q.m.inflight += n
 	return nil
+}
+
+// touchEvery is how often a workspace's last use is written: a request that uses it
+// writes at most once in this long, so reading pages costs no write.
+const touchEvery = time.Hour
+
+// touches remembers, per store directory and workspace, when this process last wrote
+// a workspace's last use.
+var touches = struct {
+	sync.Mutex
+	m map[string]time.Time
+}{m: map[string]time.Time{}}
+
+// Touch records that the workspace is used now, for idle expiry (ExpireWorkspaces):
+// at most once per touchEvery per workspace and process, so a GET is not a write.
+func (w *Workspace) Touch(ctx context.Context) error {
+	now := w.s.now()
+	key := w.s.dir + "\x00" + w.name
+	touches.Lock()
+	last, ok := touches.m[key]
+	if ok && now.Sub(last) < touchEvery {
+		touches.Unlock()
+		return nil
+	}
+	touches.m[key] = now
+	if len(touches.m) > 100_000 { // a bound: forgetting only costs a write
+		clear(touches.m)
+		touches.m[key] = now
+	}
+	touches.Unlock()
+	err := w.s.write(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE workspaces SET used = ? WHERE name = ? AND used < ?`,
+			formatTime(now), w.name, formatTime(now.Add(-touchEvery)))
+		return err
+	})
+	if err != nil {
+		touches.Lock()
+		delete(touches.m, key)
+		touches.Unlock()
+		return fmt.Errorf("touch workspace %s: %w", w.name, err)
+	}
+	return nil
+}
+
+// ExpireWorkspaces removes the workspaces last used before cutoff (their images, tags,
+// builds and events, context files, push token, and the repositories of their hub
+// namespace), except those named in keep and those holding an image a build holds
+// now, and returns their names. The blobs only they referenced are left for GC.
+func (s *Store) ExpireWorkspaces(ctx context.Context, cutoff time.Time, keep ...string) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT name FROM workspaces
+		WHERE (CASE WHEN used = '' THEN created ELSE used END) < ? ORDER BY name LIMIT 1000`, formatTime(cutoff))
+	if err != nil {
+		return nil, fmt.Errorf("expire workspaces: %w", err)
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("expire workspaces: %w", err)
+		}
+		if !slices.Contains(keep, n) {
+			names = append(names, n)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("expire workspaces: %w", err)
+	}
+	var gone []string
+	for _, name := range names {
+		lo, hi := namespaceRange(HubNamespace(name))
+		err := s.write(ctx, func(tx *sql.Tx) error {
+			// Re-checked under the write lock: a request may have used it meanwhile.
+			res, err := tx.ExecContext(ctx, `DELETE FROM workspaces WHERE name = ?
+				AND (CASE WHEN used = '' THEN created ELSE used END) < ?
+				AND NOT EXISTS (SELECT 1 FROM holds WHERE workspace = ? AND expires > ?)`,
+				name, formatTime(cutoff), name, formatTime(s.now()))
+			if err != nil {
+				return err
+			}
+			if n, _ := res.RowsAffected(); n == 0 {
+				return nil
+			}
+			gone = append(gone, name)
+			if _, err := tx.ExecContext(ctx, `DELETE FROM holds WHERE workspace = ?`, name); err != nil {
+				return err
+			}
+			if lo == "" {
+				return nil
+			}
+			_, err = tx.ExecContext(ctx, `DELETE FROM hub_repositories WHERE name >= ? AND name < ?`, lo, hi)
+			return err
+		})
+		if err != nil {
+			return gone, fmt.Errorf("expire workspace %s: %w", name, err)
+		}
+		s.records.dropWorkspace(name)
+	}
+	return gone, nil
+}
+
+// dropWorkspace forgets the cached records of workspace ws.
+func (c *recordCache) dropWorkspace(ws string) {
+	c.Lock()
+	defer c.Unlock()
+	for k := range c.m {
+		if strings.HasPrefix(k, ws+"\x00") {
+			delete(c.m, k)
+		}
+	}
 }

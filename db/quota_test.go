@@ -6,6 +6,9 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
+
+	digest "github.com/opencontainers/go-digest"
 )
 
 // storeCounts is what a refused write must leave as it was: blob rows and files.
@@ -114,5 +117,74 @@ func TestWorkspaceQuotaReferenced(t *testing.T) {
 	s.SetWorkspaceQuota(10, "alice")
 	if _, _, err := alice.PutBlob(ctx, "", strings.NewReader(strings.Repeat("z", 50))); err != nil {
 		t.Errorf("an exempt workspace: %v", err)
+	}
+}
+
+// TestExpireWorkspaces: a workspace last used before the cutoff goes with its images,
+// builds and hub namespace, and GC then frees the blobs only it used; one used since
+// (Touch) stays, as do the kept ones. Touch writes at most once an hour.
+func TestExpireWorkspaces(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	c := &clock{t: baseTime}
+	s.now = c.now
+	alice, bob, lib := workspace(t, s, "alice"), workspace(t, s, "bob"), workspace(t, s, "hub-library")
+	l := putLayer(t, alice, "only alice's")
+	putImage(t, alice, newRecord(t, nil, "a", baseTime, l))
+	if _, err := alice.CreateBuildWithInputs(ctx, "FROM scratch", nil, []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	ns, _, err := alice.HubToken(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.HubPutBlob(ctx, ns+"/app", digest.FromString("pushed"), strings.NewReader("pushed")); err != nil {
+		t.Fatal(err)
+	}
+
+	c.add(10 * time.Hour)
+	if err := bob.Touch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var used1, used2 string
+	s.db.QueryRow(`SELECT used FROM workspaces WHERE name = 'bob'`).Scan(&used1)
+	c.add(30 * time.Minute)
+	if err := bob.Touch(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.db.QueryRow(`SELECT used FROM workspaces WHERE name = 'bob'`).Scan(&used2)
+	if used1 != used2 || used1 != formatTime(baseTime.Add(10*time.Hour)) {
+		t.Errorf("touches 30 minutes apart stored %q then %q, want one write", used1, used2)
+	}
+
+	gone, err := s.ExpireWorkspaces(ctx, baseTime.Add(5*time.Hour), lib.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(gone) != 1 || gone[0] != "alice" {
+		t.Fatalf("expired %v, want [alice]", gone)
+	}
+	var n int
+	for _, q := range []string{
+		`SELECT count(*) FROM workspaces WHERE name = 'alice'`,
+		`SELECT count(*) FROM images WHERE workspace = 'alice'`,
+		`SELECT count(*) FROM builds WHERE workspace = 'alice'`,
+		`SELECT count(*) FROM hub_blobs WHERE repo = '` + ns + `/app'`,
+	} {
+		if err := s.db.QueryRow(q).Scan(&n); err != nil || n != 0 {
+			t.Errorf("%s = %d, %v; want 0", q, n, err)
+		}
+	}
+	if _, err := s.ExistingWorkspace(ctx, "bob"); err != nil {
+		t.Errorf("bob, used since: %v", err)
+	}
+	if _, err := s.ExistingWorkspace(ctx, "hub-library"); err != nil {
+		t.Errorf("the kept workspace: %v", err)
+	}
+	if _, err := s.GCNow(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.BlobSize(ctx, l.DiffID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("alice's layer after GC: %v, want ErrNotFound", err)
 	}
 }
