@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -34,11 +35,79 @@ func CleanContextPath(p string) (string, error) {
 		}
 	}
 	for _, c := range p {
-		if c < 0x20 || c == 0x7f {
-			return "", fmt.Errorf("file name %q: control characters are not allowed: %w", p, ErrInvalid)
+		if name := hiddenRune(c); name != "" {
+			return "", fmt.Errorf("file name %q: holds %s: control characters, bidirectional controls and "+
+				"zero-width characters are not allowed in a file name (they hide or reorder what it shows): "+
+				"rename the file: %w", p, name, ErrInvalid)
 		}
 	}
 	return path.Clean(p), nil
+}
+
+// invisibleRunes are the characters a file name may not hold besides control
+// characters: the bidirectional embeddings, overrides, isolates and marks, which make a
+// name display in another order than it is ("gpj.exe" shown as "exe.jpg"), and the
+// zero-width characters, which make two different names look the same.
+var invisibleRunes = map[rune]string{
+	0x061C: "ARABIC LETTER MARK",
+	0x200B: "ZERO WIDTH SPACE",
+	0x200C: "ZERO WIDTH NON-JOINER",
+	0x200D: "ZERO WIDTH JOINER",
+	0x200E: "LEFT-TO-RIGHT MARK",
+	0x200F: "RIGHT-TO-LEFT MARK",
+	0x202A: "LEFT-TO-RIGHT EMBEDDING",
+	0x202B: "RIGHT-TO-LEFT EMBEDDING",
+	0x202C: "POP DIRECTIONAL FORMATTING",
+	0x202D: "LEFT-TO-RIGHT OVERRIDE",
+	0x202E: "RIGHT-TO-LEFT OVERRIDE",
+	0x2060: "WORD JOINER",
+	0x2066: "LEFT-TO-RIGHT ISOLATE",
+	0x2067: "RIGHT-TO-LEFT ISOLATE",
+	0x2068: "FIRST STRONG ISOLATE",
+	0x2069: "POP DIRECTIONAL ISOLATE",
+	0xFEFF: "ZERO WIDTH NO-BREAK SPACE",
+}
+
+// hiddenRune names c as a message says it ("U+202E RIGHT-TO-LEFT OVERRIDE", "the
+// control character U+0009") when a file name may not hold it, and is "" otherwise.
+func hiddenRune(c rune) string {
+	if c < 0x20 || (c >= 0x7f && c <= 0x9f) {
+		return fmt.Sprintf("the control character U+%04X", c)
+	}
+	if name, ok := invisibleRunes[c]; ok {
+		return fmt.Sprintf("U+%04X %s", c, name)
+	}
+	return ""
+}
+
+// checkFileOrDir refuses p when it would be both a file and a directory in the
+// context: an ancestor of p is stored as a file ("conf" when writing "conf/g"), or p
+// is the directory of a stored file ("conf/g" when writing "conf"). A build context
+// is a tree; such a pair would be accepted here and then fail every build.
+func checkFileOrDir(ctx context.Context, tx *sql.Tx, ws, p string) error {
+	for dir := path.Dir(p); dir != "."; dir = path.Dir(dir) {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM context_files WHERE workspace = ? AND path = ?`,
+			ws, dir).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return fmt.Errorf("file name %q: %q is a file, and a path cannot be both a file and a directory: "+
+				"rename or delete %q first: %w", p, dir, dir, ErrInvalid)
+		}
+	}
+	// The files under p/ sort between "p/" and "p0" ('0' follows '/').
+	var under string
+	err := tx.QueryRowContext(ctx, `SELECT path FROM context_files WHERE workspace = ? AND path > ? AND path < ?
+		ORDER BY path LIMIT 1`, ws, p+"/", p+"0").Scan(&under)
+	switch {
+	case err == nil:
+		return fmt.Errorf("file name %q: %q is a directory (it holds %q), and a path cannot be both a file and a directory: "+
+			"pick another name or move %q first: %w", p, p, under, under, ErrInvalid)
+	case errors.Is(err, sql.ErrNoRows):
+		return nil
+	}
+	return err
 }
 
 // ContextFiles returns the workspace's build context, sorted by path.
@@ -77,6 +146,9 @@ func putContextFile(ctx context.Context, tx *sql.Tx, ws string, f ContextFile, n
 	mode := f.Mode.Perm()
 	if mode == 0 {
 		mode = 0o644
+	}
+	if err := checkFileOrDir(ctx, tx, ws, p); err != nil {
+		return err
 	}
 	data := f.Data
 	if data == nil {
@@ -146,7 +218,8 @@ func (w *Workspace) RenameContextFile(ctx context.Context, from, to string) erro
 		} else if n == 0 {
 			return ErrNotFound
 		}
-		return nil
+		// Checked after the move, so "conf" may become "conf/g" (it no longer is a file).
+		return checkFileOrDir(ctx, tx, w.name, to)
 	})
 	if err != nil {
 		return fmt.Errorf("rename %s: %w", from, err)
