@@ -1,2 +1,7 @@
--- Reserved for issue 12 (hardening); filled by the change that needs it.
-SELECT 1;
+-- The server's secrets: random keys made once per store, so what the server signs
+-- (browser session tokens, the flash cookie) stays valid across restarts and is
+-- never valid for another store. name says what the key is for ("session").
+CREATE TABLE secrets (
+	name  TEXT PRIMARY KEY,
+	value BLOB NOT NULL
+) STRICT;
