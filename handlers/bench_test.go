@@ -65,7 +65,11 @@ func newBenchEnv(b *testing.B) *benchEnv {
 		srv.Close(cctx)
 		st.Close()
 	})
-	token := newToken()
+	key, err := srv.sessionKey(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	token := newToken(key)
 	ws, err := st.Workspace(ctx, workspaceName(token))
 	if err != nil {
 		b.Fatal(err)

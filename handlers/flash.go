@@ -4,6 +4,7 @@ package handlers
 // back to the images page in a short-lived cookie, shown once.
 
 import (
+	"crypto/hmac"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -20,7 +21,17 @@ const (
 	maxFlashOutput = 1000 // bytes of a command's output carried to the next page
 )
 
-func setFlash(w http.ResponseWriter, f *web.Flash) {
+// setFlash carries f to the next page in a cookie signed with the session key and
+// bound to the session's token: a flash a page script, another site or another student
+// wrote, or one edited on its way, is ignored (takeFlash), so the images page never
+// shows a command output the server did not produce.
+func (s *Server) setFlash(w http.ResponseWriter, r *http.Request, f *web.Flash) {
+	key, err := s.sessionKey(r.Context())
+	if err != nil {
+		s.log.Error("flash not set", "err", err)
+		return
+	}
+	token, _ := r.Context().Value(keyToken).(string)
 	// A browser drops a cookie over 4 KiB: cut the output until it fits.
 	for limit := maxFlashOutput; limit >= 50; limit /= 2 {
 		g := *f
@@ -29,9 +40,11 @@ func setFlash(w http.ResponseWriter, f *web.Flash) {
 		if err != nil {
 			return
 		}
-		if v := base64.RawURLEncoding.EncodeToString(b); len(v) <= 3500 {
-			http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: v,
-				Path: "/images", MaxAge: 60, HttpOnly: true, SameSite: http.SameSiteStrictMode})
+		payload := base64.RawURLEncoding.EncodeToString(b)
+		v := payload + "." + base64.RawURLEncoding.EncodeToString(sign(key, "flash", token, payload))
+		if len(v) <= 3500 {
+			http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: v, Path: "/images", MaxAge: 60,
+				HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode})
 			return
 		}
 	}
@@ -66,15 +79,28 @@ func cutMiddle(s string, max int) string {
 	return s
 }
 
-// takeFlash reads and clears the flash cookie; nil when there is none.
-func takeFlash(w http.ResponseWriter, r *http.Request) *web.Flash {
+// takeFlash reads and clears the flash cookie; nil when there is none, or when its
+// signature is not the server's for this session.
+func (s *Server) takeFlash(w http.ResponseWriter, r *http.Request) *web.Flash {
 	c, err := r.Cookie(flashCookie)
 	if err != nil {
 		return nil
 	}
 	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/images", MaxAge: -1, HttpOnly: true,
-		SameSite: http.SameSiteStrictMode})
-	b, err := base64.RawURLEncoding.DecodeString(c.Value)
+		Secure: s.secure, SameSite: http.SameSiteStrictMode})
+	key, err := s.sessionKey(r.Context())
+	if err != nil {
+		return nil
+	}
+	token, _ := r.Context().Value(keyToken).(string)
+	payload, mac, ok := strings.Cut(c.Value, ".")
+	if !ok {
+		return nil
+	}
+	if got, err := base64.RawURLEncoding.DecodeString(mac); err != nil || !hmac.Equal(got, sign(key, "flash", token, payload)) {
+		return nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(payload)
 	if err != nil {
 		return nil
 	}

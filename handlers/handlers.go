@@ -43,6 +43,7 @@ type Server struct {
 	broadcast *broadcaster // build events to the websockets watching them
 	builds    *runner
 	transfers *transfers
+	sessions  sessionState // the signing key and the new-workspace limiter (session.go)
 }
 
 // New returns the playground's handler over store.
@@ -79,7 +80,7 @@ func (s *Server) routes() chi.Router {
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	r.Mount("/v2", s.registryRoutes()) // the hub (OCI registry): its own auth, no session or CSRF
 	r.Group(func(r chi.Router) {
-		r.Use(s.session, s.checkCSRF)
+		r.Use(s.session, s.checkCSRF, s.createWorkspace)
 		s.playgroundRoutes(r)
 		s.imageRoutes(r)
 		s.terminalRoutes(r)

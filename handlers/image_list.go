@@ -82,9 +82,13 @@ func (s *Server) imagesView(r *http.Request) (web.ImagesView, error) {
 		return v, err
 	}
 	v.Rows, v.Cmd, v.CLI = rows, table.Cmd, table.Output
-	ns, token, err := ws.HubToken(r.Context(), false)
-	if err != nil {
-		return v, err
+	// A workspace not stored yet has no token, and a GET makes none (session.go).
+	ns, token := db.HubNamespace(ws.Name()), "none yet: your workspace starts at your first build, pull or file change; reload this page then"
+	if sessionStored(r) {
+		var err error
+		if ns, token, err = ws.HubToken(r.Context(), false); err != nil {
+			return v, err
+		}
 	}
 	v.Hub = web.HubInfo{Host: r.Host, Namespace: ns, Token: token}
 	for _, row := range rows {
@@ -102,7 +106,7 @@ func (s *Server) imagesPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v.Flash = takeFlash(w, r)
+	v.Flash = s.takeFlash(w, r)
 	s.renderImages(w, r, http.StatusOK, v)
 }
 

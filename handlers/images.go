@@ -193,7 +193,7 @@ func (s *Server) answerAction(w http.ResponseWriter, r *http.Request, in actionI
 		flash.Hint = flashHint(res.failure())
 	}
 	if res.ok() {
-		setFlash(w, flash)
+		s.setFlash(w, r, flash)
 		http.Redirect(w, r, "/images"+backQuery(in.Back), http.StatusSeeOther)
 		return
 	}

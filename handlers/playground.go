@@ -57,7 +57,7 @@ func (s *Server) page(r *http.Request, title, active string) web.Page {
 // playgroundPage is the editor, the file tree, the build options and the live build.
 func (s *Server) playgroundPage(w http.ResponseWriter, r *http.Request) {
 	ws := workspace(r)
-	files, err := ws.ContextFiles(r.Context())
+	files, err := s.contextFiles(r) // a workspace not stored yet shows the example it will start with
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -97,7 +97,7 @@ type contextFileJSON struct {
 }
 
 func (s *Server) getContext(w http.ResponseWriter, r *http.Request) {
-	files, err := workspace(r).ContextFiles(r.Context())
+	files, err := s.contextFiles(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -23,6 +23,7 @@ package handlers
 import (
 	"context"
 	"encoding/base64"
+	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -67,17 +68,35 @@ func (s *Server) regUnbearer(w http.ResponseWriter, r *http.Request) (*http.Requ
 }
 
 // regChallenge sets the Bearer challenge that points clients at the token service;
-// scope ("repository:<name>:pull,push") names what the request needed.
+// scope ("repository:<name>:pull,push") names what the request needed. The realm is
+// the server's public URL (--public-url) or else the address the client connected to
+// (the listener's): never the request's Host or X-Forwarded-* headers, which any client
+// can write, so a crafted request cannot make a client send its credentials elsewhere.
 func (s *Server) regChallenge(w http.ResponseWriter, r *http.Request, scope string) {
-	proto := "http"
-	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
-		proto = "https"
-	}
-	c := `Bearer realm="` + proto + `://` + r.Host + `/v2/token",service="` + regService + `"`
+	c := `Bearer realm="` + s.regBaseURL(r) + `/v2/token",service="` + regService + `"`
 	if scope != "" {
 		c += `,scope="` + scope + `"`
 	}
 	w.Header().Set("WWW-Authenticate", c)
+}
+
+// regBaseURL is the hub's URL as a client reaches it, without a trailing slash:
+// s.publicURL when set, else the scheme and local address of the request's connection
+// (http.Server puts it in the context). A handler called outside a server (no
+// connection) answers with localhost.
+func (s *Server) regBaseURL(r *http.Request) string {
+	if s.publicURL != "" {
+		return strings.TrimRight(s.publicURL, "/")
+	}
+	proto := "http"
+	if r.TLS != nil {
+		proto = "https"
+	}
+	host := "localhost"
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && a != nil {
+		host = a.String()
+	}
+	return proto + "://" + host
 }
 
 // regToken is the token service, GET /v2/token (and POST, the OAuth2 password grant
