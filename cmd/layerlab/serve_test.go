@@ -161,7 +161,7 @@ func TestServeFailureClosesEverything(t *testing.T) {
 	var out, errb syncBuffer
 	c := &cli{dataDir: store.Dir(), getenv: func(string) string { return "" }, stdin: strings.NewReader(""),
 		stdout: &out, stderr: &errb, store: store}
-	err = c.serveOn(ctx, acceptFails{ln})
+	err = c.serveOn(ctx, acceptFails{ln}, serveOptions{})
 	if !errors.Is(err, errAcceptBroken) {
 		t.Fatalf("serve returned %v, want the listener's error", err)
 	}
