@@ -28,9 +28,9 @@ func TestBroadcastDropsSlowClients(t *testing.T) {
 	go func() {
 		var seqs []int64
 		for e := range fast.send {
-			seqs = append(seqs, e.seq)
-			if e.seq%batch == 0 {
-				acked <- e.seq
+			seqs = append(seqs, e.first)
+			if e.first%batch == 0 {
+				acked <- e.first
 			}
 		}
 		got <- seqs
@@ -39,7 +39,7 @@ func TestBroadcastDropsSlowClients(t *testing.T) {
 	go func() {
 		defer close(done)
 		for i := 1; i <= events; i++ {
-			h.publish(event{build: "b1", seq: int64(i), data: []byte("{}")})
+			h.publish(event{build: "b1", first: int64(i), data: [][]byte{[]byte("{}")}})
 			if i%batch == 0 {
 				if seq := <-acked; seq != int64(i) {
 					t.Errorf("reading client acknowledged %d after %d were published", seq, i)
@@ -55,7 +55,7 @@ func TestBroadcastDropsSlowClients(t *testing.T) {
 	}
 	var slowSeqs []int64
 	for e := range slow.send { // closed by the broadcaster when dropped
-		slowSeqs = append(slowSeqs, e.seq)
+		slowSeqs = append(slowSeqs, e.first)
 	}
 	if !slices.Equal(slowSeqs, seqRange(clientBuffer)) {
 		t.Errorf("slow client got %d events (%v...) before being dropped, want 1..%d", len(slowSeqs), slowSeqs[:min(len(slowSeqs), 3)], clientBuffer)

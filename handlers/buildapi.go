@@ -1,7 +1,10 @@
 package handlers
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"sort"
 	"strconv"
@@ -128,25 +131,55 @@ func afterParam(r *http.Request) (int64, error) {
 	return n, nil
 }
 
-// buildEvents returns the stored events after a sequence number, as a JSON array.
+// buildEvents returns the stored events after a sequence number, as a JSON array. It
+// streams them from the store a page at a time, each write with a deadline, so a long
+// log is never held in memory and a client that does not read is let go. It counts as
+// a watcher of the build.
 func (s *Server) buildEvents(w http.ResponseWriter, r *http.Request) {
+	ws, id := workspace(r), chi.URLParam(r, "id")
 	after, err := afterParam(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	evs, err := workspace(r).Events(r.Context(), chi.URLParam(r, "id"), after)
+	if _, err := ws.Build(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	release, err := s.broadcast.watch(ws.Name(), id, s.limits.WatchersPerBuild, s.limits.WatchersPerWorkspace)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	defer release()
+	rc := http.NewResponseController(w)
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Write([]byte("["))
-	for i, e := range evs {
-		if i > 0 {
-			w.Write([]byte(","))
+	sep := []byte("[")
+	sinceDeadline := 0
+	err = ws.EachEvent(r.Context(), id, after, func(_ int64, data []byte) error {
+		if sinceDeadline == 0 {
+			rc.SetWriteDeadline(time.Now().Add(wsWriteWait)) // not every writer has one (tests)
 		}
-		w.Write(e)
+		if _, err := w.Write(sep); err != nil {
+			return err
+		}
+		sep = []byte(",")
+		if _, err := w.Write(data); err != nil {
+			return err
+		}
+		if sinceDeadline += len(data) + 1; sinceDeadline >= 256<<10 {
+			sinceDeadline = 0
+		}
+		return nil
+	})
+	if err != nil {
+		// The status is sent: the client sees a cut array (and the connection closed).
+		s.log.Warn("replay build events", "build", id, "err", err)
+		return
+	}
+	if sep[0] == '[' { // no event
+		w.Write([]byte("[]\n"))
+		return
 	}
 	w.Write([]byte("]\n"))
 }
@@ -219,8 +252,12 @@ func (st *stream) closeWith(code int, text string) {
 // watchBuild streams a build's events over a websocket: it subscribes first, replays
 // the stored events after ?after=N, then forwards live ones, skipping any it already
 // sent, so a reconnecting browser loses and repeats nothing. It closes after the
-// build's last event. A client that falls too far behind is dropped by the broadcaster and
-// reconnects.
+// build's last event. A client that falls too far behind live events is dropped by
+// the broadcaster: it is subscribed again and catches up from the store, a page at a
+// time; one that does not read at all is let go when a write times out (wsWriteWait).
+// A build's and a workspace's watchers are bounded (Limits.WatchersPerBuild and
+// WatchersPerWorkspace): past them the handshake is refused with 429 and a JSON error
+// that names the limit.
 func (s *Server) watchBuild(w http.ResponseWriter, r *http.Request) {
 	ws, id := workspace(r), chi.URLParam(r, "id")
 	after, err := afterParam(r)
@@ -233,73 +270,123 @@ func (s *Server) watchBuild(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	release, err := s.broadcast.watch(ws.Name(), id, s.limits.WatchersPerBuild, s.limits.WatchersPerWorkspace)
+	if err != nil {
+		code, msg, _ := status(err)
+		writeJSON(w, code, map[string]string{"error": msg}) // a handshake's answer: the page cannot read a close reason it never got
+		return
+	}
+	defer release()
 	st := openStream(w, r)
 	if st == nil {
 		return
 	}
 	defer st.Close()
 
-	var c *client
-	if b.State == db.BuildRunning {
-		if c = s.broadcast.subscribe(id); c == nil {
-			return
-		}
-		defer s.broadcast.unsubscribe(c)
-	}
-	send := st.send
+	live := b.State == db.BuildRunning
 	last := after
-	ended := false
-	stored, err := ws.Events(r.Context(), id, after)
-	if err != nil {
-		s.log.Error("replay build events", "build", id, "err", err)
-		return
-	}
-	for _, data := range stored {
-		seq, typ := peekEvent(data)
-		if seq <= last {
-			continue
+	for {
+		var c *client
+		if live {
+			if c = s.broadcast.subscribe(id); c == nil {
+				return
+			}
 		}
-		if !send(data) {
+		ended, ok := s.replayEvents(r.Context(), st, ws, id, &last)
+		if !ok {
+			if c != nil {
+				s.broadcast.unsubscribe(c)
+			}
 			return
 		}
-		last = seq
-		ended = ended || typ == build.EventBuildDone || typ == build.EventBuildFailed
+		if ended || c == nil {
+			if c != nil {
+				s.broadcast.unsubscribe(c)
+			}
+			st.closeWith(websocket.CloseNormalClosure, "build ended")
+			return
+		}
+		dropped := s.followEvents(r.Context(), st, c, &last)
+		s.broadcast.unsubscribe(c)
+		if !dropped {
+			return
+		}
+		// Dropped as too slow: subscribed again, it catches up from the store.
 	}
-	closeWith := st.closeWith
-	if ended || c == nil {
-		closeWith(websocket.CloseNormalClosure, "build ended")
-		return
+}
+
+// errGone stops a replay whose client has gone.
+var errGone = errors.New("websocket closed")
+
+// replayEvents sends the stored events after *last, a page at a time, advancing *last.
+// ended: the build's last event was among them; ok false: the connection is gone.
+func (s *Server) replayEvents(ctx context.Context, st *stream, ws *db.Workspace, id string, last *int64) (ended, ok bool) {
+	err := ws.EachEvent(ctx, id, *last, func(seq int64, data []byte) error {
+		select {
+		case <-st.gone:
+			return errGone
+		default:
+		}
+		if !st.send(data) {
+			return errGone
+		}
+		*last = seq
+		ended = ended || isEndEvent(data)
+		return nil
+	})
+	if err != nil {
+		if !errors.Is(err, errGone) {
+			s.log.Error("replay build events", "build", id, "err", err)
+		}
+		return false, false
 	}
+	return ended, true
+}
+
+// followEvents forwards a subscription's live events, skipping those at or before
+// *last, until the build's last event (then it closes the websocket), the connection
+// ends, or the broadcaster drops the client (dropped true).
+func (s *Server) followEvents(ctx context.Context, st *stream, c *client, last *int64) (dropped bool) {
 	for {
 		select {
 		case e, ok := <-c.send:
 			if !ok {
-				// Dropped as too slow, or the server is stopping: the browser reconnects
-				// with ?after=<last> and catches up from the store.
-				closeWith(websocket.CloseTryAgainLater, "reconnect")
-				return
+				return true
 			}
-			if e.seq <= last {
-				continue
+			for i, data := range e.data {
+				seq := e.first + int64(i)
+				if seq <= *last {
+					continue
+				}
+				if !st.send(data) {
+					return false
+				}
+				*last = seq
 			}
-			if !send(e.data) {
-				return
-			}
-			last = e.seq
 			if e.last {
-				closeWith(websocket.CloseNormalClosure, "build ended")
-				return
+				st.closeWith(websocket.CloseNormalClosure, "build ended")
+				return false
 			}
 		case <-st.ping.C:
 			if !st.pingNow() {
-				return
+				return false
 			}
 		case <-st.gone:
-			return
-		case <-r.Context().Done():
-			return
+			return false
+		case <-ctx.Done():
+			return false
 		}
 	}
+}
+
+// isEndEvent reports whether an event is build.done or build.failed. Log lines, the
+// bulk of a long replay, are told apart without decoding them.
+func isEndEvent(data []byte) bool {
+	if bytes.Contains(data, []byte(`"type":"step.log"`)) {
+		return false
+	}
+	_, typ := peekEvent(data)
+	return typ == build.EventBuildDone || typ == build.EventBuildFailed
 }
 
 // peekEvent reads an event's sequence number and type.

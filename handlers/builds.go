@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	digest "github.com/opencontainers/go-digest"
 
@@ -71,9 +72,36 @@ func (rb *runningBuild) wait(ctx context.Context) (*build.Result, error) {
 	}
 }
 
+// newRunner makes the server's runner. It first ends the builds a crash left running
+// (see failInterrupted): the server is the one process that runs builds of its store.
 func newRunner(s *Server) *runner {
 	ctx, stop := context.WithCancel(context.Background())
-	return &runner{s: s, ctx: ctx, stop: stop, running: map[string]*runningBuild{}, builder: build.New(nil, remote.Puller{Store: s.store, Fallback: build.StandIns{}})}
+	r := &runner{s: s, ctx: ctx, stop: stop, running: map[string]*runningBuild{}, builder: build.New(nil, remote.Puller{Store: s.store, Fallback: build.StandIns{}})}
+	r.failInterrupted()
+	return r
+}
+
+// interruptedReason is the error of a build the server stopped in the middle of.
+const interruptedReason = "the server stopped while this build ran (layerlab restarted): build again"
+
+// failInterrupted marks failed, with interruptedReason, every build the store has as
+// running: at start no build of this server runs, so those are builds a crash or a
+// kill interrupted. Each gets a build.failed event, so a page watching it (after it
+// reconnects) shows the end, and cancel no longer finds a build that never ends.
+func (r *runner) failInterrupted() {
+	if r.s.store == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.ctx, 30*time.Second)
+	defer cancel()
+	ids, err := r.s.store.FailInterruptedBuilds(ctx, interruptedReason)
+	if err != nil {
+		r.s.log.Error("fail interrupted builds", "err", err)
+		return
+	}
+	if len(ids) > 0 {
+		r.s.log.Warn("builds interrupted by the last stop marked failed", "builds", ids)
+	}
 }
 
 // maxEventBytes bounds one stored event (a RUN step's log line can be long).
@@ -132,6 +160,11 @@ func (r *runner) start(ws *db.Workspace, req buildRequest, extra build.Sink) (*r
 		return nil, err
 	}
 	rb.ID = rec.ID
+	// The workspace keeps its last KeepBuilds builds (this one among them); older ones
+	// and their events go now, so a student's builds never pile up.
+	if _, err := ws.TrimBuilds(r.ctx, r.s.limits.KeepBuilds); err != nil {
+		r.s.log.Error("trim builds", "workspace", ws.Name(), "err", err)
+	}
 	ctx, cancel := context.WithCancel(r.ctx)
 	rb.cancel = cancel
 	r.wg.Add(1)
@@ -169,10 +202,8 @@ func (r *runner) run(ctx context.Context, ws *db.Workspace, rb *runningBuild, bc
 	id := rb.ID
 	// Events are stored before they are published, so a client that connects (or
 	// reconnects) at any moment replays what it missed and then follows the stream.
-	// They are stored by the build's own writer goroutine, in batches: whatever the
-	// builder emitted while the previous batch was being committed goes in the next
-	// transaction (group commit), so the build never waits on SQLite's write lock for
-	// an event, and a busy server commits fewer, larger transactions.
+	// They are stored by the build's own writer goroutine (storeEvents), in chunks, so
+	// the build never waits on SQLite's write lock for an event.
 	rec := context.WithoutCancel(ctx)
 	finished := false
 	finish := func(state db.BuildState, img digest.Digest, msg string) {
@@ -182,61 +213,24 @@ func (r *runner) run(ctx context.Context, ws *db.Workspace, rb *runningBuild, bc
 		finished = true
 		rb.ended.Store(true)
 	}
-	type pending struct {
-		e    build.Event
-		data []byte
-	}
-	queue := make(chan pending, 4096)
+	queue := make(chan pendingEvent, 4096)
 	written := make(chan struct{})
 	go func() {
 		defer close(written)
-		var storeErr error
-		for p := range queue {
-			batch := []pending{p}
-		fill:
-			for len(batch) < 512 {
-				select {
-				case q, ok := <-queue:
-					if !ok {
-						break fill
-					}
-					batch = append(batch, q)
-				default:
-					break fill
+		r.storeEvents(rec, ws, id, queue, func(e build.Event) {
+			switch e.Type {
+			case build.EventBuildDone:
+				finish(db.BuildSucceeded, digest.Digest(e.Image), "")
+			case build.EventBuildFailed:
+				msg := e.Error
+				if ctx.Err() != nil {
+					msg = "cancelled"
+				} else if e.Line > 0 {
+					msg = fmt.Sprintf("line %d: %s", e.Line, e.Error)
 				}
+				finish(db.BuildFailed, "", msg)
 			}
-			if storeErr != nil {
-				continue
-			}
-			data := make([][]byte, len(batch))
-			for i, p := range batch {
-				data[i] = p.data
-			}
-			if err := ws.AppendEvents(rec, id, batch[0].e.Seq, data); err != nil {
-				storeErr = err
-				r.s.log.Error("store build events", "build", id, "seq", batch[0].e.Seq, "err", err)
-				continue
-			}
-			for _, p := range batch {
-				e := p.e
-				last := false
-				switch e.Type {
-				case build.EventBuildDone:
-					finish(db.BuildSucceeded, digest.Digest(e.Image), "")
-					last = true
-				case build.EventBuildFailed:
-					msg := e.Error
-					if ctx.Err() != nil {
-						msg = "cancelled"
-					} else if e.Line > 0 {
-						msg = fmt.Sprintf("line %d: %s", e.Line, e.Error)
-					}
-					finish(db.BuildFailed, "", msg)
-					last = true
-				}
-				r.s.broadcast.publish(event{build: id, seq: e.Seq, data: p.data, last: last})
-			}
-		}
+		})
 	}()
 	marshalErr := false
 	sink := func(e build.Event) {
@@ -246,15 +240,13 @@ func (r *runner) run(ctx context.Context, ws *db.Workspace, rb *runningBuild, bc
 		if marshalErr {
 			return
 		}
-		if len(e.Text) > maxEventBytes {
-			e.Text = e.Text[:maxEventBytes] + " … (line cut)"
-		}
-		data, err := json.Marshal(e)
+		data, err := marshalEvent(e)
 		if err != nil {
 			marshalErr = true
+			r.s.log.Error("marshal build event", "build", id, "seq", e.Seq, "err", err)
 			return
 		}
-		queue <- pending{e, data}
+		queue <- pendingEvent{e, data}
 	}
 	res, err := r.builder.Build(ctx, bctx, build.Options{ID: id, Store: ws, Tags: req.Tags, BuildArgs: req.BuildArgs,
 		Target: req.Target, NoCache: req.NoCache, Sink: sink})
@@ -268,6 +260,121 @@ func (r *runner) run(ctx context.Context, ws *db.Workspace, rb *runningBuild, bc
 		}
 	}
 	return res, err
+}
+
+// pendingEvent is an event on its way from the builder to the store.
+type pendingEvent struct {
+	e    build.Event
+	data []byte
+}
+
+// flushDelay is how long a log line may wait to be stored with the next ones: a
+// watcher sees a step's output at most this late, and a step that prints a line at a
+// time fills chunks instead of writing a row per line.
+const flushDelay = 100 * time.Millisecond
+
+// storeEvents stores a build's events from queue until it is closed, and publishes
+// each chunk once it is stored; ended is called (after the store) for each build.done
+// or build.failed. Consecutive events are gathered into one chunk of up to
+// db.ChunkBytes: log lines wait up to flushDelay for more; any other event (a step
+// starting or ending, the build's end) is stored at once with what waits before it,
+// so the page shows steps as they happen. Whatever the builder emitted while a chunk
+// was being committed goes into the next one (group commit).
+func (r *runner) storeEvents(ctx context.Context, ws *db.Workspace, id string, queue <-chan pendingEvent, ended func(build.Event)) {
+	var (
+		pend     []pendingEvent
+		size     int
+		urgent   bool // pend holds an event that is not a log line
+		open     = true
+		storeErr error
+		timer    = time.NewTimer(time.Hour)
+	)
+	timer.Stop()
+	defer timer.Stop()
+	add := func(p pendingEvent) {
+		pend = append(pend, p)
+		size += len(p.data) + 1
+		urgent = urgent || p.e.Type != build.EventStepLog
+	}
+	flush := func() {
+		if len(pend) == 0 {
+			return
+		}
+		data := make([][]byte, len(pend))
+		for i, p := range pend {
+			data[i] = p.data
+		}
+		if storeErr == nil {
+			if storeErr = ws.AppendEvents(ctx, id, pend[0].e.Seq, data); storeErr != nil {
+				r.s.log.Error("store build events", "build", id, "seq", pend[0].e.Seq, "err", storeErr)
+			}
+		}
+		if storeErr == nil {
+			last := false
+			for _, p := range pend {
+				if p.e.Type == build.EventBuildDone || p.e.Type == build.EventBuildFailed {
+					ended(p.e)
+					last = true
+				}
+			}
+			r.s.broadcast.publish(event{build: id, first: pend[0].e.Seq, data: data, last: last})
+		}
+		pend, size, urgent = nil, 0, false
+	}
+	for open {
+		waiting := len(pend) > 0
+		select {
+		case p, ok := <-queue:
+			if !ok {
+				open = false
+				break
+			}
+			if !waiting {
+				timer.Reset(flushDelay)
+			}
+			add(p)
+		case <-timer.C:
+			urgent = true
+		}
+		// Take what else is queued, without waiting, up to a chunk.
+	fill:
+		for open && size < db.ChunkBytes {
+			select {
+			case p, ok := <-queue:
+				if !ok {
+					open = false
+					break fill
+				}
+				add(p)
+			default:
+				break fill
+			}
+		}
+		if !open || urgent || size >= db.ChunkBytes {
+			timer.Stop()
+			flush()
+		}
+	}
+}
+
+// marshalEvent is an event's JSON as it is stored and sent. A log line is cut at
+// maxEventBytes, and an event whose JSON would pass db.MaxEventBytes (a huge
+// instruction or error text) has its long fields cut, each saying so.
+func marshalEvent(e build.Event) ([]byte, error) {
+	const cut = " … (line cut)"
+	if len(e.Text) > maxEventBytes {
+		e.Text = e.Text[:maxEventBytes] + cut
+	}
+	data, err := json.Marshal(e)
+	if err != nil || len(data) <= db.MaxEventBytes {
+		return data, err
+	}
+	for _, f := range []*string{&e.Text, &e.Instruction, &e.Error, &e.Hint, &e.Reason} {
+		if len(*f) > maxEventBytes {
+			*f = (*f)[:maxEventBytes] + " … (cut)"
+		}
+	}
+	return json.Marshal(e)
 }
 
 // buildErrorText is the error a user sees for a failed build, with the line when known.

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -33,20 +34,21 @@ type outcome struct {
 }
 
 func readOutcome(ctx context.Context, ws *db.Workspace, id string) (*outcome, error) {
-	evs, err := ws.Events(ctx, id, 0)
-	if err != nil {
-		return nil, err
-	}
 	o := &outcome{Steps: []stepOutcome{}}
-	for _, data := range evs {
+	// The events are read a page at a time (a build's log can be long); log lines,
+	// most of them, say nothing of the outcome.
+	err := ws.EachEvent(ctx, id, 0, func(_ int64, data []byte) error {
+		if bytes.Contains(data, []byte(`"type":"step.log"`)) {
+			return nil
+		}
 		var e build.Event
 		if err := json.Unmarshal(data, &e); err != nil {
-			return nil, err
+			return err
 		}
 		switch e.Type {
 		case build.EventStepDone:
 			if e.Trigger {
-				continue
+				return nil
 			}
 			so := stepOutcome{Step: e.Step, Line: e.Line, EndLine: e.EndLine, Instruction: e.Instruction,
 				State: e.State, Reason: e.Reason, Ms: e.Ms, Image: e.Image}
@@ -64,6 +66,10 @@ func readOutcome(ctx context.Context, ws *db.Workspace, id string) (*outcome, er
 		case build.EventBuildDone:
 			o.Ms = e.Ms
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return o, nil
 }
