@@ -153,6 +153,10 @@ func (r *runner) start(ws *db.Workspace, req buildRequest, extra build.Sink) (*r
 	rb := &runningBuild{done: make(chan struct{})}
 	r.running[ws.Name()] = rb
 	r.mu.Unlock()
+	if err := r.s.queue.allow(ws.Name()); err != nil { // builds per minute (queue.go)
+		r.release(ws, rb)
+		return nil, err
+	}
 
 	rec, err := ws.CreateBuildWithInputs(r.ctx, string(df), req.Tags, inputs)
 	if err != nil {
@@ -233,7 +237,9 @@ func (r *runner) run(ctx context.Context, ws *db.Workspace, rb *runningBuild, bc
 		})
 	}()
 	marshalErr := false
+	var queued int64 // the queue's lines (queue.go) come first: the build's own events follow them
 	sink := func(e build.Event) {
+		e.Seq += queued
 		if extra != nil {
 			extra(e)
 		}
@@ -248,8 +254,20 @@ func (r *runner) run(ctx context.Context, ws *db.Workspace, rb *runningBuild, bc
 		}
 		queue <- pendingEvent{e, data}
 	}
-	res, err := r.builder.Build(ctx, bctx, build.Options{ID: id, Store: ws, Tags: req.Tags, BuildArgs: req.BuildArgs,
-		Target: req.Target, NoCache: req.NoCache, Sink: sink})
+	// A slot of the server's MaxBuilds (queue.go); cancelling a queued build ends it here.
+	releaseSlot, err := r.s.queue.acquire(ctx, func(text string) {
+		queued++
+		sink(build.Event{Build: id, Type: build.EventWarning, Text: text})
+	})
+	var res *build.Result
+	if err != nil {
+		queued++
+		sink(build.Event{Build: id, Type: build.EventBuildFailed, Error: "cancelled while waiting for a build slot"})
+	} else {
+		res, err = r.builder.Build(ctx, bctx, build.Options{ID: id, Store: ws, Tags: req.Tags, BuildArgs: req.BuildArgs,
+			Target: req.Target, NoCache: req.NoCache, Sink: sink})
+		releaseSlot()
+	}
 	close(queue)
 	<-written
 	if !finished {

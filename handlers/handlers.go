@@ -43,6 +43,8 @@ type Server struct {
 	broadcast *broadcaster // build events to the websockets watching them
 	builds    *runner
 	transfers *transfers
+	queue     *buildQueue // MaxBuilds at once, BuildsPerMinute per workspace (queue.go)
+	janitor   *janitor    // idle expiry and collection (janitor.go)
 	sessions  sessionState // the signing key and the new-workspace limiter (session.go)
 }
 
@@ -56,8 +58,11 @@ func New(d Deps) *Server {
 	}
 	s := &Server{store: d.Store, log: d.Log, now: d.Now, secure: d.Secure, publicURL: d.PublicURL, limits: d.Limits.withDefaults()}
 	s.broadcast = newBroadcaster()
+	s.queue = newBuildQueue(s.limits.MaxBuilds, s.limits.BuildsPerMinute, d.Now)
 	s.builds = newRunner(s)
 	s.transfers = newTransfers(d.Now)
+	s.transfers.slots, s.transfers.perWorkspace = s.limits.TransferSlots, s.limits.TransfersPerWorkspace
+	s.janitor = s.startJanitor() // also sets the store's quota and upload bounds
 	s.router = s.routes()
 	return s
 }
@@ -68,7 +73,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 // Close cancels running builds, pulls and pushes, waits for them to record their end,
 // and stops the broadcaster.
 func (s *Server) Close(ctx context.Context) error {
-	err := errors.Join(s.builds.close(ctx), s.transfers.close(ctx))
+	err := errors.Join(s.builds.close(ctx), s.transfers.close(ctx), s.janitor.close(ctx))
 	s.broadcast.close()
 	return err
 }

@@ -159,6 +159,7 @@ func (s *Server) session(next http.Handler) http.Handler {
 		switch {
 		case err == nil:
 			stored = true
+			s.touch(r.Context(), ws) // idle expiry (janitor.go): at most a write an hour
 		case errors.Is(err, db.ErrNotFound):
 			ws, err = s.store.UnstoredWorkspace(name)
 		}

@@ -36,6 +36,9 @@ type transfer struct {
 	Started   time.Time `json:"started"`
 	workspace string
 	cancel    context.CancelFunc
+	slot      bool          // holds a slot (guarded by transfers.mu)
+	granted   chan struct{} // closed when a slot is handed to it while it waits
+	moved     chan struct{} // nudged when the queue moves
 
 	mu     sync.Mutex
 	lines  []remote.Message           // status messages, in order (no bars)
@@ -63,30 +66,41 @@ type transferEnd struct {
 	err      error     // the pull's or push's own error, for status()
 }
 
-// Bounds: how many transfers run at once (each reads and writes layers), how many a
-// workspace may run, how long an ended one is kept, how many ended ones a workspace keeps.
+// Bounds: how long an ended transfer is kept, how many ended ones a workspace keeps.
+// How many run at once (limits.TransferSlots) and per workspace
+// (limits.TransfersPerWorkspace) are the server's limits.
 const (
-	maxTransfers        = 8
-	maxWorkspaceRunning = 2
-	transferKeep        = 15 * time.Minute
-	maxWorkspaceEnded   = 8
-	maxTransferLines    = 10_000 // far more than 500 layers print; a guard, not a limit users meet
-	transferTimeout     = 30 * time.Minute
+	transferKeep      = 15 * time.Minute
+	maxWorkspaceEnded = 8
+	maxTransferLines  = 10_000 // far more than 500 layers print; a guard, not a limit users meet
+	transferTimeout   = 30 * time.Minute
 )
 
-// transfers runs and remembers the web's pulls and pushes.
+// transfers runs and remembers the web's pulls and pushes. At most slots run at once
+// (each reads and writes layers); the others wait for a slot, and the slots are shared
+// fairly across workspaces: a workspace may have perWorkspace transfers running or
+// waiting; a freed slot goes to the waiting transfer whose workspace runs the fewest
+// (the earliest among equals); and a workspace that runs one already takes another slot
+// only while more than a quarter of them are free, so a classmate with none running
+// never waits behind a few workspaces holding them all.
 type transfers struct {
-	mu   sync.Mutex
-	byID map[string]*transfer
-	ctx  context.Context // cancelled by close
-	stop context.CancelFunc
-	wg   sync.WaitGroup
-	now  func() time.Time
+	mu           sync.Mutex
+	byID         map[string]*transfer
+	ctx          context.Context // cancelled by close
+	stop         context.CancelFunc
+	wg           sync.WaitGroup
+	now          func() time.Time
+	slots        int         // limits.TransferSlots
+	perWorkspace int         // limits.TransfersPerWorkspace
+	running      int         // slots held
+	waiting      []*transfer // for a slot, in arrival order
 }
 
 func newTransfers(now func() time.Time) *transfers {
 	ctx, stop := context.WithCancel(context.Background())
-	return &transfers{byID: map[string]*transfer{}, ctx: ctx, stop: stop, now: now}
+	d := DefaultLimits()
+	return &transfers{byID: map[string]*transfer{}, ctx: ctx, stop: stop, now: now,
+		slots: d.TransferSlots, perWorkspace: d.TransfersPerWorkspace}
 }
 
 // close cancels the running transfers and waits for them to end.
@@ -111,32 +125,33 @@ func (ts *transfers) start(ws, kind, ref, cmd, repo string, fn func(ctx context.
 		return nil, &httpError{http.StatusServiceUnavailable, "the server is stopping"}
 	}
 	ts.expireLocked()
-	running, mine := 0, 0
+	mine := 0
 	for _, t := range ts.byID {
-		if t.end() == nil {
-			running++
-			if t.workspace == ws {
-				mine++
-			}
+		if t.end() == nil && t.workspace == ws {
+			mine++
 		}
 	}
-	if mine >= maxWorkspaceRunning {
-		return nil, &httpError{http.StatusTooManyRequests, fmt.Sprintf("you have %d pulls or pushes running: wait for one to finish, then try again", mine)}
-	}
-	if running >= maxTransfers {
-		return nil, &httpError{http.StatusTooManyRequests, "the server is busy with other pulls and pushes: try again in a moment"}
+	if mine >= ts.perWorkspace {
+		return nil, &httpError{http.StatusTooManyRequests, fmt.Sprintf(
+			"you have %d pulls or pushes running or waiting, the server's limit per workspace (%d): wait for one to finish, then try again",
+			mine, ts.perWorkspace)}
 	}
 	var b [8]byte
 	rand.Read(b[:])
 	ctx, cancel := context.WithTimeout(ts.ctx, transferTimeout)
 	t := &transfer{ID: hex.EncodeToString(b[:]), Kind: kind, Ref: ref, Cmd: cmd, Repo: repo, Started: ts.now(),
-		workspace: ws, cancel: cancel, bars: map[string]*barState{}, wake: map[chan struct{}]struct{}{}}
+		workspace: ws, cancel: cancel, bars: map[string]*barState{}, wake: map[chan struct{}]struct{}{},
+		granted: make(chan struct{}), moved: make(chan struct{}, 1)}
 	ts.byID[t.ID] = t
 	ts.wg.Add(1)
 	go func() {
 		defer ts.wg.Done()
 		defer cancel()
-		err := fn(ctx, t.progress)
+		err := ts.acquire(ctx, t)
+		if err == nil {
+			err = fn(ctx, t.progress)
+			ts.release(t)
+		}
 		end := &transferEnd{OK: err == nil, Ended: ts.now()}
 		if err != nil {
 			end.Error, end.err = err.Error(), err
@@ -149,6 +164,110 @@ func (ts *transfers) start(ws, kind, ref, cmd, repo string, fn func(ctx context.
 		t.finish(end)
 	}()
 	return t, nil
+}
+
+// acquire waits for t's slot, fairly (see transfers), telling the student its place
+// in the queue while it waits. It fails only with ctx's error (cancelled, or the
+// server stops).
+func (ts *transfers) acquire(ctx context.Context, t *transfer) error {
+	ts.mu.Lock()
+	if len(ts.waiting) == 0 && ts.admitLocked(t.workspace) {
+		ts.running++
+		t.slot = true
+		ts.mu.Unlock()
+		return nil
+	}
+	ts.waiting = append(ts.waiting, t)
+	ts.mu.Unlock()
+	shown := 0
+	for {
+		ts.mu.Lock()
+		place := slices.Index(ts.waiting, t) + 1
+		ts.mu.Unlock()
+		if place != 0 && place != shown {
+			shown = place
+			t.progress(remote.Message{Status: fmt.Sprintf(
+				"[layerlab] waiting for a transfer slot: %s in the queue (%d pulls and pushes run at once on this server)",
+				ordinal(place), ts.slots)})
+		}
+		select {
+		case <-t.granted:
+			return nil
+		case <-t.moved:
+		case <-ctx.Done():
+			ts.mu.Lock()
+			if t.slot { // granted meanwhile: give it on
+				ts.mu.Unlock()
+				ts.release(t)
+				return ctx.Err()
+			}
+			if i := slices.Index(ts.waiting, t); i >= 0 {
+				ts.waiting = slices.Delete(ts.waiting, i, i+1)
+			}
+			ts.grantLocked()
+			ts.mu.Unlock()
+			return ctx.Err()
+		}
+	}
+}
+
+// release gives t's slot back and hands the free slots on.
+func (ts *transfers) release(t *transfer) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if t.slot {
+		t.slot = false
+		ts.running--
+	}
+	ts.grantLocked()
+}
+
+// holdingLocked is how many slots workspace ws holds.
+func (ts *transfers) holdingLocked(ws string) int {
+	n := 0
+	for _, t := range ts.byID {
+		if t.slot && t.workspace == ws {
+			n++
+		}
+	}
+	return n
+}
+
+// admitLocked reports whether workspace ws may take a free slot now: any free slot
+// when it holds none, else only while more than a quarter of the slots are free.
+func (ts *transfers) admitLocked(ws string) bool {
+	free := ts.slots - ts.running
+	if free <= 0 {
+		return false
+	}
+	return ts.holdingLocked(ws) == 0 || free > ts.slots/4
+}
+
+// grantLocked hands free slots to waiting transfers: each time to the one whose
+// workspace holds the fewest (the earliest among equals), while it may take one.
+func (ts *transfers) grantLocked() {
+	for len(ts.waiting) > 0 {
+		best, bestHeld := -1, 0
+		for i, t := range ts.waiting {
+			if h := ts.holdingLocked(t.workspace); best < 0 || h < bestHeld {
+				best, bestHeld = i, h
+			}
+		}
+		t := ts.waiting[best]
+		if !ts.admitLocked(t.workspace) {
+			break
+		}
+		ts.waiting = slices.Delete(ts.waiting, best, best+1)
+		ts.running++
+		t.slot = true
+		close(t.granted)
+	}
+	for _, t := range ts.waiting {
+		select {
+		case t.moved <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // get returns a transfer of workspace ws.

@@ -43,3 +43,8 @@ func PullStandIn(ctx context.Context, st build.Store, n Name, opt PullOptions) (
 	}
 	return res, nil
 }
+
+// LibraryWorkspace is the store workspace the hub's library/ stand-ins are built in
+// before they are pushed there: the server fills it itself, so no student quota
+// applies to it (the stand-in budget bounds it instead), and it never expires.
+const LibraryWorkspace = libraryWorkspace

@@ -1,0 +1,174 @@
+package handlers
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// buildQueue is the server's bound on builds: at most slots run at once, the rest wait
+// in one first-in-first-out queue that tells each its place, and a workspace starts
+// at most perMinute builds in any minute. A build is CPU work on the machine the class
+// shares: without the bound, thirty builds at once slow every one of them (and every
+// page) to a crawl; with it, each runs at its usual speed in turn.
+type buildQueue struct {
+	slots     int
+	perMinute int
+	now       func() time.Time
+
+	mu      sync.Mutex
+	running int                    // slots held
+	waiting []*queued              // in arrival order
+	starts  map[string][]time.Time // per workspace: its starts in the last minute
+}
+
+// queued is a build waiting for a slot.
+type queued struct {
+	granted chan struct{} // closed when the slot is handed to it
+	moved   chan struct{} // nudged (at most one pending) when the queue moves
+}
+
+func newBuildQueue(slots, perMinute int, now func() time.Time) *buildQueue {
+	return &buildQueue{slots: max(slots, 1), perMinute: max(perMinute, 1), now: now, starts: map[string][]time.Time{}}
+}
+
+// allow counts a build workspace ws starts now, or refuses it (429) when ws started
+// perMinute builds in the last minute, saying when it may start the next.
+func (q *buildQueue) allow(ws string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := q.now()
+	if len(q.starts) > 4096 { // forget the workspaces that have not built for a minute
+		for k, ts := range q.starts {
+			if len(ts) == 0 || now.Sub(ts[len(ts)-1]) >= time.Minute {
+				delete(q.starts, k)
+			}
+		}
+	}
+	ts := q.starts[ws]
+	for len(ts) > 0 && now.Sub(ts[0]) >= time.Minute {
+		ts = ts[1:]
+	}
+	if len(ts) >= q.perMinute {
+		q.starts[ws] = ts
+		wait := time.Minute - now.Sub(ts[0])
+		secs := int((wait + time.Second - 1) / time.Second)
+		return &httpError{http.StatusTooManyRequests, fmt.Sprintf(
+			"this workspace started %d builds in the last minute, the server's limit (%d builds per minute): try again in %d s",
+			len(ts), q.perMinute, secs)}
+	}
+	q.starts[ws] = append(ts, now)
+	return nil
+}
+
+// acquire waits for a build slot, in turn, and returns the function that gives it
+// back (call it once, when the build ends). While the build waits, notify gets a
+// line for the student whenever its place changes, and one when it starts. It fails
+// only with ctx's error (the build was cancelled while it waited, or the server stops).
+func (q *buildQueue) acquire(ctx context.Context, notify func(string)) (func(), error) {
+	q.mu.Lock()
+	if q.running < q.slots && len(q.waiting) == 0 {
+		q.running++
+		q.mu.Unlock()
+		return q.releaser(), nil
+	}
+	me := &queued{granted: make(chan struct{}), moved: make(chan struct{}, 1)}
+	q.waiting = append(q.waiting, me)
+	q.mu.Unlock()
+
+	shown := 0
+	for {
+		q.mu.Lock()
+		place := 0
+		for i, w := range q.waiting {
+			if w == me {
+				place = i + 1
+				break
+			}
+		}
+		q.mu.Unlock()
+		if place != 0 && place != shown {
+			shown = place
+			runs := fmt.Sprintf("%d builds run", q.slots)
+			if q.slots == 1 {
+				runs = "1 build runs"
+			}
+			notify(fmt.Sprintf("[layerlab] waiting for a build slot: %s in the queue (%s at once on this server)",
+				ordinal(place), runs))
+		}
+		select {
+		case <-me.granted:
+			notify("[layerlab] a build slot is free: the build starts")
+			return q.releaser(), nil
+		case <-me.moved:
+		case <-ctx.Done():
+			q.mu.Lock()
+			select {
+			case <-me.granted: // handed over meanwhile: pass it on
+				q.mu.Unlock()
+				q.releaser()()
+			default:
+				q.removeLocked(me)
+				q.mu.Unlock()
+			}
+			return nil, fmt.Errorf("wait for a build slot: %w", ctx.Err())
+		}
+	}
+}
+
+// releaser returns the function that gives a slot back once: to the first waiting
+// build if any (the slot passes on, still held), else to the pool.
+func (q *buildQueue) releaser() func() {
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			q.mu.Lock()
+			defer q.mu.Unlock()
+			if len(q.waiting) == 0 {
+				q.running--
+				return
+			}
+			next := q.waiting[0]
+			q.waiting = q.waiting[1:]
+			close(next.granted)
+			q.nudgeLocked()
+		})
+	}
+}
+
+func (q *buildQueue) removeLocked(me *queued) {
+	for i, w := range q.waiting {
+		if w == me {
+			q.waiting = append(q.waiting[:i], q.waiting[i+1:]...)
+			q.nudgeLocked()
+			return
+		}
+	}
+}
+
+// nudgeLocked tells every waiting build that its place may have changed.
+func (q *buildQueue) nudgeLocked() {
+	for _, w := range q.waiting {
+		select {
+		case w.moved <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// ordinal is n as "1st", "2nd", "3rd", "4th", "11th", "22nd".
+func ordinal(n int) string {
+	suffix := "th"
+	switch {
+	case n%100 >= 11 && n%100 <= 13:
+	case n%10 == 1:
+		suffix = "st"
+	case n%10 == 2:
+		suffix = "nd"
+	case n%10 == 3:
+		suffix = "rd"
+	}
+	return fmt.Sprintf("%d%s", n, suffix)
+}
