@@ -341,11 +341,13 @@ const termWorkdir = "/playground"
 // my_image:latest code/mydockerfile.txt"), then layerlab's word on what to type.
 func (s *Server) terminalContextError(ctx context.Context, ws *db.Workspace, arg string) string {
 	p := strings.TrimPrefix(path.Clean(arg), termWorkdir+"/")
-	if p == "." || path.Clean(arg) == termWorkdir {
+	if arg != "" && (p == "." || path.Clean(arg) == termWorkdir) {
 		return ""
 	}
 	kind := "" // "file", "dir" or "" (not in the context)
-	if strings.HasPrefix(p, "../") || path.IsAbs(p) {
+	if arg == "" {
+		// path.Clean makes "" ".", but docker stats "" itself and finds nothing.
+	} else if p == ".." || strings.HasPrefix(p, "../") || path.IsAbs(p) {
 		kind = "outside" // a directory of the server's, which the terminal does not reach
 	} else if files, err := ws.ContextFiles(ctx); err == nil {
 		for _, f := range files {

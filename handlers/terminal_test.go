@@ -146,6 +146,12 @@ func TestTerminalBuild(t *testing.T) {
 		out       string
 	}{
 		{"another path", "docker build -t x /tmp", 1, `the path must be "." (the build context), not "/tmp"`},
+		{"the root", "docker build -t x /", 1, `the path must be "." (the build context), not "/"`},
+		{"the root, twice", "docker build -t x //", 1, `the path must be "." (the build context), not "//"`},
+		{"the parent", "docker build -t x ..", 1, `the path must be "." (the build context), not ".."`},
+		{"the parent of the workdir", "docker build -t x /playground/..", 1, `not "/playground/.."`},
+		{"empty path", "docker build -t x ''", 1, `unable to prepare context: path "" not found`}, // docker 20.10's words
+		{"the workdir", "docker build -q -t x /playground", 0, "sha256:"},
 		{"no path", "docker build -t x", 1, "\"docker build\" requires exactly 1 argument."},
 		{"missing flag value", "docker build .  -t", 125, "flag needs an argument: 't' in -t"}, // /usr/bin/docker 20.10 prints this
 		{"unknown flag", "docker build --squash .", 125, "unknown flag: --squash"},
