@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"path"
 	"sort"
 	"strconv"
@@ -1448,10 +1449,38 @@ func cmdSeq(p *proc) int {
 	if inc == 0 {
 		return 1
 	}
-	for x := first; (inc > 0 && x <= last) || (inc < 0 && x >= last); x += inc {
-		if _, err := fmt.Fprintf(p.out, "%s\n", strconv.FormatFloat(x, 'f', -1, 64)); err != nil || p.ctx.Err() != nil {
-			return 1
+	// seq prints with the most decimals of FIRST and INCREMENT (seq 0 0.1 1: 0.0, 0.1,
+	// ... 1.0) and computes each number as FIRST + i*INCREMENT, not by adding, so that
+	// 0.1+0.2 is not printed as 0.30000000000000004.
+	prec := 0
+	for i, a := range p.args {
+		if i == len(p.args)-1 && len(p.args) > 1 {
+			break // LAST's decimals do not count
 		}
+		if _, frac, ok := strings.Cut(a, "."); ok && !strings.ContainsAny(a, "eE") {
+			prec = max(prec, len(frac))
+		}
+	}
+	// Written in chunks, not a line at a time: `seq 1 100000000 | tail -1` is a pipe of
+	// 900 MB, which line by line would take a system call per line.
+	buf := make([]byte, 0, streamChunk+64)
+	eps := math.Abs(inc) * 1e-9 // 0.1*3 may land a hair past LAST = 0.3
+	for i := 0.0; ; i++ {
+		x := first + i*inc
+		if (inc > 0 && x > last+eps) || (inc < 0 && x < last-eps) {
+			break
+		}
+		buf = strconv.AppendFloat(buf, x, 'f', prec, 64)
+		buf = append(buf, '\n')
+		if len(buf) >= streamChunk {
+			if _, err := p.out.Write(buf); err != nil || p.ctx.Err() != nil {
+				return 1
+			}
+			buf = buf[:0]
+		}
+	}
+	if _, err := p.out.Write(buf); err != nil {
+		return 1
 	}
 	return 0
 }

@@ -32,14 +32,13 @@ func TestNoSilentCaps(t *testing.T) {
 		// command, met it, and the shell prints no line for it)
 		noLine bool
 	}{
-		{name: "head -c of urandom past the device's bound", script: "head -c 200000000 /dev/urandom > /a",
-			limit: "layerlab: head: the sandbox's /dev/urandom stops at 64 MiB per read; asked for 200000000 bytes"},
+		{name: "head -c of urandom past 64 MiB streams", script: "head -c 70000000 /dev/urandom | wc -c", want: "70000000\n"},
 		{name: "head -c of urandom within it", script: "head -c 1000000 /dev/urandom | wc -c", want: "1000000\n"},
 		{name: "wc -c of 10 MB of yes streams", script: "yes | head -c 10000000 | wc -c", want: "10000000\n"},
 		{name: "wc -l -w of a long stream", script: "yes 'a b' | head -c 12000000 | wc -l -w", want: "3000000 6000000\n"},
 		{name: "tail -1 of a long stream", script: "{ yes | head -c 9000000; echo last; } | tail -1", want: "last\n"},
 		{name: "tail -n 2 -c 3", script: "{ yes | head -c 9000000; seq 3; } | tail -n 2; printf 'abcdef' | tail -c 3", want: "2\n3\ndef"},
-		{name: "tail -c past its bound", script: "yes | tail -c 9000000", limit: "layerlab: tail: the sandbox keeps at most 8 MiB of standard input for tail -c; asked for 9000000 bytes"},
+		{name: "tail -c past its bound", script: "yes | tail -c 9000000", limit: "layerlab: tail: the sandbox keeps at most 8 MiB of the input for tail -c; asked for 9000000 bytes"},
 		{name: "sort of stdin past its bound", script: "head -c 9000000 /dev/zero | sort | head -1",
 			limit: "layerlab: sort: the sandbox holds at most 8 MiB of a command's standard input in memory, and this input is longer"},
 		{name: "sort of stdin within it", script: "head -c 8000000 /dev/zero | tr '\\0' a | sort | wc -c", want: "8000001\n"}, // sort ends the line

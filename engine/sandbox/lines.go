@@ -4,7 +4,6 @@ package sandbox
 // helpers (inputs, openErr, failCode) the file-reading tools share.
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -412,107 +411,4 @@ func wcLine(n wcCounts, lines, words, chars bool) string {
 		}
 	}
 	return strings.Join(parts, " ")
-}
-
-// headFile is head of one named file: read only as far as needed, so a large file or
-// an endless device gives its first lines or bytes. The devices stop at maxFileRead:
-// head -c past that fails the step, naming the bound and what was asked.
-func (p *proc) headFile(name string, n int, bytesMode bool) int {
-	ap := p.abs(name)
-	if pseudo(ap) {
-		p.openErr(name, errPerm)
-		return 1
-	}
-	r, err := p.s.openRead(ap)
-	if err != nil {
-		p.errf("%s", p.pick("can't open '"+name+"': "+errno(err), "cannot open '"+name+"' for reading: "+errno(err)))
-		return 1
-	}
-	if isDevice(ap) {
-		if bytesMode && n > maxFileRead {
-			p.limitf("the sandbox's %s stops at %s per read; asked for %d bytes", ap, humanBytes(maxFileRead), n)
-			return 1
-		}
-		r = io.LimitReader(r, maxFileRead)
-	}
-	if bytesMode {
-		io.CopyN(p.out, r, int64(n))
-		return 0
-	}
-	br := bufio.NewReader(r)
-	for i := 0; i < n; i++ {
-		line, err := br.ReadString('\n')
-		if err == nil {
-			io.WriteString(p.out, line)
-			continue
-		}
-		if isDevice(ap) && err == io.EOF {
-			p.limitf("the sandbox's %s stops at %s per read; %d lines were not found in it", ap, humanBytes(maxFileRead), n)
-			return 1
-		}
-		io.WriteString(p.out, line)
-		break
-	}
-	return 0
-}
-
-// tailStream is tail -n N or -c N of standard input: it keeps only the last N lines
-// (or bytes) as it reads, so the input's length does not matter; what it keeps is
-// bounded by maxStdin, past which the step fails naming the bound.
-func (p *proc) tailStream(n int, bytesMode bool) int {
-	br := bufio.NewReaderSize(p.stdin(), 64<<10)
-	if bytesMode {
-		if n > maxStdin {
-			p.limitf("the sandbox keeps at most %s of standard input for tail -c; asked for %d bytes", humanBytes(maxStdin), n)
-			return 1
-		}
-		ring := make([]byte, 0, n)
-		buf := make([]byte, 64<<10)
-		for {
-			k, err := br.Read(buf)
-			ring = append(ring, buf[:k]...)
-			if len(ring) > n {
-				ring = append(ring[:0], ring[len(ring)-n:]...)
-			}
-			if err != nil {
-				break
-			}
-		}
-		p.out.Write(ring)
-		return 0
-	}
-	if n <= 0 {
-		io.Copy(io.Discard, br)
-		return 0
-	}
-	ring := make([]string, 0, min(n, 1024))
-	start, kept := 0, 0 // ring[start] is the oldest line kept; kept counts their bytes
-	for {
-		line, err := br.ReadString('\n')
-		if line != "" {
-			if len(ring) < n {
-				ring = append(ring, line)
-			} else {
-				kept -= len(ring[start])
-				ring[start] = line
-				start = (start + 1) % n
-			}
-			kept += len(line)
-			if kept > maxStdin {
-				p.limitf("the sandbox keeps at most %s of standard input for tail, and the last %d lines are longer", humanBytes(maxStdin), n)
-				return 1
-			}
-		}
-		if err != nil {
-			break
-		}
-	}
-	for i := range ring {
-		line := ring[(start+i)%len(ring)]
-		if !strings.HasSuffix(line, "\n") {
-			line += "\n" // tail ends a last line without one as the file-reading path does
-		}
-		io.WriteString(p.out, line)
-	}
-	return 0
 }

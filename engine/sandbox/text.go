@@ -4,12 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"io"
 	"path"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"layerlab/engine/rootfs"
 )
@@ -192,143 +192,35 @@ func cmdWc(p *proc) int {
 	if !lines && !words && !chars {
 		lines, words, chars = true, true, true
 	}
-	files := f.args
-	one := func(b []byte, name string) {
-		var parts []string
-		if lines {
-			parts = append(parts, strconv.Itoa(bytes.Count(b, []byte("\n"))))
-		}
-		if words {
-			parts = append(parts, strconv.Itoa(len(bytes.Fields(b))))
-		}
-		if chars {
-			parts = append(parts, strconv.Itoa(len(b)))
-		}
-		width := "%d"
-		_ = width
-		out := strings.Join(parts, " ")
-		if len(parts) > 1 {
-			for i := range parts {
-				parts[i] = fmt.Sprintf("%7s", parts[i])
-			}
-			out = strings.Join(parts, " ")
-		}
-		if name != "" {
-			out += " " + name
-		}
-		p.outf("%s\n", out)
-	}
-	if len(files) == 0 {
+	if len(f.args) == 0 {
 		// Counted as it streams, so any length of input gives the right counts.
 		n, err := countStream(p.stdin())
-		if err != nil {
+		if err != nil || p.stopped() {
 			return 1
 		}
 		p.outf("%s\n", wcLine(n, lines, words, chars))
 		return 0
 	}
+	// Files and devices are counted as they stream too; several get a total line, as
+	// both GNU and busybox wc print it.
+	var total wcCounts
 	code := 0
-	for _, name := range files {
-		b, err := p.readFile(name)
+	for _, name := range f.args {
+		r, err := p.openInput(name)
 		if err != nil {
 			p.errf("%s: %s", name, errno(err))
 			code = 1
 			continue
 		}
-		one(b, name)
-	}
-	return code
-}
-
-// headTailN reads -n N, -N and -c N.
-func headTailN(args []string) (n int, fromStart, bytesMode bool, files []string) {
-	n = 10
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "-n" || a == "-c":
-			bytesMode = a == "-c"
-			if i+1 < len(args) {
-				i++
-				v := args[i]
-				if strings.HasPrefix(v, "+") {
-					fromStart = true
-				}
-				n, _ = strconv.Atoi(strings.TrimPrefix(strings.TrimPrefix(v, "+"), "-"))
-			}
-		case strings.HasPrefix(a, "-n") || strings.HasPrefix(a, "-c"):
-			bytesMode = a[1] == 'c'
-			v := a[2:]
-			if strings.HasPrefix(v, "+") {
-				fromStart = true
-			}
-			n, _ = strconv.Atoi(strings.TrimPrefix(strings.TrimPrefix(v, "+"), "-"))
-		case len(a) > 1 && a[0] == '-' && a[1] >= '0' && a[1] <= '9':
-			n, _ = strconv.Atoi(a[1:])
-		case a == "-f" || a == "-q" || a == "-v":
-		default:
-			files = append(files, a)
+		n, err := countStream(r)
+		if err != nil || p.stopped() {
+			return 1
 		}
+		total.lines, total.words, total.bytes = total.lines+n.lines, total.words+n.words, total.bytes+n.bytes
+		p.outf("%s %s\n", wcLine(n, lines, words, chars), name)
 	}
-	return
-}
-
-func cmdHead(p *proc) int {
-	n, _, bytesMode, files := headTailN(p.args)
-	if len(files) == 1 && files[0] != "-" {
-		return p.headFile(files[0], n, bytesMode)
-	}
-	if len(files) == 0 {
-		// read only what is needed, so `yes | head -n 1` ends
-		r := bufio.NewReader(p.stdin())
-		if bytesMode {
-			io.CopyN(p.out, r, int64(n))
-			return 0
-		}
-		for i := 0; i < n; i++ {
-			line, err := r.ReadString('\n')
-			io.WriteString(p.out, line)
-			if err != nil {
-				break
-			}
-		}
-		return 0
-	}
-	b, code := p.readInput(files)
-	if bytesMode {
-		p.out.Write(b[:min(n, len(b))])
-		return code
-	}
-	for i, l := range splitLines(b) {
-		if i >= n {
-			break
-		}
-		p.outf("%s\n", l)
-	}
-	return code
-}
-
-func cmdTail(p *proc) int {
-	n, fromStart, bytesMode, files := headTailN(p.args)
-	if len(files) == 0 && !fromStart {
-		return p.tailStream(n, bytesMode)
-	}
-	b, code := p.readInput(files)
-	if bytesMode {
-		if fromStart {
-			p.out.Write(b[min(max(n-1, 0), len(b)):])
-		} else {
-			p.out.Write(b[max(len(b)-n, 0):])
-		}
-		return code
-	}
-	lines := splitLines(b)
-	start := max(len(lines)-n, 0)
-	if fromStart {
-		start = min(max(n-1, 0), len(lines))
-	}
-	for _, l := range lines[start:] {
-		p.outf("%s\n", l)
+	if len(f.args) > 1 {
+		p.outf("%s total\n", wcLine(total, lines, words, chars))
 	}
 	return code
 }
@@ -810,64 +702,172 @@ func trSet(s string) []rune {
 	return out
 }
 
+// cmdTr translates, deletes (-d) or squeezes (-s) standard input as it streams, so
+// `tr -dc a-z < /dev/urandom | head -c 32` ends with its 32 bytes and any length of
+// input is translated whole. Sets of ASCII characters work on bytes, as GNU and busybox
+// tr do (-c takes the complement among the 256 bytes, in order; binary input passes
+// unchanged where no set names its bytes); other sets work on UTF-8 characters.
 func cmdTr(p *proc) int {
 	f := parseFlags(p.args, "")
-	in, _ := p.readStdin()
 	if len(f.args) == 0 {
 		p.errf("missing operand")
 		return 1
 	}
 	set1 := trSet(f.args[0])
-	has := map[rune]bool{}
-	for _, r := range set1 {
-		has[r] = true
-	}
-	complement := f.has('c') || f.has('C')
-	match := func(r rune) bool { return has[r] != complement }
-	var out strings.Builder
-	switch {
-	case f.has('d'):
-		for _, r := range string(in) {
-			if !match(r) {
-				out.WriteRune(r)
-			}
-		}
-	case f.has('s') && len(f.args) == 1:
-		var last rune = -1
-		for _, r := range string(in) {
-			if r == last && match(r) {
-				continue
-			}
-			last = r
-			out.WriteRune(r)
-		}
-	default:
+	deleting, squeeze := f.has('d'), f.has('s')
+	translating := !deleting && !(squeeze && len(f.args) == 1)
+	var set2 []rune
+	if translating {
 		if len(f.args) < 2 {
 			p.errf("missing operand after '%s'", f.args[0])
 			return 1
 		}
-		set2 := trSet(f.args[1])
-		m := map[rune]rune{}
-		for i, r := range set1 {
-			if len(set2) == 0 {
-				break
-			}
-			m[r] = set2[min(i, len(set2)-1)]
+		set2 = trSet(f.args[1])
+	}
+	complement := f.has('c') || f.has('C')
+	ascii := true
+	for _, r := range set1 {
+		ascii = ascii && r < 0x80
+	}
+	for _, r := range set2 {
+		ascii = ascii && r < 0x80
+	}
+	in := bufio.NewReaderSize(p.stdin(), streamChunk)
+	out := bufio.NewWriterSize(p.out, streamChunk)
+	if ascii {
+		trBytes(in, out, set1, set2, complement, deleting, squeeze, translating)
+	} else {
+		trRunes(in, out, set1, set2, complement, deleting, squeeze, translating)
+	}
+	if err := out.Flush(); err != nil || p.stopped() {
+		return 1
+	}
+	return 0
+}
+
+// trBytes is tr over bytes, for sets of ASCII characters.
+func trBytes(in *bufio.Reader, out *bufio.Writer, set1, set2 []rune, complement, deleting, squeeze, translating bool) {
+	var member [256]bool // in SET1 (after -c)
+	for _, r := range set1 {
+		member[r] = true
+	}
+	if complement {
+		for c := range member {
+			member[c] = !member[c]
 		}
-		var last rune = -1
-		for _, r := range string(in) {
-			if t, ok := m[r]; ok {
-				r = t
-				if f.has('s') && r == last {
+	}
+	var to [256]int // the byte each member becomes
+	if translating && len(set2) > 0 {
+		i := 0
+		each := func(c int) {
+			to[c] = int(set2[min(i, len(set2)-1)])
+			i++
+		}
+		if complement {
+			for c := range 256 {
+				if member[c] {
+					each(c)
+				}
+			}
+		} else {
+			seen := [256]bool{}
+			for _, r := range set1 {
+				if !seen[r] {
+					seen[r] = true
+					each(int(r))
+				} else {
+					i++ // a later repeat of a SET1 character: the first mapping holds
+				}
+			}
+		}
+	}
+	last := -1
+	buf := make([]byte, streamChunk)
+	for {
+		k, err := in.Read(buf)
+		for _, c := range buf[:k] {
+			o := int(c)
+			switch {
+			case deleting:
+				if member[c] {
+					continue
+				}
+			case !translating: // -s SET1
+				if member[c] && o == last {
+					continue
+				}
+			case member[c] && len(set2) > 0:
+				o = to[c]
+				if squeeze && o == last {
 					continue
 				}
 			}
-			last = r
-			out.WriteRune(r)
+			last = o
+			out.WriteByte(byte(o))
+		}
+		// A reader that went away (head of the output) ends tr, as SIGPIPE would:
+		// Write of nothing reports the writer's error.
+		if _, werr := out.Write(nil); err != nil || werr != nil {
+			return
 		}
 	}
-	io.WriteString(p.out, out.String())
-	return 0
+}
+
+// trRunes is tr over UTF-8 characters, for sets beyond ASCII; with -c a translation
+// maps every other character to SET2's last.
+func trRunes(in *bufio.Reader, out *bufio.Writer, set1, set2 []rune, complement, deleting, squeeze, translating bool) {
+	has := map[rune]bool{}
+	for _, r := range set1 {
+		has[r] = true
+	}
+	m := map[rune]rune{}
+	for i, r := range set1 {
+		if _, ok := m[r]; !ok && len(set2) > 0 {
+			m[r] = set2[min(i, len(set2)-1)]
+		}
+	}
+	var last rune = -1
+	for {
+		r, size, err := in.ReadRune()
+		if err != nil {
+			return
+		}
+		if r == utf8.RuneError && size == 1 {
+			// not UTF-8: a byte no set names, which passes as it is (or is -c's)
+			in.UnreadRune()
+			b, _ := in.ReadByte()
+			if complement && deleting {
+				continue
+			}
+			out.WriteByte(b)
+			last = -1
+			continue
+		}
+		match := has[r] != complement
+		switch {
+		case deleting:
+			if match {
+				continue
+			}
+		case !translating:
+			if match && r == last {
+				continue
+			}
+		case match && len(set2) > 0:
+			if t, ok := m[r]; ok {
+				r = t
+			} else {
+				r = set2[len(set2)-1]
+			}
+			if squeeze && r == last {
+				continue
+			}
+		}
+		last = r
+		if _, err := out.WriteRune(r); err != nil {
+			return
+		}
+	}
 }
 
 func cmdFind(p *proc) int {

@@ -1,0 +1,118 @@
+package sandbox
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"layerlab/engine/rootfs"
+)
+
+// TestNoTruncation: the tools give the real command's answer for inputs past the bounds
+// the sandbox once cut them at (8 MiB of stdin, 64 MiB of a file or device), by
+// streaming; where they must hold something (a line, tail's last lines) past a bound,
+// the step fails with a line naming it. A tool never answers for a shorter input.
+func TestNoTruncation(t *testing.T) {
+	tests := []struct {
+		name   string
+		fs     func(testing.TB) *rootfs.FS // debianFS when nil
+		script string
+		setup  func(*testing.T, *rootfs.FS)
+		want   string // the exact output, exit 0 (when limit is "")
+		limit  string // else: the step fails with a *LimitError containing it, and its line is in the output
+		// timeLimit: the step must fail at its time limit, and print nothing but what
+		// the script printed before the stop
+		timeLimit bool
+	}{
+		// issue 12's findings
+		{name: "yes | head -c | wc -c counts every byte", script: "yes | head -c 10000000 | wc -c", want: "10000000\n"},
+		{name: "busybox yes | head -c | wc -c", fs: busyboxFS, script: "yes | head -c 10000000 | wc -c", want: "10000000\n"},
+		{name: "seq | tail -1 at the time limit prints no wrong last line", script: "seq 1 1000000000 | tail -1", timeLimit: true},
+		{name: "wc of a stream cut by the time limit prints no count", script: "yes | wc -l", timeLimit: true},
+		{name: "head -c of urandom past 64 MiB", script: "head -c 70000000 /dev/urandom | wc -c", want: "70000000\n"},
+		{name: "head -c of zero past 64 MiB", script: "head -c 70000000 < /dev/zero | wc -c", want: "70000000\n"},
+
+		// head
+		{name: "head -n of a long stream", script: "seq 1 3000000 | head -n 2", want: "1\n2\n"},
+		{name: "head -n 1 of urandom is one line", script: "head -n 1 /dev/urandom | wc -l", want: "1\n"},
+		{name: "head -c with a suffix", script: "head -c 1K /dev/zero | wc -c; head -c 2kB /dev/zero | wc -c", want: "1024\n2000\n"},
+		{name: "head -c with a bad count fails", script: "head -c 1X /dev/zero; echo $?", want: "head: invalid number of bytes: '1X'\n1\n"},
+		{name: "head -n -N keeps back the last lines", script: "seq 5 | head -n -2", want: "1\n2\n3\n"},
+		{name: "head -c -N keeps back the last bytes", script: "printf abcdef | head -c -2", want: "abcd"},
+		{name: "head of several files has headers", script: "seq 2 > /a; seq 3 > /b; head -n 1 /a /b; head -q -n 1 /a /b",
+			want: "==> /a <==\n1\n\n==> /b <==\n1\n1\n1\n"},
+		{name: "head -n of a line longer than 8 MiB streams it", script: "head -c 9000000 /dev/zero | head -n 1 | wc -c", want: "9000000\n"},
+
+		// tail
+		{name: "tail -1 of a long stream", script: "{ yes | head -c 9000000; echo last; } | tail -1", want: "last\n"},
+		{name: "tail -n of a file past 64 MiB streams", script: "{ yes | head -c 70000000; echo end; } > /f; tail -n 1 /f",
+			want: "end\n"},
+		{name: "tail keeps a last line without a newline as it is", script: "printf 'a\\nb' | tail -n 1; printf 'a\\nb' > /f; tail -n 1 /f", want: "bb"},
+		{name: "tail -n +N of a stream", script: "seq 1 2000000 | tail -n +1999999", want: "1999999\n2000000\n"},
+		{name: "tail -c +N", script: "printf abcdef | tail -c +3", want: "cdef"},
+		{name: "tail of a line past 8 MiB", script: "head -c 9000000 /dev/zero | tail -n 1",
+			limit: "layerlab: tail: the sandbox keeps at most 8 MiB of the input for tail, and the last 1 lines are longer"},
+		{name: "tail of a line of 8 MiB", script: "{ echo a; head -c 8388607 /dev/zero; echo; } | tail -n 1 | wc -c", want: "8388608\n"},
+		{name: "tail of a line of 8 MiB and a byte", script: "{ echo a; head -c 8388608 /dev/zero; echo; } | tail -n 1 | wc -c",
+			limit: "layerlab: tail: the sandbox keeps at most 8 MiB of the input for tail, and the last 1 lines are longer"},
+		{name: "tail -n 3 of lines without a last newline", script: "printf 'a\\nb\\nc\\nd' | tail -n 3; printf 'a\\nb\\n' | tail -n 5", want: "b\nc\nda\nb\n"},
+		{name: "tail -n past 8 MiB of lines", script: "yes | head -c 20000000 | tail -n 5000000",
+			limit: "layerlab: tail: the sandbox keeps at most 8 MiB of the input for tail, and the last 5000000 lines are longer"},
+
+		// tr
+		{name: "tr -dc of urandom ends with head", script: "tr -dc 'a-z0-9' < /dev/urandom | head -c 32 | wc -c", want: "32\n"},
+		{name: "tr of a stream past 8 MiB", script: "head -c 20000000 /dev/zero | tr '\\0' a | tr -d b | wc -c", want: "20000000\n"},
+		{name: "tr keeps bytes no set names", script: "printf 'a\\377b\\n' | tr a-z A-Z | od -An -c", want: "   A 377   B  \\n\n"},
+		{name: "tr -c translates the complement", script: "echo 'a b-c' | tr -c 'a-z\\n' _", want: "a_b_c\n"},
+		{name: "tr -s squeezes", script: "echo 'aa  bb' | tr -s ' '; echo 'aabb' | tr -s ab xy", want: "aa bb\nxy\n"},
+		{name: "tr of non-ASCII sets", script: "echo 'héllo' | tr 'é' 'e'", want: "hello\n"},
+
+		// seq
+		{name: "seq | tail -1 of a million", script: "seq 1 1000000 | tail -1", want: "1000000\n"},
+		{name: "seq with decimals", script: "seq 0 0.1 0.3; seq 1 0.5 2", want: "0.0\n0.1\n0.2\n0.3\n1.0\n1.5\n2.0\n"},
+		{name: "seq down", script: "seq 3 -1 1", want: "3\n2\n1\n"},
+
+		// wc
+		{name: "wc of a file past 64 MiB", script: "head -c 70000000 /dev/zero > /z; wc -c /z", want: "70000000 /z\n"},
+		{name: "wc of several files has a total", script: "seq 2 > /a; seq 3 > /b; wc -l /a /b", want: "2 /a\n3 /b\n5 total\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			mk := tc.fs
+			if mk == nil {
+				mk = debianFS
+			}
+			f := mk(t)
+			if tc.setup != nil {
+				tc.setup(t, f)
+			}
+			lim := Limits{Timeout: 60 * time.Second, MaxWrite: 1 << 30}
+			if tc.timeLimit {
+				lim.Timeout = time.Second
+			}
+			r := run(t, f, tc.script, func(o *Options) { o.Limits = lim })
+			var le *LimitError
+			switch {
+			case tc.timeLimit:
+				if !errors.As(r.err, &le) || le.Limit != "time" {
+					t.Fatalf("err = %v (exit %d), want the time limit\noutput: %.300q", r.err, r.code, r.out)
+				}
+				if r.out != "" {
+					t.Errorf("output %.300q after the stop; want none (the input was cut, not whole)", r.out)
+				}
+			case tc.limit != "":
+				if !errors.As(r.err, &le) || !strings.Contains(le.Msg, tc.limit) {
+					t.Fatalf("err = %v (exit %d), want a limit error containing %q\noutput: %.300q", r.err, r.code, tc.limit, r.out)
+				}
+				if !strings.Contains(r.out, tc.limit) {
+					t.Errorf("the step's output lacks the limit's line %q:\n%.300q", tc.limit, r.out)
+				}
+			default:
+				if r.err != nil || r.code != 0 || r.out != tc.want {
+					t.Errorf("exit %d, err %v, output %.300q; want exit 0 and %q", r.code, r.err, r.out, tc.want)
+				}
+			}
+		})
+	}
+}
