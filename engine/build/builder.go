@@ -83,6 +83,7 @@ type Options struct {
 	NoCache   bool              // --no-cache
 	Sink      Sink              // events; may be nil
 	Limits    sandbox.Limits    // per RUN step
+	Budget    Budget            // per build; zero fields take DefaultBudget's
 	// Store, when set, is the store this build reads and writes instead of the
 	// Builder's: one Builder (and its snapshot cache, keyed by content) can serve many
 	// workspaces.
@@ -159,6 +160,7 @@ type run struct {
 	srcHash map[string]string // context path -> tarsum, computed once per build
 	total   int               // the N of "Step i/N"
 	held    bool              // the build holds images (see Store.Hold)
+	unpack  *unpackBudget     // what ADD archives may still unpack to
 }
 
 // Build runs a build of the context's Dockerfile.
@@ -171,7 +173,8 @@ func (b *Builder) Build(ctx context.Context, c *Context, opt Options) (*Result, 
 		store = b.Store
 	}
 	r := &run{b: b, store: store, ctx: ctx, opt: opt, bctx: c, start: time.Now(),
-		res: &Result{ID: opt.ID}, meta: map[string]*string{}, used: map[string]bool{}, srcHash: map[string]string{}}
+		res: &Result{ID: opt.ID}, meta: map[string]*string{}, used: map[string]bool{}, srcHash: map[string]string{},
+		unpack: &unpackBudget{lim: opt.Budget.withDefaults()}}
 	defer func() {
 		if r.held {
 			// Released whatever happened; a killed build's holds expire instead.

@@ -133,7 +133,7 @@ func (r *run) prepareCopy(st *stage, in *dockerfile.Instruction, next *image.Con
 					return err
 				}
 			}
-			cp := copier{src: src, dst: fs, uid: uid, gid: gid, now: now, add: c.Add}
+			cp := copier{src: src, dst: fs, uid: uid, gid: gid, now: now, add: c.Add, unpack: r.unpack}
 			multi := len(sources) > 1 || strings.HasSuffix(target, "/")
 			for _, s := range sources {
 				if err := cp.copy(s, target, multi); err != nil {
@@ -330,6 +330,7 @@ type copier struct {
 	uid, gid int
 	now      time.Time
 	add      bool
+	unpack   *unpackBudget // the build's: what its ADD archives may still unpack to
 }
 
 func (c *copier) copy(s copySource, target string, intoDir bool) error {
@@ -366,14 +367,26 @@ func (c *copier) copy(s copySource, target string, intoDir bool) error {
 	}
 	if c.add {
 		if data, err := e.Data.Bytes(); err == nil {
-			if r, ok := archiveReader(data); ok {
+			r, g, err := archiveReader(data, c.unpack)
+			if err != nil {
+				return fmt.Errorf("extract %s: %w", s.name, err)
+			}
+			if r != nil {
 				dir := target
 				if err := c.dst.MkdirAll(dir, 0o755, 0, 0, c.now); err != nil {
 					return err
 				}
 				// An extracted archive keeps its own owners: the classic builder untars
-				// without the --chown identity (recorded, scenario x50).
-				if err := rootfs.Apply(c.dst, r, rootfs.ApplyOptions{Dest: dir}); err != nil {
+				// without the --chown identity (recorded, scenario x50). What is left of
+				// the build's allowance bounds each entry before its content is read.
+				lim := rootfs.Limits{MaxBytes: c.unpack.left(), MaxEntries: rootfs.DefaultLimits.MaxEntries}
+				err := rootfs.Apply(c.dst, r, rootfs.ApplyOptions{Dest: dir, Limits: lim})
+				c.unpack.used += g.out
+				if errors.Is(err, rootfs.ErrTooLarge) && !errors.Is(err, ErrBudget) && !strings.Contains(err.Error(), " entries") {
+					// An entry's header announced more content than the build has left.
+					err = fmt.Errorf("%w (%v)", c.unpack.exceeded(), err)
+				}
+				if err != nil {
 					return fmt.Errorf("extract %s: %w", s.name, err)
 				}
 				return nil
@@ -424,26 +437,32 @@ func (c *copier) put(dst string, e *rootfs.Entry) error {
 	return nil
 }
 
-// archiveReader recognises a local tar archive (plain, gzip or bzip2) as ADD extracts.
-func archiveReader(data []byte) (io.Reader, bool) {
-	var r io.Reader = bytes.NewReader(data)
+// archiveReader recognises a local tar archive (plain, gzip or bzip2) as ADD extracts,
+// and reads it through a guard that spends the build's unpack budget: nil when data is
+// no archive (ADD then copies it as a file), an error when the budget runs out before
+// that can be told, rather than a silent copy.
+func archiveReader(data []byte, u *unpackBudget) (io.Reader, *unpackGuard, error) {
+	in := &countingReader{r: bytes.NewReader(data)}
+	g := &unpackGuard{r: in, u: u}
 	switch {
 	case bytes.HasPrefix(data, []byte{0x1f, 0x8b}):
-		gz, err := gzip.NewReader(bytes.NewReader(data))
+		gz, err := gzip.NewReader(in)
 		if err != nil {
-			return nil, false
+			return nil, nil, nil
 		}
-		r = gz
+		g.r, g.in, g.kind = gz, in, "gzip"
 	case bytes.HasPrefix(data, []byte("BZh")):
-		r = bzip2.NewReader(bytes.NewReader(data))
+		g.r, g.in, g.kind = bzip2.NewReader(in), in, "bzip2"
 	}
 	head := make([]byte, 512)
-	br := io.MultiReader(r)
-	n, _ := io.ReadFull(br, head)
-	if n < 512 || string(head[257:262]) != "ustar" {
-		return nil, false
+	n, err := io.ReadFull(g, head)
+	if errors.Is(err, ErrBudget) {
+		return nil, nil, err
 	}
-	return io.MultiReader(bytes.NewReader(head[:n]), br), true
+	if n < 512 || string(head[257:262]) != "ustar" {
+		return nil, nil, nil
+	}
+	return io.MultiReader(bytes.NewReader(head[:n]), g), g, nil
 }
 
 // maybeDecompress lets stored layers be gzip or plain tar.

@@ -1,0 +1,124 @@
+package build
+
+import (
+	"errors"
+	"fmt"
+	"io"
+)
+
+// Budget bounds what one build may spend beyond what the sandbox bounds per RUN step.
+// Docker has none of these limits but the layer depth (its storage driver's); each
+// error names the limit and its number, and fails only the step that ran out.
+type Budget struct {
+	// MaxUnpack is the bytes that all of a build's ADD archives may unpack to,
+	// together: four ADDs of a bomb share one allowance, not four.
+	MaxUnpack int64
+	// An ADD archive whose compressed data inflates more than MaxRatio times its own
+	// size, once past RatioFloor bytes, is refused as a decompression bomb.
+	MaxRatio   int64
+	RatioFloor int64
+}
+
+// DefaultBudget is far past what a class's images unpack (a language runtime's
+// tarball inflates 3-10 times; zeros compress 1000 times and more).
+var DefaultBudget = Budget{MaxUnpack: 512 << 20, MaxRatio: 200, RatioFloor: 16 << 20}
+
+// withDefaults gives each zero (or negative) field DefaultBudget's value.
+func (b Budget) withDefaults() Budget {
+	d := DefaultBudget
+	if b.MaxUnpack > 0 {
+		d.MaxUnpack = b.MaxUnpack
+	}
+	if b.MaxRatio > 0 {
+		d.MaxRatio = b.MaxRatio
+	}
+	if b.RatioFloor > 0 {
+		d.RatioFloor = b.RatioFloor
+	}
+	return d
+}
+
+// ErrBudget is a build that ran out of one of its Budget's limits.
+var ErrBudget = errors.New("build budget exceeded")
+
+// unpackBudget is what a build's ADD extractions have spent of MaxUnpack.
+type unpackBudget struct {
+	lim  Budget
+	used int64
+}
+
+func (u *unpackBudget) left() int64 { return max(u.lim.MaxUnpack-u.used, 0) }
+
+func (u *unpackBudget) exceeded() error {
+	return fmt.Errorf("%w: this build's ADD archives unpack to more than %s together, layerlab's limit per build (Docker has none); ADD smaller archives, or fewer",
+		ErrBudget, sizeText(u.lim.MaxUnpack))
+}
+
+// guard counts what an archive's decompressed stream yields and stops it when the
+// build's unpack allowance runs out or the data inflates like a bomb. in counts the
+// compressed bytes read (nil for a plain tar, which cannot be a bomb).
+type unpackGuard struct {
+	r    io.Reader
+	in   *countingReader
+	kind string // "gzip", "bzip2"; "" for a plain tar
+	u    *unpackBudget
+	out  int64
+	err  error // sticky: io.ReadFull drops an error that comes with a full read
+}
+
+// Read never hands out a byte past the allowance: it reads at most what is left, and
+// when nothing is left, one byte tells the end of the data from a limit.
+func (g *unpackGuard) Read(p []byte) (int, error) {
+	if g.err != nil {
+		return 0, g.err
+	}
+	left := g.u.left() - g.out
+	if left <= 0 {
+		var one [1]byte
+		n, err := io.ReadFull(g.r, one[:])
+		if n == 0 && (err == io.EOF || err == io.ErrUnexpectedEOF) {
+			return 0, io.EOF
+		}
+		if err != nil && n == 0 {
+			return 0, err
+		}
+		g.err = g.u.exceeded()
+		return 0, g.err
+	}
+	if int64(len(p)) > left {
+		p = p[:left]
+	}
+	n, err := g.r.Read(p)
+	g.out += int64(n)
+	if g.in != nil && g.out > g.u.lim.RatioFloor && g.out > g.u.lim.MaxRatio*g.in.n {
+		g.err = fmt.Errorf("%w: %s data of %d bytes inflates to more than %s, over %d times its size: layerlab refuses it as a decompression bomb (Docker has no such limit)",
+			ErrBudget, g.kind, g.in.n, sizeText(g.u.lim.RatioFloor), g.u.lim.MaxRatio)
+		return 0, g.err
+	}
+	return n, err
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// sizeText is a limit as people state it: "512 MiB".
+func sizeText(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%d GiB", n>>30)
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return fmt.Sprintf("%d MiB", n>>20)
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return fmt.Sprintf("%d KiB", n>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
+}

@@ -1,0 +1,108 @@
+package build_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"testing"
+
+	"layerlab/engine/build"
+)
+
+// plainTar is a tar (no compression) of one file of n bytes of data.
+func plainTar(t *testing.T, name string, data []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	if err := tw.WriteHeader(&tar.Header{Name: name, Typeflag: tar.TypeReg, Size: int64(len(data)), Mode: 0o644}); err != nil {
+		t.Fatal(err)
+	}
+	tw.Write(data)
+	tw.Close()
+	return buf.Bytes()
+}
+
+func gzipped(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	gz.Write(b)
+	gz.Close()
+	return buf.Bytes()
+}
+
+func noise(n int) []byte {
+	r := rand.New(rand.NewPCG(1, 2))
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	return b
+}
+
+// TestAddUnpackBudget: the bytes a build's ADD archives unpack to are one allowance for
+// the whole build (four ADDs of the same archive spend it four times), and an archive
+// whose data inflates like a bomb is refused, for gzip and bzip2 alike; at the bound
+// the build succeeds.
+func TestAddUnpackBudget(t *testing.T) {
+	one := plainTar(t, "a", noise(100<<10))
+	bz, err := os.ReadFile("testdata/zeros-4mib.tar.bz2") // bzip2 -9 of a tar of 4 MiB of zeros: 117 bytes
+	if err != nil {
+		t.Fatal(err)
+	}
+	zeros := gzipped(t, plainTar(t, "zeros", make([]byte, 4<<20)))
+	noisy := gzipped(t, plainTar(t, "noise", noise(2<<20)))
+	four := "FROM busybox\nADD x.tar /a/\nADD x.tar /b/\nADD x.tar /c/\nADD x.tar /d/\n"
+	tests := []struct {
+		name    string
+		files   map[string]string
+		budget  build.Budget
+		wantErr string // "" when the build must succeed
+		line    int
+	}{
+		{name: "four ADDs at the build's bound", files: map[string]string{"Dockerfile": four, "x.tar": string(one)},
+			budget: build.Budget{MaxUnpack: 4 * int64(len(one))}},
+		{name: "four ADDs one byte past the build's bound", files: map[string]string{"Dockerfile": four, "x.tar": string(one)},
+			budget: build.Budget{MaxUnpack: 4*int64(len(one)) - 1}, line: 5,
+			wantErr: "this build's ADD archives unpack to more than 415743 bytes together, layerlab's limit per build (Docker has none)"},
+		{name: "an entry larger than what is left fails before it is read", files: map[string]string{"Dockerfile": four, "x.tar": string(one)},
+			budget: build.Budget{MaxUnpack: int64(len(one)) + 1000}, line: 3, wantErr: "layerlab's limit per build"},
+		{name: "bzip2 bomb", files: map[string]string{"Dockerfile": "FROM busybox\nADD z.tar.bz2 /d/\n", "z.tar.bz2": string(bz)},
+			budget: build.Budget{RatioFloor: 1 << 20, MaxRatio: 1000}, line: 2,
+			wantErr: "bzip2 data of 117 bytes inflates to more than 1 MiB, over 1000 times its size: layerlab refuses it as a decompression bomb (Docker has no such limit)"},
+		{name: "bzip2 at the ratio's floor", files: map[string]string{"Dockerfile": "FROM busybox\nADD z.tar.bz2 /d/\n", "z.tar.bz2": string(bz)},
+			budget: build.Budget{RatioFloor: 8 << 20, MaxRatio: 1000}},
+		{name: "bzip2 bombs share the build's allowance", files: map[string]string{"Dockerfile": "FROM busybox\nADD z.tar.bz2 /a/\nADD z.tar.bz2 /b/\n", "z.tar.bz2": string(bz)},
+			budget: build.Budget{RatioFloor: 8 << 20, MaxUnpack: 6 << 20}, line: 3, wantErr: "more than 6 MiB together, layerlab's limit per build"},
+		{name: "gzip bomb", files: map[string]string{"Dockerfile": "FROM busybox\nADD z.tgz /d/\n", "z.tgz": string(zeros)},
+			budget: build.Budget{RatioFloor: 1 << 20, MaxRatio: 100}, line: 2, wantErr: "gzip data of"},
+		{name: "gzip of incompressible data is no bomb", files: map[string]string{"Dockerfile": "FROM busybox\nADD n.tgz /d/\n", "n.tgz": string(noisy)},
+			budget: build.Budget{RatioFloor: 1 << 20, MaxRatio: 2}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, tc.files)
+			_, _, err := h.build(build.Options{Budget: tc.budget})
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("build: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("built; want an error")
+			}
+			if !strings.Contains(err.Error(), tc.wantErr) || !errors.Is(err, build.ErrBudget) {
+				t.Fatalf("error %q, want ErrBudget and %q", err, tc.wantErr)
+			}
+			var se *build.StepError
+			if !errors.As(err, &se) || se.Line != tc.line {
+				t.Errorf("error at %+v, want line %d", se, tc.line)
+			}
+		})
+	}
+}
