@@ -48,7 +48,7 @@ type Builder struct {
 
 // New returns a Builder over a store.
 func New(s Store, p Puller) *Builder {
-	return &Builder{Store: s, Puller: p, snaps: newSnapCache(64), parsed: map[digest.Digest]*dockerfile.File{}}
+	return &Builder{Store: s, Puller: p, snaps: newSnapCache(DefaultSnapshotCacheBytes), parsed: map[digest.Digest]*dockerfile.File{}}
 }
 
 // parse parses a Dockerfile, reusing the result for the same bytes: an edit-build loop

@@ -1,11 +1,13 @@
 package build
 
 import (
+	"container/list"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"sync"
+	"unsafe"
 
 	digest "github.com/opencontainers/go-digest"
 
@@ -27,24 +29,67 @@ func ChainID(diffIDs []digest.Digest) digest.Digest {
 	return c
 }
 
-// snapCache keeps recent filesystem snapshots by chain ID. Snapshots share entries, so
-// holding many of one lineage costs little; the count bound keeps memory in check.
+// DefaultSnapshotCacheBytes bounds the memory the snapshot cache keeps alive, over all
+// builds of a Builder: past it the least recently used snapshots go, and a snapshot
+// bigger than the whole bound is not kept at all (its build still has it).
+const DefaultSnapshotCacheBytes = 512 << 20
+
+// entryCost is what one entry of a snapshot's map costs beyond its content: the map
+// slot, the key's header and a share of the Entry (snapshots of one lineage share
+// their Entry values and key strings, so this leans low rather than high).
+const entryCost = 64
+
+// snapCache keeps recent filesystem snapshots by chain ID, bounded in bytes. Snapshots
+// of one lineage share their file contents, so a content array is counted once however
+// many cached snapshots hold it, and freed from the count when the last one goes.
+// Generated content costs nothing until read and is not counted.
 type snapCache struct {
-	mu    sync.Mutex
-	max   int
-	m     map[digest.Digest]*rootfs.FS
-	order []digest.Digest
+	mu   sync.Mutex
+	max  int64
+	used int64
+	m    map[digest.Digest]*list.Element // of *snapItem
+	lru  *list.List                      // most recently used at the front
+	data map[*byte]*dataRef              // content arrays the cached snapshots hold
 }
 
-func newSnapCache(max int) *snapCache {
-	return &snapCache{max: max, m: map[digest.Digest]*rootfs.FS{}}
+type snapItem struct {
+	id     digest.Digest
+	fs     *rootfs.FS
+	own    int64   // the snapshot's map: entries * entryCost
+	arrays []*byte // its distinct content arrays
+}
+
+type dataRef struct {
+	size int64
+	refs int
+}
+
+func newSnapCache(maxBytes int64) *snapCache {
+	return &snapCache{max: maxBytes, m: map[digest.Digest]*list.Element{}, lru: list.New(), data: map[*byte]*dataRef{}}
 }
 
 func (c *snapCache) get(id digest.Digest) (*rootfs.FS, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	f, ok := c.m[id]
-	return f, ok
+	el, ok := c.m[id]
+	if !ok {
+		return nil, false
+	}
+	c.lru.MoveToFront(el)
+	return el.Value.(*snapItem).fs, true
+}
+
+// measure lists f's distinct content arrays with their sizes (read-only: cached
+// snapshots are never changed, and the one being put is done changing).
+func measure(f *rootfs.FS) (own int64, arrays map[*byte]int64) {
+	arrays = map[*byte]int64{}
+	f.Range(func(_ string, e *rootfs.Entry) {
+		own += entryCost
+		if b, ok := e.Data.(rootfs.Bytes); ok && cap(b) > 0 {
+			arrays[unsafe.SliceData(b)] = int64(cap(b))
+		}
+	})
+	return own, arrays
 }
 
 func (c *snapCache) put(id digest.Digest, f *rootfs.FS) {
@@ -52,16 +97,63 @@ func (c *snapCache) put(id digest.Digest, f *rootfs.FS) {
 		return
 	}
 	c.mu.Lock()
+	_, ok := c.m[id]
+	c.mu.Unlock()
+	if ok {
+		return
+	}
+	own, arrays := measure(f)
+	total := own
+	for _, n := range arrays {
+		total += n
+	}
+	if total > c.max {
+		return // bigger than the whole cache: keeping it would only evict the rest
+	}
+	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.m[id]; ok {
 		return
 	}
-	c.m[id] = f
-	c.order = append(c.order, id)
-	for len(c.order) > c.max {
-		delete(c.m, c.order[0])
-		c.order = c.order[1:]
+	it := &snapItem{id: id, fs: f, own: own, arrays: make([]*byte, 0, len(arrays))}
+	c.used += own
+	for p, n := range arrays {
+		it.arrays = append(it.arrays, p)
+		if d := c.data[p]; d != nil {
+			d.refs++
+			continue
+		}
+		c.data[p] = &dataRef{size: n, refs: 1}
+		c.used += n
 	}
+	c.m[id] = c.lru.PushFront(it)
+	for c.used > c.max {
+		back := c.lru.Back()
+		if back == nil || back.Value.(*snapItem) == it {
+			break
+		}
+		c.evict(back)
+	}
+}
+
+func (c *snapCache) evict(el *list.Element) {
+	it := c.lru.Remove(el).(*snapItem)
+	delete(c.m, it.id)
+	c.used -= it.own
+	for _, p := range it.arrays {
+		d := c.data[p]
+		if d.refs--; d.refs == 0 {
+			delete(c.data, p)
+			c.used -= d.size
+		}
+	}
+}
+
+// bytes is what the cache holds, by its count.
+func (c *snapCache) bytes() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.used
 }
 
 // snapshot returns the filesystem of an image: from the cache, or by applying its

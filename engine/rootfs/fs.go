@@ -518,6 +518,14 @@ func (f *FS) Walk(fn func(key string, e *Entry) error) error {
 	return nil
 }
 
+// Range calls fn for every entry, the root included, in no particular order: for
+// callers that only measure (the builder's snapshot cache), without Walk's sort.
+func (f *FS) Range(fn func(key string, e *Entry)) {
+	for k, e := range f.m {
+		fn(k, e)
+	}
+}
+
 // Keys returns every key in tar order: sorted by path components, so a directory
 // comes right before its contents.
 func (f *FS) Keys() []string {
