@@ -3,9 +3,11 @@ package db
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"testing"
@@ -427,4 +429,72 @@ func openStoreIn(t *testing.T, dir string) *Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// TestMigrateEventsToChunks: a store whose events were stored a row each (before
+// migration 0010) keeps them: each becomes a one-event chunk, replayed as before, and
+// new events append after them.
+func TestMigrateEventsToChunks(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := sql.Open("sqlite3", dsn(filepath.Join(dir, "layerlab.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := old.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied TEXT NOT NULL) STRICT`); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if m.version >= 10 {
+			break
+		}
+		if _, err := old.Exec(m.sql); err != nil {
+			t.Fatalf("%s: %v", m.name, err)
+		}
+		if _, err := old.Exec(`INSERT INTO schema_migrations VALUES (?, ?, '')`, m.version, m.name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const id = "0123456789abcdef0123456789abcdef"
+	var want [][]byte
+	for _, q := range []string{
+		`INSERT INTO workspaces (name, created) VALUES ('default', '')`,
+		`INSERT INTO builds (id, workspace, created, state, dockerfile, tags) VALUES ('` + id + `', 'default', '', 'succeeded', '', '[]')`,
+	} {
+		if _, err := old.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for seq := int64(1); seq <= 3; seq++ {
+		ev := logEvent(id, seq, fmt.Sprint("line ", seq))
+		want = append(want, ev)
+		if _, err := old.Exec(`INSERT INTO build_events (build_id, seq, data) VALUES (?, ?, ?)`, id, seq, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old.Close()
+
+	s := openStoreIn(t, dir)
+	w := workspace(t, s, DefaultWorkspace)
+	if got, err := replay(ctx, w, id, 1); err != nil || !reflect.DeepEqual(got, want[1:]) {
+		t.Errorf("after the migration, replay after 1: %q, %v; want %q", got, err, want[1:])
+	}
+	if err := w.AppendEvent(ctx, id, 3, want[0]); !errors.Is(err, ErrEventExists) {
+		t.Errorf("appending a migrated seq: %v, want ErrEventExists", err)
+	}
+	if err := w.AppendEvent(ctx, id, 4, logEvent(id, 4, "new")); err != nil {
+		t.Fatal(err)
+	}
+	if rows := chunkRows(t, s, id); rows != 4 {
+		t.Errorf("%d rows, want 4 (three migrated events, one new)", rows)
+	}
+	var n int
+	if err := s.db.QueryRow(`SELECT count(*) FROM sqlite_master WHERE name = 'build_events'`).Scan(&n); err != nil || n != 0 {
+		t.Errorf("build_events is still there (%d, %v)", n, err)
+	}
+	checkIntegrity(t, s)
 }
