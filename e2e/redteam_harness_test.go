@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"os"
@@ -65,6 +66,23 @@ func serveHasFlag(flag string) bool {
 		serveHelp = string(out)
 	})
 	return regexp.MustCompile(`(^|[\s,])` + regexp.QuoteMeta(flag) + `\b`).MatchString(serveHelp)
+}
+
+// rtFlags keeps the serve flags (--name=value) the binary has, logging those it lacks:
+// a probe that tightens a quota to stay small still runs against an older binary,
+// which shows what it did without the quota.
+func rtFlags(t *testing.T, flags ...string) []string {
+	t.Helper()
+	var out []string
+	for _, f := range flags {
+		name, _, _ := strings.Cut(f, "=")
+		if serveHasFlag(name) {
+			out = append(out, f)
+		} else {
+			t.Logf("%s has no %s flag: the probe runs without it", redteamBin(), name)
+		}
+	}
+	return out
 }
 
 // memWatch follows one process's memory: VmRSS every rtPoll, and VmHWM, the kernel's
@@ -375,12 +393,19 @@ type rtClient struct {
 	csrf string
 }
 
-func newRTClient(base string) (*rtClient, error) {
+func newRTClient(base string) (*rtClient, error) { return newRTClientFrom(base, 1) }
+
+// newRTClientFrom is a browser on another machine of the class: its connections come
+// from 127.0.0.n (Linux routes all of 127/8 to the loopback), so limits per client
+// address (new workspaces per minute) count it apart from the attacker.
+func newRTClientFrom(base string, n int) (*rtClient, error) {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		return nil, err
 	}
-	c := &rtClient{base: base, http: &http.Client{Jar: jar, Timeout: 90 * time.Second}}
+	d := &net.Dialer{Timeout: 10 * time.Second, LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(n))}}
+	tr := &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 4}
+	c := &rtClient{base: base, http: &http.Client{Jar: jar, Timeout: 90 * time.Second, Transport: tr}}
 	code, body, err := c.do(http.MethodGet, "/", nil)
 	if err != nil {
 		return nil, err
@@ -567,7 +592,7 @@ const rtVictimExample = "fastapi"
 // newVictim is a classmate's workspace with the lesson's example loaded. Loading the
 // example is a state-changing request, so the workspace exists whatever a GET makes.
 func newVictim(base string) (*rtClient, error) {
-	v, err := newRTClient(base)
+	v, err := newRTClientFrom(base, 2)
 	if err != nil {
 		return nil, err
 	}
@@ -712,7 +737,7 @@ func (rt *rtServer) attack(t *testing.T, victim *rtClient, attack func(loaded fu
 
 // namesLimit reports whether an error message names a limit and its number, as issue
 // 12 asks of every refusal ("... exceeded the sandbox's memory budget (256 MiB) ...").
-var limitWords = regexp.MustCompile(`(?i)\b(limit|budget|quota|at most|up to|too (large|many|long|big)|exceed|ratio|maximum)`)
+var limitWords = regexp.MustCompile(`(?i)\b(limit|budget|quota|at most|up to|too (large|many|long|big)|exceed|ratio|maximum|stops at)`)
 
 func namesLimit(s string) bool {
 	return limitWords.MatchString(s) && regexp.MustCompile(`\d`).MatchString(s)

@@ -49,19 +49,29 @@ func (c *rtClient) upload(name string, data []byte) error {
 // rtBigLogLine is one line of the big log: 199 characters and a newline.
 var rtBigLogLine = strings.Repeat("x", 199)
 
-// rtBigLogBytes is the size of the big log the watcher probes replay. The issue's
-// finding used 230 MB; 16 MB is enough to show a replay per watcher (200 of them reach
-// gigabytes) and keeps the build short on a shared machine.
-const rtBigLogBytes = 16_000_000
+// The big log the watcher probes replay: rtBigLogSteps steps of rtBigLogStep bytes each
+// (a step's output is bounded, 1 MiB when the issue was filed). The issue's finding used
+// a 230 MB log; 48 MB is enough to show a replay per watcher (200 of them, or 8 event
+// replays, reach gigabytes) and keeps the build short on a shared machine.
+const (
+	rtBigLogSteps = 48
+	rtBigLogStep  = 1_000_000
+)
 
-// bigLogBuild runs a build whose one step prints rtBigLogBytes, and returns its ID.
+// bigLogBuild runs a build whose steps print rtBigLogSteps*rtBigLogStep bytes, and
+// returns its ID.
 func (c *rtClient) bigLogBuild(t *testing.T) string {
 	t.Helper()
-	b, err := c.build(fmt.Sprintf("%sRUN yes %s | head -c %d\n", rtBase, rtBigLogLine, rtBigLogBytes), 120*time.Second)
+	var df strings.Builder
+	df.WriteString(rtBase)
+	for i := range rtBigLogSteps {
+		fmt.Fprintf(&df, "RUN echo %d; yes %s | head -c %d\n", i, rtBigLogLine, rtBigLogStep)
+	}
+	b, err := c.build(df.String(), 120*time.Second)
 	if err != nil {
 		t.Fatalf("the big log's build: %v", err)
 	}
-	t.Logf("the build with a %d MB log: %s %s", rtBigLogBytes/1000000, b.State, oneLine(b.Error, 200))
+	t.Logf("the build with a %d MB log: %s %s", rtBigLogSteps*rtBigLogStep/1000000, b.State, oneLine(b.Error, 200))
 	return b.ID
 }
 
