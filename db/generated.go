@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"io"
+	"time"
 
 	digest "github.com/opencontainers/go-digest"
 
@@ -116,4 +117,116 @@ func (w *Workspace) StandInLayer(ctx context.Context, fp digest.Digest) (digest.
 // RememberStandInLayer is Store.RememberStandInLayer.
 func (w *Workspace) RememberStandInLayer(ctx context.Context, fp, d digest.Digest, size int64) error {
 	return w.s.RememberStandInLayer(ctx, fp, d, size)
+}
+
+// The hub's library/ (the official images' stand-ins, remote.EnsureLibrary) is made
+// on first use: its manifests and configs, and the gzip of each layer a client pulls,
+// are files, though every one of them can be made again from the stand-ins. So the
+// server bounds their bytes (HubLibraryBytes) and evicts the least recently used tags
+// (HubEvictLibrary) rather than let anonymous GETs fill the disk.
+
+// HubLibraryTag is a tag of the hub's library/.
+type HubLibraryTag struct {
+	Repo    string
+	Tag     string
+	Updated time.Time // when it was made (pointed at its manifest)
+}
+
+const libraryLo, libraryHi = "library/", "library0" // '0' is the byte after '/'
+
+// HubLibraryBytes is the bytes of the files library/ holds (each blob once: a layer
+// two stand-ins share is stored, and counted, once).
+func (s *Store) HubLibraryBytes(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, `SELECT coalesce(sum(size), 0) FROM blobs WHERE recipe = '' AND digest IN (
+		SELECT store_digest FROM hub_blobs WHERE repo >= ?1 AND repo < ?2
+		UNION SELECT store_digest FROM hub_manifests WHERE repo >= ?1 AND repo < ?2
+		UNION SELECT store_digest FROM hub_manifest_refs WHERE repo >= ?1 AND repo < ?2 AND store_digest != '')`,
+		libraryLo, libraryHi).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("library bytes: %w", err)
+	}
+	return n, nil
+}
+
+// HubLibraryTags lists library/'s tags, oldest made first.
+func (s *Store) HubLibraryTags(ctx context.Context) ([]HubLibraryTag, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT repo, tag, updated FROM hub_tags WHERE repo >= ? AND repo < ? ORDER BY updated, repo, tag`,
+		libraryLo, libraryHi)
+	if err != nil {
+		return nil, fmt.Errorf("library tags: %w", err)
+	}
+	defer rows.Close()
+	var tags []HubLibraryTag
+	for rows.Next() {
+		var t HubLibraryTag
+		var updated string
+		if err := rows.Scan(&t.Repo, &t.Tag, &updated); err != nil {
+			return nil, fmt.Errorf("library tags: %w", err)
+		}
+		if t.Updated, err = parseTime(updated); err != nil {
+			return nil, err
+		}
+		tags = append(tags, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("library tags: %w", err)
+	}
+	return tags, nil
+}
+
+// HubEvictLibrary removes tag of library repository repo: the tag, its manifest when
+// no other tag names it, and the repository's blob links no manifest left names; then
+// the files nothing else holds (another repository, a workspace's image) are removed.
+// The next GET of the tag makes it again. It returns the bytes freed.
+func (s *Store) HubEvictLibrary(ctx context.Context, repo, tag string) (int64, error) {
+	if repo < libraryLo || repo >= libraryHi {
+		return 0, fmt.Errorf("evict %s:%s: only library/ is made on demand: %w", repo, tag, ErrInvalid)
+	}
+	var freeable []digest.Digest
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var d string
+		err := tx.QueryRowContext(ctx, `DELETE FROM hub_tags WHERE repo = ? AND tag = ? RETURNING digest`, repo, tag).Scan(&d)
+		if isNoRows(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var store string
+		err = tx.QueryRowContext(ctx, `DELETE FROM hub_manifests WHERE repo = ?1 AND digest = ?2
+			AND NOT EXISTS (SELECT 1 FROM hub_tags WHERE repo = ?1 AND digest = ?2) RETURNING store_digest`, repo, d).Scan(&store)
+		if err != nil && !isNoRows(err) {
+			return err
+		}
+		if store != "" {
+			freeable = append(freeable, digest.Digest(store))
+		}
+		rows, err := tx.QueryContext(ctx, `DELETE FROM hub_blobs WHERE repo = ?1 AND store_digest NOT IN (
+			SELECT store_digest FROM hub_manifest_refs WHERE repo = ?1 AND store_digest != ''
+			UNION SELECT store_digest FROM hub_manifests WHERE repo = ?1) RETURNING store_digest`, repo)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var b string
+			if err := rows.Scan(&b); err != nil {
+				rows.Close()
+				return err
+			}
+			freeable = append(freeable, digest.Digest(b))
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		return dropHubRepoIfEmpty(ctx, tx, repo)
+	})
+	if err != nil {
+		return 0, fmt.Errorf("evict %s:%s: %w", repo, tag, err)
+	}
+	freed, err := s.Release(ctx, freeable, s.now())
+	if err != nil {
+		return freed, fmt.Errorf("evict %s:%s: %w", repo, tag, err)
+	}
+	return freed, nil
 }

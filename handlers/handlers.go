@@ -43,8 +43,9 @@ type Server struct {
 	broadcast *broadcaster // build events to the websockets watching them
 	builds    *runner
 	transfers *transfers
-	queue     *buildQueue // MaxBuilds at once, BuildsPerMinute per workspace (queue.go)
-	janitor   *janitor    // idle expiry and collection (janitor.go)
+	queue     *buildQueue  // MaxBuilds at once, BuildsPerMinute per workspace (queue.go)
+	janitor   *janitor     // idle expiry and collection (janitor.go)
+	library   libraryState // the hub's library/ stand-ins' use (registry_manifests.go)
 	sessions  sessionState // the signing key and the new-workspace limiter (session.go)
 }
 

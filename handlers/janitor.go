@@ -14,7 +14,8 @@ const janitorEvery = time.Hour
 
 // janitor keeps the store within its bounds over time: it removes the workspaces idle
 // past limits.IdleExpiry (with their images, builds and hub namespace), purges hub
-// upload sessions left idle, and collects the blobs nothing references any more.
+// upload sessions left idle, evicts library/ stand-ins past limits.LibraryBytes, and
+// collects the blobs nothing references any more.
 type janitor struct {
 	s    *Server
 	stop context.CancelFunc
@@ -73,6 +74,10 @@ func (j *janitor) sweep(ctx context.Context) {
 	}
 	if _, err := s.store.HubPurgeUploads(ctx, now.Add(-db.HubUploadTTL)); err != nil && ctx.Err() == nil {
 		s.log.Error("janitor: purge idle uploads", "err", err)
+	}
+	// In-process pulls of library/ make stand-ins too (remote.Hub): keep the budget.
+	if _, err := s.evictLibrary(ctx, s.limits.LibraryBytes, ""); err != nil && ctx.Err() == nil {
+		s.log.Error("janitor: evict stand-ins past the library budget", "err", err)
 	}
 	freed, err := s.store.GC(ctx)
 	if err != nil && ctx.Err() == nil {

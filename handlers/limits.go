@@ -40,6 +40,10 @@ type Limits struct {
 	// TransfersPerWorkspace how many of them one workspace may hold.
 	TransferSlots         int
 	TransfersPerWorkspace int
+	// LibraryBytes bounds the bytes of the hub's library/ stand-ins made on demand
+	// (their manifests and gzipped layers): past it the least recently pulled are
+	// evicted, to be made again when asked for.
+	LibraryBytes int64
 }
 
 // DefaultLimits are the defaults `layerlab serve --help` shows: sized for a class of
@@ -58,6 +62,7 @@ func DefaultLimits() Limits {
 		WatchersPerWorkspace:   32,
 		TransferSlots:          8,
 		TransfersPerWorkspace:  2,
+		LibraryBytes:           2 << 30,
 	}
 }
 
@@ -83,6 +88,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.UploadBytes <= 0 {
 		l.UploadBytes = d.UploadBytes
+	}
+	if l.LibraryBytes <= 0 {
+		l.LibraryBytes = d.LibraryBytes
 	}
 	if l.IdleExpiry <= 0 {
 		l.IdleExpiry = d.IdleExpiry

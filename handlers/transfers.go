@@ -171,13 +171,12 @@ func (ts *transfers) start(ws, kind, ref, cmd, repo string, fn func(ctx context.
 // server stops).
 func (ts *transfers) acquire(ctx context.Context, t *transfer) error {
 	ts.mu.Lock()
-	if len(ts.waiting) == 0 && ts.admitLocked(t.workspace) {
-		ts.running++
-		t.slot = true
+	ts.waiting = append(ts.waiting, t)
+	ts.grantLocked() // t, or one more deserving, may take a free slot now
+	if t.slot {
 		ts.mu.Unlock()
 		return nil
 	}
-	ts.waiting = append(ts.waiting, t)
 	ts.mu.Unlock()
 	shown := 0
 	for {
