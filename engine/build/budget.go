@@ -19,6 +19,12 @@ type Budget struct {
 	RatioFloor int64
 }
 
+// MaxLayerDepth is the most layers an image may have: Docker's layer store refuses to
+// commit a layer onto a parent this deep ("max depth exceeded"; recorded with 20.10 and
+// overlay2, testdata/conformance/errors/x74-layer-depth). Steps that change no files
+// add no layer and still succeed at this depth, as in Docker.
+const MaxLayerDepth = 125
+
 // DefaultBudget is far past what a class's images unpack (a language runtime's
 // tarball inflates 3-10 times; zeros compress 1000 times and more).
 var DefaultBudget = Budget{MaxUnpack: 512 << 20, MaxRatio: 200, RatioFloor: 16 << 20}

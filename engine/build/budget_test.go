@@ -4,7 +4,9 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"strings"
@@ -105,4 +107,39 @@ func TestAddUnpackBudget(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLayerDepth: an image holds at most build.MaxLayerDepth layers, as Docker's layer
+// store: at the bound, steps that change no files still succeed (they add no layer);
+// one more layer fails the step with Docker's "max depth exceeded" and layerlab's hint.
+func TestLayerDepth(t *testing.T) {
+	var df strings.Builder
+	df.WriteString("FROM busybox\n") // the stand-in's one layer
+	for i := 1; i < build.MaxLayerDepth; i++ {
+		fmt.Fprintf(&df, "RUN touch /f%d\n", i)
+	}
+	atBound := df.String() + "RUN true\nENV A=1\n"
+	past := atBound + "RUN touch /one-more\n"
+	t.Run("at the bound", func(t *testing.T) {
+		h := newHarness(t, map[string]string{"Dockerfile": atBound})
+		res := h.mustBuild(build.Options{})
+		rec, err := h.st.Lookup(context.Background(), res.Image.String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rec.Layers) != build.MaxLayerDepth {
+			t.Fatalf("%d layers, want %d", len(rec.Layers), build.MaxLayerDepth)
+		}
+	})
+	t.Run("one layer past it", func(t *testing.T) {
+		h := newHarness(t, map[string]string{"Dockerfile": past})
+		_, _, err := h.build(build.Options{})
+		var se *build.StepError
+		if !errors.As(err, &se) || !errors.Is(err, build.ErrMaxDepth) || err.Error() != "max depth exceeded" {
+			t.Fatalf("error %v, want Docker's max depth exceeded", err)
+		}
+		if want := build.MaxLayerDepth + 3; se.Line != want || !strings.Contains(se.Hint, "at most 125 layers") {
+			t.Errorf("line %d hint %q, want line %d and the limit", se.Line, se.Hint, want)
+		}
+	})
 }

@@ -15,3 +15,7 @@ var ErrContextTooLarge = errors.New("build context too large")
 
 // ErrHeld is a store's refusal to delete an image a running build holds (Store.Hold).
 var ErrHeld = errors.New("image is in use by a running build")
+
+// ErrMaxDepth is a step that would give an image more than MaxLayerDepth layers:
+// Docker 20.10's own text (its layer store's ErrMaxDepthExceeded).
+var ErrMaxDepth = errors.New("max depth exceeded")

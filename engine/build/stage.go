@@ -333,6 +333,16 @@ func (r *run) step(st *stage, in *dockerfile.Instruction, trigger bool) error {
 		}
 		changes = rootfs.Diff(parent, work)
 		emptyLayer = len(changes) == 0
+		if !emptyLayer && st.rec != nil && len(st.rec.Layers) >= MaxLayerDepth {
+			// Docker runs the step, then its layer store refuses to commit the layer.
+			res.State = StateFailed
+			res.Ms = ms(time.Since(t0))
+			r.res.Steps = append(r.res.Steps, res)
+			r.emit(Event{Type: EventStepDone, Step: in.Step, Of: r.total, Line: in.Line, EndLine: in.EndLine, Stage: st.name,
+				Instruction: in.Original, State: StateFailed, Reason: ErrMaxDepth.Error(), Ms: res.Ms})
+			return r.fail(in.Step, in, ErrMaxDepth, fmt.Sprintf("an image holds at most %d layers, Docker's limit, and this step would add layer %d: join RUN steps with && and COPY whole directories, so fewer steps change files",
+				MaxLayerDepth, len(st.rec.Layers)+1))
+		}
 		st.fs = work
 	}
 	d.apply(st)
