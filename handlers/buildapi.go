@@ -325,6 +325,10 @@ func (s *Server) replayEvents(ctx context.Context, st *stream, ws *db.Workspace,
 		select {
 		case <-st.gone:
 			return errGone
+		case <-st.ping.C: // a long replay keeps the connection's pongs coming
+			if !st.pingNow() {
+				return errGone
+			}
 		default:
 		}
 		if !st.send(data) {
