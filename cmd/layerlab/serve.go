@@ -69,6 +69,8 @@ func serveFlags(o *serveOptions) (*flag.FlagSet, []string) {
 	def("transfer-slots")
 	fs.Var((*positiveInt)(&l.TransfersPerWorkspace), "transfers-per-workspace", "Transfer slots one workspace may hold")
 	def("transfers-per-workspace")
+	fs.Var((*byteSize)(&l.LibraryBytes), "library-bytes", "Bytes of the hub's library/ stand-ins made on demand; past it the least recently pulled are evicted, to be made again when asked for")
+	def("library-bytes")
 	return fs, order
 }
 

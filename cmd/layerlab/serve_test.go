@@ -184,7 +184,7 @@ func TestServeLimitFlags(t *testing.T) {
 		"--workspace-quota", "3GiB", "--max-builds", "5", "--builds-per-minute=7", "--keep-builds", "9",
 		"--idle-expiry", "2d", "--new-workspaces-per-minute", "11", "--upload-sessions", "13",
 		"--upload-bytes", "100MB", "--watchers-per-build", "17", "--watchers-per-workspace", "19",
-		"--transfer-slots", "23", "--transfers-per-workspace", "29",
+		"--transfer-slots", "23", "--transfers-per-workspace", "29", "--library-bytes", "3g",
 		"--secure-cookies", "--public-url", "https://lab.example.org/",
 	})
 	if err != nil || help {
@@ -193,7 +193,7 @@ func TestServeLimitFlags(t *testing.T) {
 	want := handlers.Limits{
 		WorkspaceQuota: 3 << 30, MaxBuilds: 5, BuildsPerMinute: 7, KeepBuilds: 9, IdleExpiry: 48 * time.Hour,
 		NewWorkspacesPerMinute: 11, UploadSessions: 13, UploadBytes: 100_000_000, WatchersPerBuild: 17,
-		WatchersPerWorkspace: 19, TransferSlots: 23, TransfersPerWorkspace: 29,
+		WatchersPerWorkspace: 19, TransferSlots: 23, TransfersPerWorkspace: 29, LibraryBytes: 3 << 30,
 	}
 	if o.limits != want {
 		t.Errorf("limits %+v\nwant   %+v", o.limits, want)
@@ -231,6 +231,7 @@ func TestServeLimitFlags(t *testing.T) {
 		"--watchers-per-workspace int", fmt.Sprintf("(default %d)", d.WatchersPerWorkspace),
 		"--transfer-slots int", fmt.Sprintf("(default %d)", d.TransferSlots),
 		"--transfers-per-workspace int", fmt.Sprintf("(default %d)", d.TransfersPerWorkspace),
+		"--library-bytes bytes", "(default 2GiB)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("serve --help lacks %q:\n%s", want, out)
