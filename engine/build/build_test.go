@@ -292,7 +292,7 @@ func TestBadInput(t *testing.T) {
 		{"1 MB of garbage as a Dockerfile", map[string]string{"Dockerfile": strings.Repeat("\x01garbage \xff\n", 1<<17)}, 0,
 			"failed to parse Dockerfile"},
 		{"10,000 instructions", map[string]string{"Dockerfile": "FROM busybox\n" + strings.Repeat("RUN true\n", 9999)}, 0,
-			"more than 5000 instructions"},
+			"more than 500 instructions, layerlab's limit per Dockerfile"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

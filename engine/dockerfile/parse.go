@@ -15,8 +15,13 @@ import (
 // playground does not need more, and it keeps a pasted garbage file from costing much.
 const MaxSize = 1 << 20
 
-// MaxInstructions bounds the number of instructions in one file.
-const MaxInstructions = 5000
+// MaxInstructions bounds the number of instructions in one file. Docker has no such
+// limit, but every step makes an image whose config repeats the history of all the
+// steps before it, so the metadata of a build grows with the square of its length (3,000
+// `RUN true` made 421 MB). 500 is far past a teaching Dockerfile (and past the 125
+// layers an image may have, build.MaxLayerDepth) and keeps a build's metadata near
+// 10 MB.
+const MaxInstructions = 500
 
 // Error is a mistake in a Dockerfile. Msg is Docker 20.10's own text (what the
 // classic builder's daemon answers), so a learner sees what Docker would say; Hint is
@@ -136,7 +141,9 @@ func Parse(src []byte) (*File, error) {
 	for i, n := range res.AST.Children {
 		if i == MaxInstructions {
 			return nil, &Error{Line: n.StartLine,
-				Msg: fmt.Sprintf("failed to parse Dockerfile: more than %d instructions", MaxInstructions)}
+				Msg: fmt.Sprintf("failed to parse Dockerfile: line %d is instruction %d, more than %d instructions, layerlab's limit per Dockerfile (Docker has none)",
+					n.StartLine, i+1, MaxInstructions),
+				Hint: "join RUN steps with && and set several variables or labels in one ENV or LABEL"}
 		}
 		cmd, err := instructions.ParseInstructionWithLinter(n, lint)
 		if err != nil {

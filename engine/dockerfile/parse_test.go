@@ -2,6 +2,7 @@ package dockerfile
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -698,8 +699,10 @@ func TestParseSizeLimits(t *testing.T) {
 		if e.Line != MaxInstructions+1 {
 			t.Errorf("Line = %d, want %d (the first instruction over the limit)", e.Line, MaxInstructions+1)
 		}
-		if !strings.Contains(e.Msg, "5000") {
-			t.Errorf("Msg %q does not name the limit", e.Msg)
+		want := fmt.Sprintf("failed to parse Dockerfile: line %d is instruction %d, more than %d instructions, layerlab's limit per Dockerfile (Docker has none)",
+			MaxInstructions+1, MaxInstructions+1, MaxInstructions)
+		if e.Msg != want || e.Hint == "" {
+			t.Errorf("Msg %q, hint %q; want %q and a hint", e.Msg, e.Hint, want)
 		}
 	})
 	t.Run("exactly MaxInstructions", func(t *testing.T) {
