@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"compress/bzip2"
 	"compress/gzip"
@@ -22,6 +23,9 @@ const maxUnpacked = maxBuffer * 8
 
 var errTooBig = errors.New("archive too large for the sandbox")
 
+// maxTarEntries bounds the members tar extracts or lists from one archive.
+const maxTarEntries = 200000
+
 // readAllCapped reads r up to maxUnpacked bytes; past that the step fails (limitf),
 // naming the bound.
 func (p *proc) readAllCapped(r io.Reader) ([]byte, error) {
@@ -34,6 +38,23 @@ func (p *proc) readAllCapped(r io.Reader) ([]byte, error) {
 		return nil, errTooBig
 	}
 	return b, nil
+}
+
+// capWriter collects what a tool writes to a file, which the sandbox holds in memory
+// until it writes it: past max it fails the step (limitf) naming the bound.
+type capWriter struct {
+	p    *proc
+	buf  *bytes.Buffer
+	max  int
+	name string
+}
+
+func (c *capWriter) Write(b []byte) (int, error) {
+	if c.buf.Len()+len(b) > c.max {
+		c.p.limitf("the sandbox holds at most %s of a file it writes in memory, and what %s makes of %s is larger", humanBytes(int64(c.max)), c.p.name, c.name)
+		return 0, errTooBig
+	}
+	return c.buf.Write(b)
 }
 
 // tarOpts are the parsed options of one tar command.
@@ -248,11 +269,13 @@ func tarMain(p *proc) int {
 	if o.mode == 'c' {
 		return p.tarCreate(o, base)
 	}
-	var raw []byte
+	// The archive streams through the decompressor into the tar reader: its length has
+	// no bound but what extracting writes (the write budget, and maxUnpacked per member).
+	var in io.Reader
 	if o.file == "-" {
-		raw, err = p.readAllCapped(p.stdin())
+		in = p.stdin()
 	} else {
-		raw, err = p.readFile(o.file)
+		in, err = p.openInput(o.file)
 	}
 	if err != nil {
 		p.errf("%s", p.pick("can't open '"+o.file+"': "+errno(err), o.file+": Cannot open: "+errno(err)))
@@ -261,10 +284,12 @@ func tarMain(p *proc) int {
 		}
 		return 2
 	}
-	var r io.Reader = bytes.NewReader(raw)
+	br := bufio.NewReaderSize(in, streamChunk)
+	magic, _ := br.Peek(3)
+	var r io.Reader = br
 	switch {
-	case o.gz || bytes.HasPrefix(raw, []byte{0x1f, 0x8b}):
-		zr, err := gzip.NewReader(r)
+	case o.gz || bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+		zr, err := gzip.NewReader(br)
 		if err != nil {
 			if p.s.busybox {
 				p.errf("invalid magic")
@@ -274,15 +299,10 @@ func tarMain(p *proc) int {
 			return 2
 		}
 		r = zr
-	case o.bz || bytes.HasPrefix(raw, []byte("BZh")):
-		r = bzip2.NewReader(r)
+	case o.bz || bytes.HasPrefix(magic, []byte("BZh")):
+		r = bzip2.NewReader(br)
 	}
-	data, err := p.readAllCapped(r)
-	if err != nil {
-		p.errf("%s", p.pick("corrupted data", "Unexpected EOF in archive"))
-		return 2
-	}
-	return p.tarRead(o, base, data)
+	return p.tarRead(o, base, r)
 }
 
 // tarEntry is one member to write.
@@ -426,8 +446,8 @@ func (p *proc) tarCreate(o tarOpts, base string) int {
 	return code
 }
 
-func (p *proc) tarRead(o tarOpts, base string, data []byte) int {
-	tr := tar.NewReader(bytes.NewReader(data))
+func (p *proc) tarRead(o tarOpts, base string, data io.Reader) int {
+	tr := tar.NewReader(data)
 	want := map[string]bool{}
 	for _, n := range o.names {
 		want[strings.TrimSuffix(strings.TrimPrefix(n, "./"), "/")] = false
@@ -453,6 +473,9 @@ func (p *proc) tarRead(o tarOpts, base string, data []byte) int {
 			break
 		}
 		if err != nil {
+			if p.stopped() {
+				return 2
+			}
 			if count == 0 {
 				p.errf("%s", p.pick("short read", "This does not look like a tar archive"))
 				if !p.s.busybox {
@@ -464,8 +487,8 @@ func (p *proc) tarRead(o tarOpts, base string, data []byte) int {
 			return 2
 		}
 		count++
-		if count > 200000 {
-			p.errf("too many entries for the sandbox")
+		if count > maxTarEntries {
+			p.limitf("the sandbox extracts at most %d entries from one archive, and this one has more", maxTarEntries)
 			return 2
 		}
 		if !selected(h.Name) {
@@ -709,61 +732,59 @@ func gzipMain(p *proc) int {
 	fail := func(format string, a ...any) {
 		fmt.Fprintf(p.errw, tool+": "+format+"\n", a...)
 	}
-	unpack := func(b []byte, name string) ([]byte, bool) {
-		var out bytes.Buffer
-		r := bytes.NewReader(b)
-		for r.Len() > 0 {
-			zr, err := gzip.NewReader(r)
-			if err != nil {
-				if p.s.busybox {
-					fail("invalid magic")
-				} else {
-					fail("%s: not in gzip format", name)
-				}
-				return nil, false
+	// unpack decompresses r (every gzip member in it, as gzip -d does) into w as it
+	// streams; to stdout its length has no bound but the step's output and time.
+	unpack := func(w io.Writer, r io.Reader, name string) bool {
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			if p.s.busybox {
+				fail("invalid magic")
+			} else {
+				fail("%s: not in gzip format", name)
 			}
-			zr.Multistream(false)
-			if _, err := io.Copy(&out, io.LimitReader(zr, int64(maxUnpacked-out.Len()+1))); err != nil || out.Len() > maxUnpacked {
-				if out.Len() > maxUnpacked {
-					p.limitf("the sandbox decompresses at most %s in memory, and %s is larger", humanBytes(maxUnpacked), name)
-				} else if p.s.busybox {
-					fail("corrupted data")
-				} else {
-					fail("%s: unexpected end of file", name)
-				}
-				return nil, false
-			}
+			return false
 		}
-		return out.Bytes(), true
+		if _, err := io.CopyBuffer(w, zr, make([]byte, streamChunk)); err != nil {
+			switch {
+			case errors.Is(err, errTooBig), p.stopped():
+			case p.s.busybox:
+				fail("corrupted data")
+			default:
+				fail("%s: unexpected end of file", name)
+			}
+			return false
+		}
+		return true
 	}
-	pack := func(b []byte, name string, mtime time.Time) []byte {
-		var out bytes.Buffer
-		zw, _ := gzip.NewWriterLevel(&out, gzip.DefaultCompression)
+	pack := func(w io.Writer, r io.Reader, name string, mtime time.Time) bool {
+		zw, _ := gzip.NewWriterLevel(w, gzip.DefaultCompression)
 		if name != "" && !p.s.busybox && !f.has('n', "no-name") {
 			zw.Name = name
 			zw.ModTime = mtime
 		}
-		zw.Write(b)
-		zw.Close()
-		return out.Bytes()
+		if _, err := io.CopyBuffer(zw, r, make([]byte, streamChunk)); err != nil {
+			return false
+		}
+		return zw.Close() == nil
 	}
 	if len(f.args) == 0 || (len(f.args) == 1 && f.args[0] == "-") {
-		in, err := p.readAllCapped(p.stdin())
-		if err != nil {
-			fail("stdin: too large for the sandbox")
-			return 1
-		}
-		if decompress || test {
-			out, ok := unpack(in, "stdin")
-			if !ok {
+		switch {
+		case test:
+			if !unpack(io.Discard, p.stdin(), "stdin") {
 				return 1
 			}
-			if !test {
-				p.out.Write(out)
+		case decompress:
+			if !unpack(p.out, p.stdin(), "stdin") {
+				return 1
 			}
-			return 0
+		default:
+			if !pack(p.out, p.stdin(), "", time.Time{}) {
+				return 1
+			}
 		}
-		p.out.Write(pack(in, "", time.Time{}))
+		if p.stopped() {
+			return 1
+		}
 		return 0
 	}
 	code := 0
@@ -784,13 +805,22 @@ func gzipMain(p *proc) int {
 			code = max(code, 2)
 			continue
 		}
-		data, err := p.readFile(name)
+		in, err := p.openInput(name)
 		if err != nil {
 			fail("%s: %s", name, errno(err))
 			code = 1
 			continue
 		}
-		var out []byte
+		// To stdout (or -t) the result streams; to a file it is held in memory until
+		// written, up to maxUnpacked (capWriter fails the step naming it).
+		var out bytes.Buffer
+		var w io.Writer = &capWriter{p: p, buf: &out, max: maxUnpacked, name: name}
+		if toStdout {
+			w = p.out
+		}
+		if test {
+			w = io.Discard
+		}
 		var target string
 		if decompress || test {
 			if !toStdout && !test && !strings.HasSuffix(name, suffix) && !strings.HasSuffix(name, ".tgz") {
@@ -798,9 +828,11 @@ func gzipMain(p *proc) int {
 				code = max(code, 2)
 				continue
 			}
-			var ok bool
-			if out, ok = unpack(data, name); !ok {
+			if !unpack(w, in, name) {
 				code = 1
+				if p.stopped() {
+					return code
+				}
 				continue
 			}
 			if test {
@@ -816,11 +848,12 @@ func gzipMain(p *proc) int {
 				code = max(code, 2)
 				continue
 			}
-			out = pack(data, pathBase(name), e.ModTime)
+			if !pack(w, in, pathBase(name), e.ModTime) {
+				return 1
+			}
 			target = name + suffix
 		}
 		if toStdout {
-			p.out.Write(out)
 			continue
 		}
 		tabs := p.abs(target)
@@ -842,7 +875,7 @@ func gzipMain(p *proc) int {
 			return nil
 		})
 		if err == nil {
-			err = p.s.writeFile(tabs, rootfs.Bytes(out), e.Mode)
+			err = p.s.writeFile(tabs, rootfs.Bytes(out.Bytes()), e.Mode)
 		}
 		if err == nil {
 			// the new file keeps the original's mode, owner and mtime, as gzip does

@@ -3,6 +3,7 @@ package sandbox
 // Tools that read bytes, not lines: cmp, od, hexdump (hd) and xxd.
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/hex"
 	"fmt"
@@ -21,54 +22,62 @@ func cmdCmp(p *proc) int {
 	if len(names) == 1 {
 		names = append(names, "-")
 	}
-	var data [2][]byte
+	// Both inputs stream, compared a byte at a time: any length, nothing held.
+	var in [2]*bufio.Reader
 	for i, name := range names[:2] {
-		if name == "-" {
-			data[i], _ = p.readStdin()
-			continue
-		}
-		b, err := p.readFile(name)
+		r, err := p.openInput(name)
 		if err != nil {
 			if !f.has('s', "silent", "quiet") {
 				p.openErr(name, err)
 			}
 			return 2
 		}
-		data[i] = b
+		in[i] = bufio.NewReaderSize(r, streamChunk)
 	}
-	a, b := data[0], data[1]
-	line := 1
-	for i := 0; i < len(a) && i < len(b); i++ {
-		if a[i] != b[i] {
-			if f.has('l', "verbose") {
-				for k := i; k < len(a) && k < len(b); k++ {
-					if a[k] != b[k] {
-						p.outf("%d %3o %3o\n", k+1, a[k], b[k])
+	silent, verbose := f.has('s', "silent", "quiet"), f.has('l', "verbose")
+	line, differ := int64(1), false
+	for i := int64(0); ; i++ {
+		a, errA := in[0].ReadByte()
+		b, errB := in[1].ReadByte()
+		if errA != nil || errB != nil {
+			if p.stopped() {
+				return 2
+			}
+			if errA == nil || errB == nil {
+				// one input is longer: EOF on the other
+				if !silent {
+					short := names[0]
+					if errB != nil {
+						short = names[1]
+					}
+					switch {
+					case p.s.busybox:
+						p.errf("EOF on %s", short)
+					case i == 0:
+						p.errf("EOF on %s which is empty", short)
+					default:
+						p.errf("EOF on %s after byte %d, line %d", short, i, line)
 					}
 				}
-			} else if !f.has('s', "silent", "quiet") {
-				p.outf("%s %s differ: %s %d, line %d\n", names[0], names[1], p.pick("char", "byte"), i+1, line)
+				return 1
 			}
-			return 1
+			break
 		}
-		if a[i] == '\n' {
+		if a != b {
+			if !verbose {
+				if !silent {
+					p.outf("%s %s differ: %s %d, line %d\n", names[0], names[1], p.pick("char", "byte"), i+1, line)
+				}
+				return 1
+			}
+			p.outf("%d %3o %3o\n", i+1, a, b)
+			differ = true
+		}
+		if a == '\n' {
 			line++
 		}
 	}
-	if len(a) != len(b) {
-		if !f.has('s', "silent", "quiet") {
-			short, n := names[0], len(a)
-			if len(b) < len(a) {
-				short, n = names[1], len(b)
-			}
-			if p.s.busybox {
-				p.errf("EOF on %s", short)
-			} else if n == 0 {
-				p.errf("EOF on %s which is empty", short)
-			} else {
-				p.errf("EOF on %s after byte %d, line %d", short, n, line)
-			}
-		}
+	if differ {
 		return 1
 	}
 	return 0

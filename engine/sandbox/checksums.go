@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"hash"
+	"io"
 	"strconv"
 	"strings"
 )
@@ -19,11 +20,31 @@ func cmdSum(p *proc) int {
 	newHash := map[string]func() hash.Hash{"md5sum": md5.New, "sha1sum": sha1.New, "sha256sum": sha256.New, "sha512sum": sha512.New}[p.name]
 	f := parseFlags(p.args, "")
 	sum := func(b []byte) string { h := newHash(); h.Write(b); return hex.EncodeToString(h.Sum(nil)) }
+	// Each input is hashed as it streams: any length, nothing held; a stream the run's
+	// stop cut gets no sum (it would be the sum of a shorter input).
+	sumOf := func(r io.Reader) (string, error) {
+		h := newHash()
+		if _, err := io.CopyBuffer(h, r, make([]byte, streamChunk)); err != nil {
+			return "", err
+		}
+		if p.stopped() {
+			return "", errTooLarge
+		}
+		return hex.EncodeToString(h.Sum(nil)), nil
+	}
 	if !f.has('c', "check") {
-		return p.inputs(f.args, func(name string, b []byte) bool {
-			p.outf("%s  %s\n", sum(b), name)
+		return p.streamInputs(f.args, func(name string, r io.Reader) bool {
+			s, err := sumOf(r)
+			if err != nil {
+				if !p.stopped() {
+					p.openErr(name, err)
+					p.failed = true
+				}
+				return !p.stopped()
+			}
+			p.outf("%s  %s\n", s, name)
 			return true
-		})
+		}) | p.failCode()
 	}
 	quiet, status := f.has('q', "quiet"), f.has('s', "status")
 	bad, missing, total, malformed := 0, 0, 0, 0
@@ -39,7 +60,14 @@ func cmdSum(p *proc) int {
 				continue
 			}
 			total++
-			data, err := p.readFile(name)
+			var got string
+			r, err := p.openInput(name)
+			if err == nil {
+				got, err = sumOf(r)
+			}
+			if p.stopped() {
+				return false
+			}
 			if err != nil {
 				missing++
 				if !status {
@@ -48,7 +76,7 @@ func cmdSum(p *proc) int {
 				}
 				continue
 			}
-			if !strings.EqualFold(sum(data), want) {
+			if !strings.EqualFold(got, want) {
 				bad++
 				if !status {
 					p.outf("%s: FAILED\n", name)
@@ -113,42 +141,86 @@ func cmdBase64(p *proc) int {
 		return 1
 	}
 	decode := f.has('d', "decode")
-	return p.inputs(f.args, func(name string, b []byte) bool {
+	// Both ways stream, so any length of input is encoded or decoded whole.
+	return p.streamInputs(f.args, func(name string, r io.Reader) bool {
 		if decode {
-			clean := strings.Map(func(r rune) rune {
-				if r == '\n' || r == '\r' || r == ' ' || r == '\t' {
-					return -1
-				}
-				return r
-			}, string(b))
-			out, err := base64.StdEncoding.DecodeString(clean)
-			if err != nil {
-				if f.has('i', "ignore-garbage") {
-					out, _ = base64.StdEncoding.DecodeString(strings.TrimRight(clean, "="))
-				} else {
-					if ce, ok := err.(base64.CorruptInputError); ok {
-						p.out.Write(out[:min(len(out), int(ce)*3/4)])
-					}
-					p.errf("invalid input")
-					p.failed = true
-					return false
+			keep := func(c byte) bool { return c != '\n' && c != '\r' && c != ' ' && c != '\t' }
+			if f.has('i', "ignore-garbage") {
+				keep = func(c byte) bool {
+					return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '='
 				}
 			}
-			p.out.Write(out)
+			dec := base64.NewDecoder(base64.StdEncoding, &byteFilter{r: r, keep: keep})
+			if _, err := io.CopyBuffer(p.out, dec, make([]byte, streamChunk)); err != nil {
+				if _, corrupt := err.(base64.CorruptInputError); corrupt || err == io.ErrUnexpectedEOF {
+					p.errf("invalid input")
+				}
+				p.failed = true
+				return false
+			}
 			return true
 		}
-		enc := base64.StdEncoding.EncodeToString(b)
-		if wrap == 0 {
-			p.outf("%s\n", enc)
-			return true
+		ww := &wrapWriter{w: p.out, width: wrap}
+		enc := base64.NewEncoder(base64.StdEncoding, ww)
+		if _, err := io.CopyBuffer(enc, r, make([]byte, streamChunk)); err != nil {
+			p.failed = true
+			return false
 		}
-		for len(enc) > wrap {
-			p.outf("%s\n", enc[:wrap])
-			enc = enc[wrap:]
-		}
-		if enc != "" {
-			p.outf("%s\n", enc)
+		enc.Close()
+		if ww.col > 0 || wrap == 0 {
+			io.WriteString(p.out, "\n")
 		}
 		return true
 	}) | p.failCode()
+}
+
+// byteFilter passes the bytes keep accepts.
+type byteFilter struct {
+	r    io.Reader
+	keep func(byte) bool
+}
+
+func (f *byteFilter) Read(b []byte) (int, error) {
+	for {
+		n, err := f.r.Read(b)
+		k := 0
+		for _, c := range b[:n] {
+			if f.keep(c) {
+				b[k] = c
+				k++
+			}
+		}
+		if k > 0 || err != nil {
+			return k, err
+		}
+	}
+}
+
+// wrapWriter writes a newline after every width bytes (width 0: none); col is the
+// current line's length.
+type wrapWriter struct {
+	w     io.Writer
+	width int
+	col   int
+}
+
+func (ww *wrapWriter) Write(b []byte) (int, error) {
+	if ww.width == 0 {
+		return ww.w.Write(b)
+	}
+	n := len(b)
+	var out []byte
+	for len(b) > 0 {
+		k := min(ww.width-ww.col, len(b))
+		out = append(out, b[:k]...)
+		b, ww.col = b[k:], ww.col+k
+		if ww.col == ww.width {
+			out = append(out, '\n')
+			ww.col = 0
+		}
+	}
+	if _, err := ww.w.Write(out); err != nil {
+		return 0, err
+	}
+	return n, nil
 }

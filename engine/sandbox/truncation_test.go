@@ -1,6 +1,12 @@
 package sandbox
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"testing"
@@ -73,6 +79,32 @@ func TestNoTruncation(t *testing.T) {
 		{name: "seq with decimals", script: "seq 0 0.1 0.3; seq 1 0.5 2", want: "0.0\n0.1\n0.2\n0.3\n1.0\n1.5\n2.0\n"},
 		{name: "seq down", script: "seq 3 -1 1", want: "3\n2\n1\n"},
 
+		// checksums, base64
+		{name: "sha256sum of a stream past 64 MiB", script: "head -c 70000000 /dev/zero | sha256sum", want: sha256Zeros(70000000) + "  -\n"},
+		{name: "md5sum of a file past 64 MiB", script: "head -c 70000000 /dev/zero > /z; md5sum /z; md5sum /z > /l; md5sum -c /l",
+			want: md5Zeros(70000000) + "  /z\n/z: OK\n"},
+		{name: "md5sum of a stream cut by the time limit prints no sum", script: "yes | md5sum", timeLimit: true},
+		{name: "base64 round trip past 8 MiB", script: "head -c 20000000 /dev/urandom > /r; base64 /r | base64 -d | cmp - /r && base64 < /r | wc -l",
+			want: "350878\n"},
+		{name: "base64 wraps across reads", script: "head -c 100 /dev/zero | base64 -w 7 | head -2; printf abc | base64 -w 0", want: "AAAAAAA\nAAAAAAA\nYWJj\n"},
+		{name: "base64 -d of bad input", script: "echo 'YWJj!!' | base64 -d; echo \" $?\"", want: "abcbase64: invalid input\n 1\n"},
+
+		// cmp
+		{name: "cmp of streams past 8 MiB", script: "head -c 20000000 /dev/zero > /z; head -c 20000000 /dev/zero | cmp /z - && echo same", want: "same\n"},
+		{name: "cmp finds a late difference", script: "{ head -c 9000000 /dev/zero; echo a; } > /a; { head -c 9000000 /dev/zero; echo b; } | cmp /a - || echo $?",
+			want: "/a - differ: byte 9000001, line 1\n1\n"},
+		{name: "cmp of a longer input", script: "printf 'ab\\nc' > /a; printf 'ab\\ncd' | cmp /a - || echo $?", want: "cmp: EOF on /a after byte 4, line 2\n1\n"},
+
+		// gzip, tar
+		{name: "gzip -c of a file past 64 MiB", script: "head -c 70000000 /dev/zero > /z; gzip -c /z | gzip -dc | wc -c", want: "70000000\n"},
+		{name: "gzip -t of a stream past 64 MiB", script: "head -c 70000000 /dev/zero | gzip | gzip -t && echo ok", want: "ok\n"},
+		{name: "gzip of a file past 64 MiB to a file", script: "head -c 70000000 /dev/urandom > /z; gzip /z",
+			limit: "layerlab: gzip: the sandbox holds at most 64 MiB of a file it writes in memory, and what gzip makes of /z is larger"},
+		{name: "gunzip to a file within it", script: "head -c 60000000 /dev/zero > /z; gzip /z; gunzip /z.gz; wc -c /z", want: "60000000 /z\n"},
+		{name: "tar x of an archive past 64 MiB", script: "tar xzf /big.tgz -C /tmp && wc -c /tmp/a /tmp/b /tmp/c", setup: bigTarGz,
+			want: "30000000 /tmp/a\n30000000 /tmp/b\n30000000 /tmp/c\n90000000 total\n"},
+		{name: "tar tz of an archive on stdin", script: "tar tz < /big.tgz", setup: bigTarGz, want: "a\nb\nc\n"},
+
 		// wc
 		{name: "wc of a file past 64 MiB", script: "head -c 70000000 /dev/zero > /z; wc -c /z", want: "70000000 /z\n"},
 		{name: "wc of several files has a total", script: "seq 2 > /a; seq 3 > /b; wc -l /a /b", want: "2 /a\n3 /b\n5 total\n"},
@@ -114,5 +146,33 @@ func TestNoTruncation(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func sha256Zeros(n int) string { h := sha256.Sum256(make([]byte, n)); return hex.EncodeToString(h[:]) }
+func md5Zeros(n int) string    { h := md5.Sum(make([]byte, n)); return hex.EncodeToString(h[:]) }
+
+// bigTarGz writes /big.tgz: three members of 30 MB of zeros, 90 MB unpacked.
+func bigTarGz(t *testing.T, f *rootfs.FS) {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	zeros := make([]byte, 30000000)
+	for _, name := range []string{"a", "b", "c"} {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(zeros)), ModTime: testNow}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write(zeros); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.WriteFile("/big.tgz", rootfs.Bytes(buf.Bytes()), 0o644, 0, 0, testNow); err != nil {
+		t.Fatal(err)
 	}
 }
