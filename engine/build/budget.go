@@ -4,6 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"layerlab/engine/rootfs"
+	"layerlab/engine/sandbox"
 )
 
 // Budget bounds what one build may spend beyond what the sandbox bounds per RUN step.
@@ -17,6 +20,11 @@ type Budget struct {
 	// size, once past RatioFloor bytes, is refused as a decompression bomb.
 	MaxRatio   int64
 	RatioFloor int64
+	// MaxWritten is the bytes that all of a build's RUN steps may leave in their
+	// layers, together (file content held in memory; the sandbox's generated stand-in
+	// files cost nothing and are not counted). Each RUN may write what is left of it,
+	// and at most its own sandbox limit.
+	MaxWritten int64
 }
 
 // MaxLayerDepth is the most layers an image may have: Docker's layer store refuses to
@@ -27,7 +35,7 @@ const MaxLayerDepth = 125
 
 // DefaultBudget is far past what a class's images unpack (a language runtime's
 // tarball inflates 3-10 times; zeros compress 1000 times and more).
-var DefaultBudget = Budget{MaxUnpack: 512 << 20, MaxRatio: 200, RatioFloor: 16 << 20}
+var DefaultBudget = Budget{MaxUnpack: 512 << 20, MaxRatio: 200, RatioFloor: 16 << 20, MaxWritten: 1 << 30}
 
 // withDefaults gives each zero (or negative) field DefaultBudget's value.
 func (b Budget) withDefaults() Budget {
@@ -40,6 +48,9 @@ func (b Budget) withDefaults() Budget {
 	}
 	if b.RatioFloor > 0 {
 		d.RatioFloor = b.RatioFloor
+	}
+	if b.MaxWritten > 0 {
+		d.MaxWritten = b.MaxWritten
 	}
 	return d
 }
@@ -102,6 +113,41 @@ func (g *unpackGuard) Read(p []byte) (int, error) {
 		return 0, g.err
 	}
 	return n, err
+}
+
+// runLimits are the sandbox limits of a RUN: the options', with MaxWrite cut to what is
+// left of the build's MaxWritten (buildBound says it was cut). Nothing left fails the
+// step before it runs.
+func (r *run) runLimits() (sandbox.Limits, bool, error) {
+	lim := r.opt.Limits
+	per := lim.MaxWrite
+	if per <= 0 {
+		per = sandbox.DefaultLimits.MaxWrite
+	}
+	left := r.unpack.lim.MaxWritten - r.written
+	if left <= 0 {
+		return lim, false, fmt.Errorf("%w: this build's RUN steps wrote %s into their layers, layerlab's limit per build (Docker has none); write less, or delete what a step no longer needs in that same step",
+			ErrBudget, sizeText(r.written))
+	}
+	if left < per {
+		lim.MaxWrite = left
+		return lim, true, nil
+	}
+	return lim, false, nil
+}
+
+// memBytes is the file content of changes that is held in memory.
+func memBytes(changes []rootfs.Change) int64 {
+	var n int64
+	for _, c := range changes {
+		if c.Entry == nil || c.Entry.Kind != rootfs.KindFile {
+			continue
+		}
+		if b, ok := c.Entry.Data.(rootfs.Bytes); ok {
+			n += int64(len(b))
+		}
+	}
+	return n
 }
 
 // countingReader counts the bytes read through it.

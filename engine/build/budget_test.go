@@ -143,3 +143,47 @@ func TestLayerDepth(t *testing.T) {
 		}
 	})
 }
+
+// TestRunWrittenBudget: what a build's RUN steps leave in their layers is one allowance
+// for the build: each RUN may write what is left of it, and a RUN after it is spent
+// fails before it runs. At the bound the build succeeds.
+func TestRunWrittenBudget(t *testing.T) {
+	two := "FROM busybox\nRUN head -c 524288 /dev/zero > /a\nRUN head -c 524288 /dev/zero > /b\n"
+	tests := []struct {
+		name    string
+		df      string
+		max     int64
+		wantErr string
+		line    int
+	}{
+		{name: "two RUNs at the bound", df: two, max: 1 << 20},
+		{name: "two RUNs one byte past it", df: two, max: 1<<20 - 1, line: 3,
+			wantErr: "the rest of this build's allowance: its earlier RUN steps wrote 512 KiB into their layers, and layerlab's limit per build is 1048575 bytes (Docker has none)"},
+		{name: "a RUN after the allowance is spent does not run", df: two + "RUN echo never\n", max: 1 << 20, line: 4,
+			wantErr: "this build's RUN steps wrote 1 MiB into their layers, layerlab's limit per build (Docker has none)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, map[string]string{"Dockerfile": tc.df})
+			_, evs, err := h.build(build.Options{Budget: build.Budget{MaxWritten: tc.max}})
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("build: %v", err)
+				}
+				return
+			}
+			if err == nil || !errors.Is(err, build.ErrBudget) || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("error %v, want ErrBudget and %q", err, tc.wantErr)
+			}
+			var se *build.StepError
+			if !errors.As(err, &se) || se.Line != tc.line {
+				t.Errorf("error at %+v, want line %d", se, tc.line)
+			}
+			for _, e := range evs {
+				if e.Text == "never" {
+					t.Error("the RUN past the allowance ran")
+				}
+			}
+		})
+	}
+}

@@ -161,6 +161,7 @@ type run struct {
 	total   int               // the N of "Step i/N"
 	held    bool              // the build holds images (see Store.Hold)
 	unpack  *unpackBudget     // what ADD archives may still unpack to
+	written int64             // file content the build's RUN steps left in their layers
 }
 
 // Build runs a build of the context's Dockerfile.

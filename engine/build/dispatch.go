@@ -351,10 +351,19 @@ func (r *run) prepareRun(st *stage, in *dockerfile.Instruction, next *image.Cont
 			}()
 			w := &lineWriter{emit: func(line string) { r.emit(Event{Type: EventStepLog, Step: step, Text: line}) }}
 			// The classic builder's RUN container is named by its ID: $HOSTNAME is its prefix.
+			lim, buildBound, err := r.runLimits()
+			if err != nil {
+				return err
+			}
 			code, err := sandbox.Run(r.ctx, fs, sandbox.Options{Argv: cmd, Env: env, Dir: dir, User: user,
-				Stdout: w, Now: r.b.now(), Limits: r.opt.Limits, Hostname: container[:12]})
+				Stdout: w, Now: r.b.now(), Limits: lim, Hostname: container[:12]})
 			w.Flush()
 			if err != nil {
+				var le *sandbox.LimitError
+				if buildBound && errors.As(err, &le) && le.Limit == "write" {
+					return fmt.Errorf("%w: %v, the rest of this build's allowance: its earlier RUN steps wrote %s into their layers, and layerlab's limit per build is %s (Docker has none); write less, or delete what a step no longer needs in that same step",
+						ErrBudget, err, sizeText(r.written), sizeText(r.unpack.lim.MaxWritten))
+				}
 				return err
 			}
 			if code != 0 {

@@ -333,6 +333,9 @@ func (r *run) step(st *stage, in *dockerfile.Instruction, trigger bool) error {
 		}
 		changes = rootfs.Diff(parent, work)
 		emptyLayer = len(changes) == 0
+		if in.Keyword == "RUN" {
+			r.written += memBytes(changes)
+		}
 		if !emptyLayer && st.rec != nil && len(st.rec.Layers) >= MaxLayerDepth {
 			// Docker runs the step, then its layer store refuses to commit the layer.
 			res.State = StateFailed
