@@ -38,7 +38,7 @@ func ociStart(detail string) error {
 
 // LimitError reports that RUN hit one of the playground limits.
 type LimitError struct {
-	Limit string // "time", "output", "write", "processes"
+	Limit string // "time", "output", "write", "memory", "processes", "input"
 	Msg   string
 }
 
@@ -54,6 +54,12 @@ func outputLimit(n int64) *LimitError {
 
 func writeLimit(n int64) *LimitError {
 	return &LimitError{Limit: "write", Msg: "RUN wrote more than " + humanBytes(n) + " to the filesystem"}
+}
+
+// procCountLimit: too many background jobs and pipeline stages at once.
+func procCountLimit(n int) *LimitError {
+	return &LimitError{Limit: "processes", Msg: fmt.Sprintf("RUN exceeded the sandbox's limit of %d processes running at once "+
+		"(background jobs and pipeline stages of this RUN); wait for background jobs (wait) or start fewer", n)}
 }
 
 func procLimit(why string) *LimitError {

@@ -2,7 +2,8 @@
 // the shell script is interpreted by mvdan.cc/sh over an in-memory rootfs.FS, every
 // interpreter handler (exec, open, stat, access, readdir) is virtual, and the commands
 // (a coreutils subset, package managers, network stand-ins) are Go code with
-// deterministic effects. Time, output and written bytes are limited per step.
+// deterministic effects. Time, output, written bytes, memory and processes are
+// limited per step (memory.go).
 package sandbox
 
 import (
@@ -10,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,17 +40,24 @@ type Options struct {
 type Limits struct {
 	Timeout   time.Duration
 	MaxOutput int64
-	MaxWrite  int64
+	MaxWrite  int64 // bytes written to the filesystem, open files' buffers included as they grow
+	// MaxMemory bounds what the RUN holds in memory at once besides its files:
+	// shell variables and the words it expands, command substitution output,
+	// buffers of standard input and of files read whole (memory.go).
+	MaxMemory int64
+	// MaxProcs bounds the background jobs and pipeline stages running at once
+	// (each is a goroutine of this RUN's interpreter).
+	MaxProcs int
 }
 
 // DefaultLimits are the playground's per-step limits.
-var DefaultLimits = Limits{Timeout: 10 * time.Second, MaxOutput: 1 << 20, MaxWrite: 512 << 20}
+var DefaultLimits = Limits{Timeout: 10 * time.Second, MaxOutput: 1 << 20, MaxWrite: 512 << 20,
+	MaxMemory: 256 << 20, MaxProcs: 1024}
 
 // Hard bounds that protect the host process whatever the script does.
 const (
 	maxShellDepth  = 64      // nested sh/bash/script invocations
 	maxStackFrames = 6000    // Go frames: bounds shell function recursion
-	maxGoroutines  = 3000    // goroutines over the start count: bounds fork bombs
 	maxBuffer      = 8 << 20 // largest in-memory buffer of stdin a command collects
 )
 
@@ -73,10 +80,16 @@ func Run(ctx context.Context, fsys *rootfs.FS, opt Options) (exitCode int, err e
 	if lim.MaxWrite <= 0 {
 		lim.MaxWrite = DefaultLimits.MaxWrite
 	}
+	if lim.MaxMemory <= 0 {
+		lim.MaxMemory = DefaultLimits.MaxMemory
+	}
+	if lim.MaxProcs <= 0 {
+		lim.MaxProcs = DefaultLimits.MaxProcs
+	}
 	if opt.Stdout == nil {
 		opt.Stdout = io.Discard
 	}
-	s := &session{fs: fsys, opt: opt, lim: lim, start: time.Now(), baseG: runtime.NumGoroutine()}
+	s := &session{fs: fsys, opt: opt, lim: lim, start: time.Now(), secret: newSecret()}
 	if opt.Now.IsZero() {
 		s.opt.Now = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
@@ -136,11 +149,13 @@ func Run(ctx context.Context, fsys *rootfs.FS, opt Options) (exitCode int, err e
 	}()
 
 	out := &limitWriter{s: s, w: opt.Stdout}
+	s.log = out
 	p := &proc{
 		s: s, ctx: rctx, name: arg0, args: opt.Argv[1:], dir: dir,
 		env: newEnv(env), out: out, errw: out, depth: 0,
 	}
 	code := p.execResolved(path, arg0)
+	p.releaseHeld()
 
 	if le := s.limitErr(); le != nil {
 		return exitCodeOnLimit, le
@@ -180,9 +195,21 @@ type session struct {
 	virtual atomic.Int64 // nanoseconds of simulated sleep
 	written atomic.Int64 // bytes written to the filesystem
 	outN    atomic.Int64
-	baseG   int
 
-	pipes procPipes // open <(...) outputs (shell.go)
+	// memory.go: bytes commands hold against MaxMemory, processes running, commands
+	// an estimate of their growth since the variables were last summed, the per-run secret of the
+	// input guard's path, the guards open, the step log for limit lines
+	memUsed atomic.Int64
+	procs   atomic.Int64
+	pending atomic.Int64 // bytes the variables may have grown by since they were summed
+	secret  string
+	guardMu sync.Mutex
+	guards  []*inputGuard
+	log     io.Writer
+
+	pipes   procPipes // open <(...) outputs (shell.go)
+	sources sync.Map  // path -> rewritten text of a file being sourced (shell.go)
+	srcN    atomic.Uint64
 
 	limMu    sync.Mutex
 	limit    *LimitError

@@ -37,7 +37,8 @@ type proc struct {
 	in    io.Reader      // may be nil: empty stdin
 	out   io.Writer
 	errw  io.Writer
-	depth int // nested shells
+	depth int      // nested shells
+	mem   *procMem // what the command holds against the memory budget (memory.go)
 
 	failed bool // a command's helper reports a failure to the command
 }
@@ -111,7 +112,10 @@ func (p *proc) limitf(format string, a ...any) {
 // readStdin reads all of the command's standard input; past maxStdin it fails the step
 // (limitf) and returns false.
 func (p *proc) readStdin() ([]byte, bool) {
-	b, err := io.ReadAll(io.LimitReader(p.stdin(), maxStdin+1))
+	b, err := io.ReadAll(io.LimitReader(&heldReader{p: p, r: p.stdin(), what: "standard input buffers"}, maxStdin+1))
+	if le := p.s.limitErr(); le != nil && le.Limit == "memory" {
+		return nil, false
+	}
 	if len(b) > maxStdin {
 		p.limitf("the sandbox holds at most %s of a command's standard input in memory, and this input is longer", humanBytes(maxStdin))
 		return nil, false
@@ -161,7 +165,10 @@ func (p *proc) readFile(name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	b, err := io.ReadAll(io.LimitReader(r, maxFileRead+1))
+	b, err := io.ReadAll(io.LimitReader(&heldReader{p: p, r: r, what: "files read into memory"}, maxFileRead+1))
+	if le := p.s.limitErr(); le != nil && le.Limit == "memory" {
+		return nil, le
+	}
 	if len(b) > maxFileRead {
 		if isDevice(ap) {
 			p.limitf("the sandbox's %s stops at %s per read; the command reads it to the end", ap, humanBytes(maxFileRead))
@@ -248,6 +255,7 @@ func (p *proc) runShell(file *syntax.File, params []string) int {
 		return code
 	}
 	rewriteProcSubst(file)
+	s := p.s
 	ro := func(v string) expand.Variable {
 		return expand.Variable{Set: true, ReadOnly: true, Kind: expand.String, Str: v}
 	}
@@ -263,19 +271,25 @@ func (p *proc) runShell(file *syntax.File, params []string) int {
 	}
 	env.pid, env.ppid = p.s.nextPID()
 	rewriteScript(file)
+	s.newRewriter().rewrite(file)
 	depth := p.depth + 1
-	s := p.s
 	execMW := func(next interp.ExecHandlerFunc) interp.ExecHandlerFunc {
 		return func(ctx context.Context, args []string) error {
 			if le := s.limitErr(); le != nil {
 				return le
 			}
 			hc := interp.HandlerCtx(ctx)
+			out := hc.Stdout
+			if sb, ok := out.(*strings.Builder); ok {
+				// a command substitution's output: bounded as it grows
+				out = substWriter{s: s, b: sb}
+			}
 			c := &proc{
 				s: s, ctx: ctx, name: args[0], args: args[1:], dir: hc.Dir,
-				env: exportedOnly(hc.Env), in: hc.Stdin, out: hc.Stdout, errw: hc.Stderr, depth: depth,
+				env: exportedOnly(hc.Env), in: hc.Stdin, out: out, errw: hc.Stderr, depth: depth,
 			}
 			code := c.dispatch()
+			c.releaseHeld()
 			if le := s.limitErr(); le != nil {
 				return le
 			}
@@ -289,11 +303,6 @@ func (p *proc) runShell(file *syntax.File, params []string) int {
 		if le := s.limitErr(); le != nil {
 			return nil, le
 		}
-		if runtime.NumGoroutine()-s.baseG > maxGoroutines {
-			le := procLimit("process count")
-			s.setLimit(le)
-			return nil, le
-		}
 		pcs := pcPool.Get().(*[]uintptr)
 		n := runtime.Callers(0, *pcs)
 		pcPool.Put(pcs)
@@ -302,7 +311,13 @@ func (p *proc) runShell(file *syntax.File, params []string) int {
 			s.setLimit(le)
 			return nil, le
 		}
-		return rewriteCall(ctx, s, args), nil
+		if err := s.budgetCall(ctx, args); err != nil {
+			return nil, err
+		}
+		if args[0] == cmdMemCheck {
+			return []string{":"}, nil
+		}
+		return s.rewriteForBudgets(ctx, rewriteCall(ctx, s, args)), nil
 	}
 	r, err := interp.New(
 		interp.Env(env),
@@ -805,7 +820,10 @@ func wrapProcRelease(st *syntax.Stmt, sites []string) {
 // procSubstOpen keeps its standard input (the list's output) under the highest free
 // descriptor and prints that descriptor's path.
 func (p *proc) procSubstOpen() int {
-	b, err := io.ReadAll(io.LimitReader(p.stdin(), maxStdin+1))
+	b, err := io.ReadAll(io.LimitReader(&heldReader{p: p, r: p.stdin(), what: "<(...) outputs"}, maxStdin+1))
+	if p.s.limitErr() != nil {
+		return 1
+	}
 	if len(b) > maxStdin {
 		msg := "layerlab: <(...): the sandbox holds a process substitution's output in memory, at most " + humanBytes(maxStdin) + ", and this output is longer"
 		fmt.Fprintln(p.errw, msg)
@@ -828,6 +846,10 @@ func (p *proc) procSubstOpen() int {
 	}
 	for fd := procFDFirst; fd >= procFDLast; fd-- {
 		if pp.open[fd] == nil {
+			// the output stays in memory until its statement ends (procSubstRelease)
+			if err := p.s.reserve(int64(len(b)), "<(...) outputs"); err != nil {
+				return 1
+			}
 			pp.open[fd] = &procPipe{site: site, data: b}
 			p.outf("/dev/fd/%d\n", fd)
 			return 0
@@ -852,6 +874,7 @@ func (p *proc) procSubstRelease() int {
 	for fd, pipe := range pp.open {
 		for _, s := range sites {
 			if pipe.site == s {
+				p.s.release(int64(len(pipe.data)))
 				delete(pp.open, fd)
 			}
 		}

@@ -226,6 +226,17 @@ func (s *session) writeFile(p string, data rootfs.Content, mode fs.FileMode) err
 			return err
 		}
 	}
+	return s.storeFile(p, data, mode)
+}
+
+// storeFile is writeFile for content already counted against the write budget.
+func (s *session) storeFile(p string, data rootfs.Content, mode fs.FileMode) error {
+	if pseudo(p) || strings.HasPrefix(p, "/dev/") {
+		if p == "/dev/null" {
+			return nil
+		}
+		return &fs.PathError{Op: "open", Path: p, Err: errPerm}
+	}
 	if data == nil {
 		data = rootfs.Bytes(nil)
 	}
@@ -275,7 +286,9 @@ func (s *session) checkRemove(f *rootfs.FS, p string) error {
 }
 
 // writeHandle is a file opened for writing by a redirect: it buffers and stores the
-// content in the filesystem on Close.
+// content in the filesystem on Close. Its buffer counts against the step's one
+// write budget as it grows, before each write: several files open at once (eight
+// `yes > /wN &`) share MaxWrite, as they do once closed.
 type writeHandle struct {
 	s      *session
 	path   string
@@ -285,10 +298,11 @@ type writeHandle struct {
 
 func (w *writeHandle) Read([]byte) (int, error) { return 0, syscall.EBADF }
 func (w *writeHandle) Write(b []byte) (int, error) {
-	if w.s.written.Load()+int64(w.buf.Len()+len(b)) > w.s.lim.MaxWrite {
-		le := writeLimit(w.s.lim.MaxWrite)
-		w.s.setLimit(le)
-		return 0, le
+	if w.closed {
+		return 0, os.ErrClosed
+	}
+	if err := w.s.account(int64(len(b))); err != nil {
+		return 0, err
 	}
 	return w.buf.Write(b)
 }
@@ -297,7 +311,8 @@ func (w *writeHandle) Close() error {
 		return nil
 	}
 	w.closed = true
-	return w.s.writeFile(w.path, rootfs.Bytes(w.buf.Bytes()), 0o644)
+	// the bytes were counted as they were written
+	return w.s.storeFile(w.path, rootfs.Bytes(w.buf.Bytes()), 0o644)
 }
 
 type readHandle struct{ io.Reader }
@@ -336,6 +351,16 @@ func (s *session) openHandler(ctx context.Context, name string, flag int, perm o
 			return writerHandle{io.Discard}, nil
 		}
 		return readHandle{strings.NewReader("")}, nil
+	case procPath:
+		// the rewrite's process count (memory.go)
+		return s.openProc(hc.Stderr)
+	case inputPrefix + s.secret:
+		return s.openGuard(hc.Stdin), nil
+	}
+	if strings.HasPrefix(p, sourcePrefix) {
+		if src, ok := s.sources.LoadAndDelete(p); ok {
+			return readHandle{strings.NewReader(src.(string))}, nil
+		}
 	}
 	if pseudo(p) {
 		return nil, &os.PathError{Op: "open", Path: name, Err: syscall.EACCES}
@@ -368,6 +393,11 @@ func (s *session) openHandler(ctx context.Context, name string, flag int, perm o
 				return &fs.PathError{Op: "open", Path: p, Err: errors.New(le.Msg)}
 			}
 			b, _ := e.Data.Bytes()
+			// the kept content is buffered again: it counts, as the whole file
+			// did when it was stored at close before
+			if err := s.account(int64(len(b))); err != nil {
+				return err
+			}
 			w.buf.Write(b)
 		}
 		if err != nil && flag&os.O_CREATE == 0 {
