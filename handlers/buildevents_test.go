@@ -385,3 +385,61 @@ func TestMarshalEventBounds(t *testing.T) {
 		})
 	}
 }
+
+// TestWatcherDroppedCatchesUp: a watcher that falls behind the live events by more
+// than its buffer (here: one that stops reading while 25 MB of log goes by) is dropped
+// by the broadcaster, and its websocket catches up from the store on the same
+// connection: every event once, in order, then the end and a normal close.
+func TestWatcherDroppedCatchesUp(t *testing.T) {
+	env := newTestServer(t)
+	b := env.browser
+	ws := b.workspace()
+	ctx := context.Background()
+	rec, err := ws.CreateBuild(ctx, "FROM busybox\n", nil) // running, as far as watchers know
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, _, err := b.dialBuild(env.HTTP.URL, rec.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	const n = 400
+	line := strings.Repeat("y", 64<<10)
+	publish := func(e build.Event) {
+		data, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ws.AppendEvent(ctx, rec.ID, e.Seq, data); err != nil {
+			t.Fatal(err)
+		}
+		env.Server.broadcast.publish(event{build: rec.ID, first: e.Seq, data: [][]byte{data}, last: e.Type == build.EventBuildFailed})
+	}
+	// Wait for the watcher's subscription: its first live event arrives.
+	publish(build.Event{Seq: 1, Build: rec.ID, Type: build.EventBuildStarted, Steps: 1})
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	if _, data, err := conn.ReadMessage(); err != nil || !strings.Contains(string(data), `"seq":1,`) {
+		t.Fatalf("first event: %s, %v", data, err)
+	}
+	for seq := int64(2); seq <= n; seq++ {
+		publish(build.Event{Seq: seq, Build: rec.ID, Type: build.EventStepLog, Step: 1, Text: line})
+	}
+	time.Sleep(300 * time.Millisecond) // not reading: the socket's buffers fill, then the client's
+	if err := ws.FinishBuild(ctx, rec.ID, db.BuildFailed, "", "stop"); err != nil {
+		t.Fatal(err)
+	}
+	publish(build.Event{Seq: n + 1, Build: rec.ID, Type: build.EventBuildFailed, Error: "stop"})
+	msgs, err := readAll(t, conn)
+	if !websocket.IsCloseError(err, websocket.CloseNormalClosure) {
+		t.Errorf("the websocket ended with %v after %d events, want a normal close after the build's end", err, len(msgs))
+	}
+	for i, m := range msgs {
+		if want := fmt.Sprintf(`"seq":%d,`, i+2); !strings.Contains(string(m[:min(len(m), 40)]), want) {
+			t.Fatalf("message %d: %.60s; want seq %d (every event once, in order)", i, m, i+2)
+		}
+	}
+	if len(msgs) != n {
+		t.Errorf("got events 2..%d, want 2..%d", len(msgs)+1, n+1)
+	}
+}
