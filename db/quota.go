@@ -149,7 +149,7 @@ WITH mine(d) AS (
 SELECT coalesce(sum(b.size / max(1, (
 	SELECT count(DISTINCT o) FROM (
 		SELECT workspace AS o FROM image_layers WHERE diff_id = b.digest
-		UNION SELECT workspace FROM image_layers WHERE digest = b.digest
+		UNION SELECT workspace FROM image_layers WHERE digest = b.digest AND digest != ''
 		UNION SELECT workspace FROM images WHERE id = b.digest
 		UNION SELECT coalesce(t.workspace, 'hub:' || substr(h.repo, 1, instr(h.repo, '/') - 1))
 			FROM hub_blobs h LEFT JOIN hub_tokens t ON t.namespace = substr(h.repo, 1, instr(h.repo, '/') - 1)
