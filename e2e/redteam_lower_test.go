@@ -22,23 +22,29 @@ func rtLowerFindings(t *testing.T) {
 		}
 		rt := startRedteam(t, "--secure-cookies")
 		saw := rt.attack(t, nil, func(func()) string {
-			c, err := newRTClient(rt.URL)
+			// No cookie jar: Go's jar would not send a Secure cookie back over http.
+			code, body, cookies, err := doCookies(mustReq(http.MethodGet, rt.URL+"/", ""))
 			if err != nil {
 				return err.Error()
 			}
-			// The session cookie may be set by the page or by the first action.
-			var cookies []string
-			for _, req := range []*http.Request{mustReq(http.MethodGet, rt.URL+"/", ""), mustReq(http.MethodPut, rt.URL+"/api/context/file", `{"path":"a.txt","content":"a"}`)} {
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("X-CSRF-Token", c.csrf)
-				res, err := c.http.Do(req)
-				if err != nil {
-					return err.Error()
-				}
-				res.Body.Close()
-				cookies = append(cookies, res.Header.Values("Set-Cookie")...)
+			m := csrfMeta.FindStringSubmatch(body)
+			if code != http.StatusOK || m == nil {
+				return fmt.Sprintf("GET /: %d, no csrf-token in the page", code)
 			}
-			return strings.Join(cookies, " || ")
+			// The session cookie may be set by the page or by the first action.
+			put := mustReq(http.MethodPut, rt.URL+"/api/context/file", `{"path":"a.txt","content":"a"}`)
+			for _, c := range cookies {
+				if nv, _, _ := strings.Cut(c, ";"); strings.HasPrefix(nv, "layerlab_session=") {
+					put.Header.Add("Cookie", nv)
+				}
+			}
+			put.Header.Set("Content-Type", "application/json")
+			put.Header.Set("X-CSRF-Token", m[1])
+			_, _, more, err := doCookies(put)
+			if err != nil {
+				return err.Error()
+			}
+			return strings.Join(append(cookies, more...), " || ")
 		})
 		for _, c := range strings.Split(saw, " || ") {
 			if strings.HasPrefix(c, "layerlab_") && !strings.Contains(c, "; Secure") {

@@ -25,6 +25,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"sync"
@@ -86,7 +87,7 @@ func TestRedTeam(t *testing.T) {
 			if err != nil {
 				return err.Error()
 			}
-			return fmt.Sprintf("exit %d, %d bytes: %s", code, len(out), oneLine(out, 200))
+			return fmt.Sprintf("exit %d, %d bytes: %s", code, len(out), oneLine(out, 600))
 		})
 		wantRefusal(t, saw)
 	})
@@ -105,7 +106,7 @@ func TestRedTeam(t *testing.T) {
 			if err != nil {
 				return err.Error()
 			}
-			return fmt.Sprintf("%d, %d bytes: %s", code, len(body), oneLine(body, 200))
+			return fmt.Sprintf("%d, %d bytes: %s", code, len(body), oneLine(body, 600))
 		})
 		wantRefusal(t, saw)
 	})
@@ -271,7 +272,7 @@ func TestRedTeam(t *testing.T) {
 				case code == http.StatusAccepted:
 					ok++
 				case first == "":
-					first = fmt.Sprintf("%d %s", code, oneLine(body, 200))
+					first = fmt.Sprintf("%d %s", code, oneLine(body, 400))
 				}
 			}
 			return fmt.Sprintf("%d of 2000 upload sessions opened; first refusal: %s", ok, first)
@@ -413,7 +414,7 @@ func TestRedTeam(t *testing.T) {
 			}
 			students = append(students, c)
 		}
-		maxRunning, sawQueued := 0, false
+		maxActive, queueSaw := 0, ""
 		saw := rt.attack(t, victim, func(loaded func()) string {
 			type started struct {
 				c  *rtClient
@@ -444,33 +445,40 @@ func TestRedTeam(t *testing.T) {
 				}
 			}
 			loaded()
+			// A queued build is "running" to GET /api/builds/ID until it ends; what tells
+			// a build that runs from one that waits is its events: build.started comes
+			// when it has a slot, the queue's lines before.
 			deadline := time.Now().Add(150 * time.Second)
 			for time.Now().Before(deadline) {
-				running, done := 0, 0
+				active, done := 0, 0
 				for _, s := range all {
-					code, body, err := s.c.do(http.MethodGet, "/api/builds/"+s.id, nil)
+					code, body, err := s.c.do(http.MethodGet, "/api/builds/"+s.id+"/events", nil)
 					if err != nil || code != http.StatusOK {
-						return fmt.Sprintf("GET /api/builds/%s: %d %v", s.id, code, err)
+						return fmt.Sprintf("GET /api/builds/%s/events: %d %v", s.id, code, err)
 					}
 					switch {
-					case strings.Contains(body, `"state":"running"`):
-						running++
-					case strings.Contains(body, `"state":"queued"`) || strings.Contains(body, "queue"):
-						sawQueued = true
-					default:
+					case strings.Contains(body, `"type":"build.done"`) || strings.Contains(body, `"type":"build.failed"`):
 						done++
+					case strings.Contains(body, `"type":"build.started"`):
+						active++
+					}
+					if m := queueLine.FindString(body); m != "" && queueSaw == "" {
+						queueSaw = m
 					}
 				}
-				maxRunning = max(maxRunning, running)
+				maxActive = max(maxActive, active)
 				if done == len(all) {
 					break
 				}
 				time.Sleep(100 * time.Millisecond)
 			}
-			return fmt.Sprintf("30 builds accepted; at most %d running at once; queued seen: %v", maxRunning, sawQueued)
+			return fmt.Sprintf("30 builds accepted; at most %d running at once; a waiting build was told: %q", maxActive, queueSaw)
 		})
-		if limit := max(2, runtime.NumCPU()); maxRunning > limit {
+		if limit := max(2, runtime.NumCPU()); maxActive > limit {
 			t.Errorf("%s; want at most %d running at once (the server-wide limit), the rest queued with their place", saw, limit)
+		}
+		if queueSaw == "" {
+			t.Errorf("%s; want a waiting build told its place in the queue", saw)
 		}
 	})
 
@@ -545,6 +553,9 @@ func TestRedTeam(t *testing.T) {
 
 	t.Run("lower", func(t *testing.T) { rtLowerFindings(t) })
 }
+
+// queueLine is a build's event that tells it its place in the server's queue.
+var queueLine = regexp.MustCompile(`[^"]*\d[^"]*\bqueue\b[^"]*`)
 
 // logLineWith returns the log's line that is want, else its last non-empty line.
 func logLineWith(log, want string) string {
@@ -675,7 +686,7 @@ func (c *rtClient) openWatchers(base, id string, n int) ([]*websocket.Conn, stri
 		}
 		conns = append(conns, conn)
 	}
-	return conns, fmt.Sprintf("%d refused, the first: %s", refused, oneLine(first, 200))
+	return conns, fmt.Sprintf("%d refused, the first: %s", refused, oneLine(first, 400))
 }
 
 // stalledReplays sends n GET /api/builds/ID/events at once and reads nothing for 3 s,
