@@ -77,7 +77,7 @@ func (u *unpackBudget) exceeded() error {
 type unpackGuard struct {
 	r    io.Reader
 	in   *countingReader
-	kind string // "gzip", "bzip2"; "" for a plain tar
+	kind string // "gzip", "bzip2", "xz"; "" for a plain tar
 	u    *unpackBudget
 	out  int64
 	err  error // sticky: io.ReadFull drops an error that comes with a full read

@@ -187,3 +187,55 @@ func TestRunWrittenBudget(t *testing.T) {
 		})
 	}
 }
+
+// TestAddCompressions: ADD extracts what Docker 20.10's ADD extracts (plain, gzip,
+// bzip2, xz) and copies a zstd tar as it is (zstd came to ADD later); an xz archive's
+// headers are checked before it is inflated: its dictionary, and what its index says it
+// inflates to, against the build's allowance and the bomb ratio.
+func TestAddCompressions(t *testing.T) {
+	read := func(name string) string {
+		b, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	tests := []struct {
+		name    string
+		file    string
+		budget  build.Budget
+		want    string // a path the ADD must make
+		wantErr string
+	}{
+		{name: "xz is extracted", file: "hello.tar.xz", want: "/d/x/a.txt"},
+		{name: "zstd is copied as it is", file: "hello.tar.zst", want: "/d/hello.tar.zst"},
+		// GNU tar wrote 4 MiB of zeros as 4198400 bytes (a 10240-byte record); reading
+		// it takes 4195840 (the header, the data, the two end blocks).
+		{name: "bzip2 at the bound", file: "zeros-4mib.tar.bz2", budget: build.Budget{MaxUnpack: 4195840}, want: "/d/zeros"},
+		{name: "bzip2 one byte past the bound", file: "zeros-4mib.tar.bz2", budget: build.Budget{MaxUnpack: 4195839},
+			wantErr: "this build's ADD archives unpack to more than 4195839 bytes together"},
+		{name: "xz at the bound", file: "zeros-4mib.tar.xz", budget: build.Budget{MaxUnpack: 4198400}, want: "/d/zeros"},
+		{name: "xz one byte past the bound, told by its index", file: "zeros-4mib.tar.xz", budget: build.Budget{MaxUnpack: 4198399},
+			wantErr: "its index says it unpacks to 4198400 bytes: build budget exceeded: this build's ADD archives unpack to more than 4198399 bytes together"},
+		{name: "xz bomb", file: "zeros-4mib.tar.xz", budget: build.Budget{RatioFloor: 1 << 20, MaxRatio: 1000},
+			wantErr: "xz data of 808 bytes inflates to 4198400, over 1000 times its size: layerlab refuses it as a decompression bomb"},
+		{name: "xz with a 128 MiB dictionary", file: "dict128m.tar.xz", wantErr: "its LZMA2 dictionary is 128 MiB, past layerlab's limit of 64 MiB"},
+		{name: "xz of two streams is refused, not copied", file: "two-streams.tar.xz", wantErr: "layerlab extracts xz archives of one stream"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			df := "FROM busybox\nADD " + tc.file + " /d/\nRUN test -e " + tc.want + "\n"
+			h := newHarness(t, map[string]string{"Dockerfile": df, tc.file: read(tc.file)})
+			_, _, err := h.build(build.Options{Budget: tc.budget})
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("build: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("error %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+}

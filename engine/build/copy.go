@@ -437,10 +437,10 @@ func (c *copier) put(dst string, e *rootfs.Entry) error {
 	return nil
 }
 
-// archiveReader recognises a local tar archive (plain, gzip or bzip2) as ADD extracts,
-// and reads it through a guard that spends the build's unpack budget: nil when data is
-// no archive (ADD then copies it as a file), an error when the budget runs out before
-// that can be told, rather than a silent copy.
+// archiveReader recognises a local tar archive (plain, gzip, bzip2 or xz: what Docker
+// 20.10's ADD extracts; see xz.go) and reads it through a guard that spends the build's
+// unpack budget: nil when data is no archive (ADD then copies it as a file), an error
+// when a limit stops it before that can be told, rather than a silent copy.
 func archiveReader(data []byte, u *unpackBudget) (io.Reader, *unpackGuard, error) {
 	in := &countingReader{r: bytes.NewReader(data)}
 	g := &unpackGuard{r: in, u: u}
@@ -453,6 +453,12 @@ func archiveReader(data []byte, u *unpackBudget) (io.Reader, *unpackGuard, error
 		g.r, g.in, g.kind = gz, in, "gzip"
 	case bytes.HasPrefix(data, []byte("BZh")):
 		g.r, g.in, g.kind = bzip2.NewReader(in), in, "bzip2"
+	case bytes.HasPrefix(data, xzMagic):
+		xr, err := xzReader(data, in, u)
+		if err != nil {
+			return nil, nil, err
+		}
+		g.r, g.in, g.kind = xr, in, "xz"
 	}
 	head := make([]byte, 512)
 	n, err := io.ReadFull(g, head)
