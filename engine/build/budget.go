@@ -34,8 +34,9 @@ type Budget struct {
 const MaxLayerDepth = 125
 
 // DefaultBudget is far past what a class's images unpack (a language runtime's
-// tarball inflates 3-10 times; zeros compress 1000 times and more).
-var DefaultBudget = Budget{MaxUnpack: 512 << 20, MaxRatio: 200, RatioFloor: 16 << 20, MaxWritten: 1 << 30}
+// tarball inflates 3-10 times; zeros compress 1000 times and more) and write (a build's
+// RUN steps may together write what one RUN may, the sandbox's 512 MiB).
+var DefaultBudget = Budget{MaxUnpack: 512 << 20, MaxRatio: 200, RatioFloor: 16 << 20, MaxWritten: 512 << 20}
 
 // withDefaults gives each zero (or negative) field DefaultBudget's value.
 func (b Budget) withDefaults() Budget {

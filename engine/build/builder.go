@@ -51,6 +51,9 @@ func New(s Store, p Puller) *Builder {
 	return &Builder{Store: s, Puller: p, snaps: newSnapCache(DefaultSnapshotCacheBytes), parsed: map[digest.Digest]*dockerfile.File{}}
 }
 
+// maxParsedSource is the largest Dockerfile whose parse is kept for reuse.
+const maxParsedSource = 64 << 10
+
 // parse parses a Dockerfile, reusing the result for the same bytes: an edit-build loop
 // rebuilds the same file many times, and a cached rebuild is mostly parsing otherwise.
 func (b *Builder) parse(src []byte) (*dockerfile.File, error) {
@@ -64,6 +67,9 @@ func (b *Builder) parse(src []byte) (*dockerfile.File, error) {
 	f, err := dockerfile.Parse(src)
 	if err != nil {
 		return nil, err
+	}
+	if len(src) > maxParsedSource {
+		return f, nil // not kept: 64 files of dockerfile.MaxSize would hold 64 MiB and more
 	}
 	b.mu.Lock()
 	if len(b.parsed) >= 64 {

@@ -2,6 +2,7 @@ package build
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -130,5 +131,33 @@ func TestSnapCacheConcurrent(t *testing.T) {
 	}
 	if held != c.bytes() {
 		t.Fatalf("count %d, but the held snapshots add up to %d", c.bytes(), held)
+	}
+}
+
+// TestParseCacheBound: a Dockerfile's parse is kept for reuse up to maxParsedSource
+// bytes of source, not past it.
+func TestParseCacheBound(t *testing.T) {
+	src := func(n int) []byte {
+		s := "FROM busybox\nRUN true\n"
+		return []byte(s + strings.Repeat("#", n-len(s)-1) + "\n")
+	}
+	tests := []struct {
+		name string
+		n    int
+		kept bool
+	}{
+		{name: "at the bound", n: maxParsedSource, kept: true},
+		{name: "one byte past it", n: maxParsedSource + 1, kept: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := New(nil, nil)
+			if _, err := b.parse(src(tt.n)); err != nil {
+				t.Fatal(err)
+			}
+			if kept := len(b.parsed) == 1; kept != tt.kept {
+				t.Fatalf("kept %v, want %v", kept, tt.kept)
+			}
+		})
 	}
 }
