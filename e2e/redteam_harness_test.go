@@ -179,9 +179,11 @@ func (m *memWatch) Close() {
 }
 
 // memCgroup is an optional memory cgroup (v2) holding the server, with memory.max at the
-// watchdog's ceiling: the kernel then bounds the server even between two polls. Most
-// unprivileged machines and containers do not allow one; the harness then logs why and
-// relies on the watchdog alone.
+// watchdog's ceiling: the kernel then bounds the server even between two polls. It is
+// made under the test's own cgroup, so the server stays inside whatever bounds the test
+// runs in (never moved out of a CI job's or a container's limits); that needs the
+// memory controller delegated to the test's cgroup, which most machines and containers
+// do not do. Without it the harness logs why and relies on the watchdog alone.
 type memCgroup struct{ dir string }
 
 func newMemCgroup(pid int) (*memCgroup, error) {
@@ -189,11 +191,20 @@ func newMemCgroup(pid int) (*memCgroup, error) {
 	if _, err := os.Stat(filepath.Join(root, "cgroup.controllers")); err != nil {
 		return nil, fmt.Errorf("no cgroup v2 at %s: %w", root, err)
 	}
-	ctrl, err := os.ReadFile(filepath.Join(root, "cgroup.subtree_control"))
-	if err != nil || !strings.Contains(string(ctrl), "memory") {
-		return nil, fmt.Errorf("the memory controller is not enabled for children of %s", root)
+	self, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return nil, fmt.Errorf("read /proc/self/cgroup: %w", err)
 	}
-	dir := filepath.Join(root, fmt.Sprintf("layerlab-redteam-%d", pid))
+	rel, ok := strings.CutPrefix(strings.TrimSpace(string(self)), "0::")
+	if !ok || strings.Contains(rel, "\n") {
+		return nil, fmt.Errorf("the test is not in a single cgroup v2 hierarchy (%q)", self)
+	}
+	parent := filepath.Join(root, rel)
+	ctrl, err := os.ReadFile(filepath.Join(parent, "cgroup.subtree_control"))
+	if err != nil || !strings.Contains(string(ctrl), "memory") {
+		return nil, fmt.Errorf("the memory controller is not delegated to the test's cgroup %s", parent)
+	}
+	dir := filepath.Join(parent, fmt.Sprintf("layerlab-redteam-%d", pid))
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create a memory cgroup: %w", err)
 	}

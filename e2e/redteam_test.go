@@ -20,6 +20,7 @@ import (
 	"cmp"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -631,6 +632,9 @@ func eventRows(dataDir, build string) (int64, error) {
 		tables = append(tables, n)
 	}
 	rows.Close()
+	if len(tables) == 0 {
+		return 0, errors.New("no table of build events in the store (none named like %event%)")
+	}
 	var total int64
 	for _, tb := range tables {
 		var n int64
