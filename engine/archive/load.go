@@ -122,11 +122,29 @@ type layerInfo struct {
 	archive        digest.Digest // of the bytes as they are in the archive (the gzip for a gzip layer)
 }
 
+// otherCompressions are the compressions Load recognises in order to refuse them.
+var otherCompressions = []struct {
+	name, docker, cmd string
+	magic             []byte
+}{
+	{name: "bzip2", docker: "reads it too", cmd: "bunzip2", magic: []byte("BZh")},
+	{name: "xz", docker: "reads it too", cmd: "unxz", magic: []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}},
+	{name: "zstd", docker: "of 20.10 does not read it either", cmd: "unzstd", magic: []byte{0x28, 0xb5, 0x2f, 0xfd}},
+}
+
 // read walks the outer tar, keeping the JSON and storing the layers.
 func (l *loader) read(r io.Reader) error {
 	br := bufio.NewReaderSize(r, 1<<20)
 	var src io.Reader = br
-	if head, _ := br.Peek(2); len(head) == 2 && head[0] == 0x1f && head[1] == 0x8b {
+	head, _ := br.Peek(6)
+	for _, c := range otherCompressions {
+		if bytes.HasPrefix(head, c.magic) {
+			// Refused, not read as a tar: "invalid tar header" would not say why.
+			return fmt.Errorf("%w: the archive is %s-compressed; layerlab loads plain and gzip archives (Docker's load %s): decompress it first (%s)",
+				ErrInvalid, c.name, c.docker, c.cmd)
+		}
+	}
+	if len(head) >= 2 && head[0] == 0x1f && head[1] == 0x8b {
 		in := &layertar.Counter{R: br}
 		zr, err := gzip.NewReader(in)
 		if err != nil {

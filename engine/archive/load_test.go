@@ -485,3 +485,25 @@ func FuzzLoad(f *testing.F) {
 		}
 	})
 }
+
+// TestLoadOtherCompressions: an archive compressed with bzip2, xz or zstd is refused
+// with a message naming the compression and what to do, not read as a broken tar.
+func TestLoadOtherCompressions(t *testing.T) {
+	tests := []struct {
+		name string
+		head []byte
+		want string
+	}{
+		{name: "bzip2", head: []byte("BZh91AY&SY"), want: "the archive is bzip2-compressed; layerlab loads plain and gzip archives (Docker's load reads it too): decompress it first (bunzip2)"},
+		{name: "xz", head: []byte{0xfd, '7', 'z', 'X', 'Z', 0x00, 0, 4}, want: "the archive is xz-compressed"},
+		{name: "zstd", head: []byte{0x28, 0xb5, 0x2f, 0xfd, 0, 0}, want: "the archive is zstd-compressed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := load(t, buildtest.New(), append(tt.head, make([]byte, 1024)...))
+			if !errors.Is(err, archive.ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want ErrInvalid and %q", err, tt.want)
+			}
+		})
+	}
+}
