@@ -22,6 +22,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -555,6 +556,67 @@ func TestRedTeam(t *testing.T) {
 	})
 
 	t.Run("lower", func(t *testing.T) { rtLowerFindings(t) })
+
+	// More than the issue named ("bound every resource, not only the ones named").
+	for _, tc := range []struct {
+		name, run string
+	}{
+		{name: "extra-fork-bomb", run: "f() { f | f & }; f; wait"},
+		{name: "extra-recursion", run: "f() { f; }; f"},
+		{name: "extra-glob-expansion", run: "mkdir -p /g && cd /g && touch $(seq 1 2000) && echo /g/*/*/*/* /g/* /g/* /g/* | wc -c"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rt, victim, a := rtSetup(t)
+			saw := rt.attack(t, victim, func(loaded func()) string {
+				loaded()
+				return refusal(a.build(rtBase+"RUN "+tc.run+"\n", 90*time.Second))
+			})
+			if !strings.HasPrefix(saw, "succeeded") {
+				wantRefusal(t, saw)
+			}
+		})
+	}
+
+	// A request body far larger than any page sends, streamed without end: refused
+	// from its length, never read into memory.
+	t.Run("extra-big-request", func(t *testing.T) {
+		rt, victim, a := rtSetup(t)
+		saw := rt.attack(t, victim, func(loaded func()) string {
+			loaded()
+			var got []string
+			for _, path := range []string{"/api/context/file", "/api/terminal", "/api/context/upload"} {
+				body := io.MultiReader(strings.NewReader(`{"path":"big.txt","content":"`), io.LimitReader(zeroText{}, 2<<30))
+				req, _ := http.NewRequest(http.MethodPost, rt.URL+path, body)
+				if path == "/api/context/file" {
+					req.Method = http.MethodPut
+				}
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-CSRF-Token", a.csrf)
+				res, err := a.http.Do(req)
+				if err != nil {
+					got = append(got, fmt.Sprintf("%s: %v", path, err))
+					continue
+				}
+				b, _ := io.ReadAll(io.LimitReader(res.Body, 4096))
+				res.Body.Close()
+				got = append(got, fmt.Sprintf("%s: %d %s", path, res.StatusCode, oneLine(string(b), 200)))
+			}
+			return "2 GiB bodies: " + strings.Join(got, "; ")
+		})
+		if strings.Contains(saw, ": 200 ") {
+			t.Errorf("%s; want every 2 GiB body refused", saw)
+		}
+	})
+}
+
+// zeroText is an endless stream of "0", a JSON string's worth of text.
+type zeroText struct{}
+
+func (zeroText) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = '0'
+	}
+	return len(p), nil
 }
 
 // queueLine is a build's event that tells it its place in the server's queue.
