@@ -591,6 +591,11 @@ func TestRedTeam(t *testing.T) {
 					req.Method = http.MethodPut
 				}
 				req.Header.Set("Content-Type", "application/json")
+				if path == "/api/context/upload" {
+					body = io.MultiReader(strings.NewReader("--b\r\nContent-Disposition: form-data; name=\"files\"; filename=\"big.txt\"\r\n\r\n"), io.LimitReader(zeroText{}, 2<<30))
+					req, _ = http.NewRequest(http.MethodPost, rt.URL+path, body)
+					req.Header.Set("Content-Type", "multipart/form-data; boundary=b")
+				}
 				req.Header.Set("X-CSRF-Token", a.csrf)
 				res, err := a.http.Do(req)
 				if err != nil {
