@@ -239,9 +239,13 @@ func (s *Server) newWorkspaceLimiter() *rateLimiter {
 	if s.sessions.newWS == nil {
 		n := s.limits.NewWorkspacesPerMinute
 		s.sessions.newWS = newRateLimiter(n, s.now, func(client string) string {
-			return fmt.Sprintf("this address (%s) has started %d workspaces in the last minute, the most the server allows "+
+			what := fmt.Sprintf("%d workspaces", n)
+			if n == 1 {
+				what = "a workspace"
+			}
+			return fmt.Sprintf("this address (%s) has started %s in the last minute, the most the server allows "+
 				"(--new-workspaces-per-minute %d). A browser keeps its workspace in a cookie: "+
-				"allow cookies for this site and it needs only one", client, n, n)
+				"allow cookies for this site and it needs only one", client, what, n)
 		})
 	}
 	return s.sessions.newWS

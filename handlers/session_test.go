@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"layerlab/db"
 	"layerlab/web"
 )
 
@@ -454,5 +455,48 @@ func TestContextNamesRefused(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Two first changes of one new session that both passed the session middleware before
+// either stored the workspace (both see it unstored): the second finds it stored, so
+// the workspace is created, counted against the address and seeded once, and what the
+// first wrote stays.
+func TestSecondFirstChangeKeepsTheFirst(t *testing.T) {
+	e := newTestServer(t, func(d *Deps) { d.Limits.NewWorkspacesPerMinute = 1 })
+	ctx := context.Background()
+	key, err := e.Server.sessionKey(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := workspaceName(newToken(key))
+	first := &sessionInfo{name: name, client: "192.0.2.1"}
+	second := *first
+	if err := e.Server.storeWorkspace(ctx, httptest.NewRecorder(), first); err != nil || !first.stored {
+		t.Fatalf("first: %v, stored %v", err, first.stored)
+	}
+	ws, err := e.Store.ExistingWorkspace(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ws.PutContextFile(ctx, db.ContextFile{Path: "mine.txt", Data: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Server.storeWorkspace(ctx, httptest.NewRecorder(), &second); err != nil || !second.stored {
+		t.Fatalf("second: %v (the address's one creation was counted twice?), stored %v", err, second.stored)
+	}
+	files, err := ws.ContextFiles(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, f := range files {
+		have[f.Path] = true
+	}
+	if !have["mine.txt"] || !have["Dockerfile"] {
+		t.Errorf("files %v: want the lesson's example and mine.txt", have)
+	}
+	if n := e.workspaceCount(); n != 1 {
+		t.Fatalf("workspaces: %d, want 1", n)
 	}
 }
