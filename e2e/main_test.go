@@ -81,11 +81,12 @@ var listenLine = regexp.MustCompile(`the playground is at (http://127\.0\.0\.1:\
 
 // startServer runs `layerlab --data-dir DIR serve --addr 127.0.0.1:0` on a fresh
 // temporary directory, reads its address from the line it prints, and stops it with
-// SIGTERM when the test ends: it must exit 0 within 10 s.
-func startServer(t *testing.T) *server {
+// SIGTERM when the test ends: it must exit 0 within 10 s. flags are more serve flags
+// (--watchers-per-build 1).
+func startServer(t *testing.T, flags ...string) *server {
 	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command(binPath, "--data-dir", dir, "serve", "--addr", "127.0.0.1:0")
+	cmd := exec.Command(binPath, append([]string{"--data-dir", dir, "serve", "--addr", "127.0.0.1:0"}, flags...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

@@ -269,7 +269,8 @@
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(proto + "//" + location.host + "/ws/builds/" + b.id + "?after=" + b.lastSeq);
     b.ws = ws;
-    ws.onopen = () => { b.retry = 0; document.body.dataset.wsConnected = "1"; };
+    let opened = false;
+    ws.onopen = () => { opened = true; b.retry = 0; document.body.dataset.wsConnected = "1"; };
     ws.onmessage = (m) => {
       let e;
       try { e = JSON.parse(m.data); } catch (_) { return; }
@@ -286,7 +287,24 @@
       setStatus(el("span", { class: "state state-running", "data-testid": "reconnecting" },
         el("span", { "aria-hidden": "true", text: "⟳" }), " connection lost, reconnecting…"));
       setTimeout(() => { if (b === build && !b.ended) connect(); }, delay);
+      // A refused handshake (the server's limit of watchers) hides its reason from
+      // WebSocket; the same refusal over HTTP carries it, so show that while retrying.
+      if (!opened && b.retry >= 2) showRefusal(b);
     };
+  }
+
+  async function showRefusal(b) {
+    const ctl = new AbortController();
+    try {
+      const res = await fetch("/api/builds/" + b.id + "/events?after=" + b.lastSeq, { signal: ctl.signal });
+      if (res.status !== 429 || b !== build || b.ended) {
+        ctl.abort(); // a 200 streams the events: the websocket will get them
+        return;
+      }
+      const body = await res.json().catch(() => ({}));
+      setStatus(el("span", { class: "error-msg", "data-testid": "watch-refused" },
+        el("span", { "aria-hidden": "true", text: "⚠" }), " " + (body.error || "too many watchers") + " (retrying)"));
+    } catch (_) { /* aborted or offline: the retry says enough */ }
   }
 
   // layerlab.dropConnection closes the websocket as a network failure would (the e2e
