@@ -325,12 +325,15 @@ func TestRedTeam(t *testing.T) {
 	// the connections arrive during it.
 	t.Run("idle-connections", func(t *testing.T) {
 		rt, victim, _ := rtSetup(t)
-		if err := victim.put("Dockerfile", rtBase+"RUN i=0; while [ $i -lt 40000 ]; do i=$((i+1)); done; echo $i\n"); err != nil {
+		if err := victim.put("Dockerfile", rtBase+"RUN i=0; while [ $i -lt 120000 ]; do i=$((i+1)); done; echo $i\n"); err != nil {
+			t.Fatal(err)
+		}
+		if err := victim.measureUsual(); err != nil {
 			t.Fatal(err)
 		}
 		rt.attack(t, victim, func(loaded func()) string {
 			loaded()
-			time.Sleep(time.Second) // the victim's RUN has begun
+			time.Sleep(600 * time.Millisecond) // the victim's RUN has begun
 			addr := strings.TrimPrefix(rt.URL, "http://")
 			var mu sync.Mutex
 			var conns []net.Conn
