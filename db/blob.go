@@ -213,9 +213,25 @@ func (s *Store) writeBlob(ctx context.Context, want digest.Digest, r io.Reader) 
 		return err
 	})
 	if err != nil {
+		s.unplace(ctx, got)
 		return "", 0, err
 	}
 	return got, n, nil
+}
+
+// unplace removes the file of blob d that writeBlob placed but could not record (its
+// context was cancelled: a pull's other layer failed), unless a row holds it now. Under
+// the write lock, so a writer that placed the same content and waits to record it finds
+// the file gone and places it again.
+func (s *Store) unplace(ctx context.Context, d digest.Digest) {
+	ctx = context.WithoutCancel(ctx)
+	s.write(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM blobs WHERE digest = ?`, d.String()).Scan(&n); err != nil || n > 0 {
+			return err
+		}
+		return os.Remove(s.BlobPath(d))
+	})
 }
 
 // place links the verified temp file tmp at final and makes that durable. An existing

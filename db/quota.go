@@ -70,8 +70,23 @@ type storeQuota struct {
 // quotaMeter is what one workspace is writing now (inflight) and what it wrote that
 // nothing may reference yet (pending), in this process.
 type quotaMeter struct {
-	inflight int64
-	pending  map[digest.Digest]pendingBlob
+	inflight     int64
+	pending      map[digest.Digest]pendingBlob
+	refusals     int64 // bumped at each refusal: a write that began before one is taken back too
+	pendingTotal int64 // the sum of pending's sizes
+}
+
+func (m *quotaMeter) addPending(d digest.Digest, p pendingBlob) {
+	m.dropPending(d)
+	m.pending[d] = p
+	m.pendingTotal += p.size
+}
+
+func (m *quotaMeter) dropPending(d digest.Digest) {
+	if p, ok := m.pending[d]; ok {
+		m.pendingTotal -= p.size
+		delete(m.pending, d)
+	}
 }
 
 type pendingBlob struct {
@@ -247,7 +262,7 @@ func (w *Workspace) pendingBytes(ctx context.Context, m *quotaMeter) (int64, err
 		if drop {
 			q.mu.Lock()
 			if cur, ok := m.pending[d]; ok && cur.at.Equal(p.at) {
-				delete(m.pending, d)
+				m.dropPending(d)
 			}
 			q.mu.Unlock()
 			continue
@@ -301,11 +316,19 @@ func (w *Workspace) putBlob(ctx context.Context, d digest.Digest, r io.Reader) (
 			return d, size, nil
 		}
 	}
-	used, err := w.StorageUsed(ctx)
+	// The rows' part now; what this process writes for the workspace meanwhile
+	// (pending, inflight) is added at each check, under the meter's lock.
+	stored, err := w.storedBytes(ctx)
 	if err != nil {
 		return "", 0, err
 	}
-	qr := &quotaReader{r: r, s: w.s.quotas(), m: m, used: used, limit: limit, ws: w.name}
+	if _, err := w.pendingBytes(ctx, m); err != nil { // forgets the pending ones now in rows
+		return "", 0, err
+	}
+	qr := &quotaReader{r: r, s: w.s.quotas(), m: m, stored: stored, limit: limit, ws: w.name}
+	qr.s.mu.Lock()
+	epoch := m.refusals
+	qr.s.mu.Unlock()
 	if err := qr.reserve(0); err != nil {
 		w.releasePending(ctx)
 		return "", 0, err
@@ -313,10 +336,17 @@ func (w *Workspace) putBlob(ctx context.Context, d digest.Digest, r io.Reader) (
 	got, n, err := w.s.writeBlob(ctx, d, qr)
 	qr.s.mu.Lock()
 	m.inflight -= qr.n
+	refused := m.refusals != epoch
 	if err == nil {
-		m.pending[got] = pendingBlob{size: n, at: w.s.now()}
+		m.addPending(got, pendingBlob{size: n, at: w.s.now()})
 	}
 	qr.s.mu.Unlock()
+	if err == nil && refused {
+		// A write of the workspace was refused while this one ran (the pull's next
+		// layer, downloading beside it): this one goes with the rest of what was refused.
+		w.releasePending(ctx)
+		err = &QuotaError{Workspace: w.name, Used: stored, Quota: limit, What: "another write of this workspace at the same time"}
+	}
 	if err != nil {
 		if errors.Is(err, ErrQuota) {
 			w.releasePending(ctx)
@@ -347,6 +377,7 @@ func (w *Workspace) releasePending(ctx context.Context) {
 		}
 	}
 	clear(m.pending)
+	m.pendingTotal = 0
 	q.mu.Unlock()
 	// Release keeps any of them an image references, or that a writer renewed later.
 	w.s.Release(context.WithoutCancel(ctx), ds, last)
@@ -355,13 +386,13 @@ func (w *Workspace) releasePending(ctx context.Context) {
 // quotaReader counts a new blob's bytes against the workspace's quota as they arrive,
 // together with its other writes in flight.
 type quotaReader struct {
-	r     io.Reader
-	s     *storeQuota
-	m     *quotaMeter
-	used  int64 // the workspace's stored bytes when the write began (pending included)
-	limit int64
-	ws    string
-	n     int64 // bytes of this write counted in m.inflight
+	r      io.Reader
+	s      *storeQuota
+	m      *quotaMeter
+	stored int64 // what the rows charged the workspace when the write began
+	limit  int64
+	ws     string
+	n      int64 // bytes of this write counted in m.inflight
 }
 
 func (q *quotaReader) Read(p []byte) (int, error) {
@@ -378,9 +409,10 @@ func (q *quotaReader) Read(p []byte) (int, error) {
 func (q *quotaReader) reserve(n int64) error {
 	q.s.mu.Lock()
 	defer q.s.mu.Unlock()
-	others := q.m.inflight - q.n
-	if q.used+others+q.n+n > q.limit || (n == 0 && q.used+others >= q.limit) {
-		return &QuotaError{Workspace: q.ws, Used: q.used + others, Quota: q.limit, What: "storing this layer"}
+	before := q.stored + q.m.pendingTotal + q.m.inflight - q.n // all but this write
+	if before+q.n+n > q.limit || (n == 0 && before >= q.limit) {
+		q.m.refusals++
+		return &QuotaError{Workspace: q.ws, Used: before, Quota: q.limit, What: "storing this layer"}
 	}
 	q.n += n
 	q.m.inflight += n

@@ -68,6 +68,8 @@ func status(err error) (int, string, bool) {
 		return http.StatusUnprocessableEntity, err.Error(), false
 	case errors.Is(err, remote.ErrUnreachable), errors.Is(err, remote.ErrInvalid), errors.As(err, &re):
 		return http.StatusBadGateway, err.Error(), false
+	case errors.Is(err, db.ErrQuota): // the workspace's storage quota: the message says what frees space
+		return http.StatusInsufficientStorage, err.Error(), false
 	case errors.Is(err, context.Canceled):
 		return 499, "request cancelled", false
 	}

@@ -479,6 +479,11 @@ func (s *Server) beginTransfer(ws *db.Workspace, push bool, arg string) (*transf
 	case err != nil:
 		return nil, errBadRequest(err.Error()) // the name as typed: malformed, or not the hub's
 	}
+	// A workspace at its storage quota is told so now, not after a download; one under
+	// it is checked again at every layer the pull or push writes.
+	if err := ws.CheckQuota(s.transfers.ctx, 1, "this "+kind); err != nil {
+		return nil, err
+	}
 	cmd := "docker " + kind + " " + shellQuote(arg)
 	return s.transfers.start(ws.Name(), kind, arg, cmd, target.hub.Repo(target.name.Ref.Path()),
 		func(ctx context.Context, progress func(remote.Message)) error {
