@@ -600,7 +600,7 @@ func (l *loader) image(cfg []byte, layers []*layerInfo, tags []image.Ref) (*reso
 		return nil, fmt.Errorf("%w: image %s: %v", ErrInvalid, image.ShortID(id), err)
 	}
 	if len(layers) > l.opt.MaxLayers {
-		return nil, fmt.Errorf("image %s has %d layers, more than the %d allowed: %w", image.ShortID(id), len(layers), l.opt.MaxLayers, ErrTooLarge)
+		return nil, fmt.Errorf("image %s has %d layers, more than the %d allowed (Docker's limit: its layer store refuses more, \"max depth exceeded\"): %w", image.ShortID(id), len(layers), l.opt.MaxLayers, ErrTooLarge)
 	}
 	if len(img.RootFS.DiffIDs) != len(layers) {
 		return nil, fmt.Errorf("%w: image %s: its config lists %d layers, the manifest %d", ErrDiffIDMismatch, image.ShortID(id), len(img.RootFS.DiffIDs), len(layers))

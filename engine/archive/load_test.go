@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -503,6 +504,37 @@ func TestLoadOtherCompressions(t *testing.T) {
 			_, err := load(t, buildtest.New(), append(tt.head, make([]byte, 1024)...))
 			if !errors.Is(err, archive.ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %v, want ErrInvalid and %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestLoadLayerDepth: by default an image may have as many layers as Docker's layer
+// store takes (125; a build stops there too) and no more.
+func TestLoadLayerDepth(t *testing.T) {
+	tests := []struct {
+		name    string
+		layers  int
+		wantErr string
+	}{
+		{name: "at the bound", layers: 125},
+		{name: "one past it", layers: 126, wantErr: "has 126 layers, more than the 125 allowed (Docker's limit"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var layers [][]byte
+			for i := range tt.layers {
+				layers = append(layers, mkTar(t, tf{name: fmt.Sprintf("f%d", i), body: []byte{byte(i)}}))
+			}
+			_, err := load(t, buildtest.New(), mkTar(t, docker2010(t, config(t, layers...), []string{"deep:v1"}, layers...)...))
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if !errors.Is(err, archive.ErrTooLarge) || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("error %v, want ErrTooLarge and %q", err, tt.wantErr)
 			}
 		})
 	}

@@ -46,7 +46,7 @@ const MaxManifestBytes = 4 << 20
 var DefaultLimits = Limits{
 	MaxManifestBytes: MaxManifestBytes,
 	MaxConfigBytes:   8 << 20,
-	MaxLayers:        500,
+	MaxLayers:        125, // Docker's layer store refuses a 126th ("max depth exceeded"), as build does
 	MaxLayerBytes:    8 << 30,
 	MaxEntries:       1_000_000,
 	MaxRatio:         200,
