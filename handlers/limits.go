@@ -26,7 +26,8 @@ type Limits struct {
 	// for this long.
 	IdleExpiry time.Duration
 	// NewWorkspacesPerMinute bounds the workspaces one client address may create per
-	// minute.
+	// minute. A class behind one NAT or proxy address shares it, so the default lets a
+	// large class in within a minute while stopping a script's thousands a second.
 	NewWorkspacesPerMinute int
 	// UploadSessions bounds the hub upload sessions open at once in one namespace, and
 	// UploadBytes the bytes one upload session may receive.
@@ -55,7 +56,7 @@ func DefaultLimits() Limits {
 		BuildsPerMinute:        30,
 		KeepBuilds:             50,
 		IdleExpiry:             30 * 24 * time.Hour,
-		NewWorkspacesPerMinute: 30,
+		NewWorkspacesPerMinute: 120,
 		UploadSessions:         16,
 		UploadBytes:            1 << 30,
 		WatchersPerBuild:       16,

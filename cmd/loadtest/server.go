@@ -61,8 +61,15 @@ func startServer(ctx context.Context, bin, dataDir string, progress func(string,
 		return nil, err
 	}
 	defer logf.Close() // the child has its own descriptor
+	args := []string{"--data-dir", dataDir, "serve", "--addr", "127.0.0.1:0"}
+	// Every simulated student comes from 127.0.0.1: a server that bounds the workspaces
+	// one address creates a minute must let the whole class in (a class behind one
+	// NAT address is the same case). A server before that flag has no such bound.
+	if help, _ := exec.CommandContext(ctx, bin, "serve", "--help").Output(); bytes.Contains(help, []byte("--new-workspaces-per-minute")) {
+		args = append(args, "--new-workspaces-per-minute", "100000")
+	}
 	// Not CommandContext: the server is stopped with SIGINT by stop, to shut down in order.
-	s.cmd = exec.Command(bin, "--data-dir", dataDir, "serve", "--addr", "127.0.0.1:0")
+	s.cmd = exec.Command(bin, args...)
 	s.cmd.Stderr = logf
 	out, err := s.cmd.StdoutPipe()
 	if err != nil {
