@@ -108,6 +108,49 @@ func (l *lineReader) next() ([]byte, error) {
 	}
 }
 
+// eachLine streams the operands' lines ("-" or none: standard input) to fn, without
+// their newlines (the slice is valid until fn returns); fn returning false stops. The
+// exit code is 1 when an operand could not be opened or the reading stopped short (a
+// line past maxStdin, the run's stop): a caller that prints a summary at the end (uniq
+// -c's last count) checks p.stopped() first.
+func (p *proc) eachLine(files []string, fn func(line []byte) bool) int {
+	failed := false
+	code := p.streamInputs(files, func(_ string, r io.Reader) bool {
+		lr := p.newLineReader(r)
+		for {
+			line, err := lr.next()
+			if err == io.EOF {
+				return true
+			}
+			if err != nil {
+				failed = true
+				return false
+			}
+			if !fn(chomp(line)) {
+				failed = failed || p.stopped()
+				return false
+			}
+		}
+	})
+	if failed {
+		return 1
+	}
+	return code
+}
+
+// bufferOut buffers p.out until the returned flush, which restores it: a tool that
+// writes a line at a time would otherwise make a system call per line on a pipe (20 MB
+// of short lines through cut took 40 s). The real tools buffer a pipe the same way.
+func (p *proc) bufferOut() (flush func() error) {
+	orig := p.out
+	bw := bufio.NewWriterSize(orig, streamChunk)
+	p.out = bw
+	return func() error {
+		p.out = orig
+		return bw.Flush()
+	}
+}
+
 // chomp drops a line's newline.
 func chomp(line []byte) []byte {
 	if n := len(line); n > 0 && line[n-1] == '\n' {

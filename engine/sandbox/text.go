@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"io"
 	"path"
 	"regexp"
 	"sort"
@@ -85,18 +86,16 @@ func cmdGrep(p *proc) int {
 	}
 	quiet, invert, count, listF, num := f.has('q'), f.has('v'), f.has('c'), f.has('l'), f.has('n')
 	rec := f.has('r') || f.has('R')
-	type src struct {
-		name string
-		data []byte
-	}
+	// The sources are named first and read one line at a time as they stream: any
+	// length, and -q ends at the first match, as `yes | grep -q y` needs.
+	type src struct{ name, path string }
 	var srcs []src
 	code := 0
 	if len(rest) == 0 {
 		if rec {
 			rest = []string{"."}
 		} else {
-			b, _ := p.readStdin()
-			srcs = append(srcs, src{"(standard input)", b})
+			srcs = append(srcs, src{"(standard input)", "-"})
 		}
 	}
 	for _, name := range rest {
@@ -118,28 +117,40 @@ func cmdGrep(p *proc) int {
 				})
 			})
 			for _, fl := range files {
-				b, err := p.readFile(fl)
-				if err == nil {
-					srcs = append(srcs, src{fl, b})
-				}
+				srcs = append(srcs, src{fl, fl})
 			}
 			continue
 		}
-		b, err := p.readFile(name)
+		if name == "-" {
+			srcs = append(srcs, src{"(standard input)", "-"})
+			continue
+		}
+		srcs = append(srcs, src{name, name})
+	}
+	flush := p.bufferOut()
+	defer flush()
+	matched := false
+	multi := len(srcs) > 1 || rec
+	for _, s := range srcs {
+		r, err := p.openInput(s.path)
 		if err != nil {
 			if !f.has('s') {
-				p.errf("%s: %s", name, errno(err))
+				p.errf("%s: %s", s.name, errno(err))
 			}
 			code = 2
 			continue
 		}
-		srcs = append(srcs, src{name, b})
-	}
-	matched := false
-	multi := len(srcs) > 1 || rec
-	for _, s := range srcs {
+		lr := p.newLineReader(r)
 		n := 0
-		for i, line := range splitLines(s.data) {
+		for i := 1; ; i++ {
+			raw, err := lr.next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return 2
+			}
+			line := string(chomp(raw))
 			if re.MatchString(line) == invert {
 				continue
 			}
@@ -148,7 +159,10 @@ func cmdGrep(p *proc) int {
 			if quiet {
 				return 0
 			}
-			if count || listF {
+			if listF {
+				break // one match names the file
+			}
+			if count {
 				continue
 			}
 			prefix := ""
@@ -156,7 +170,7 @@ func cmdGrep(p *proc) int {
 				prefix = s.name + ":"
 			}
 			if num {
-				prefix += strconv.Itoa(i+1) + ":"
+				prefix += strconv.Itoa(i) + ":"
 			}
 			if f.has('o') && !invert {
 				for _, m := range re.FindAllString(line, -1) {
@@ -165,6 +179,9 @@ func cmdGrep(p *proc) int {
 				continue
 			}
 			p.outf("%s%s\n", prefix, line)
+		}
+		if p.stopped() {
+			return 2 // the input was cut: a count or a file list would be wrong
 		}
 		if count {
 			if multi {
@@ -413,59 +430,92 @@ func runSed(cmds []sedCmd, input []byte, quiet bool) []byte {
 	var out bytes.Buffer
 	lines := splitLines(input)
 	for i, line := range lines {
-		deleted := false
-		var after []string
-		for _, c := range cmds {
-			if c.addrRe != nil && !c.addrRe.MatchString(line) {
-				continue
-			}
-			if c.addrLine > 0 && c.addrLine != i+1 || c.addrLine == -1 && i != len(lines)-1 {
-				continue
-			}
-			switch c.op {
-			case 's':
-				if !c.re.MatchString(line) {
-					continue
-				}
-				if c.global {
-					line = c.re.ReplaceAllString(line, c.repl)
-				} else {
-					done := false
-					line = c.re.ReplaceAllStringFunc(line, func(m string) string {
-						if done {
-							return m
-						}
-						done = true
-						return c.re.ReplaceAllString(m, c.repl)
-					})
-				}
-				if c.print {
-					out.WriteString(line + "\n")
-				}
-			case 'd':
-				deleted = true
-			case 'p':
-				out.WriteString(line + "\n")
-			case 'a':
-				after = append(after, c.text)
-			case 'i':
-				out.WriteString(c.text + "\n")
-			case 'c':
-				line, deleted = "", true
-				out.WriteString(c.text + "\n")
-			}
-			if deleted {
-				break
-			}
-		}
-		if !deleted && !quiet {
-			out.WriteString(line + "\n")
-		}
-		for _, a := range after {
-			out.WriteString(a + "\n")
-		}
+		sedLine(&out, cmds, line, i+1, i == len(lines)-1, quiet)
 	}
 	return out.Bytes()
+}
+
+// sedLine runs the script over line number n (last: the input's last line, for $).
+func sedLine(out *bytes.Buffer, cmds []sedCmd, line string, n int, last, quiet bool) {
+	deleted := false
+	var after []string
+	for _, c := range cmds {
+		if c.addrRe != nil && !c.addrRe.MatchString(line) {
+			continue
+		}
+		if c.addrLine > 0 && c.addrLine != n || c.addrLine == -1 && !last {
+			continue
+		}
+		switch c.op {
+		case 's':
+			if !c.re.MatchString(line) {
+				continue
+			}
+			if c.global {
+				line = c.re.ReplaceAllString(line, c.repl)
+			} else {
+				done := false
+				line = c.re.ReplaceAllStringFunc(line, func(m string) string {
+					if done {
+						return m
+					}
+					done = true
+					return c.re.ReplaceAllString(m, c.repl)
+				})
+			}
+			if c.print {
+				out.WriteString(line + "\n")
+			}
+		case 'd':
+			deleted = true
+		case 'p':
+			out.WriteString(line + "\n")
+		case 'a':
+			after = append(after, c.text)
+		case 'i':
+			out.WriteString(c.text + "\n")
+		case 'c':
+			line, deleted = "", true
+			out.WriteString(c.text + "\n")
+		}
+		if deleted {
+			break
+		}
+	}
+	if !deleted && !quiet {
+		out.WriteString(line + "\n")
+	}
+	for _, a := range after {
+		out.WriteString(a + "\n")
+	}
+}
+
+// sedStream runs the script over the operands' lines as they stream, one line behind
+// the reading so that $ knows the last line: any length of input.
+func (p *proc) sedStream(cmds []sedCmd, files []string, quiet bool) int {
+	flushOut := p.bufferOut()
+	defer flushOut()
+	var out bytes.Buffer
+	var held []byte
+	have, n := false, 0
+	flush := func(last bool) bool {
+		n++
+		out.Reset()
+		sedLine(&out, cmds, string(held), n, last, quiet)
+		_, err := p.out.Write(out.Bytes())
+		return err == nil
+	}
+	code := p.eachLine(files, func(line []byte) bool {
+		if have && !flush(false) {
+			return false
+		}
+		held, have = append(held[:0], line...), true
+		return true
+	})
+	if have && !p.stopped() {
+		flush(true)
+	}
+	return code
 }
 
 func cmdSed(p *proc) int {
@@ -514,9 +564,7 @@ func cmdSed(p *proc) int {
 		return 1
 	}
 	if !inPlace {
-		b, code := p.readInput(files)
-		p.out.Write(runSed(cmds, b, quiet))
-		return code
+		return p.sedStream(cmds, files, quiet)
 	}
 	code := 0
 	for _, name := range files {
@@ -586,25 +634,40 @@ func leadingNum(s string) float64 {
 	return n
 }
 
+// cmdUniq streams its input, holding only the current run of equal lines' first.
 func cmdUniq(p *proc) int {
 	f := parseFlags(p.args, "")
-	b, code := p.readInput(f.args)
-	lines := splitLines(b)
-	for i := 0; i < len(lines); {
-		j := i
-		for j < len(lines) && lines[j] == lines[i] {
-			j++
-		}
-		n := j - i
+	var prev []byte
+	n := 0
+	emit := func() bool {
 		switch {
-		case f.has('d') && n < 2, f.has('u') && n > 1:
+		case n == 0, f.has('d') && n < 2, f.has('u') && n > 1:
+			return true
 		case f.has('c'):
-			p.outf("%7d %s\n", n, lines[i])
+			_, err := fmt.Fprintf(p.out, "%7d %s\n", n, prev)
+			return err == nil
 		default:
-			p.outf("%s\n", lines[i])
+			_, err := fmt.Fprintf(p.out, "%s\n", prev)
+			return err == nil
 		}
-		i = j
 	}
+	flush := p.bufferOut()
+	defer flush()
+	code := p.eachLine(f.args, func(line []byte) bool {
+		if n > 0 && bytes.Equal(line, prev) {
+			n++
+			return true
+		}
+		if !emit() {
+			return false
+		}
+		prev, n = append(prev[:0], line...), 1
+		return true
+	})
+	if p.stopped() {
+		return 1
+	}
+	emit()
 	return code
 }
 
@@ -637,22 +700,20 @@ func parseRanges(list string) func(i int) bool {
 	}
 }
 
+// cmdCut streams its input a line at a time.
 func cmdCut(p *proc) int {
 	f := parseFlags(p.args, "dfcb")
-	b, code := p.readInput(f.args)
 	delim := "\t"
 	if d, ok := f.val['d']; ok {
 		delim = d
 	}
-	for _, line := range splitLines(b) {
-		switch {
-		case f.val['f'] != "":
-			in := parseRanges(f.val['f'])
+	var cutLine func(line string) (string, bool)
+	switch {
+	case f.val['f'] != "":
+		in := parseRanges(f.val['f'])
+		cutLine = func(line string) (string, bool) {
 			if !strings.Contains(line, delim) {
-				if !f.has('s') {
-					p.outf("%s\n", line)
-				}
-				continue
+				return line, !f.has('s')
 			}
 			var out []string
 			for i, fl := range strings.Split(line, delim) {
@@ -660,23 +721,33 @@ func cmdCut(p *proc) int {
 					out = append(out, fl)
 				}
 			}
-			p.outf("%s\n", strings.Join(out, delim))
-		case f.val['c'] != "" || f.val['b'] != "":
-			spec := f.val['c'] + f.val['b']
-			in := parseRanges(spec)
+			return strings.Join(out, delim), true
+		}
+	case f.val['c'] != "" || f.val['b'] != "":
+		in := parseRanges(f.val['c'] + f.val['b'])
+		cutLine = func(line string) (string, bool) {
 			var out []byte
 			for i := 0; i < len(line); i++ {
 				if in(i + 1) {
 					out = append(out, line[i])
 				}
 			}
-			p.outf("%s\n", out)
-		default:
-			p.errf("you must specify a list of bytes, characters, or fields")
-			return 1
+			return string(out), true
 		}
+	default:
+		p.errf("you must specify a list of bytes, characters, or fields")
+		return 1
 	}
-	return code
+	flush := p.bufferOut()
+	defer flush()
+	return p.eachLine(f.args, func(line []byte) bool {
+		out, ok := cutLine(string(line))
+		if !ok {
+			return true
+		}
+		_, err := io.WriteString(p.out, out+"\n")
+		return err == nil
+	})
 }
 
 // trSet expands tr's SET: ranges a-z, classes [:lower:], escapes \n.

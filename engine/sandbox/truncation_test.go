@@ -74,6 +74,23 @@ func TestNoTruncation(t *testing.T) {
 		{name: "tr -s squeezes", script: "echo 'aa  bb' | tr -s ' '; echo 'aabb' | tr -s ab xy", want: "aa bb\nxy\n"},
 		{name: "tr of non-ASCII sets", script: "echo 'héllo' | tr 'é' 'e'", want: "hello\n"},
 
+		// grep, cut, uniq, sed: a line at a time
+		{name: "yes | grep -q ends at the first match", script: "yes | grep -q y && echo found", want: "found\n"},
+		{name: "grep -c of a stream past 8 MiB", script: "yes | head -c 20000000 | grep -c y", want: "10000000\n"},
+		{name: "grep -n of a file past 64 MiB", script: "{ yes | head -c 70000000; echo needle; } > /f; grep -n needle /f", want: "35000001:needle\n"},
+		{name: "grep -l stops at a match", script: "yes > /dev/null & printf 'a\\nb\\n' > /f; grep -l a /f /f", want: "/f\n/f\n"},
+		{name: "grep -c of a stream cut by the time limit prints no count", script: "yes | grep -c y", timeLimit: true},
+		{name: "grep of a line past 8 MiB", script: "head -c 9000000 /dev/zero | grep -c x",
+			limit: "layerlab: grep: the sandbox holds at most 8 MiB of one line in memory, and this input has a longer line"},
+		{name: "cut of a stream past 8 MiB", script: "yes aaaaaaaaaaaaaaaaaaaaaaaaaaa:b | head -c 9600000 | cut -d: -f2 | uniq -c", want: " 320000 b\n"},
+		{name: "cut of endless zeros ends with head", script: "yes abcdef | cut -c1-3 | head -2", want: "abc\nabc\n"},
+		{name: "uniq of a stream past 8 MiB", script: "{ yes | head -c 20000000; echo n; echo n; } | uniq", want: "y\nn\n"},
+		{name: "uniq -c -d -u", script: "printf 'a\\na\\nb\\nc\\nc\\n' | uniq -c; printf 'a\\na\\nb\\n' | uniq -d; printf 'a\\na\\nb\\n' | uniq -u",
+			want: "      2 a\n      1 b\n      2 c\na\nb\n"},
+		{name: "uniq of a stream cut by the time limit prints no last line", script: "yes | uniq", timeLimit: true},
+		{name: "sed of a stream past 8 MiB", script: "yes yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy | head -c 9600000 | sed s/y/ab/ | wc -c", want: "9900000\n"},
+		{name: "sed $ is the last line of a stream", script: "seq 1 3000000 | sed -n '$p'; seq 3 | sed '$d'", want: "3000000\n1\n2\n"},
+
 		// seq
 		{name: "seq | tail -1 of a million", script: "seq 1 1000000 | tail -1", want: "1000000\n"},
 		{name: "seq with decimals", script: "seq 0 0.1 0.3; seq 1 0.5 2", want: "0.0\n0.1\n0.2\n0.3\n1.0\n1.5\n2.0\n"},
