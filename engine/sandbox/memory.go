@@ -831,6 +831,9 @@ func (b *budgetRewriter) addParam(ws *wordSize, pe *syntax.ParamExp) {
 	case pe.Excl:
 		// ${!ref}: the value of the variable ref names
 		ws.opaque = append(ws.opaque, opaquePart{mult: b.multOf(pe), count: "1", fields: fmt.Sprintf(`"${!%s}"`, name)})
+		if ws.opaque[len(ws.opaque)-1].mult != "1" {
+			ws.grows = true
+		}
 		b.addExpWord(ws, pe)
 		return
 	case all:
@@ -839,6 +842,9 @@ func (b *budgetRewriter) addParam(ws *wordSize, pe *syntax.ParamExp) {
 			fields, count = fmt.Sprintf(`"${%s[@]}"`, name), fmt.Sprintf("${#%s[@]}", name)
 		}
 		ws.opaque = append(ws.opaque, opaquePart{mult: b.multOf(pe), count: count, fields: fields})
+		if ws.opaque[len(ws.opaque)-1].mult != "1" {
+			ws.grows = true
+		}
 		b.addExpWord(ws, pe)
 		return
 	}
@@ -854,7 +860,12 @@ func (b *budgetRewriter) addParam(ws *wordSize, pe *syntax.ParamExp) {
 		return
 	}
 	ws.dynamic++
-	ws.terms = append(ws.terms, fmt.Sprintf("(%s)*%s", lengthOf(name, index), b.multOf(pe)))
+	mult := b.multOf(pe)
+	if mult != "1" {
+		// ${a/x/y}, ${a@Q}: a new string, larger than the value
+		ws.grows = true
+	}
+	ws.terms = append(ws.terms, fmt.Sprintf("(%s)*%s", lengthOf(name, index), mult))
 	b.addExpWord(ws, pe)
 }
 
@@ -863,10 +874,10 @@ func (b *budgetRewriter) addParam(ws *wordSize, pe *syntax.ParamExp) {
 func (b *budgetRewriter) multOf(pe *syntax.ParamExp) string {
 	switch {
 	case pe.Repl != nil:
-		ws := b.sizeOf(pe.Repl.With)
 		if pe.Repl.With == nil {
 			return "1"
 		}
+		ws := b.sizeOf(pe.Repl.With)
 		if !ws.grows && ws.dynamic > 0 {
 			ws.grows = true
 		}
