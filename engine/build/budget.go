@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"layerlab/engine/rootfs"
 	"layerlab/engine/sandbox"
@@ -25,6 +26,13 @@ type Budget struct {
 	// files cost nothing and are not counted). Each RUN may write what is left of it,
 	// and at most its own sandbox limit.
 	MaxWritten int64
+	// MaxOutput is the bytes all of a build's RUN steps may print, together (each
+	// RUN may print what is left of it, and at most its own sandbox limit): its log
+	// is stored and replayed to every watcher.
+	MaxOutput int64
+	// MaxTime is how long a build may run; each RUN may take what is left of it, and
+	// at most its own sandbox limit, and no step starts past it.
+	MaxTime time.Duration
 }
 
 // MaxLayerDepth is the most layers an image may have: Docker's layer store refuses to
@@ -35,8 +43,10 @@ const MaxLayerDepth = 125
 
 // DefaultBudget is far past what a class's images unpack (a language runtime's
 // tarball inflates 3-10 times; zeros compress 1000 times and more) and write (a build's
-// RUN steps may together write what one RUN may, the sandbox's 512 MiB).
-var DefaultBudget = Budget{MaxUnpack: 512 << 20, MaxRatio: 200, RatioFloor: 16 << 20, MaxWritten: 512 << 20}
+// RUN steps may together write what one RUN may, the sandbox's 512 MiB, and print 8
+// of its 1 MiB; a teaching build takes seconds, not ten minutes).
+var DefaultBudget = Budget{MaxUnpack: 512 << 20, MaxRatio: 200, RatioFloor: 16 << 20, MaxWritten: 512 << 20,
+	MaxOutput: 8 << 20, MaxTime: 10 * time.Minute}
 
 // withDefaults gives each zero (or negative) field DefaultBudget's value.
 func (b Budget) withDefaults() Budget {
@@ -52,6 +62,12 @@ func (b Budget) withDefaults() Budget {
 	}
 	if b.MaxWritten > 0 {
 		d.MaxWritten = b.MaxWritten
+	}
+	if b.MaxOutput > 0 {
+		d.MaxOutput = b.MaxOutput
+	}
+	if b.MaxTime > 0 {
+		d.MaxTime = b.MaxTime
 	}
 	return d
 }
@@ -116,25 +132,57 @@ func (g *unpackGuard) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// runLimits are the sandbox limits of a RUN: the options', with MaxWrite cut to what is
-// left of the build's MaxWritten (buildBound says it was cut). Nothing left fails the
-// step before it runs.
-func (r *run) runLimits() (sandbox.Limits, bool, error) {
-	lim := r.opt.Limits
-	per := lim.MaxWrite
-	if per <= 0 {
-		per = sandbox.DefaultLimits.MaxWrite
-	}
-	left := r.unpack.lim.MaxWritten - r.written
-	if left <= 0 {
-		return lim, false, fmt.Errorf("%w: this build's RUN steps wrote %s into their layers, layerlab's limit per build (Docker has none); write less, or delete what a step no longer needs in that same step",
+// runLimits are the sandbox limits of a RUN: the options', with MaxWrite, MaxOutput and
+// Timeout each cut to what is left of the build's MaxWritten, MaxOutput and MaxTime.
+// wrap rewords a sandbox limit error that a cut made, so it names the build's limit.
+// Nothing left of one of them fails the step before it runs.
+func (r *run) runLimits() (lim sandbox.Limits, wrap func(error) error, err error) {
+	lim = r.opt.Limits
+	b := r.budget
+	cut := map[string]string{}
+	if left := b.MaxWritten - r.written; left <= 0 {
+		return lim, nil, fmt.Errorf("%w: this build's RUN steps wrote %s into their layers, layerlab's limit per build (Docker has none); write less, or delete what a step no longer needs in that same step",
 			ErrBudget, sizeText(r.written))
-	}
-	if left < per {
+	} else if left < orDefault(lim.MaxWrite, sandbox.DefaultLimits.MaxWrite) {
 		lim.MaxWrite = left
-		return lim, true, nil
+		cut["write"] = fmt.Sprintf("its earlier RUN steps wrote %s into their layers, and layerlab's limit per build is %s (Docker has none); write less, or delete what a step no longer needs in that same step",
+			sizeText(r.written), sizeText(b.MaxWritten))
 	}
-	return lim, false, nil
+	if left := b.MaxOutput - r.output; left <= 0 {
+		return lim, nil, fmt.Errorf("%w: this build's RUN steps printed %s, layerlab's limit per build (Docker has none); print less (redirect noisy commands to /dev/null)",
+			ErrBudget, sizeText(r.output))
+	} else if left < orDefault(lim.MaxOutput, sandbox.DefaultLimits.MaxOutput) {
+		lim.MaxOutput = left
+		cut["output"] = fmt.Sprintf("its earlier RUN steps printed %s, and layerlab's limit per build is %s (Docker has none); print less (redirect noisy commands to /dev/null)",
+			sizeText(r.output), sizeText(b.MaxOutput))
+	}
+	ran := time.Since(r.start)
+	if left := b.MaxTime - ran; left <= 0 {
+		return lim, nil, r.timeExceeded(ran)
+	} else if left < orDefault(lim.Timeout, sandbox.DefaultLimits.Timeout) {
+		lim.Timeout = left
+		cut["time"] = fmt.Sprintf("the build had run for %s, and layerlab's limit per build is %s (Docker has none)", ran.Round(time.Millisecond), b.MaxTime)
+	}
+	wrap = func(err error) error {
+		var le *sandbox.LimitError
+		if errors.As(err, &le) && cut[le.Limit] != "" {
+			return fmt.Errorf("%w: %v, the rest of this build's allowance: %s", ErrBudget, err, cut[le.Limit])
+		}
+		return err
+	}
+	return lim, wrap, nil
+}
+
+func (r *run) timeExceeded(ran time.Duration) error {
+	return fmt.Errorf("%w: this build ran for %s, past layerlab's limit of %s per build (Docker has none)",
+		ErrBudget, ran.Round(time.Millisecond), r.budget.MaxTime)
+}
+
+func orDefault[T int64 | time.Duration](v, d T) T {
+	if v <= 0 {
+		return d
+	}
+	return v
 }
 
 // memBytes is the file content of changes that is held in memory.

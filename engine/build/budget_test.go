@@ -11,6 +11,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"layerlab/engine/build"
 )
@@ -235,6 +236,52 @@ func TestAddCompressions(t *testing.T) {
 			}
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Fatalf("error %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// TestRunOutputAndTimeBudget: what a build's RUN steps print is one allowance for the
+// build (seq 1 100000 prints 588895 bytes), and no step starts once the build has run
+// past its time limit.
+func TestRunOutputAndTimeBudget(t *testing.T) {
+	two := "FROM busybox\nRUN seq 1 100000\nRUN seq 1 100000\n"
+	tests := []struct {
+		name    string
+		df      string
+		budget  build.Budget
+		wantErr string
+		line    int
+	}{
+		{name: "output at the bound", df: two, budget: build.Budget{MaxOutput: 2 * 588895}},
+		{name: "output one byte past it", df: two, budget: build.Budget{MaxOutput: 2*588895 - 1}, line: 3,
+			wantErr: "the rest of this build's allowance: its earlier RUN steps printed 588895 bytes, and layerlab's limit per build is 1177789 bytes (Docker has none)"},
+		{name: "a RUN after the output allowance is spent does not run", df: two + "RUN echo never\n", budget: build.Budget{MaxOutput: 2 * 588895}, line: 4,
+			wantErr: "this build's RUN steps printed 1177790 bytes, layerlab's limit per build (Docker has none)"},
+		{name: "no step starts past the time limit", df: "FROM busybox\nENV A=1\nRUN echo never\n", budget: build.Budget{MaxTime: time.Nanosecond}, line: 2,
+			wantErr: "past layerlab's limit of 1ns per build (Docker has none)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, map[string]string{"Dockerfile": tc.df})
+			_, evs, err := h.build(build.Options{Budget: tc.budget})
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("build: %v", err)
+				}
+				return
+			}
+			if err == nil || !errors.Is(err, build.ErrBudget) || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("error %v, want ErrBudget and %q", err, tc.wantErr)
+			}
+			var se *build.StepError
+			if !errors.As(err, &se) || se.Line != tc.line {
+				t.Errorf("error at %+v, want line %d", se, tc.line)
+			}
+			for _, e := range evs {
+				if e.Text == "never" {
+					t.Error("a step past the budget ran")
+				}
 			}
 		})
 	}

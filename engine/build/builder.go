@@ -166,8 +166,10 @@ type run struct {
 	srcHash map[string]string // context path -> tarsum, computed once per build
 	total   int               // the N of "Step i/N"
 	held    bool              // the build holds images (see Store.Hold)
+	budget  Budget            // opt.Budget with its defaults
 	unpack  *unpackBudget     // what ADD archives may still unpack to
 	written int64             // file content the build's RUN steps left in their layers
+	output  int64             // bytes the build's RUN steps printed
 }
 
 // Build runs a build of the context's Dockerfile.
@@ -181,7 +183,8 @@ func (b *Builder) Build(ctx context.Context, c *Context, opt Options) (*Result, 
 	}
 	r := &run{b: b, store: store, ctx: ctx, opt: opt, bctx: c, start: time.Now(),
 		res: &Result{ID: opt.ID}, meta: map[string]*string{}, used: map[string]bool{}, srcHash: map[string]string{},
-		unpack: &unpackBudget{lim: opt.Budget.withDefaults()}}
+		budget: opt.Budget.withDefaults()}
+	r.unpack = &unpackBudget{lim: r.budget}
 	defer func() {
 		if r.held {
 			// Released whatever happened; a killed build's holds expire instead.

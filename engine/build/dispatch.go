@@ -349,9 +349,9 @@ func (r *run) prepareRun(st *stage, in *dockerfile.Instruction, next *image.Cont
 					fs.Restore(before, v)
 				}
 			}()
-			w := &lineWriter{emit: func(line string) { r.emit(Event{Type: EventStepLog, Step: step, Text: line}) }}
+			w := &lineWriter{emit: func(line string) { r.emit(Event{Type: EventStepLog, Step: step, Text: line}) }, n: &r.output}
 			// The classic builder's RUN container is named by its ID: $HOSTNAME is its prefix.
-			lim, buildBound, err := r.runLimits()
+			lim, wrap, err := r.runLimits()
 			if err != nil {
 				return err
 			}
@@ -359,12 +359,7 @@ func (r *run) prepareRun(st *stage, in *dockerfile.Instruction, next *image.Cont
 				Stdout: w, Now: r.b.now(), Limits: lim, Hostname: container[:12]})
 			w.Flush()
 			if err != nil {
-				var le *sandbox.LimitError
-				if buildBound && errors.As(err, &le) && le.Limit == "write" {
-					return fmt.Errorf("%w: %v, the rest of this build's allowance: its earlier RUN steps wrote %s into their layers, and layerlab's limit per build is %s (Docker has none); write less, or delete what a step no longer needs in that same step",
-						ErrBudget, err, sizeText(r.written), sizeText(r.unpack.lim.MaxWritten))
-				}
-				return err
+				return wrap(err)
 			}
 			if code != 0 {
 				return &exitError{cmd: strings.Join(cmd, " "), code: code}
@@ -378,11 +373,15 @@ type lineWriter struct {
 	mu   sync.Mutex
 	buf  bytes.Buffer
 	emit func(string)
+	n    *int64 // the build's count of RUN output, when set
 }
 
 func (w *lineWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if w.n != nil {
+		*w.n += int64(len(p))
+	}
 	w.buf.Write(p)
 	for {
 		i := bytes.IndexByte(w.buf.Bytes(), '\n')

@@ -277,6 +277,9 @@ func (r *run) step(st *stage, in *dockerfile.Instruction, trigger bool) error {
 	t0 := time.Now()
 	r.emit(Event{Type: EventStepStarted, Step: in.Step, Of: r.total, Line: in.Line, EndLine: in.EndLine, Stage: st.name,
 		Instruction: in.Original, Trigger: trigger})
+	if ran := time.Since(r.start); ran > r.budget.MaxTime {
+		return r.fail(in.Step, in, r.timeExceeded(ran), "")
+	}
 	d, err := r.prepare(st, in)
 	if err != nil {
 		return r.fail(in.Step, in, err, hintFor(err))
