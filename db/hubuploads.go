@@ -455,8 +455,8 @@ func (s *Store) checkUploadSessions(ctx context.Context, repo string) error {
 		return err
 	}
 	return hubErr(HubTooManyRequests, ErrHubTooMany, map[string]int{"open": n, "limit": limit},
-		"namespace %s has %d upload sessions open, the hub's limit: finish or cancel one (DELETE its location), "+
-			"or wait %s for idle ones to expire, then try again", hubNamespaceOf(repo), n, HubUploadTTL)
+		"namespace %s has %d upload sessions open, the hub's limit (--upload-sessions): finish or cancel one (DELETE its location), "+
+			"or wait %d minutes for idle ones to expire, then try again", hubNamespaceOf(repo), n, int(HubUploadTTL.Minutes()))
 }
 
 // writeRoom is how many more bytes a hub write may take, and the refusal to give when

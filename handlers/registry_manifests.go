@@ -216,8 +216,8 @@ func (s *Server) ensureLibrary(r *http.Request, repo, tag string) error {
 	}
 	if used >= budget {
 		return &db.HubError{Code: db.HubTooManyRequests, Message: fmt.Sprintf(
-			"the hub's stand-in images take %s of their %s budget and every one was pulled in the last %s: try again in a few minutes",
-			build.HumanSize(used), build.HumanSize(budget), libraryRecentUse)}
+			"the hub's stand-in images take %s of their %s budget (--library-bytes) and every one was pulled in the last %d minutes: try again in a few minutes",
+			build.HumanSize(used), build.HumanSize(budget), int(libraryRecentUse.Minutes()))}
 	}
 	made, err := remote.EnsureLibrary(ctx, s.store, repo, tag)
 	if err != nil {
