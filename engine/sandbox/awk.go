@@ -1244,6 +1244,7 @@ const (
 const (
 	awkMaxString = 16 << 20
 	awkMaxArray  = 1 << 20
+	awkMaxFields = 100000 // fields a program may set ($N = v, NF = N)
 )
 
 type awkInterp struct {
@@ -1268,6 +1269,18 @@ func (e *awkRuntimeError) Error() string { return e.msg }
 
 func (in *awkInterp) fail(format string, a ...any) {
 	panic(&awkRuntimeError{msg: fmt.Sprintf(format, a...)})
+}
+
+// limit stops the program at one of the sandbox's bounds: the step fails with a line
+// that names it (limitf), where real awk would have gone on.
+func (in *awkInterp) limit(format string, a ...any) {
+	in.p.limitf(format, a...)
+	panic(errAwkKilled)
+}
+
+// stringLimit fails the step at awkMaxString.
+func (in *awkInterp) stringLimit() {
+	in.limit("the sandbox holds at most %s in one awk string, and this program makes a longer one", humanBytes(awkMaxString))
 }
 
 func (in *awkInterp) get(name string) awkCell {
@@ -1296,8 +1309,11 @@ func (in *awkInterp) set(name string, c awkCell) {
 	if name == "NF" {
 		in.splitRecord()
 		n := int(c.num())
-		if n < 0 || n > 100000 {
+		if n < 0 {
 			in.fail("NF set to an invalid value %d", n)
+		}
+		if n > awkMaxFields {
+			in.limit("the sandbox holds at most %d fields in an awk record; NF set to %d", awkMaxFields, n)
 		}
 		for len(in.fields) <= n {
 			in.fields = append(in.fields, "")
@@ -1308,7 +1324,7 @@ func (in *awkInterp) set(name string, c awkCell) {
 		return
 	}
 	if c.kind == akStr && len(c.s) > awkMaxString {
-		in.fail("string too long for the sandbox")
+		in.stringLimit()
 	}
 	in.vars[name] = c
 }
@@ -1374,8 +1390,11 @@ func (in *awkInterp) getField(i int) awkCell {
 }
 
 func (in *awkInterp) setField(i int, v string) {
-	if i < 0 || i > 100000 {
+	if i < 0 {
 		in.fail("trying to access out of range field %d", i)
+	}
+	if i > awkMaxFields {
+		in.limit("the sandbox holds at most %d fields in an awk record; the program sets $%d", awkMaxFields, i)
 	}
 	if i == 0 {
 		in.setRecord(v)
@@ -1466,10 +1485,10 @@ func (in *awkInterp) assign(target awkExpr, c awkCell) {
 		a := in.array(t.name)
 		k := in.subscript(t.subs)
 		if _, ok := a[k]; !ok && len(a) >= awkMaxArray {
-			in.fail("array %s too large for the sandbox", t.name)
+			in.limit("the sandbox holds at most %d elements in one awk array, and this program puts more in %s", awkMaxArray, t.name)
 		}
 		if c.kind == akStr && len(c.s) > awkMaxString {
-			in.fail("string too long for the sandbox")
+			in.stringLimit()
 		}
 		a[k] = c
 	}
@@ -1497,7 +1516,7 @@ func (in *awkInterp) eval(e awkExpr) awkCell {
 		c, ok := a[k]
 		if !ok {
 			if len(a) >= awkMaxArray {
-				in.fail("array %s too large for the sandbox", x.name)
+				in.limit("the sandbox holds at most %d elements in one awk array, and this program puts more in %s", awkMaxArray, x.name)
 			}
 			a[k] = awkCell{}
 		}
@@ -1559,7 +1578,7 @@ func (in *awkInterp) eval(e awkExpr) awkCell {
 			l := in.eval(x.l).str(in.sget0("CONVFMT"))
 			r := in.eval(x.r).str(in.sget0("CONVFMT"))
 			if len(l)+len(r) > awkMaxString {
-				in.fail("string too long for the sandbox")
+				in.stringLimit()
 			}
 			return awkStrCell(l + r)
 		case "<", "<=", ">", ">=", "==", "!=":
@@ -1695,7 +1714,7 @@ func (in *awkInterp) call(x *aCall) awkCell {
 			parts = in.splitFS(s, fs)
 		}
 		if len(parts) > awkMaxArray {
-			in.fail("split: too many pieces for the sandbox")
+			in.limit("the sandbox holds at most %d elements in one awk array, and split makes %d", awkMaxArray, len(parts))
 		}
 		a := in.array(v.name)
 		clear(a)
@@ -1732,7 +1751,7 @@ func (in *awkInterp) call(x *aCall) awkCell {
 			last = m[1]
 			n++
 			if out.Len() > awkMaxString {
-				in.fail("string too long for the sandbox")
+				in.stringLimit()
 			}
 		}
 		if n > 0 {
@@ -1995,7 +2014,7 @@ func (in *awkInterp) output(st *sPrint) {
 		}
 	}
 	if buf.Len()+len(text) > maxUnpacked {
-		in.fail("output file %s too large for the sandbox", name)
+		in.limit("the sandbox holds at most %s of a file awk writes in memory, and this program writes more to %s", humanBytes(maxUnpacked), name)
 	}
 	buf.WriteString(text)
 }
@@ -2314,21 +2333,29 @@ func (in *awkInterp) mainLoop(items []*awkItem, files []string) awkCtl {
 			in.set(k, awkInput(awkUnescape(v)))
 			continue
 		}
-		var data []byte
-		if f == "-" || f == "/dev/stdin" {
-			data, _ = p.readStdin()
-		} else {
-			b, err := p.readFile(f)
-			if err != nil {
-				p.errf("%s", p.pick("cannot open '"+f+"': "+errno(err), "cmd. line:1: warning: cannot open file `"+f+"' for reading: "+errno(err)))
-				in.exitC = 2
-				continue
-			}
-			data = b
+		name := f
+		if f == "/dev/stdin" {
+			name = "-"
 		}
+		r, err := p.openInput(name)
+		if err != nil {
+			p.errf("%s", p.pick("cannot open '"+f+"': "+errno(err), "cmd. line:1: warning: cannot open file `"+f+"' for reading: "+errno(err)))
+			in.exitC = 2
+			continue
+		}
+		next := in.recordReader(r)
 		in.vars["FILENAME"] = awkStrCell(f)
 		fnr := 0.0
-		for _, rec := range in.records(string(data)) {
+		for {
+			rec, ok := next()
+			if !ok {
+				if p.stopped() {
+					// the input was cut (a limit, the run's stop): END must not run
+					// on part of it as if it were whole
+					panic(errAwkKilled)
+				}
+				break
+			}
 			nr++
 			fnr++
 			in.vars["NR"], in.vars["FNR"] = awkNumCell(nr), awkNumCell(fnr)
@@ -2392,6 +2419,39 @@ func (in *awkInterp) matches(it *awkItem) bool {
 		it.inRange = false
 	}
 	return true
+}
+
+// recordReader yields r's records. With RS a newline (the default) they stream a line
+// at a time, so the input's length does not matter and `exit` ends the reading; other
+// separators split the input read whole (bounded by maxStdin or maxFileRead, past
+// which the step fails naming the bound).
+func (in *awkInterp) recordReader(r io.Reader) func() (string, bool) {
+	if in.sget0("RS") == "\n" {
+		lr := in.p.newLineReader(r)
+		return func() (string, bool) {
+			line, err := lr.next()
+			if err != nil {
+				return "", false
+			}
+			return string(chomp(line)), true
+		}
+	}
+	data, err := io.ReadAll(io.LimitReader(r, maxFileRead+1))
+	if err != nil {
+		return func() (string, bool) { return "", false }
+	}
+	if len(data) > maxFileRead {
+		in.limit("the sandbox splits at most %s of input by a record separator other than a newline, and this input is longer", humanBytes(maxFileRead))
+	}
+	recs := in.records(string(data))
+	return func() (string, bool) {
+		if len(recs) == 0 {
+			return "", false
+		}
+		rec := recs[0]
+		recs = recs[1:]
+		return rec, true
+	}
 }
 
 // records splits input by RS: "\n" (default), one character, or "" (paragraphs).

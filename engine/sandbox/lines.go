@@ -28,7 +28,10 @@ func (p *proc) inputs(files []string, fn func(name string, b []byte) bool) int {
 	for _, f := range files {
 		var b []byte
 		if f == "-" {
-			b, _ = p.readStdin()
+			var ok bool
+			if b, ok = p.readStdin(); !ok && p.stopped() {
+				return 1 // past a bound or cut by the run's stop: no answer for part of it
+			}
 		} else {
 			var err error
 			if b, err = p.readFile(f); err != nil {

@@ -120,6 +120,11 @@ func (p *proc) readStdin() ([]byte, bool) {
 		p.limitf("the sandbox holds at most %s of a command's standard input in memory, and this input is longer", humanBytes(maxStdin))
 		return nil, false
 	}
+	if p.stopped() {
+		// the input ended because the run stopped (streams.go): it is not whole, and
+		// an answer for it (sort's, tac's) would be another answer
+		return nil, false
+	}
 	return b, err == nil
 }
 

@@ -91,6 +91,27 @@ func TestNoTruncation(t *testing.T) {
 		{name: "sed of a stream past 8 MiB", script: "yes yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy | head -c 9600000 | sed s/y/ab/ | wc -c", want: "9900000\n"},
 		{name: "sed $ is the last line of a stream", script: "seq 1 3000000 | sed -n '$p'; seq 3 | sed '$d'", want: "3000000\n1\n2\n"},
 
+		// awk
+		{name: "awk exit ends an endless stream", script: "yes | awk 'NR==3{print NR; exit}'", want: "3\n"},
+		{name: "awk of a stream past 8 MiB", script: "yes | head -c 20000000 | awk '{n++} END{print n}'", want: "10000000\n"},
+		{name: "awk END is not run on a stream cut by the time limit", script: "yes | awk '{n++} END{print n}'", timeLimit: true},
+		{name: "awk with another RS still reads whole", script: "printf 'a;b;c' | awk 'BEGIN{RS=\";\"} {print NR\": \"$0}'", want: "1: a\n2: b\n3: c\n"},
+		{name: "awk array bound names its number", script: "awk 'BEGIN{for(i=0;;i++) a[i]=1}'",
+			limit: "layerlab: awk: the sandbox holds at most 1048576 elements in one awk array, and this program puts more in a"},
+		{name: "awk string bound names its size", script: "awk 'BEGIN{s=\"x\"; for(;;) s=s s}'",
+			limit: "layerlab: awk: the sandbox holds at most 16 MiB in one awk string, and this program makes a longer one"},
+		{name: "awk field bound names its number", script: "echo a | awk '{$200000=1}'",
+			limit: "layerlab: awk: the sandbox holds at most 100000 fields in an awk record; the program sets $200000"},
+
+		// diff
+		{name: "diff past its table bound names it", script: "seq 1 2 6000 > /a; seq 2 2 6000 > /b; diff /a /b",
+			limit: "layerlab: diff: the sandbox matches at most 4194304 line pairs to show a diff (lines of one file's differing part times the other's), and /a and /b differ in more"},
+		{name: "diff -q of large files needs no table", script: "seq 1 2 6000 > /a; seq 2 2 6000 > /b; diff -q /a /b; echo $?", want: "Files /a and /b differ\n1\n"},
+
+		// the tools that hold their input whole print nothing for a cut one
+		{name: "sort of a stream cut by the time limit prints nothing", script: "while :; do echo x; done | sort", timeLimit: true},
+		{name: "tac of a stream cut by the time limit prints nothing", script: "while :; do echo x; done | tac", timeLimit: true},
+
 		// seq
 		{name: "seq | tail -1 of a million", script: "seq 1 1000000 | tail -1", want: "1000000\n"},
 		{name: "seq with decimals", script: "seq 0 0.1 0.3; seq 1 0.5 2", want: "0.0\n0.1\n0.2\n0.3\n1.0\n1.5\n2.0\n"},
