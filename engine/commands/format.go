@@ -259,6 +259,7 @@ func (t *templateT) Option(opt ...string) *templateT {
 type templateBudget struct {
 	lim              templateLimits
 	made, out, steps int64
+	depth            int // templates being executed, nested
 	start            time.Time
 }
 
@@ -331,8 +332,17 @@ func (w *budgetWriter) Write(p []byte) (int, error) {
 	return w.w.Write(p)
 }
 
-// tickFunc is the function instrument puts at the top of every range body and template.
-const tickFunc = "layerlabTick"
+// The functions instrument puts into a parsed template: a tick at the top of every
+// range body, enter and leave around the body of every template.
+const (
+	tickFunc  = "layerlabTick"
+	enterFunc = "layerlabEnter"
+	leaveFunc = "layerlabLeave"
+)
+
+// maxTemplateDepth bounds how deep templates call each other: text/template's own
+// bound is 100000, which takes 130 MB of stack to reach.
+const maxTemplateDepth = 1000
 
 // funcs are the functions docker's --format templates have (github.com/docker/cli/templates
 // basicFunctions), and text/template's builtins that make strings (print, printf,
@@ -407,6 +417,13 @@ func (b *templateBudget) funcs() template.FuncMap {
 		"js":       b.escaper("js", 6, template.JSEscaper),
 		"urlquery": b.escaper("urlquery", 3, template.URLQueryEscaper),
 		tickFunc:   b.tick,
+		enterFunc: func() (string, error) {
+			if b.depth++; b.depth > maxTemplateDepth {
+				return "", fmt.Errorf("templates call each other more than %d deep, layerlab's limit (Docker's text/template allows 100000)", maxTemplateDepth)
+			}
+			return b.tick()
+		},
+		leaveFunc: func() string { b.depth--; return "" },
 	}
 }
 
@@ -577,17 +594,19 @@ func printfSize(format string, args []any) int64 {
 	return n
 }
 
-// instrument puts a tick at the top of every template (so recursion through
-// {{template}} counts) and of every range body (so {{range 1000000000}} counts), the
-// two ways a template can run long without writing anything.
+// instrument puts a tick at the top of every range body (so {{range 1000000000}}
+// counts) and enter/leave around every template's body (so recursion through
+// {{template}} counts, and its depth is known): the two ways a template can run long
+// without writing anything.
 func instrument(t *template.Template) {
 	for _, tt := range t.Templates() {
 		if tt.Tree == nil || tt.Tree.Root == nil {
 			continue
 		}
 		tr := tt.Tree
-		tr.Root.Nodes = append([]parse.Node{tickNode(tr, tr.Root.Pos)}, tr.Root.Nodes...)
 		walkRanges(tr, tr.Root)
+		tr.Root.Nodes = append([]parse.Node{callNode(tr, tr.Root.Pos, enterFunc)}, tr.Root.Nodes...)
+		tr.Root.Nodes = append(tr.Root.Nodes, callNode(tr, tr.Root.Pos, leaveFunc))
 	}
 }
 
@@ -604,7 +623,7 @@ func walkRanges(tr *parse.Tree, n parse.Node) {
 		walkRanges(tr, n.List)
 		walkRanges(tr, n.ElseList)
 		if n.List != nil {
-			n.List.Nodes = append([]parse.Node{tickNode(tr, n.Pos)}, n.List.Nodes...)
+			n.List.Nodes = append([]parse.Node{callNode(tr, n.Pos, tickFunc)}, n.List.Nodes...)
 		}
 	case *parse.IfNode:
 		walkRanges(tr, n.List)
@@ -615,9 +634,9 @@ func walkRanges(tr *parse.Tree, n parse.Node) {
 	}
 }
 
-// tickNode is {{layerlabTick}}: an action that prints nothing.
-func tickNode(tr *parse.Tree, pos parse.Pos) parse.Node {
-	id := parse.NewIdentifier(tickFunc).SetTree(tr).SetPos(pos)
+// callNode is {{fn}}: an action that prints nothing (fn returns "").
+func callNode(tr *parse.Tree, pos parse.Pos, fn string) parse.Node {
+	id := parse.NewIdentifier(fn).SetTree(tr).SetPos(pos)
 	cmd := &parse.CommandNode{NodeType: parse.NodeCommand, Pos: pos, Args: []parse.Node{id}}
 	pipe := &parse.PipeNode{NodeType: parse.NodePipe, Pos: pos, Cmds: []*parse.CommandNode{cmd}}
 	return &parse.ActionNode{NodeType: parse.NodeAction, Pos: pos, Pipe: pipe}

@@ -98,3 +98,42 @@ func TestImageLsPadBomb(t *testing.T) {
 		t.Fatalf("exit %d, out %d bytes, stderr %q", code, len(out), errs)
 	}
 }
+
+// TestTemplateDepth: templates may call each other maxTemplateDepth deep (the command's
+// own template counts as one), not one deeper: text/template's 100000 takes 130 MB.
+func TestTemplateDepth(t *testing.T) {
+	lim := testLimits
+	lim.MaxSteps = 1 << 20
+	// "a" of a string of n bytes calls itself n times: n+1 templates below the main one.
+	deep := func(n int) string {
+		return `{{define "a"}}{{if .}}{{template "a" (slice . 1)}}{{end}}{{end}}{{template "a" "` + strings.Repeat("x", n) + `"}}.`
+	}
+	tests := []struct {
+		name    string
+		format  string
+		wantErr string
+	}{
+		{name: "at the bound", format: deep(maxTemplateDepth - 2)},
+		{name: "one past it", format: deep(maxTemplateDepth - 1), wantErr: "templates call each other more than 1000 deep, layerlab's limit"},
+		{name: "endless recursion", format: `{{define "a"}}{{template "a" .}}{{end}}{{template "a" .}}`, wantErr: "more than 1000 deep"},
+		{name: "siblings do not add up", format: `{{define "b"}}{{end}}` + strings.Repeat(`{{template "b"}}`, 2000)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tmpl, err := parseTemplateLimits(tt.format, lim)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = tmpl.Execute(&bytes.Buffer{}, nil)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("error %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
