@@ -455,26 +455,55 @@ func TestRedTeam(t *testing.T) {
 			loaded()
 			// A queued build is "running" to GET /api/builds/ID until it ends; what tells
 			// a build that runs from one that waits is its events: build.started comes
-			// when it has a slot, the queue's lines before.
+			// when it has a slot, the queue's lines before. One sweep of 30 GETs takes a
+			// while, during which a build may end and the next start, so a sweep alone
+			// would count both: the builds active in a first sweep are asked again, and
+			// only those still active then count. Each was active from its first look
+			// to its second, and every first look comes before every second, so they
+			// were all running at one moment: the count never exceeds the truth.
+			state := func(s started) (string, error) {
+				code, body, err := s.c.do(http.MethodGet, "/api/builds/"+s.id+"/events", nil)
+				if err != nil || code != http.StatusOK {
+					return "", fmt.Errorf("GET /api/builds/%s/events: %d %v", s.id, code, err)
+				}
+				if m := queueLine.FindString(body); m != "" && queueSaw == "" {
+					queueSaw = m
+				}
+				switch {
+				case strings.Contains(body, `"type":"build.done"`) || strings.Contains(body, `"type":"build.failed"`):
+					return "done", nil
+				case strings.Contains(body, `"type":"build.started"`):
+					return "active", nil
+				}
+				return "waiting", nil
+			}
 			deadline := time.Now().Add(150 * time.Second)
 			for time.Now().Before(deadline) {
-				active, done := 0, 0
+				var active []started
+				done := 0
 				for _, s := range all {
-					code, body, err := s.c.do(http.MethodGet, "/api/builds/"+s.id+"/events", nil)
-					if err != nil || code != http.StatusOK {
-						return fmt.Sprintf("GET /api/builds/%s/events: %d %v", s.id, code, err)
+					st, err := state(s)
+					if err != nil {
+						return err.Error()
 					}
-					switch {
-					case strings.Contains(body, `"type":"build.done"`) || strings.Contains(body, `"type":"build.failed"`):
+					switch st {
+					case "done":
 						done++
-					case strings.Contains(body, `"type":"build.started"`):
-						active++
-					}
-					if m := queueLine.FindString(body); m != "" && queueSaw == "" {
-						queueSaw = m
+					case "active":
+						active = append(active, s)
 					}
 				}
-				maxActive = max(maxActive, active)
+				still := 0
+				for _, s := range active {
+					st, err := state(s)
+					if err != nil {
+						return err.Error()
+					}
+					if st == "active" {
+						still++
+					}
+				}
+				maxActive = max(maxActive, still)
 				if done == len(all) {
 					break
 				}
