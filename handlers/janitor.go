@@ -17,9 +17,10 @@ const janitorEvery = time.Hour
 // upload sessions left idle, evicts library/ stand-ins past limits.LibraryBytes, and
 // collects the blobs nothing references any more.
 type janitor struct {
-	s    *Server
-	stop context.CancelFunc
-	done chan struct{}
+	s     *Server
+	stop  context.CancelFunc
+	done  chan struct{}
+	first chan struct{} // closed when the sweep at start has ended
 }
 
 // startJanitor gives the store the server's quotas (the storage quota of every
@@ -27,9 +28,10 @@ type janitor struct {
 // hub's upload bounds) and starts the janitor's goroutine; Close stops it.
 func (s *Server) startJanitor() *janitor {
 	ctx, stop := context.WithCancel(context.Background())
-	j := &janitor{s: s, stop: stop, done: make(chan struct{})}
+	j := &janitor{s: s, stop: stop, done: make(chan struct{}), first: make(chan struct{})}
 	if s.store == nil {
 		close(j.done)
+		close(j.first)
 		return j
 	}
 	s.store.SetWorkspaceQuota(s.limits.WorkspaceQuota, remote.LibraryWorkspace)
@@ -38,8 +40,11 @@ func (s *Server) startJanitor() *janitor {
 		defer close(j.done)
 		t := time.NewTicker(janitorEvery)
 		defer t.Stop()
-		for {
+		for first := true; ; first = false {
 			j.sweep(ctx)
+			if first {
+				close(j.first)
+			}
 			select {
 			case <-t.C:
 			case <-ctx.Done():
