@@ -41,7 +41,7 @@ func (p *proc) readAllCapped(r io.Reader) ([]byte, error) {
 }
 
 // capWriter collects what a tool writes to a file, which the sandbox holds in memory
-// until it writes it: past max it fails the step (limitf) naming the bound.
+// until it stores it: past max it fails the step (limitf) naming the bound.
 type capWriter struct {
 	p    *proc
 	buf  *bytes.Buffer
@@ -53,6 +53,11 @@ func (c *capWriter) Write(b []byte) (int, error) {
 	if c.buf.Len()+len(b) > c.max {
 		c.p.limitf("the sandbox holds at most %s of a file it writes in memory, and what %s makes of %s is larger", humanBytes(int64(c.max)), c.p.name, c.name)
 		return 0, errTooBig
+	}
+	// counted against the write budget as it grows, as a redirect's buffer is: the file
+	// is then stored without counting it again (storeFile)
+	if err := c.p.s.account(int64(len(b))); err != nil {
+		return 0, err
 	}
 	return c.buf.Write(b)
 }
@@ -875,7 +880,7 @@ func gzipMain(p *proc) int {
 			return nil
 		})
 		if err == nil {
-			err = p.s.writeFile(tabs, rootfs.Bytes(out.Bytes()), e.Mode)
+			err = p.s.storeFile(tabs, rootfs.Bytes(out.Bytes()), e.Mode)
 		}
 		if err == nil {
 			// the new file keeps the original's mode, owner and mtime, as gzip does

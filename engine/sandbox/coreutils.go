@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -945,23 +946,24 @@ func cmdChown(p *proc) int {
 	return code
 }
 
+// cmdTee copies standard input to stdout and its files as it streams. The files'
+// content is held in memory until the input ends (as a redirect's is until it closes):
+// each chunk is counted against the write budget for every file, and once against the
+// memory budget, before it is kept, so tee has the bounds of `> file`, no other.
 func cmdTee(p *proc) int {
 	f := parseFlags(p.args, "")
 	appendMode := f.has('a', "append")
 	var buf bytes.Buffer
-	chunk := make([]byte, 32<<10)
+	chunk := make([]byte, streamChunk)
 	in := p.stdin()
 	for {
 		n, err := in.Read(chunk)
 		if n > 0 {
 			p.out.Write(chunk[:n])
-			if len(f.args) > 0 && buf.Len()+n > maxFileRead {
-				// The files get what tee read, held in memory until the end: past the
-				// bound they would get less than stdout did.
-				p.limitf("the sandbox holds at most %s of tee's input for its files, and this input is longer", humanBytes(maxFileRead))
-				return 1
-			}
 			if len(f.args) > 0 {
+				if p.s.account(int64(n)*int64(len(f.args))) != nil {
+					return 1
+				}
 				buf.Write(chunk[:n])
 			}
 		}
@@ -969,15 +971,21 @@ func cmdTee(p *proc) int {
 			break
 		}
 	}
+	if p.stopped() {
+		return 1
+	}
 	code := 0
 	for _, name := range f.args {
 		ap := p.abs(name)
-		data := buf.Bytes()
+		data := bytes.Clone(buf.Bytes())
 		if appendMode {
-			old, _ := p.readFile(name)
-			data = append(append([]byte(nil), old...), data...)
+			old, err := p.readFile(name)
+			if errors.Is(err, errTooLarge) {
+				return 1
+			}
+			data = append(old, data...)
 		}
-		if err := p.s.writeFile(ap, rootfs.Bytes(bytes.Clone(data)), 0o644); err != nil {
+		if err := p.s.storeFile(ap, rootfs.Bytes(data), 0o644); err != nil {
 			p.errf("%s", p.pick(name+": "+errno(err), name+": "+errno(err)))
 			code = 1
 		}

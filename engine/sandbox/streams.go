@@ -70,9 +70,10 @@ var errLineTooLong = errors.New("line longer than the sandbox holds")
 // bounded by maxStdin, past which the step fails naming the bound (a line-oriented tool
 // cannot give its real answer for part of a line).
 type lineReader struct {
-	p   *proc
-	br  *bufio.Reader
-	buf []byte
+	p    *proc
+	br   *bufio.Reader
+	buf  []byte
+	held int64 // bytes of buf reserved against the memory budget
 }
 
 func (p *proc) newLineReader(r io.Reader) *lineReader {
@@ -91,6 +92,13 @@ func (l *lineReader) next() ([]byte, error) {
 			return nil, errLineTooLong
 		}
 		if err == bufio.ErrBufferFull {
+			if grow := int64(len(l.buf)+len(frag)) - l.held; grow > 0 {
+				// a long line is held whole: the memory budget counts it first
+				if l.p.hold(grow, "a line a command holds") != nil {
+					return nil, errLineTooLong
+				}
+				l.held += grow
+			}
 			l.buf = append(l.buf, frag...)
 			continue
 		}
@@ -462,9 +470,16 @@ func (p *proc) tailLines(r io.Reader, n int64) bool {
 		p.limitf("the sandbox keeps at most %s of the input for tail, and the last %d lines are longer", humanBytes(maxStdin), n)
 		return false
 	}
+	var held int64 // bytes of win reserved against the memory budget
 	buf := make([]byte, streamChunk)
 	for {
 		k, err := r.Read(buf)
+		if grow := int64(len(win)+k) - held; grow > 0 {
+			if p.hold(grow, "tail's window of the input") != nil {
+				return false
+			}
+			held += grow
+		}
 		win = append(win, buf[:k]...)
 		nl += int64(bytes.Count(buf[:k], []byte{'\n'}))
 		if len(win) >= trimAt {

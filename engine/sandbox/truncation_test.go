@@ -30,6 +30,8 @@ func TestNoTruncation(t *testing.T) {
 		// timeLimit: the step must fail at its time limit, and print nothing but what
 		// the script printed before the stop
 		timeLimit bool
+		maxWrite  int64 // the write budget when not 0 (else 1 GiB)
+		noLine    bool  // the limit is the step's error only (the write budget's), no line of a command
 	}{
 		// issue 12's findings
 		{name: "yes | head -c | wc -c counts every byte", script: "yes | head -c 10000000 | wc -c", want: "10000000\n"},
@@ -112,6 +114,13 @@ func TestNoTruncation(t *testing.T) {
 		{name: "sort of a stream cut by the time limit prints nothing", script: "while :; do echo x; done | sort", timeLimit: true},
 		{name: "tac of a stream cut by the time limit prints nothing", script: "while :; do echo x; done | tac", timeLimit: true},
 
+		// tee: the bounds of a redirect
+		{name: "tee to two files within the write budget", script: "yes | head -c 5000000 | tee /a /b | wc -c; wc -c /a /b", maxWrite: 10 << 20,
+			want: "5000000\n5000000 /a\n5000000 /b\n10000000 total\n"},
+		{name: "tee to two files past the write budget", script: "yes | head -c 6000000 | tee /a /b > /dev/null", maxWrite: 10 << 20,
+			limit: "RUN wrote more than 10 MiB to the filesystem", noLine: true},
+		{name: "tee -a appends", script: "echo a > /a; echo b | tee -a /a > /dev/null; cat /a", want: "a\nb\n"},
+
 		// seq
 		{name: "seq | tail -1 of a million", script: "seq 1 1000000 | tail -1", want: "1000000\n"},
 		{name: "seq with decimals", script: "seq 0 0.1 0.3; seq 1 0.5 2", want: "0.0\n0.1\n0.2\n0.3\n1.0\n1.5\n2.0\n"},
@@ -139,6 +148,8 @@ func TestNoTruncation(t *testing.T) {
 		{name: "gzip of a file past 64 MiB to a file", script: "head -c 70000000 /dev/urandom > /z; gzip /z",
 			limit: "layerlab: gzip: the sandbox holds at most 64 MiB of a file it writes in memory, and what gzip makes of /z is larger"},
 		{name: "gunzip to a file within it", script: "head -c 60000000 /dev/zero > /z; gzip /z; gunzip /z.gz; wc -c /z", want: "60000000 /z\n"},
+		{name: "gunzip to a file counts against the write budget as it grows", script: "head -c 12000000 /dev/zero | gzip > /z.gz; gunzip /z.gz",
+			maxWrite: 10 << 20, limit: "RUN wrote more than 10 MiB to the filesystem", noLine: true},
 		{name: "tar x of an archive past 64 MiB", script: "tar xzf /big.tgz -C /tmp && wc -c /tmp/a /tmp/b /tmp/c", setup: bigTarGz,
 			want: "30000000 /tmp/a\n30000000 /tmp/b\n30000000 /tmp/c\n90000000 total\n"},
 		{name: "tar tz of an archive on stdin", script: "tar tz < /big.tgz", setup: bigTarGz, want: "a\nb\nc\n"},
@@ -158,6 +169,9 @@ func TestNoTruncation(t *testing.T) {
 				tc.setup(t, f)
 			}
 			lim := Limits{Timeout: 60 * time.Second, MaxWrite: 1 << 30}
+			if tc.maxWrite > 0 {
+				lim.MaxWrite = tc.maxWrite
+			}
 			if tc.timeLimit {
 				lim.Timeout = time.Second
 			}
@@ -175,7 +189,7 @@ func TestNoTruncation(t *testing.T) {
 				if !errors.As(r.err, &le) || !strings.Contains(le.Msg, tc.limit) {
 					t.Fatalf("err = %v (exit %d), want a limit error containing %q\noutput: %.300q", r.err, r.code, tc.limit, r.out)
 				}
-				if !strings.Contains(r.out, tc.limit) {
+				if !tc.noLine && !strings.Contains(r.out, tc.limit) {
 					t.Errorf("the step's output lacks the limit's line %q:\n%.300q", tc.limit, r.out)
 				}
 			default:
