@@ -595,7 +595,8 @@ type wordSize struct {
 	terms   []string // arithmetic terms summed: constants and ${#var} lengths
 	dynamic int      // parts whose size depends on the variables
 	consts  int64    // bytes of literal text
-	grows   bool     // builds a new string (not just one existing value)
+	grows   bool     // builds a string larger than any one value it reads
+	copies  bool     // builds a new string of one value and literal text
 	opaque  []opaquePart
 }
 
@@ -655,7 +656,7 @@ func (b *budgetRewriter) checkList(words []*syntax.Word, assigns []*syntax.Assig
 		ws := b.sizeOf(a.Value)
 		acc := a.Append || a.Index != nil
 		if a.Append && a.Name != nil && syntax.ValidName(a.Name.Value) {
-			ws.terms = append(ws.terms, lengthOf(a.Name.Value, ""))
+			ws.terms = append(ws.terms, lengthOf(a.Name.Value, "", true))
 			ws.dynamic++
 			ws.grows = true
 		}
@@ -666,18 +667,32 @@ func (b *budgetRewriter) checkList(words []*syntax.Word, assigns []*syntax.Assig
 		items = append(items, item{w: a.Value, ws: ws, accumulate: acc})
 	}
 	for _, w := range words {
-		items = append(items, item{w: w, ws: b.sizeOf(w)})
+		ws := b.sizeOf(w)
+		if loneElems(w) {
+			// "$@" or "${a[@]}" as a whole word makes a field of each value: shared
+			ws.grows, ws.copies = false, false
+		}
+		items = append(items, item{w: w, ws: ws})
+	}
+	// A word that copies one value (x$a) cannot grow past the value and its
+	// text, but several such words of one command (cmd $a. $a. $a.) can: the first
+	// check then bounds them all.
+	copies := 0
+	for _, it := range items {
+		if it.ws.grows || it.ws.copies {
+			copies++
+		}
 	}
 	first := true
 	for i, it := range items {
-		if !it.ws.grows {
+		if !it.ws.grows && !(first && it.ws.copies && copies >= 2) {
 			continue
 		}
 		ws := it.ws
 		if first {
 			// the first check bounds the whole command: every later word too
 			for _, later := range items[i+1:] {
-				if later.ws.dynamic > 0 {
+				if later.ws.grows || later.ws.copies {
 					ws.terms = append(ws.terms, later.ws.terms...)
 					ws.consts += later.ws.consts
 					ws.opaque = append(ws.opaque, later.ws.opaque...)
@@ -744,15 +759,22 @@ func (b *budgetRewriter) parsePart(src string) syntax.WordPart {
 	return call.Args[1].Parts[0]
 }
 
-// lengthOf is an arithmetic term for the length of $name (or ${name[index]}) that
-// reads an unset variable as 0, so set -u is unaffected: the interpreter expands
-// the word of ${v+word} even when v is unset, so ${v+${#v}} would fail under set -u;
-// a ternary's branches are expanded only when taken.
-func lengthOf(name, index string) string {
+// lengthOf is an arithmetic term for the length of $name (or ${name[index]}).
+// Where the expansion reads an unset variable as empty (${v:-w}, ${v+w}, a += of a
+// new name), safe makes it read an unset variable as 0 under set -u too: the
+// interpreter expands the word of ${v+word} even when v is unset, so ${v+${#v}}
+// would fail, and a ternary's branches are expanded only when taken. Elsewhere
+// ${#v} fails under set -u exactly where the expansion itself would, with the same
+// message, so the cheaper form is kept.
+func lengthOf(name, index string, safe bool) string {
+	ref := name
 	if index != "" {
-		return fmt.Sprintf("(${%s[%s]+1}0 ? ${#%s[%s]} : 0)", name, index, name, index)
+		ref = name + "[" + index + "]"
 	}
-	return fmt.Sprintf("(${%s+1}0 ? ${#%s} : 0)", name, name)
+	if safe {
+		return fmt.Sprintf("(${%s+1}0 ? ${#%s} : 0)", ref, ref)
+	}
+	return "${#" + ref + "}"
 }
 
 // sizeOf bounds a word's expansion.
@@ -767,8 +789,17 @@ func (b *budgetRewriter) sizeOf(w *syntax.Word) wordSize {
 			parts++
 		}
 	}
-	if ws.dynamic+len(ws.opaque) > 0 && (parts > 1 || ws.consts > 0) {
+	if len(ws.opaque) > 0 {
+		// "$*", ${a[*]}, or "$@" in a string: the values, shared until now, are
+		// joined into a new string (checkList exempts a lone "$@" among words)
 		ws.grows = true
+	}
+	if n := ws.dynamic + len(ws.opaque); n >= 2 {
+		// two values in one string: a loop of a=$a$a doubles
+		ws.grows = true
+	} else if n == 1 && (parts > 1 || ws.consts > 0) {
+		// one value and literal text: a copy, at most the value and the text
+		ws.copies = true
 	}
 	if n := braceCount(w); n > 1 && ws.dynamic+len(ws.opaque) > 0 {
 		ws.grows = true
@@ -861,11 +892,13 @@ func (b *budgetRewriter) addParam(ws *wordSize, pe *syntax.ParamExp) {
 	}
 	ws.dynamic++
 	mult := b.multOf(pe)
+	term := lengthOf(name, index, overridingUnset(pe))
 	if mult != "1" {
 		// ${a/x/y}, ${a@Q}: a new string, larger than the value
 		ws.grows = true
+		term = "(" + term + ")*" + mult
 	}
-	ws.terms = append(ws.terms, fmt.Sprintf("(%s)*%s", lengthOf(name, index), mult))
+	ws.terms = append(ws.terms, term)
 	b.addExpWord(ws, pe)
 }
 
@@ -888,6 +921,46 @@ func (b *budgetRewriter) multOf(pe *syntax.ParamExp) string {
 	return "1"
 }
 
+// loneElems reports a word that is only "$@", "${a[@]}", $@ or ${a[@]}.
+func loneElems(w *syntax.Word) bool {
+	if len(w.Parts) != 1 {
+		return false
+	}
+	part := w.Parts[0]
+	if dq, ok := part.(*syntax.DblQuoted); ok {
+		if len(dq.Parts) != 1 {
+			return false
+		}
+		part = dq.Parts[0]
+	}
+	pe, ok := part.(*syntax.ParamExp)
+	if !ok || pe.Param == nil || pe.Excl || pe.Length || pe.Exp != nil || pe.Repl != nil || pe.Slice != nil || pe.Names != 0 {
+		return false
+	}
+	if pe.Param.Value == "@" {
+		return true
+	}
+	if pe.Index != nil {
+		if w, ok := pe.Index.(*syntax.Word); ok && w.Lit() == "@" {
+			return true
+		}
+	}
+	return false
+}
+
+// overridingUnset reports ${v:-w} and the other forms that read an unset v as empty.
+func overridingUnset(pe *syntax.ParamExp) bool {
+	if pe.Exp == nil {
+		return false
+	}
+	switch pe.Exp.Op {
+	case syntax.DefaultUnset, syntax.DefaultUnsetOrNull, syntax.AlternateUnset, syntax.AlternateUnsetOrNull,
+		syntax.AssignUnset, syntax.AssignUnsetOrNull, syntax.ErrorUnset, syntax.ErrorUnsetOrNull:
+		return true
+	}
+	return false
+}
+
 // addExpWord adds the word of ${a:-word} and the like.
 func (b *budgetRewriter) addExpWord(ws *wordSize, pe *syntax.ParamExp) {
 	if pe.Exp == nil || pe.Exp.Word == nil {
@@ -901,7 +974,8 @@ func (b *budgetRewriter) addExpWord(ws *wordSize, pe *syntax.ParamExp) {
 		ws.consts += inner.consts
 		ws.dynamic += inner.dynamic
 		ws.opaque = append(ws.opaque, inner.opaque...)
-		ws.grows = ws.grows || inner.dynamic > 0 || len(inner.opaque) > 0
+		// the interpreter expands the word whether or not it is used
+		ws.grows = ws.grows || inner.grows || inner.copies || inner.dynamic+len(inner.opaque) > 0
 	}
 }
 
