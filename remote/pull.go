@@ -49,6 +49,12 @@ type layerOwner interface {
 	HasLayer(ctx context.Context, diffID digest.Digest) (bool, error)
 }
 
+// quotaChecker is implemented by stores with a storage quota (db.Workspace): it
+// refuses more bytes past the quota, saying how much is used of how much.
+type quotaChecker interface {
+	CheckQuota(ctx context.Context, more int64, what string) error
+}
+
 // imageDeleter is implemented by stores that can take back an image a failed pull
 // stored but could not tag.
 type imageDeleter interface {
@@ -404,6 +410,20 @@ func pullLayers(ctx context.Context, st Store, reg Registry, repo string, m *Ima
 				return err
 			}
 			l.exists, l.stored = has, !has
+		}
+	}
+	// A store with a quota (db.Workspace) refuses, before any download, a pull whose
+	// layers' compressed sizes alone pass it; each layer is checked again as it is
+	// written, uncompressed.
+	if q, ok := st.(quotaChecker); ok {
+		var need int64
+		for i, l := range layers {
+			if l.first == i && !l.exists && !l.stored {
+				need += l.desc.Size
+			}
+		}
+		if err := q.CheckQuota(ctx, need, "this pull's layers ("+build.HumanSize(need)+" compressed)"); err != nil {
+			return err
 		}
 	}
 	jobs := opt.Jobs

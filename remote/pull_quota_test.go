@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	digest "github.com/opencontainers/go-digest"
@@ -30,10 +31,13 @@ func TestPullQuota(t *testing.T) {
 		name    string
 		quota   int64
 		wantErr bool
+		wantMsg string
 	}{
-		{"at the bound", need, false},
-		{"one byte short", need - 1, true},
-		{"half", need / 2, true},
+		{"at the bound", need, false, ""},
+		{"one byte short", need - 1, true, "storing this layer"},
+		{"half", need / 2, true, "storing this layer"},
+		// Past the quota by the manifest's compressed sizes alone: refused before a download.
+		{"compressed past it", 100, true, "compressed) would pass it"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,6 +65,9 @@ func TestPullQuota(t *testing.T) {
 			var qe *db.QuotaError
 			if !errors.Is(err, db.ErrQuota) || !errors.As(err, &qe) || qe.Quota != tt.quota {
 				t.Fatalf("pull past the quota: %v, want a QuotaError of %d", err, tt.quota)
+			}
+			if !strings.Contains(err.Error(), tt.wantMsg) {
+				t.Errorf("refusal %q does not say %q", err, tt.wantMsg)
 			}
 			assertEmpty(t, ws)
 			if got := files(); got != before {
