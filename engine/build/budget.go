@@ -41,6 +41,11 @@ type Budget struct {
 // add no layer and still succeed at this depth, as in Docker.
 const MaxLayerDepth = 125
 
+// MaxConfigBytes bounds the config of an image a build commits: each step's image
+// repeats all of it, so ENV or LABEL values that keep growing would multiply. Real
+// images' configs are a few KiB; 500 steps of the largest are 512 MiB at most.
+const MaxConfigBytes = 1 << 20
+
 // DefaultBudget is far past what a class's images unpack (a language runtime's
 // tarball inflates 3-10 times; zeros compress 1000 times and more) and write (a build's
 // RUN steps may together write what one RUN may, the sandbox's 512 MiB, and print 8

@@ -286,3 +286,42 @@ func TestRunOutputAndTimeBudget(t *testing.T) {
 		})
 	}
 }
+
+// TestConfigAndWordBounds: ENV A=$A$A stops at the word bound, with the line; values
+// that each fit but add up stop at the config bound before the image is stored.
+func TestConfigAndWordBounds(t *testing.T) {
+	var doubling strings.Builder
+	doubling.WriteString("FROM busybox\nENV A=xxxxxxxxxxxxxxxx\n")
+	for range 40 {
+		doubling.WriteString("ENV A=$A$A\n")
+	}
+	var adding strings.Builder
+	adding.WriteString("FROM busybox\nENV A=" + strings.Repeat("x", 60<<10) + "\n")
+	for i := range 20 {
+		fmt.Fprintf(&adding, "ENV B%d=$A\n", i)
+	}
+	tests := []struct {
+		name    string
+		df      string
+		wantErr string
+		line    int
+	}{
+		{name: "a doubling ENV", df: doubling.String(), line: 14, // A is 32 KiB after line 13
+			wantErr: "\"$A$A\" would expand to as much as 65540 bytes, past layerlab's limit of 64 KiB for one argument (Docker has none)"},
+		{name: "values adding up", df: adding.String(), line: 7, // each ENV B copies 60 KiB into Env, ContainerConfig.Env and Cmd, and a history row
+			wantErr: "past layerlab's limit of 1 MiB per image (Docker has none)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, map[string]string{"Dockerfile": tc.df})
+			_, _, err := h.build(build.Options{})
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("error %v, want %q", err, tc.wantErr)
+			}
+			var se *build.StepError
+			if !errors.As(err, &se) || se.Line != tc.line {
+				t.Errorf("error at line %d, want line %d", se.Line, tc.line)
+			}
+		})
+	}
+}

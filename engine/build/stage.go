@@ -458,6 +458,11 @@ func (r *run) commit(st *stage, cc *image.ContainerConfig, createdBy, container 
 	if err != nil {
 		return nil, err
 	}
+	if len(raw) > MaxConfigBytes {
+		// Every later step's image repeats this config: refused before it is stored.
+		return nil, fmt.Errorf("%w: the image's config (its environment, labels and history) would be %d bytes, past layerlab's limit of %s per image (Docker has none); set fewer or shorter variables and labels",
+			ErrBudget, len(raw), sizeText(MaxConfigBytes))
+	}
 	rec := &image.Record{ID: id, Config: raw, Image: img, Parent: st.id, Layers: layers, Created: now, CacheKey: key, Build: info}
 	// Until its next step commits a child, this image looks dangling: hold it, before
 	// it exists, so a prune in another process never sees it unheld (in Docker the

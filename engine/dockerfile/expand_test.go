@@ -1,7 +1,9 @@
 package dockerfile
 
 import (
+	"errors"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -88,5 +90,44 @@ func TestEnvListKeys(t *testing.T) {
 	got := envList{"A=1", "B=2", "A=3", "C"}.Keys()
 	if want := []string{"A", "B", "C"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("Keys() = %q, want %q", got, want)
+	}
+}
+
+// TestLexerWordBound: a word may expand to MaxWordBytes and not past it; the estimate
+// is made before anything is built (ENV A=$A$A forty times asked for terabytes).
+func TestLexerWordBound(t *testing.T) {
+	// The estimate is the word's own length plus the values it names.
+	v := strings.Repeat("x", (MaxWordBytes-len("$A${A}"))/2)
+	def := strings.Repeat("y", MaxWordBytes-len("${NOPE:-}"))
+	tests := []struct {
+		name    string
+		word    string
+		env     []string
+		wantErr bool
+	}{
+		{name: "two values and the word make the bound", word: "$A${A}", env: []string{"A=" + v}},
+		{name: "one byte more is past it", word: "$A${A}", env: []string{"A=" + v + "y"}, wantErr: true},
+		{name: "a doubling past the bound", word: "$A$A", env: []string{"A=" + v + v}, wantErr: true},
+		{name: "an unset name costs nothing", word: "$NOPE$NOPE", env: []string{"A=" + v + v + v}},
+		{name: "a default counts as written", word: "${NOPE:-" + def + "}"},
+		{name: "a default one byte past", word: "${NOPE:-" + def + "y}", wantErr: true},
+	}
+	l := NewLexer('\\')
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := l.Word(tt.word, tt.env)
+			if tt.wantErr {
+				if !errors.Is(err, ErrWordTooLarge) || !strings.Contains(err.Error(), "past layerlab's limit of 64 KiB for one argument") {
+					t.Fatalf("error %v, want ErrWordTooLarge naming the limit", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) > MaxWordBytes {
+				t.Fatalf("expanded to %d bytes", len(got))
+			}
+		})
 	}
 }
