@@ -201,7 +201,8 @@ type session struct {
 	// input guard's path, the guards open, the step log for limit lines
 	memUsed atomic.Int64
 	procs   atomic.Int64
-	pending atomic.Int64 // bytes the variables may have grown by since they were summed
+	pending atomic.Int64  // bytes the variables may have grown by since they were summed
+	stackN  atomic.Uint64 // commands run: every stackCheckEvery-th counts the Go frames (shell.go)
 	secret  string
 	guardMu sync.Mutex
 	guards  []*inputGuard
