@@ -622,15 +622,21 @@ func (p *proc) tarExtractOne(o tarOpts, base string, h *tar.Header, r io.Reader)
 	}
 	var content []byte
 	if h.Typeflag == tar.TypeReg {
-		b, err := p.readAllCapped(r)
-		if err != nil {
-			p.errf("%s: %v", name, err)
+		// A member is held in memory until stored: its size, known from its header, is
+		// checked before any of it is read, and its bytes count against the write
+		// budget as they are read (capWriter).
+		if h.Size > maxUnpacked {
+			p.limitf("the sandbox holds at most %s of a file it writes in memory, and %s in the archive has %d bytes", humanBytes(maxUnpacked), name, h.Size)
 			return 2
 		}
-		content = b
-		if err := p.s.account(int64(len(b))); err != nil {
+		var buf bytes.Buffer
+		if _, err := io.Copy(&capWriter{p: p, buf: &buf, max: maxUnpacked, name: name}, r); err != nil {
+			if !p.stopped() {
+				p.errf("%s", p.pick("short read", "Unexpected EOF in archive"))
+			}
 			return 2
 		}
+		content = buf.Bytes()
 	}
 	err := p.s.withFS(func(f *rootfs.FS) error {
 		if err := f.MkdirAll(path.Dir(dst), 0o755, uid, gid, p.s.now()); err != nil {

@@ -1106,8 +1106,9 @@ func cmdDd(p *proc) int {
 		}
 	}
 	device := in != "" && isDevice(p.abs(in))
-	if device && count < 0 {
-		// Real dd copies an endless device until the disk is full.
+	if device && count < 0 && out != "" {
+		// Real dd copies an endless device into a file until the disk is full (to a
+		// pipe it streams until its reader goes away).
 		p.limitf("the sandbox's %s never ends and dd was given no count=: the copy would fill the disk", in)
 		return 1
 	}
@@ -1136,23 +1137,21 @@ func cmdDd(p *proc) int {
 			return 1
 		}
 	default:
-		// To a file, held in memory until written: bounded by maxFileRead.
-		limit := int64(maxFileRead)
-		if count >= 0 && bs*count > limit {
-			p.limitf("the sandbox copies at most %s into a file in one dd; asked for %d bytes (bs=%d count=%d)", humanBytes(maxFileRead), bs*count, bs, count)
-			return 1
-		}
+		// To a file, held in memory until stored, as a redirect's buffer is: counted
+		// against the write budget as it is read, no other bound.
+		var buf bytes.Buffer
+		w := &budgetWriter{s: p.s, buf: &buf}
+		var err error
 		if count >= 0 {
-			limit = bs * count
+			_, err = io.CopyN(w, r, bs*count)
+		} else {
+			_, err = io.Copy(w, r)
 		}
-		data, _ := io.ReadAll(io.LimitReader(r, limit+1))
-		if count < 0 && int64(len(data)) > limit {
-			p.limitf("the sandbox copies at most %s into a file in one dd, and the input is longer", humanBytes(maxFileRead))
+		if err != nil && err != io.EOF || p.stopped() {
 			return 1
 		}
-		data = data[:min(int64(len(data)), limit)]
-		n = int64(len(data))
-		if err := p.s.writeFile(p.abs(out), rootfs.Bytes(data), 0o644); err != nil {
+		n = int64(buf.Len())
+		if err := p.s.storeFile(p.abs(out), rootfs.Bytes(buf.Bytes()), 0o644); err != nil {
 			p.errf("failed to open '%s': %s", out, errno(err))
 			return 1
 		}
@@ -1165,6 +1164,20 @@ func cmdDd(p *proc) int {
 		fmt.Fprintf(p.errw, "%d bytes (%s) copied, 0.01 s, 1.0 GB/s\n", n, humanBytes(n))
 	}
 	return 0
+}
+
+// budgetWriter keeps what a tool writes to a file in memory until it stores it,
+// counting it against the write budget first, as a redirect's buffer is.
+type budgetWriter struct {
+	s   *session
+	buf *bytes.Buffer
+}
+
+func (w *budgetWriter) Write(b []byte) (int, error) {
+	if err := w.s.account(int64(len(b))); err != nil {
+		return 0, err
+	}
+	return w.buf.Write(b)
 }
 
 func parseSize(v string) int64 {

@@ -121,6 +121,14 @@ func TestNoTruncation(t *testing.T) {
 			limit: "RUN wrote more than 10 MiB to the filesystem", noLine: true},
 		{name: "tee -a appends", script: "echo a > /a; echo b | tee -a /a > /dev/null; cat /a", want: "a\nb\n"},
 
+		// dd
+		{name: "dd of urandom to a file past 64 MiB", script: "dd if=/dev/urandom of=/x bs=1M count=70 2>/dev/null; wc -c < /x", want: "73400320\n"},
+		{name: "dd of a device without count to a pipe ends with its reader", script: "dd if=/dev/zero bs=1M 2>/dev/null | head -c 5 | wc -c", want: "5\n"},
+		{name: "dd to a file past the write budget", script: "dd if=/dev/urandom of=/x bs=1M count=12", maxWrite: 10 << 20,
+			limit: "RUN wrote more than 10 MiB to the filesystem", noLine: true},
+		{name: "tar x of a member past 64 MiB names it", script: "tar xf /m.tar -C /tmp", setup: bigMemberTar,
+			limit: "layerlab: tar: the sandbox holds at most 64 MiB of a file it writes in memory, and big in the archive has 70000000 bytes"},
+
 		// seq
 		{name: "seq | tail -1 of a million", script: "seq 1 1000000 | tail -1", want: "1000000\n"},
 		{name: "seq with decimals", script: "seq 0 0.1 0.3; seq 1 0.5 2", want: "0.0\n0.1\n0.2\n0.3\n1.0\n1.5\n2.0\n"},
@@ -225,6 +233,22 @@ func bigTarGz(t *testing.T, f *rootfs.FS) {
 		t.Fatal(err)
 	}
 	if err := f.WriteFile("/big.tgz", rootfs.Bytes(buf.Bytes()), 0o644, 0, 0, testNow); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// bigMemberTar writes /m.tar, whose one member's header says 70 MB (its data is not
+// needed: the bound is checked from the header, before reading).
+func bigMemberTar(t *testing.T, f *rootfs.FS) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	if err := tw.WriteHeader(&tar.Header{Name: "big", Mode: 0o644, Size: 70000000, ModTime: testNow}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tw.Write(make([]byte, 1024)); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.WriteFile("/m.tar", rootfs.Bytes(buf.Bytes()), 0o644, 0, 0, testNow); err != nil {
 		t.Fatal(err)
 	}
 }
