@@ -68,17 +68,18 @@ func cmdTac(p *proc) int {
 	})
 }
 
+// cmdRev streams its input a line at a time.
 func cmdRev(p *proc) int {
 	f := parseFlags(p.args, "")
-	return p.inputs(f.args, func(_ string, b []byte) bool {
-		for _, l := range lines(b) {
-			r := []rune(l)
-			for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
-				r[i], r[j] = r[j], r[i]
-			}
-			p.outf("%s\n", string(r))
+	flush := p.bufferOut()
+	defer flush()
+	return p.eachLine(f.args, func(l []byte) bool {
+		r := []rune(string(l))
+		for i, j := 0, len(r)-1; i < j; i, j = i+1, j-1 {
+			r[i], r[j] = r[j], r[i]
 		}
-		return true
+		_, err := io.WriteString(p.out, string(r)+"\n")
+		return err == nil
 	})
 }
 
@@ -106,16 +107,18 @@ func cmdNl(p *proc) int {
 	if v, ok := f.val['s']; ok {
 		sep = v
 	}
-	return p.inputs(f.args, func(_ string, b []byte) bool {
-		for _, l := range lines(b) {
-			if style == "n" || (style == "t" && l == "") {
-				p.outf("%s%s\n", strings.Repeat(" ", width+len(sep)), l)
-				continue
-			}
-			p.outf("%*d%s%s\n", width, num, sep, l)
+	// streamed a line at a time
+	flush := p.bufferOut()
+	defer flush()
+	return p.eachLine(f.args, func(l []byte) bool {
+		var err error
+		if style == "n" || (style == "t" && len(l) == 0) {
+			_, err = fmt.Fprintf(p.out, "%s%s\n", strings.Repeat(" ", width+len(sep)), l)
+		} else {
+			_, err = fmt.Fprintf(p.out, "%*d%s%s\n", width, num, sep, l)
 			num += step
 		}
-		return true
+		return err == nil
 	})
 }
 

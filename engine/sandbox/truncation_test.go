@@ -129,6 +129,11 @@ func TestNoTruncation(t *testing.T) {
 		{name: "tar x of a member past 64 MiB names it", script: "tar xf /m.tar -C /tmp", setup: bigMemberTar,
 			limit: "layerlab: tar: the sandbox holds at most 64 MiB of a file it writes in memory, and big in the archive has 70000000 bytes"},
 
+		// rev, nl
+		{name: "rev of a stream past 8 MiB", script: "yes abc | head -c 9600000 | rev | uniq -c", want: "2400000 cba\n"},
+		{name: "nl of a stream past 8 MiB", script: "yes | head -c 9600000 | nl | tail -n 1", want: "4800000\ty\n"},
+		{name: "rev and nl of lines without a last newline", script: "printf 'ab\\n\\ncd' | rev; printf 'a\\n\\nb' | nl", want: "ba\n\ndc\n     1\ta\n       \n     2\tb\n"},
+
 		// seq
 		{name: "seq | tail -1 of a million", script: "seq 1 1000000 | tail -1", want: "1000000\n"},
 		{name: "seq with decimals", script: "seq 0 0.1 0.3; seq 1 0.5 2", want: "0.0\n0.1\n0.2\n0.3\n1.0\n1.5\n2.0\n"},
