@@ -505,13 +505,18 @@ func (s *Store) hubWriteRoom(ctx context.Context, repo string, have, announced i
 	return wr, nil
 }
 
-// namespaceWorkspace is the workspace whose hub namespace ns is (it has a push token);
-// ok is false when none is (library, or a namespace nobody pushes to).
+// namespaceWorkspace is the workspace whose hub namespace ns is (it has a push token,
+// or its name is ns); ok is false when none is (library, or a namespace nobody owns).
 func (s *Store) namespaceWorkspace(ctx context.Context, ns string) (ws *Workspace, ok bool, err error) {
 	var name string
 	err = s.db.QueryRowContext(ctx, `SELECT workspace FROM hub_tokens WHERE namespace = ?`, ns).Scan(&name)
 	if isNoRows(err) {
-		return nil, false, nil
+		// A workspace pushes in process without a token: its namespace is its name
+		// when that is a valid one (the server's web-... workspaces, default).
+		err = s.db.QueryRowContext(ctx, `SELECT name FROM workspaces WHERE name = ?`, ns).Scan(&name)
+		if isNoRows(err) || (err == nil && HubNamespace(name) != ns) {
+			return nil, false, nil
+		}
 	}
 	if err != nil {
 		return nil, false, fmt.Errorf("owner of namespace %s: %w", ns, err)
@@ -525,4 +530,27 @@ func (s *Store) namespaceWorkspace(ctx context.Context, ns string) (ws *Workspac
 func (s *Store) HubCheckWrite(ctx context.Context, repo string, announced int64) error {
 	_, err := s.hubWriteRoom(ctx, repo, 0, announced)
 	return err
+}
+
+// HubQuotaRoom is how many more bytes the workspace that owns repo's namespace may
+// store, and the refusal (403 DENIED, wrapping ErrQuota) to give past them: for a
+// write into the hub that is not an upload (a push in process). room is -1 when the
+// namespace has no quota (library, a namespace without a workspace, the command line).
+func (s *Store) HubQuotaRoom(ctx context.Context, repo string) (room int64, refuse func() error, err error) {
+	ws, ok, err := s.namespaceWorkspace(ctx, hubNamespaceOf(repo))
+	if err != nil || !ok {
+		return -1, nil, err
+	}
+	quota, _ := s.quotaFor(ws.name)
+	if quota <= 0 {
+		return -1, nil, nil
+	}
+	used, err := ws.StorageUsed(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	return max(quota-used, 0), func() error {
+		qe := &QuotaError{Workspace: ws.name, Used: used, Quota: quota, What: "this push"}
+		return &HubError{Code: HubDenied, Message: qe.Error(), Detail: map[string]int64{"used": used, "quota": quota}, Err: qe}
+	}, nil
 }

@@ -150,8 +150,8 @@ func (w *Workspace) Quota() int64 {
 // usedSQL sums what the stored rows charge workspace ?1 whose hub namespace's
 // repositories are the names in [?2, ?3): each blob it references, by file size over
 // the number of its owners. An owner is a workspace (by its images) or a hub
-// namespace's workspace (by hub_tokens; a namespace without a workspace, such as
-// library, is an owner of its own).
+// namespace's workspace (by hub_tokens, or the workspace of that name; a namespace
+// without a workspace, such as library, is an owner of its own).
 const usedSQL = `
 WITH mine(d) AS (
 	SELECT diff_id FROM image_layers WHERE workspace = ?1
@@ -166,14 +166,17 @@ SELECT coalesce(sum(b.size / max(1, (
 		SELECT workspace AS o FROM image_layers WHERE diff_id = b.digest
 		UNION SELECT workspace FROM image_layers WHERE digest = b.digest AND digest != ''
 		UNION SELECT workspace FROM images WHERE id = b.digest
-		UNION SELECT coalesce(t.workspace, 'hub:' || substr(h.repo, 1, instr(h.repo, '/') - 1))
+		UNION SELECT coalesce(t.workspace, w.name, 'hub:' || substr(h.repo, 1, instr(h.repo, '/') - 1))
 			FROM hub_blobs h LEFT JOIN hub_tokens t ON t.namespace = substr(h.repo, 1, instr(h.repo, '/') - 1)
+				LEFT JOIN workspaces w ON w.name = substr(h.repo, 1, instr(h.repo, '/') - 1)
 			WHERE h.store_digest = b.digest
-		UNION SELECT coalesce(t.workspace, 'hub:' || substr(h.repo, 1, instr(h.repo, '/') - 1))
+		UNION SELECT coalesce(t.workspace, w.name, 'hub:' || substr(h.repo, 1, instr(h.repo, '/') - 1))
 			FROM hub_manifests h LEFT JOIN hub_tokens t ON t.namespace = substr(h.repo, 1, instr(h.repo, '/') - 1)
+				LEFT JOIN workspaces w ON w.name = substr(h.repo, 1, instr(h.repo, '/') - 1)
 			WHERE h.store_digest = b.digest
-		UNION SELECT coalesce(t.workspace, 'hub:' || substr(h.repo, 1, instr(h.repo, '/') - 1))
+		UNION SELECT coalesce(t.workspace, w.name, 'hub:' || substr(h.repo, 1, instr(h.repo, '/') - 1))
 			FROM hub_manifest_refs h LEFT JOIN hub_tokens t ON t.namespace = substr(h.repo, 1, instr(h.repo, '/') - 1)
+				LEFT JOIN workspaces w ON w.name = substr(h.repo, 1, instr(h.repo, '/') - 1)
 			WHERE h.store_digest = b.digest
 	)
 )))

@@ -128,7 +128,16 @@ var _ blobStore = (*Hub)(nil)
 // written, and links them into the repository push writes: a layer is compressed
 // straight into the hub, with no copy on the way.
 func (h *Hub) streamBlob(ctx context.Context, repo string, r io.Reader) (digest.Digest, int64, bool, error) {
-	d, n, err := h.Store.PutBlob(ctx, "", &maxReader{r: r, left: db.HubMaxBlobSize})
+	mr := &maxReader{r: r, left: db.HubMaxBlobSize}
+	// The namespace's workspace's storage quota bounds the gzip it pushes (db/quota.go).
+	room, refuse, err := h.Store.HubQuotaRoom(ctx, h.Repo(repo))
+	if err != nil {
+		return "", 0, false, err
+	}
+	if room >= 0 && room < mr.left {
+		mr.left, mr.over = room, refuse
+	}
+	d, n, err := h.Store.PutBlob(ctx, "", mr)
 	if err != nil {
 		return "", 0, false, err
 	}
@@ -160,11 +169,15 @@ func (h *Hub) linkBlob(ctx context.Context, repo string, d digest.Digest) (int64
 type maxReader struct {
 	r    io.Reader
 	left int64
+	over func() error // the refusal when left is a quota's room, not the hub's limit
 }
 
 func (m *maxReader) Read(p []byte) (int, error) {
 	n, err := m.r.Read(p)
 	if m.left -= int64(n); m.left < 0 {
+		if m.over != nil {
+			return n, m.over()
+		}
 		return n, fmt.Errorf("blob is larger than the hub's limit of %d bytes: %w", db.HubMaxBlobSize, db.ErrHubTooLarge)
 	}
 	return n, err
