@@ -220,6 +220,22 @@ func cmdWc(p *proc) int {
 	}
 	// Files and devices are counted as they stream too; several get a total line, as
 	// both GNU and busybox wc print it.
+	line := func(n wcCounts) string { return wcLine(n, lines, words, chars) }
+	if !p.s.busybox {
+		width := p.wcWidth(f.args, lines, words, chars)
+		line = func(n wcCounts) string {
+			var parts []string
+			for _, c := range []struct {
+				on bool
+				n  int64
+			}{{lines, n.lines}, {words, n.words}, {chars, n.bytes}} {
+				if c.on {
+					parts = append(parts, fmt.Sprintf("%*d", width, c.n))
+				}
+			}
+			return strings.Join(parts, " ")
+		}
+	}
 	var total wcCounts
 	code := 0
 	for _, name := range f.args {
@@ -234,12 +250,49 @@ func cmdWc(p *proc) int {
 			return 1
 		}
 		total.lines, total.words, total.bytes = total.lines+n.lines, total.words+n.words, total.bytes+n.bytes
-		p.outf("%s %s\n", wcLine(n, lines, words, chars), name)
+		p.outf("%s %s\n", line(n), name)
 	}
 	if len(f.args) > 1 {
-		p.outf("%s total\n", wcLine(total, lines, words, chars))
+		p.outf("%s total\n", line(total))
 	}
 	return code
+}
+
+// wcWidth is GNU wc's column width for named files, decided before counting: 1 for one
+// file and one count; else the digits of the regular files' summed sizes, at least 7
+// when an input is not a regular file (a device, standard input); 1 when the first
+// operand cannot be stat'ed.
+func (p *proc) wcWidth(files []string, lines, words, chars bool) int {
+	counts := 0
+	for _, on := range []bool{lines, words, chars} {
+		if on {
+			counts++
+		}
+	}
+	if len(files) == 1 && counts == 1 {
+		return 1
+	}
+	minWidth, total := 1, int64(0)
+	for i, name := range files {
+		ap := p.abs(name)
+		if name == "-" || isDevice(ap) {
+			minWidth = 7
+			continue
+		}
+		e, err := p.s.stat(ap)
+		if err != nil {
+			if i == 0 {
+				return 1
+			}
+			continue
+		}
+		if e.Kind != rootfs.KindFile {
+			minWidth = 7
+			continue
+		}
+		total += e.Size()
+	}
+	return max(len(strconv.FormatInt(total, 10)), minWidth)
 }
 
 // sedCmd is one parsed sed command: s/re/repl/flags, d, p, with an optional /re/ or line address.

@@ -116,7 +116,7 @@ func TestNoTruncation(t *testing.T) {
 
 		// tee: the bounds of a redirect
 		{name: "tee to two files within the write budget", script: "yes | head -c 5000000 | tee /a /b | wc -c; wc -c /a /b", maxWrite: 10 << 20,
-			want: "5000000\n5000000 /a\n5000000 /b\n10000000 total\n"},
+			want: "5000000\n 5000000 /a\n 5000000 /b\n10000000 total\n"},
 		{name: "tee to two files past the write budget", script: "yes | head -c 6000000 | tee /a /b > /dev/null", maxWrite: 10 << 20,
 			limit: "RUN wrote more than 10 MiB to the filesystem", noLine: true},
 		{name: "tee -a appends", script: "echo a > /a; echo b | tee -a /a > /dev/null; cat /a", want: "a\nb\n"},
@@ -169,7 +169,9 @@ func TestNoTruncation(t *testing.T) {
 
 		// wc
 		{name: "wc of a file past 64 MiB", script: "head -c 70000000 /dev/zero > /z; wc -c /z", want: "70000000 /z\n"},
-		{name: "wc of several files has a total", script: "seq 2 > /a; seq 3 > /b; wc -l /a /b", want: "2 /a\n3 /b\n5 total\n"},
+		{name: "wc of several files has a total, GNU's width", script: "seq 2 > /a; seq 3 > /b; wc -l /a /b; wc /a; wc -c /a -  < /b",
+			want: " 2 /a\n 3 /b\n 5 total\n2 2 4 /a\n      4 /a\n      6 -\n     10 total\n"},
+		{name: "busybox wc of several files has a total", fs: busyboxFS, script: "seq 2 > /a; seq 3 > /b; wc -l /a /b", want: "2 /a\n3 /b\n5 total\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
