@@ -806,12 +806,37 @@ func cmdCut(p *proc) int {
 // trSet expands tr's SET: ranges a-z, classes [:lower:], escapes \n.
 func trSet(s string) []rune {
 	classes := map[string]string{"[:lower:]": "a-z", "[:upper:]": "A-Z", "[:digit:]": "0-9",
-		"[:space:]": " \t\n\r\v\f", "[:alpha:]": "a-zA-Z", "[:alnum:]": "a-zA-Z0-9", "[:blank:]": " \t"}
+		"[:space:]": " \t\n\r\v\f", "[:alpha:]": "a-zA-Z", "[:alnum:]": "a-zA-Z0-9", "[:blank:]": " \t",
+		"[:xdigit:]": "0-9A-Fa-f", "[:punct:]": "!-/:-@[-`{-~", "[:print:]": " -~", "[:graph:]": "!-~",
+		"[:cntrl:]": `\000-\037\177`}
 	for k, v := range classes {
 		s = strings.ReplaceAll(s, k, v)
 	}
-	s = strings.NewReplacer(`\n`, "\n", `\t`, "\t", `\r`, "\r", `\\`, `\`).Replace(s)
-	rs := []rune(s)
+	// escapes: \NNN (octal, a byte), \n \t \r \a \b \f \v \\; ranges after them
+	var rs []rune
+	in := []rune(s)
+	for i := 0; i < len(in); i++ {
+		if in[i] != '\\' || i+1 == len(in) {
+			rs = append(rs, in[i])
+			continue
+		}
+		i++
+		if in[i] >= '0' && in[i] <= '7' {
+			v := rune(0)
+			for k := 0; k < 3 && i < len(in) && in[i] >= '0' && in[i] <= '7'; k++ {
+				v = v*8 + in[i] - '0'
+				i++
+			}
+			i--
+			rs = append(rs, v&0xff)
+			continue
+		}
+		if c, ok := map[rune]rune{'n': '\n', 't': '\t', 'r': '\r', 'a': '\a', 'b': '\b', 'f': '\f', 'v': '\v'}[in[i]]; ok {
+			rs = append(rs, c)
+			continue
+		}
+		rs = append(rs, in[i])
+	}
 	var out []rune
 	for i := 0; i < len(rs); i++ {
 		if i+2 < len(rs) && rs[i+1] == '-' && rs[i] <= rs[i+2] {
@@ -849,12 +874,12 @@ func cmdTr(p *proc) int {
 		set2 = trSet(f.args[1])
 	}
 	complement := f.has('c') || f.has('C')
+	// Sets written in ASCII (octal escapes may name any byte) work on bytes.
 	ascii := true
-	for _, r := range set1 {
-		ascii = ascii && r < 0x80
-	}
-	for _, r := range set2 {
-		ascii = ascii && r < 0x80
+	for _, a := range f.args {
+		for i := 0; i < len(a); i++ {
+			ascii = ascii && a[i] < 0x80
+		}
 	}
 	in := bufio.NewReaderSize(p.stdin(), streamChunk)
 	out := bufio.NewWriterSize(p.out, streamChunk)

@@ -74,6 +74,8 @@ func TestNoTruncation(t *testing.T) {
 		{name: "tr keeps bytes no set names", script: "printf 'a\\377b\\n' | tr a-z A-Z | od -An -c", want: "   A 377   B  \\n\n"},
 		{name: "tr -c translates the complement", script: "echo 'a b-c' | tr -c 'a-z\\n' _", want: "a_b_c\n"},
 		{name: "tr -s squeezes", script: "echo 'aa  bb' | tr -s ' '; echo 'aabb' | tr -s ab xy", want: "aa bb\nxy\n"},
+		{name: "tr of NUL bytes and octal escapes", script: "head -c 3 /dev/zero | tr '\\0' x; printf ab | tr ab '\\101\\102'", want: "xxxAB"},
+		{name: "tr classes", script: "printf 'a\\001,b!\\n' | tr -d '[:cntrl:][:punct:]'; echo 'Az9' | tr -dc '[:xdigit:]'", want: "abA9"},
 		{name: "tr of non-ASCII sets", script: "echo 'héllo' | tr 'é' 'e'", want: "hello\n"},
 
 		// grep, cut, uniq, sed: a line at a time
