@@ -9,49 +9,62 @@ package sandbox
 //
 // Variables. mvdan.cc/sh keeps a script's variables in its own environment and has
 // no hook on assignment, so the sandbox cannot see a string before the interpreter
-// builds it. It rewrites the parsed script instead (rewriteBudgets): each word
-// whose expansion makes a new string (two or more parts, a literal next to an
-// expansion, ${a/x/y}, ${a:-word}, a brace expansion, a += or an array element)
-// gets an extra first part, a check, which the interpreter expands before the rest
-// of the word, so before the string exists:
+// builds it. It rewrites the parsed script instead (budgetRewriter): a word that
+// can make a string larger than any one value it reads (two values, "$*" or
+// ${a[*]} joined, ${a/x/y}, ${a@Q}, a brace expansion of a value, a += or an array
+// element), and the first of several words of one command that copy a value next
+// to text (cmd $a. $a. $a.), get an extra part in front of their first expansion,
+// which the interpreter expands before the rest of the word, so before the string
+// exists:
 //
 //	${?:0:SIZE > Q || (RANDOM & 255) == 0 ? $(__layerlab_memory $((SIZE)) 2>/dev/null) : 0}
 //
 // SIZE is an arithmetic sum of ${#var} lengths (the interpreter knows a value's
-// length without copying it) and constants, an upper bound of the word's result:
-// ${a/x/y} counts (|a|+1)*(|y|+1), ${a:-w} counts |a|+|w|, a brace expansion
-// multiplies by its count, the first word of a command counts every word of it (so
-// `cmd $a. $a. $a.` is bounded as a whole). It is made of lengths, reads no
-// variable a script can set to fool it, and changes nothing: ${?:0:0} expands to
-// nothing, the arithmetic assigns nothing, $? and set -e see the same statuses,
-// set -u is kept (${v+${#v}} reads an unset v as 0), and xtrace prints the words'
-// values, in which the check is empty. Only past Q (a 1024th of the budget) or at a
-// random one of 256 accumulating assignments does the check run
-// __layerlab_memory, which the call handler answers in Go: the word's size plus
-// every variable's size (the handler context's Env.Each) plus the buffers the
-// session holds, against the budget; past it the step fails naming the budget, and
-// the failing command substitution aborts the word before it is built. The call
-// handler also sums the variables every 256 commands, so values that grow a few
-// bytes at a time are counted too. What it costs: one arithmetic expansion per
-// such word (well under a microsecond), a Go check at one in 256 commands or
-// accumulating assignments, a subshell only for a word over Q or with "$@"-like
-// parts next to others (their sizes need Go: "x$@", "${a[*]}/"). Lengths are in
-// characters, as the shell counts them: text of multi-byte characters may hold up
-// to 4 bytes per character counted.
+// length without copying it) and constants, an upper bound of the result: ${a/x/y}
+// counts |a|*(|y|+2), ${a:-w} counts |a|+|w|, a brace expansion multiplies by its
+// count, the first such word of a command adds every later one. Why it is sound: a
+// word that copies one value next to text makes at most that value and the text,
+// so growing past the budget needs words of the first kind, every one of which is
+// checked before it is built; SIZE reads only lengths, which a script cannot make
+// lie; and the check aborts the word by failing (the command substitution returns
+// the limit error, which ends the expansion). Why it changes nothing else: ${?:0:0}
+// expands to nothing, the arithmetic assigns nothing, $? and set -e see the same
+// statuses, xtrace prints the words' values (in which the check is empty) and the
+// check's own command prints to /dev/null, and set -u fails where the expansion
+// itself would (${v:-w} and the like, which read an unset v as empty, are measured
+// by a ternary that expands ${#v} only when v is set). Only a word over Q (a
+// 1024th of the budget), or at random one time in 256 for an array element or a
+// +=, runs __layerlab_memory, which the call handler answers in Go: the word's
+// size plus every variable's size (the handler context's Env.Each) plus the
+// buffers the session holds, against the budget; past it the step fails naming the
+// budget. Summing every variable costs their number, so it runs once an estimate
+// of their growth since the last sum passes a 16th of the budget: every command
+// adds its arguments' size (what declare, export or local can store), every
+// sampled assignment its size times 256. What it costs (BenchmarkRun): about one
+// arithmetic expansion per checked word, which with the cheaper recursion check of
+// shell.go left every script shape's CPU time below what it was before; a subshell
+// only for a word over Q or with "$*"-like parts (their sizes need Go). Lengths are
+// in characters, as the shell counts them: multi-byte text may hold up to 4 bytes
+// per character counted.
 //
 // Code the interpreter parses itself (eval's argument, a sourced file, a trap's
 // command) gets the same rewrite in the call handler before the interpreter sees
-// it (rewriteEvalArgs). Two reads escape the rewrite and are bounded otherwise:
+// it (rewriteForBudgets). Two reads escape the rewrite and are bounded otherwise:
 // `read` takes one byte per system call from a pipe, so the time limit bounds its
-// line (about 1-2 MB a second); mapfile and readarray read through a guard
-// redirect the rewrite adds (guardInput), and the call handler refuses them where
-// no guard was added (the name coming from a variable).
+// line (about 0.5-2 MB a second); mapfile and readarray read through a guard
+// redirect the rewrite adds (inputGuard), and the call handler refuses them where
+// no guard was added (the name coming from a variable). A command substitution's
+// output is bounded as it is written (substWriter, and the call handler for
+// builtins writing to it); printf's widths before it builds its output.
 //
 // Processes. The rewrite gives every background statement and every left side of
 // a pipe (the statements the interpreter starts a goroutine for) a first redirect,
 // 2>>/dev/.layerlab-process, which the open handler counts (refusing past the
-// limit) and whose Close, at the statement's end whatever ends it, uncounts; it
-// writes through to the statement's standard error, so nothing else changes.
+// limit) and whose Close, at the statement's end whatever ends it (errexit, exit,
+// return), uncounts; it writes through to the statement's standard error, so
+// nothing else changes. A script opening that path itself only counts one more.
+// The count starts in the new goroutine, so a loop that starts jobs may run a few
+// past the limit before the step stops.
 
 import (
 	"bytes"
@@ -148,13 +161,14 @@ func (a *atomic64) take() int64 {
 	return n
 }
 
-// hold reserves n bytes for p until the command exits (releaseHeld).
+// hold reserves n bytes for p until the command exits (releaseHeld). A proc
+// made elsewhere than the exec handler (none is) would hold nothing.
 func (p *proc) hold(n int64, what string) error {
+	if p.mem == nil {
+		return nil
+	}
 	if err := p.s.reserve(n, what); err != nil {
 		return err
-	}
-	if p.mem == nil {
-		p.mem = &procMem{}
 	}
 	p.mem.held.add(n)
 	return nil
@@ -179,9 +193,11 @@ func (h *heldReader) Read(b []byte) (int, error) {
 		return 0, err
 	}
 	n, err := h.r.Read(b)
-	// give back what the buffer did not fill
-	h.p.s.release(int64(len(b) - n))
-	h.p.mem.held.add(-int64(len(b) - n))
+	if h.p.mem != nil {
+		// give back what the buffer did not fill
+		h.p.s.release(int64(len(b) - n))
+		h.p.mem.held.add(-int64(len(b) - n))
+	}
 	return n, err
 }
 
@@ -451,11 +467,10 @@ func newSecret() string {
 
 // budgetRewriter adds the checks described at the top of this file to a parsed script.
 type budgetRewriter struct {
-	q        int64  // words larger than this always run the Go check
-	guard    string // the session's input guard path
-	parser   *syntax.Parser
-	printer  *syntax.Printer
-	failures int
+	q       int64  // words larger than this always run the Go check
+	guard   string // the session's input guard path
+	parser  *syntax.Parser
+	printer *syntax.Printer
 }
 
 // rewriteQ is the size past which a word always runs the Go check.
@@ -470,7 +485,7 @@ func (s *session) newRewriter() *budgetRewriter {
 	}
 }
 
-// rewriteBudgets rewrites file in place (see the top of this file).
+// rewrite adds the checks to file, in place (see the top of this file).
 func (b *budgetRewriter) rewrite(file *syntax.File) {
 	type pending struct {
 		words   []*syntax.Word
@@ -726,7 +741,7 @@ func (b *budgetRewriter) insertCheck(w *syntax.Word, ws *wordSize, accumulate bo
 	}
 	part := b.parsePart(src)
 	if part == nil {
-		b.failures++
+		// cannot happen: the text is built from valid names and numbers
 		return
 	}
 	at := 0
@@ -1070,9 +1085,9 @@ func seqLen(a, b string) int64 {
 	return 2
 }
 
-// rewriteEvalArgs gives code the interpreter is about to parse itself (eval's
-// argument, a trap's command) the same checks; ok is false when it does not parse,
-// and the interpreter then reports the error as it would have.
+// rewriteSource gives code the interpreter is about to parse itself (eval's
+// argument, a trap's command, a sourced file) the same checks; ok is false when it
+// does not parse, and the interpreter then reports the error as it would have.
 func (s *session) rewriteSource(src string) (string, bool) {
 	f, err := syntax.NewParser(syntax.Variant(syntax.LangBash)).Parse(strings.NewReader(src), "")
 	if err != nil {

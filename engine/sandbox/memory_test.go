@@ -111,6 +111,8 @@ func TestMemoryBudget(t *testing.T) {
 		{name: "standard input buffered past the budget", budget: 4 << 20, script: `head -c 6000000 /dev/zero | sort | wc -c`,
 			limit: "memory budget (4 MiB) for standard input buffers"},
 		{name: "standard input buffered within it", budget: 4 << 20, script: `head -c 3000000 /dev/zero | sort | wc -c`, want: "3000001\n"},
+		{name: "buffers given back when each command exits", budget: 4 << 20,
+			script: `for i in 1 2 3 4 5 6; do head -c 3000000 /dev/zero | nice sort > /dev/null; cat /dev/null <(head -c 3000000 /dev/zero) > /dev/null; done; echo ok`, want: "ok\n"},
 		{name: "<(...) outputs held at once", script: `cat <(head -c 7000000 /dev/zero) <(head -c 7000000 /dev/zero) <(head -c 7000000 /dev/zero) | wc -c`,
 			limit: "memory budget (16 MiB) for <(...) outputs"},
 		{name: "<(...) outputs within it", script: `cat <(head -c 3000000 /dev/zero) <(head -c 3000000 /dev/zero) | wc -c`, want: "6000000\n"},

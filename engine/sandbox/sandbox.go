@@ -152,7 +152,7 @@ func Run(ctx context.Context, fsys *rootfs.FS, opt Options) (exitCode int, err e
 	s.log = out
 	p := &proc{
 		s: s, ctx: rctx, name: arg0, args: opt.Argv[1:], dir: dir,
-		env: newEnv(env), out: out, errw: out, depth: 0,
+		env: newEnv(env), out: out, errw: out, depth: 0, mem: &procMem{},
 	}
 	code := p.execResolved(path, arg0)
 	p.releaseHeld()

@@ -295,6 +295,7 @@ func (p *proc) runShell(file *syntax.File, params []string) int {
 			c := &proc{
 				s: s, ctx: ctx, name: args[0], args: args[1:], dir: hc.Dir,
 				env: exportedOnly(hc.Env), in: hc.Stdin, out: out, errw: hc.Stderr, depth: depth,
+				mem: &procMem{}, // shared by the copies a command makes to run another
 			}
 			code := c.dispatch()
 			c.releaseHeld()
@@ -860,9 +861,10 @@ func (p *proc) procSubstOpen() int {
 	}
 	for fd := procFDFirst; fd >= procFDLast; fd-- {
 		if pp.open[fd] == nil {
-			// the output stays in memory until its statement ends (procSubstRelease)
-			if err := p.s.reserve(int64(len(b)), "<(...) outputs"); err != nil {
-				return 1
+			// the output stays in memory until its statement ends: what this
+			// command held for it is the pipe's now, given back by procSubstRelease
+			if p.mem != nil {
+				p.mem.held.add(-int64(len(b)))
 			}
 			pp.open[fd] = &procPipe{site: site, data: b}
 			p.outf("/dev/fd/%d\n", fd)
