@@ -19,6 +19,7 @@ package sandbox
 // cannot compile (backreferences).
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -1837,6 +1838,7 @@ func (in *awkInterp) call(x *aCall) awkCell {
 		}
 		return awkNumCell(-1)
 	case "fflush":
+		in.flushOut()
 		return awkNumCell(0)
 	}
 	in.fail("function %s is not supported by the layerlab sandbox's awk", x.name)
@@ -1993,6 +1995,7 @@ func (in *awkInterp) output(st *sPrint) {
 		io.WriteString(in.p.out, text)
 		return
 	case "/dev/stderr":
+		in.flushOut() // stdout printed before stays before, as it did unbuffered
 		io.WriteString(in.p.errw, text)
 		return
 	case "/dev/null":
@@ -2017,6 +2020,13 @@ func (in *awkInterp) output(st *sPrint) {
 		in.limit("the sandbox holds at most %s of a file awk writes in memory, and this program writes more to %s", humanBytes(maxUnpacked), name)
 	}
 	buf.WriteString(text)
+}
+
+// flushOut writes out what stdout's buffer holds (run buffers it).
+func (in *awkInterp) flushOut() {
+	if bw, ok := in.p.out.(*bufio.Writer); ok {
+		bw.Flush()
+	}
 }
 
 func (in *awkInterp) flushFile(name string) {
@@ -2278,6 +2288,10 @@ func (in *awkInterp) run(items []*awkItem, files []string) (code int) {
 			panic(r)
 		}
 	}()
+	// stdout is buffered (a system call per record was most of the time of a long
+	// input); awk starts no commands here, and /dev/stderr and fflush flush it first
+	flush := p.bufferOut()
+	defer flush()
 	runItems := func(kind string) awkCtl {
 		for _, it := range items {
 			if it.kind != kind || it.body == nil {
