@@ -290,9 +290,13 @@ func (w substWriter) Write(p []byte) (int, error) {
 	return w.b.Write(p)
 }
 
+// checkSubst bounds a command substitution's output of n bytes: the interpreter's
+// buffer grows by copying, so it holds up to twice the output while it grows
+// (half the budget is the longest output: 128 MiB of the default 256).
 func (s *session) checkSubst(n int) error {
-	if int64(n) > s.lim.MaxMemory-s.memUsed.Load() {
-		return s.failMemory("command substitution output", fmt.Sprintf("$(...) collected %s", humanBytes(int64(n))))
+	if 2*int64(n) > s.lim.MaxMemory-s.memUsed.Load() {
+		return s.failMemory("command substitution output",
+			fmt.Sprintf("$(...) collected %s, and its buffer holds up to twice its output while it grows", humanBytes(int64(n))))
 	}
 	return nil
 }
