@@ -202,6 +202,9 @@ func TestHostUntouched(t *testing.T) {
 				}
 			}},
 		{name: "fork bomb", script: "f(){ f|f & }; f", timeout: time.Second},
+		{name: "the budgets' own paths and command", script: "echo x > /dev/.layerlab-process; cat /dev/.layerlab-process; " +
+			"cat /dev/.layerlab-input-0 < " + c.file + "; . /dev/.layerlab-source-0; __layerlab_memory 1 1 1 " + c.file + "; " +
+			"eval 'cat " + c.file + "' ; trap 'echo x > " + c.tmpTarget + "' EXIT; " + writes},
 		{name: "deep recursion", script: "f(){ f $1x; }; f x", timeout: 2 * time.Second},
 		{name: "busy loop", script: "while :; do :; done", timeout: time.Second},
 		{name: "process substitution", script: "cat <(echo x); diff <(ls) >(cat)"},
