@@ -167,7 +167,10 @@ func cmdBase64(p *proc) int {
 			return false
 		}
 		enc.Close()
-		if ww.col > 0 || wrap == 0 {
+		// GNU base64 ends a last partial line; with -w 0 there are no lines, and it
+		// writes no newline at all (busybox's -w 0 keeps the sandbox's newline: its
+		// output was not recorded)
+		if ww.col > 0 || wrap == 0 && p.s.busybox {
 			io.WriteString(p.out, "\n")
 		}
 		return true
