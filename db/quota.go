@@ -348,7 +348,7 @@ func (w *Workspace) putBlob(ctx context.Context, d digest.Digest, r io.Reader) (
 		// A write of the workspace was refused while this one ran (the pull's next
 		// layer, downloading beside it): this one goes with the rest of what was refused.
 		w.releasePending(ctx)
-		err = &QuotaError{Workspace: w.name, Used: stored, Quota: limit, What: "another write of this workspace at the same time"}
+		err = &QuotaError{Workspace: w.name, Used: stored + n, Quota: limit, What: "another write of this workspace at the same time"}
 	}
 	if err != nil {
 		if errors.Is(err, ErrQuota) {
@@ -362,6 +362,11 @@ func (w *Workspace) putBlob(ctx context.Context, d digest.Digest, r io.Reader) (
 	return got, n, nil
 }
 
+// ReleasePending takes back what this process wrote for the workspace that nothing
+// references yet: what a pull that failed calls once all its downloads have ended, so
+// it leaves the store as it was. Only a workspace with a quota keeps that record.
+func (w *Workspace) ReleasePending(ctx context.Context) { w.releasePending(ctx) }
+
 // releasePending removes the blobs the workspace wrote that nothing references and
 // nobody stored again since (Store.Release), and forgets them.
 func (w *Workspace) releasePending(ctx context.Context) {
@@ -371,19 +376,16 @@ func (w *Workspace) releasePending(ctx context.Context) {
 	}
 	q := w.s.quotas()
 	q.mu.Lock()
-	var ds []digest.Digest
-	var last time.Time
-	for d, p := range m.pending {
-		ds = append(ds, d)
-		if p.at.After(last) {
-			last = p.at
-		}
-	}
-	clear(m.pending)
+	pending := m.pending
+	m.pending = map[digest.Digest]pendingBlob{}
 	m.pendingTotal = 0
 	q.mu.Unlock()
-	// Release keeps any of them an image references, or that a writer renewed later.
-	w.s.Release(context.WithoutCancel(ctx), ds, last)
+	// Release keeps any an image references, or that a writer (another workspace's
+	// build) stored again after this workspace wrote it: each blob by its own time.
+	ctx = context.WithoutCancel(ctx)
+	for d, p := range pending {
+		w.s.Release(ctx, []digest.Digest{d}, p.at)
+	}
 }
 
 // quotaReader counts a new blob's bytes against the workspace's quota as they arrive,

@@ -55,6 +55,12 @@ type quotaChecker interface {
 	CheckQuota(ctx context.Context, more int64, what string) error
 }
 
+// pendingReleaser is implemented by stores that remember the blobs written that no
+// image references yet (db.Workspace under a quota), and can take them back.
+type pendingReleaser interface {
+	ReleasePending(ctx context.Context)
+}
+
 // imageDeleter is implemented by stores that can take back an image a failed pull
 // stored but could not tag.
 type imageDeleter interface {
@@ -464,6 +470,11 @@ func pullLayers(ctx context.Context, st Store, reg Registry, repo string, m *Ima
 		})
 	}
 	if err := g.Wait(); err != nil {
+		// Every download has ended: what they stored that no image references goes
+		// (db.Workspace under a quota remembers it), so a failed pull stores nothing.
+		if p, ok := st.(pendingReleaser); ok {
+			p.ReleasePending(ctx)
+		}
 		return err
 	}
 	infos := make([]*layertar.Info, len(layers))
@@ -479,6 +490,9 @@ func pullLayers(ctx context.Context, st Store, reg Registry, repo string, m *Ima
 		}
 	})
 	if err != nil {
+		if p, ok := st.(pendingReleaser); ok {
+			p.ReleasePending(ctx)
+		}
 		return fmt.Errorf("image %s: %w", image.ShortID(id), err)
 	}
 	rec := &image.Record{ID: id, Config: cfg, Image: img, Created: img.Created}

@@ -34,8 +34,8 @@ func TestPullQuota(t *testing.T) {
 		wantMsg string
 	}{
 		{"at the bound", need, false, ""},
-		{"one byte short", need - 1, true, "storing this layer"},
-		{"half", need / 2, true, "storing this layer"},
+		{"one byte short", need - 1, true, "docker image prune"},
+		{"half", need / 2, true, "docker image prune"},
 		// Past the quota by the manifest's compressed sizes alone: refused before a download.
 		{"compressed past it", 100, true, "compressed) would pass it"},
 	}
