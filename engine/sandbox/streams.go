@@ -577,12 +577,3 @@ func (l *lineRing) over() bool {
 	l.p.limitf("the sandbox keeps at most %s of the input for %s, and the last %d lines are longer", humanBytes(maxStdin), l.tool, l.n)
 	return true
 }
-
-// lines returns the lines held, oldest first.
-func (l *lineRing) lines() [][]byte {
-	out := make([][]byte, 0, len(l.ring))
-	for i := range l.ring {
-		out = append(out, l.ring[(l.start+i)%len(l.ring)])
-	}
-	return out
-}
