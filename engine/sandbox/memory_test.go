@@ -180,9 +180,12 @@ func TestWriteBudgetShared(t *testing.T) {
 			peak := peakHeap(func() {
 				r = run(t, f, tc.script, func(o *Options) { o.Limits = Limits{Timeout: 60 * time.Second, MaxWrite: limit} })
 			})
-			if peak > 4*limit+32<<20 {
-				t.Errorf("the Go heap grew by %d MiB, past 4 times the %d MiB write budget", peak>>20, limit>>20)
+			// Open files hold what was written, in chunks: a doubling buffer held up to
+			// twice that and copied it at each doubling (3x at the peak).
+			if peak > limit+limit/2+16<<20 {
+				t.Errorf("the Go heap grew by %d MiB, past 1.5 times the %d MiB write budget and 16 MiB", peak>>20, limit>>20)
 			}
+			t.Logf("the Go heap grew by at most %d MiB", peak>>20)
 			if tc.limit != "" {
 				var le *LimitError
 				if !errors.As(r.err, &le) || le.Limit != "write" || !strings.Contains(le.Msg, tc.limit) {
