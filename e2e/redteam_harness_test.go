@@ -778,7 +778,7 @@ func (rt *rtServer) attack(t *testing.T, victim *rtClient, attack func(loaded fu
 
 // namesLimit reports whether an error message names a limit and its number, as issue
 // 12 asks of every refusal ("... exceeded the sandbox's memory budget (256 MiB) ...").
-var limitWords = regexp.MustCompile(`(?i)\b(limit|budget|quota|at most|up to|too (large|many|long|big)|exceed|ratio|maximum|stops at)`)
+var limitWords = regexp.MustCompile(`(?i)\b(limit|budget|quota|at most|up to|too (large|many|long|big)|exceed|ratio|maximum|stops at|more than)`)
 
 func namesLimit(s string) bool {
 	return limitWords.MatchString(s) && regexp.MustCompile(`\d`).MatchString(s)
