@@ -420,6 +420,7 @@ func (w *Workspace) DeleteImage(ctx context.Context, id digest.Digest) error {
 		return err
 	})
 	w.s.records.drop(w.name, id)
+	w.s.forgetUsage(w.name) // the space it freed counts at the next check
 	if err != nil {
 		return fmt.Errorf("delete image %s: %w", id, err)
 	}

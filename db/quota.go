@@ -74,7 +74,19 @@ type quotaMeter struct {
 	pending      map[digest.Digest]pendingBlob
 	refusals     int64 // bumped at each refusal: a write that began before one is taken back too
 	pendingTotal int64 // the sum of pending's sizes
+
+	// stored is what the rows charged the workspace at storedAt (storedBytes): the
+	// query counts each blob's owners across the whole store, which costs tens of
+	// milliseconds in a class's store, too much for every layer a build writes. Within
+	// usageTTL the writes since are in pending; a removal in the workspace drops it.
+	stored   int64
+	storedAt time.Time
 }
+
+// usageTTL is how long a workspace's charged rows (quotaMeter.stored) are reused. Other
+// workspaces' removals can raise a shared blob's part meanwhile, by at most what they
+// shared: the count is exact again within usageTTL.
+const usageTTL = 30 * time.Second
 
 func (m *quotaMeter) addPending(d digest.Digest, p pendingBlob) {
 	m.dropPending(d)
@@ -189,28 +201,89 @@ WHERE b.recipe = ''`
 // context files, its namespace's open uploads, and blobs this process wrote for it
 // that nothing references yet.
 func (w *Workspace) StorageUsed(ctx context.Context) (int64, error) {
-	stored, err := w.storedBytes(ctx)
-	if err != nil {
-		return 0, err
-	}
 	_, m := w.s.quotaFor(w.name)
 	if m == nil {
-		return stored, nil
+		return w.storedBytes(ctx)
 	}
-	pending, err := w.pendingBytes(ctx, m)
+	stored, err := w.chargedRows(ctx, m)
 	if err != nil {
 		return 0, err
 	}
-	return stored + pending, nil
+	q := w.s.quotas()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return stored + m.pendingTotal, nil
+}
+
+// chargedRows is what the rows charge the workspace. The blobs' part is reused for
+// usageTTL (see quotaMeter.stored); when it is counted anew, the pending blobs the rows
+// now reference are forgotten, so no blob is counted twice nor missed. The rest (files,
+// metadata, uploads) is summed each time: it changes without passing through pending.
+func (w *Workspace) chargedRows(ctx context.Context, m *quotaMeter) (int64, error) {
+	q := w.s.quotas()
+	now := w.s.now()
+	q.mu.Lock()
+	fresh := !m.storedAt.IsZero() && now.Sub(m.storedAt) < usageTTL && !now.Before(m.storedAt)
+	blobs := m.stored
+	q.mu.Unlock()
+	if !fresh {
+		var err error
+		if blobs, err = w.blobBytes(ctx); err != nil {
+			return 0, err
+		}
+		if _, err := w.pendingBytes(ctx, m); err != nil {
+			return 0, err
+		}
+		q.mu.Lock()
+		m.stored, m.storedAt = blobs, now
+		q.mu.Unlock()
+	}
+	rest, err := w.rowBytes(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return blobs + rest, nil
+}
+
+// forgetUsage drops the workspace's reused count: after a removal, its next check
+// counts anew, so space freed by `docker image prune` is free at once.
+func (s *Store) forgetUsage(ws string) {
+	q := s.quotas()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if m := q.meters[ws]; m != nil {
+		m.storedAt = time.Time{}
+	}
 }
 
 // storedBytes is what the rows charge the workspace.
 func (w *Workspace) storedBytes(ctx context.Context) (int64, error) {
+	blobs, err := w.blobBytes(ctx)
+	if err != nil {
+		return 0, err
+	}
+	rest, err := w.rowBytes(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return blobs + rest, nil
+}
+
+// blobBytes is what the blob rows charge the workspace (usedSQL): the costly part.
+func (w *Workspace) blobBytes(ctx context.Context) (int64, error) {
 	lo, hi := namespaceRange(HubNamespace(w.name))
-	var blobs, files, meta, uploads int64
+	var blobs int64
 	if err := w.s.db.QueryRowContext(ctx, usedSQL, w.name, lo, hi).Scan(&blobs); err != nil {
 		return 0, fmt.Errorf("storage used by %s: %w", w.name, err)
 	}
+	return blobs, nil
+}
+
+// rowBytes is what the workspace's own rows hold: context files, image metadata and
+// open uploads into its namespace, each a sum over the workspace's rows only.
+func (w *Workspace) rowBytes(ctx context.Context) (int64, error) {
+	lo, hi := namespaceRange(HubNamespace(w.name))
+	var files, meta, uploads int64
 	if err := w.s.db.QueryRowContext(ctx, `SELECT coalesce(sum(length(data)), 0) FROM context_files WHERE workspace = ?1`,
 		w.name).Scan(&files); err != nil {
 		return 0, fmt.Errorf("storage used by %s: %w", w.name, err)
@@ -223,7 +296,7 @@ func (w *Workspace) storedBytes(ctx context.Context) (int64, error) {
 		lo, hi).Scan(&uploads); err != nil {
 		return 0, fmt.Errorf("storage used by %s: %w", w.name, err)
 	}
-	return blobs + files + meta + uploads, nil
+	return files + meta + uploads, nil
 }
 
 // namespaceRange is the range of repository names [lo, hi) in namespace ns: "ns/..."
@@ -321,11 +394,8 @@ func (w *Workspace) putBlob(ctx context.Context, d digest.Digest, r io.Reader) (
 	}
 	// The rows' part now; what this process writes for the workspace meanwhile
 	// (pending, inflight) is added at each check, under the meter's lock.
-	stored, err := w.storedBytes(ctx)
+	stored, err := w.chargedRows(ctx, m)
 	if err != nil {
-		return "", 0, err
-	}
-	if _, err := w.pendingBytes(ctx, m); err != nil { // forgets the pending ones now in rows
 		return "", 0, err
 	}
 	qr := &quotaReader{r: r, s: w.s.quotas(), m: m, stored: stored, limit: limit, ws: w.name}

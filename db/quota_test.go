@@ -188,3 +188,55 @@ func TestExpireWorkspaces(t *testing.T) {
 		t.Errorf("alice's layer after GC: %v, want ErrNotFound", err)
 	}
 }
+
+// TestWorkspaceQuotaReused: the costly count of a workspace's blobs is reused for
+// usageTTL, with the writes since counted from the meter, each blob once: a layer
+// written and then referenced by an image counts once, before and after the count is
+// made anew; a removal in the workspace frees its space at the next check, not a TTL
+// later; another workspace dropping a shared blob shows within the TTL.
+func TestWorkspaceQuotaReused(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	clk := &clock{t: time.Now()}
+	s.now = clk.now
+	s.SetWorkspaceQuota(1 << 20)
+	alice, bob := workspace(t, s, "alice"), workspace(t, s, "bob")
+	usage := func(what string) int64 {
+		t.Helper()
+		n, err := alice.StorageUsed(ctx)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		return n
+	}
+	empty := usage("empty")
+	l := putLayer(t, alice, strings.Repeat("x", 800))
+	if got := usage("a written layer"); got != empty+800 {
+		t.Fatalf("after a layer is written: %d, want %d", got, empty+800)
+	}
+	rec := putImage(t, alice, newRecord(t, nil, "base", baseTime, l))
+	meta := int64(len(rec.Config))
+	withImage := usage("an image")
+	if withImage < empty+800+meta || withImage >= empty+1600+meta {
+		t.Fatalf("with the image: %d, want the layer once (800) and its metadata (%d) over %d", withImage, meta, empty)
+	}
+	clk.add(usageTTL + time.Second)
+	if got := usage("counted anew"); got != withImage {
+		t.Errorf("counted anew after the TTL: %d, want %d as before", got, withImage)
+	}
+
+	// bob shares the layer: alice's part halves once the count is made anew.
+	putImage(t, bob, newRecord(t, nil, "base", baseTime, l))
+	clk.add(usageTTL + time.Second)
+	shared := usage("shared")
+	if shared != withImage-400 {
+		t.Errorf("shared with bob: %d, want %d", shared, withImage-400)
+	}
+
+	if err := alice.DeleteImage(ctx, rec.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := usage("after rmi"); got != empty {
+		t.Errorf("right after the image is removed: %d, want %d (its space free at once)", got, empty)
+	}
+}
