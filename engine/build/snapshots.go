@@ -31,8 +31,9 @@ func ChainID(diffIDs []digest.Digest) digest.Digest {
 
 // DefaultSnapshotCacheBytes bounds the memory the snapshot cache keeps alive, over all
 // builds of a Builder: past it the least recently used snapshots go, and a snapshot
-// bigger than the whole bound is not kept at all (its build still has it).
-const DefaultSnapshotCacheBytes = 512 << 20
+// bigger than the whole bound is not kept at all (its build still has it). A quarter
+// of the 1 GiB a class server should stay under: the sandbox may hold 512 MiB more.
+const DefaultSnapshotCacheBytes = 256 << 20
 
 // entryCost is what one entry of a snapshot's map costs beyond its content: the map
 // slot, the key's header and a share of the Entry (snapshots of one lineage share
