@@ -25,6 +25,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"slices"
 	"strings"
@@ -80,13 +81,32 @@ type quotaMeter struct {
 	// milliseconds in a class's store, too much for every layer a build writes. Within
 	// usageTTL the writes since are in pending; a removal in the workspace drops it.
 	stored   int64
+	rest     int64 // rowBytes at storedAt
 	storedAt time.Time
 }
 
-// usageTTL is how long a workspace's charged rows (quotaMeter.stored) are reused. Other
-// workspaces' removals can raise a shared blob's part meanwhile, by at most what they
-// shared: the count is exact again within usageTTL.
-const usageTTL = 30 * time.Second
+// usageTTL is how long a workspace's charged rows (quotaMeter.stored) are reused while
+// it uses more than half its quota, usageTTLFar while it uses less, each plus up to
+// usageJitter by the workspace's name (so a class that started together does not count
+// anew in the same second: that stalled every build for a second). Other workspaces'
+// removals can raise a shared blob's part meanwhile, by at most what they shared: the
+// count is exact again within the TTL.
+const (
+	usageTTL    = 30 * time.Second
+	usageTTLFar = 5 * time.Minute
+	usageJitter = 30 * time.Second
+)
+
+// usageReuse is how long the workspace's count is reused when it charges used of limit.
+func usageReuse(ws string, used, limit int64) time.Duration {
+	ttl := usageTTL
+	if used < limit/2 {
+		ttl = usageTTLFar
+	}
+	h := fnv.New32a()
+	h.Write([]byte(ws))
+	return ttl + time.Duration(h.Sum32()%uint32(usageJitter/time.Second))*time.Second
+}
 
 func (m *quotaMeter) addPending(d digest.Digest, p pendingBlob) {
 	m.dropPending(d)
@@ -205,7 +225,7 @@ func (w *Workspace) StorageUsed(ctx context.Context) (int64, error) {
 	if m == nil {
 		return w.storedBytes(ctx)
 	}
-	stored, err := w.chargedRows(ctx, m)
+	stored, err := w.chargedRows(ctx, m, true)
 	if err != nil {
 		return 0, err
 	}
@@ -215,18 +235,23 @@ func (w *Workspace) StorageUsed(ctx context.Context) (int64, error) {
 	return stored + m.pendingTotal, nil
 }
 
-// chargedRows is what the rows charge the workspace. The blobs' part is reused for
-// usageTTL (see quotaMeter.stored); when it is counted anew, the pending blobs the rows
-// now reference are forgotten, so no blob is counted twice nor missed. The rest (files,
-// metadata, uploads) is summed each time: it changes without passing through pending.
-func (w *Workspace) chargedRows(ctx context.Context, m *quotaMeter) (int64, error) {
+// chargedRows is what the rows charge the workspace, reused for usageTTL (see
+// quotaMeter.stored): a build checks before each layer it stores, and counting the
+// rows anew each time made a class's rebuilds seconds slower. When it is counted anew,
+// the pending blobs the rows now reference are forgotten, so no blob is counted twice
+// nor missed. What the reused count leaves out is what changes without passing through
+// pending (image metadata, context files: kilobytes a build) until usageTTL ends or a
+// removal (forgetUsage) makes it count anew; open uploads are summed each time (they
+// grow by the chunk), and fresh also sums the files and metadata.
+func (w *Workspace) chargedRows(ctx context.Context, m *quotaMeter, fresh bool) (int64, error) {
 	q := w.s.quotas()
 	now := w.s.now()
 	q.mu.Lock()
-	fresh := !m.storedAt.IsZero() && now.Sub(m.storedAt) < usageTTL && !now.Before(m.storedAt)
-	blobs := m.stored
+	blobs, rest := m.stored, m.rest
+	reuse := !m.storedAt.IsZero() && !now.Before(m.storedAt) &&
+		now.Sub(m.storedAt) < usageReuse(w.name, blobs+rest+m.pendingTotal+m.inflight, q.limit)
 	q.mu.Unlock()
-	if !fresh {
+	if !reuse {
 		var err error
 		if blobs, err = w.blobBytes(ctx); err != nil {
 			return 0, err
@@ -234,13 +259,19 @@ func (w *Workspace) chargedRows(ctx context.Context, m *quotaMeter) (int64, erro
 		if _, err := w.pendingBytes(ctx, m); err != nil {
 			return 0, err
 		}
+		if rest, err = w.rowBytes(ctx); err != nil {
+			return 0, err
+		}
 		q.mu.Lock()
-		m.stored, m.storedAt = blobs, now
+		m.stored, m.rest, m.storedAt = blobs, rest, now
 		q.mu.Unlock()
+		return blobs + rest, nil
 	}
-	rest, err := w.rowBytes(ctx)
-	if err != nil {
-		return 0, err
+	if fresh {
+		var err error
+		if rest, err = w.rowBytes(ctx); err != nil {
+			return 0, err
+		}
 	}
 	return blobs + rest, nil
 }
@@ -394,7 +425,7 @@ func (w *Workspace) putBlob(ctx context.Context, d digest.Digest, r io.Reader) (
 	}
 	// The rows' part now; what this process writes for the workspace meanwhile
 	// (pending, inflight) is added at each check, under the meter's lock.
-	stored, err := w.chargedRows(ctx, m)
+	stored, err := w.chargedRows(ctx, m, false)
 	if err != nil {
 		return "", 0, err
 	}

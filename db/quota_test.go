@@ -220,14 +220,14 @@ func TestWorkspaceQuotaReused(t *testing.T) {
 	if withImage < empty+800+meta || withImage >= empty+1600+meta {
 		t.Fatalf("with the image: %d, want the layer once (800) and its metadata (%d) over %d", withImage, meta, empty)
 	}
-	clk.add(usageTTL + time.Second)
+	clk.add(usageTTLFar + usageJitter + time.Second)
 	if got := usage("counted anew"); got != withImage {
 		t.Errorf("counted anew after the TTL: %d, want %d as before", got, withImage)
 	}
 
 	// bob shares the layer: alice's part halves once the count is made anew.
 	putImage(t, bob, newRecord(t, nil, "base", baseTime, l))
-	clk.add(usageTTL + time.Second)
+	clk.add(usageTTLFar + usageJitter + time.Second)
 	shared := usage("shared")
 	if shared != withImage-400 {
 		t.Errorf("shared with bob: %d, want %d", shared, withImage-400)
@@ -238,5 +238,33 @@ func TestWorkspaceQuotaReused(t *testing.T) {
 	}
 	if got := usage("after rmi"); got != empty {
 		t.Errorf("right after the image is removed: %d, want %d (its space free at once)", got, empty)
+	}
+}
+
+// TestUsageReuse: a workspace near its quota is counted anew within a minute, one far
+// from it within five and a half; workspaces' TTLs differ by their names.
+func TestUsageReuse(t *testing.T) {
+	tests := []struct {
+		name   string
+		used   int64
+		lo, hi time.Duration
+	}{
+		{"far from the quota", 100, usageTTLFar, usageTTLFar + usageJitter},
+		{"at half", 500, usageTTL, usageTTL + usageJitter},
+		{"near", 990, usageTTL, usageTTL + usageJitter},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := usageReuse("web-1", tt.used, 1000); got < tt.lo || got >= tt.hi {
+				t.Errorf("usageReuse = %v, want in [%v, %v)", got, tt.lo, tt.hi)
+			}
+		})
+	}
+	seen := map[time.Duration]bool{}
+	for _, ws := range []string{"web-1", "web-2", "web-3", "web-4", "web-5"} {
+		seen[usageReuse(ws, 0, 1000)] = true
+	}
+	if len(seen) < 2 {
+		t.Errorf("five workspaces share one TTL: %v", seen)
 	}
 }

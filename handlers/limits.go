@@ -15,7 +15,8 @@ type Limits struct {
 	// before a build, pull, push or upload writes.
 	WorkspaceQuota int64
 	// MaxBuilds is the number of builds the server runs at once; more wait in a queue
-	// that tells each student its place.
+	// that tells each student its place. Twice the CPUs: a build waits on the store
+	// part of its time, and another uses the CPU meanwhile.
 	MaxBuilds int
 	// BuildsPerMinute bounds the builds one workspace may start per minute.
 	BuildsPerMinute int
@@ -52,7 +53,7 @@ type Limits struct {
 func DefaultLimits() Limits {
 	return Limits{
 		WorkspaceQuota:         2 << 30,
-		MaxBuilds:              max(2, runtime.NumCPU()),
+		MaxBuilds:              max(4, 2*runtime.NumCPU()),
 		BuildsPerMinute:        30,
 		KeepBuilds:             50,
 		IdleExpiry:             30 * 24 * time.Hour,

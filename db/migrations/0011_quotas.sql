@@ -6,10 +6,13 @@ ALTER TABLE workspaces ADD COLUMN used TEXT NOT NULL DEFAULT '';
 UPDATE workspaces SET used = created;
 CREATE INDEX workspaces_used ON workspaces (used);
 
--- The storage quota (db/quota.go) reads, at each new blob a workspace writes, the blobs
--- its images reference and how many workspaces reference each: these covering indexes
--- answer both from the index alone (a workspace of a thousand images in milliseconds,
--- not a second).
-CREATE INDEX image_layers_ws_blobs ON image_layers (workspace, diff_id, digest);
+-- The storage quota (db/quota.go) counts, for the blobs a workspace's images
+-- reference, how many workspaces reference each: these indexes answer that from the
+-- index alone. They replace the single-column indexes of 0001 (a lookup by diff_id or
+-- digest uses their first column), so an image's layers cost no more index writes than
+-- before: with both kept, a class's rebuilds wrote twice the bytes. The workspace's own
+-- layers are read by the primary key's prefix.
+DROP INDEX image_layers_diff_id;
+DROP INDEX image_layers_digest;
 CREATE INDEX image_layers_owners ON image_layers (diff_id, workspace);
 CREATE INDEX image_layers_digest_owners ON image_layers (digest, workspace) WHERE digest != '';
