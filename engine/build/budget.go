@@ -216,15 +216,5 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// sizeText is a limit as people state it: "512 MiB".
-func sizeText(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%d GiB", n>>30)
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
+// sizeText is a limit as people state it: "512 MiB" (sandbox.SizeText).
+func sizeText(n int64) string { return sandbox.SizeText(n) }

@@ -17,6 +17,7 @@ import (
 
 	"layerlab/engine/build"
 	"layerlab/engine/image"
+	"layerlab/engine/sandbox"
 )
 
 // This file holds what the listing commands share with each other (and with rmi,
@@ -305,18 +306,8 @@ func (b *templateBudget) tick() (string, error) {
 	return "", nil
 }
 
-// humanBytes is a limit as its README states it: "64 MiB".
-func humanBytes(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%d GiB", n>>30)
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
+// humanBytes is a limit as the README states it: "64 MiB" (sandbox.SizeText).
+func humanBytes(n int64) string { return sandbox.SizeText(n) }
 
 // budgetWriter refuses a write past MaxOutput before passing it on.
 type budgetWriter struct {

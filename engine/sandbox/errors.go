@@ -66,8 +66,12 @@ func procLimit(why string) *LimitError {
 	return &LimitError{Limit: "processes", Msg: "RUN exceeded the " + why + " limit of the playground sandbox"}
 }
 
-// humanBytes prints binary sizes the way the limit messages use them: "1 MiB", "512 MiB".
-func humanBytes(n int64) string {
+// humanBytes is SizeText, the sandbox's own name for it.
+func humanBytes(n int64) string { return SizeText(n) }
+
+// SizeText prints a limit's size the way the limit messages (the sandbox's, the
+// builder's, the --format templates') state it: "1 MiB", "512 MiB", "1000 bytes".
+func SizeText(n int64) string {
 	switch {
 	case n >= 1<<30 && n%(1<<30) == 0:
 		return fmt.Sprintf("%d GiB", n>>30)
