@@ -66,6 +66,9 @@ type storeQuota struct {
 	limit  int64           // 0: no quota (the command line)
 	exempt map[string]bool // workspaces the server itself fills (the hub's library)
 	meters map[string]*quotaMeter
+	// own holds the quotas a teacher set for students (class_members.quota), which
+	// take the place of limit for those workspaces.
+	own map[string]int64
 }
 
 // quotaMeter is what one workspace is writing now (inflight) and what it wrote that
@@ -136,7 +139,7 @@ func (s *Store) quotas() *storeQuota {
 	defer quotaStates.Unlock()
 	q := quotaStates.m[s.dir]
 	if q == nil {
-		q = &storeQuota{exempt: map[string]bool{}, meters: map[string]*quotaMeter{}}
+		q = &storeQuota{exempt: map[string]bool{}, meters: map[string]*quotaMeter{}, own: map[string]int64{}}
 		quotaStates.m[s.dir] = q
 	}
 	return q
@@ -165,12 +168,31 @@ func (s *Store) quotaFor(ws string) (int64, *quotaMeter) {
 	if q.limit <= 0 || q.exempt[ws] {
 		return 0, nil
 	}
+	limit := q.limit
+	if own := q.own[ws]; own > 0 {
+		limit = own
+	}
 	m := q.meters[ws]
 	if m == nil {
 		m = &quotaMeter{pending: map[digest.Digest]pendingBlob{}}
 		q.meters[ws] = m
 	}
-	return q.limit, m
+	return limit, m
+}
+
+// setQuotaOverride makes bytes the quota of workspace ws (0: the store's quota again).
+func (s *Store) setQuotaOverride(ws string, bytes int64) {
+	q := s.quotas()
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if bytes > 0 {
+		q.own[ws] = bytes
+	} else {
+		delete(q.own, ws)
+	}
+	if m := q.meters[ws]; m != nil {
+		m.storedAt = time.Time{} // how long a count is reused depends on the quota
+	}
 }
 
 // Quota is the workspace's storage quota in bytes (0: none).
