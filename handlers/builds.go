@@ -328,14 +328,18 @@ func (r *runner) storeEvents(ctx context.Context, ws *db.Workspace, id string, q
 			}
 		}
 		if storeErr == nil {
-			last := false
+			last, steps := false, false
 			for _, p := range pend {
 				if p.e.Type == build.EventBuildDone || p.e.Type == build.EventBuildFailed {
 					ended(p.e)
 					last = true
 				}
+				steps = steps || p.e.Type != build.EventStepLog
 			}
 			r.s.broadcast.publish(event{build: id, first: pend[0].e.Seq, data: data, last: last})
+			if steps {
+				r.s.classChanged(ws.Name(), "build") // a class dashboard shows its steps' states
+			}
 		}
 		pend, size, urgent = nil, 0, false
 	}
