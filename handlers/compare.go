@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/go-chi/chi/v5"
 
@@ -20,7 +22,8 @@ type stepOutcome struct {
 	EndLine     int     `json:"end_line"`
 	Instruction string  `json:"instruction"`
 	State       string  `json:"state"`
-	Reason      string  `json:"reason,omitempty"`
+	Reason      string  `json:"reason,omitempty"` // the engine's
+	Why         string  `json:"why,omitempty"`    // the page's wording of it (see why)
 	Size        int64   `json:"size"`
 	Ms          float64 `json:"ms"`
 	Image       string  `json:"image,omitempty"`
@@ -28,9 +31,10 @@ type stepOutcome struct {
 
 // outcome is a build's steps and totals, read back from its events.
 type outcome struct {
-	Steps []stepOutcome `json:"steps"`
-	Size  int64         `json:"size"` // bytes of the layers the build's steps made or reused
-	Ms    float64       `json:"ms"`
+	Steps  []stepOutcome `json:"steps"`
+	Size   int64         `json:"size"` // bytes of the layers the build's steps made or reused
+	Ms     float64       `json:"ms"`
+	Failed int           `json:"failed,omitempty"` // the step that failed; 0: none (or before any step)
 }
 
 func readOutcome(ctx context.Context, ws *db.Workspace, id string) (*outcome, error) {
@@ -58,11 +62,20 @@ func readOutcome(ctx context.Context, ws *db.Workspace, id string) (*outcome, er
 			}
 			o.Steps = append(o.Steps, so)
 		case build.EventBuildFailed:
-			if e.Step > 0 {
+			// The failed step has most often had its own step.done (state failed) already;
+			// the build's end repeats it, and a step is listed once.
+			o.Failed = e.Step
+			if e.Step > 0 && !slices.ContainsFunc(o.Steps, func(s stepOutcome) bool { return s.Step == e.Step }) {
 				o.Steps = append(o.Steps, stepOutcome{Step: e.Step, Line: e.Line, EndLine: e.EndLine,
 					Instruction: e.Instruction, State: build.StateFailed, Reason: e.Error})
 			}
 			o.Ms = e.Ms
+			if o.Ms == 0 {
+				// A failed build's end carries no time: it took what its steps took.
+				for _, s := range o.Steps {
+					o.Ms += s.Ms
+				}
+			}
 		case build.EventBuildDone:
 			o.Ms = e.Ms
 		}
@@ -81,6 +94,13 @@ type stepDiff struct {
 	Before       *stepOutcome `json:"before,omitempty"`
 	TextChanged  bool         `json:"text_changed"`  // the instruction's text differs
 	StateChanged bool         `json:"state_changed"` // it was cached and is not now, etc.
+	// NotRun: the build failed at an earlier step, so this one (of the previous build)
+	// did not run at all; it was neither cached nor rebuilt.
+	NotRun bool `json:"not_run,omitempty"`
+	// Position says what stood at this step's place in the previous build when the text
+	// differs: "moved from step 5" (the same instruction was at another step) or
+	// "step 3 was COPY . . before".
+	Position string `json:"position,omitempty"`
 }
 
 // fileDiff is a context file whose checksum changed between the builds.
@@ -107,6 +127,7 @@ type comparison struct {
 	MsNow     float64    `json:"ms_now"`
 	MsThen    float64    `json:"ms_before"`
 	Reasoning string     `json:"summary"`
+	Failed    int        `json:"failed_step,omitempty"` // the step this build failed at
 }
 
 // previousBuild is the latest finished build of the workspace before b with the same
@@ -154,8 +175,9 @@ func compare(ctx context.Context, ws *db.Workspace, b *db.Build) (*comparison, e
 	if err != nil {
 		return nil, err
 	}
+	explain(now.Steps)
 	c := &comparison{Build: toBuildJSON(b), Steps: []stepDiff{}, Files: []fileDiff{}, Args: []argDiff{},
-		SizeNow: now.Size, MsNow: now.Ms}
+		SizeNow: now.Size, MsNow: now.Ms, Failed: now.Failed}
 	prev, found, err := previousBuild(ctx, ws, b)
 	if err != nil {
 		return nil, err
@@ -165,6 +187,9 @@ func compare(ctx context.Context, ws *db.Workspace, b *db.Build) (*comparison, e
 			c.Steps = append(c.Steps, stepDiff{Step: now.Steps[i].Step, Now: &now.Steps[i]})
 		}
 		c.Reasoning = "no earlier build of this tag to compare with"
+		if now.Failed > 0 {
+			c.Reasoning += "; " + failedSentence(now)
+		}
 		return c, nil
 	}
 	pj := toBuildJSON(prev)
@@ -173,6 +198,7 @@ func compare(ctx context.Context, ws *db.Workspace, b *db.Build) (*comparison, e
 	if err != nil {
 		return nil, err
 	}
+	explain(then.Steps)
 	c.SizeThen, c.MsThen = then.Size, then.Ms
 	byStep := map[int]*stepOutcome{}
 	for i := range then.Steps {
@@ -186,12 +212,28 @@ func compare(ctx context.Context, ws *db.Workspace, b *db.Build) (*comparison, e
 			d.TextChanged = d.Before.Instruction != n.Instruction
 			d.StateChanged = d.Before.State != n.State
 		}
+		if d.Before == nil || d.TextChanged {
+			d.Position = position(n, d.Before, then.Steps)
+			moved := strings.HasPrefix(d.Position, "moved")
+			switch {
+			case d.Position == "" || n.State == build.StateCached || n.State == build.StateFailed:
+			case moved && n.State == build.StateNew:
+				// The engine's "no earlier build had this step" is true only at this
+				// place: the cache is keyed by the layers before a step.
+				n.Why = d.Position + ": the steps before it differ now, so the cache has nothing for it here"
+			default:
+				n.Why = d.Position + "; " + n.Why
+			}
+		}
 		seen[n.Step] = true
 		c.Steps = append(c.Steps, d)
 	}
 	for i := range then.Steps {
 		if !seen[then.Steps[i].Step] {
-			c.Steps = append(c.Steps, stepDiff{Step: then.Steps[i].Step, Before: &then.Steps[i], StateChanged: true})
+			// A step of the previous build with no outcome now either did not run (this
+			// build failed before it) or is gone from the Dockerfile.
+			c.Steps = append(c.Steps, stepDiff{Step: then.Steps[i].Step, Before: &then.Steps[i], StateChanged: true,
+				NotRun: now.Failed > 0 && then.Steps[i].Step > now.Failed})
 		}
 	}
 	sort.SliceStable(c.Steps, func(i, j int) bool { return c.Steps[i].Step < c.Steps[j].Step })
@@ -224,23 +266,117 @@ func compare(ctx context.Context, ws *db.Workspace, b *db.Build) (*comparison, e
 		}
 	}
 	sort.Slice(c.Args, func(i, j int) bool { return c.Args[i].Name < c.Args[j].Name })
-	c.Reasoning = summarize(c)
+	c.Reasoning = summarize(c, now)
 	return c, nil
 }
 
-// summarize says in one sentence what changed, naming the first step that was not cached.
-func summarize(c *comparison) string {
-	for _, d := range c.Steps {
+// firstBuildWhy is what a step built with nothing before it in the cache says: the
+// engine's "no earlier build had this step (step 2 was rebuilt)" reads, on a first
+// build, as if step 2 had been built before.
+const firstBuildWhy = "first build of this step: nothing in the cache yet"
+
+// explain sets each step's Why: the engine's reason, except that a new step with no
+// cached, changed or rebuilt step before it in its build (a first build, or the first
+// build since --no-cache or a new base) says it is a first build.
+func explain(steps []stepOutcome) {
+	reused := false // a step before this one came from, or replaced, an earlier build's
+	for i := range steps {
+		s := &steps[i]
+		s.Why = s.Reason
+		switch s.State {
+		case build.StateCached, build.StateChanged, build.StateDownstream:
+			reused = true
+		case build.StateNew:
+			if !reused && !strings.HasPrefix(s.Reason, "--no-cache") {
+				s.Why = firstBuildWhy
+			}
+		}
+	}
+}
+
+// position says what stood at step n's place in the previous build, when its text is
+// not what stood there: the engine calls a moved or inserted line "new" (its parent
+// image differs, so nothing was cached for it), where an edited one is "changed
+// (was: ...)"; this names the move or what it replaced.
+func position(n, before *stepOutcome, then []stepOutcome) string {
+	if n.Instruction == "" {
+		return ""
+	}
+	for _, t := range then {
+		if t.Step != n.Step && t.Instruction == n.Instruction {
+			return "moved from step " + itoa(t.Step)
+		}
+	}
+	if before != nil && before.Instruction != n.Instruction {
+		return "step " + itoa(n.Step) + " was " + before.Instruction + " before"
+	}
+	return ""
+}
+
+// failedSentence says where a build failed and how many steps after it did not run.
+func failedSentence(o *outcome) string {
+	msg := "step " + itoa(o.Failed)
+	for _, s := range o.Steps {
+		if s.Step == o.Failed {
+			msg += " (" + s.Instruction + ") failed"
+			if s.Reason != "" {
+				msg += ": " + s.Reason
+			}
+			break
+		}
+	}
+	return msg
+}
+
+// summarize says in one sentence what changed, naming the first step that was not
+// cached; a failed build says which step failed and that the later ones did not run.
+func summarize(c *comparison, now *outcome) string {
+	if now.Failed > 0 {
+		notRun := 0
+		for _, d := range c.Steps {
+			if d.NotRun {
+				notRun++
+			}
+		}
+		msg := failedSentence(now)
+		switch notRun {
+		case 0:
+		case 1:
+			msg += "; the step after it did not run"
+		default:
+			msg += "; the " + itoa(notRun) + " steps after it did not run"
+		}
+		return msg
+	}
+	for i, d := range c.Steps {
 		if d.Now == nil {
 			continue
 		}
 		switch d.Now.State {
-		case build.StateChanged, build.StateFailed, build.StateNew:
+		case build.StateChanged, build.StateNew:
 			msg := "step " + itoa(d.Step) + " (" + d.Now.Instruction + ") " + d.Now.State
-			if d.Now.Reason != "" {
-				msg += ": " + d.Now.Reason
+			if d.Now.Why != "" {
+				msg += ": " + d.Now.Why
 			}
-			return msg + "; every later step was rebuilt"
+			// In one stage every step after a miss is rebuilt; another stage's may not be.
+			later, rebuilt := 0, 0
+			for _, e := range c.Steps[i+1:] {
+				if e.Now == nil {
+					continue
+				}
+				later++
+				if e.Now.State != build.StateCached && e.Now.State != build.StateBase && e.Now.State != build.StateMeta {
+					rebuilt++
+				}
+			}
+			switch {
+			case later == 0:
+			case rebuilt == later:
+				msg += "; every later step was rebuilt"
+			default:
+				msg += "; " + itoa(rebuilt) + " of the " + itoa(later) + " later steps were rebuilt"
+			}
+			return msg
 		}
 	}
 	return "nothing changed: every step came from the cache"
