@@ -77,6 +77,7 @@ func (s *Server) playgroundPage(w http.ResponseWriter, r *http.Request) {
 	if len(builds) > 0 {
 		last := builds[0]
 		v.LastTags = strings.Join(last.Tags, " ")
+		v.LastBuild = last.ID // the page shows it on load: a reload keeps the build in view
 	} else {
 		v.LastTags = "demo:v1"
 	}

@@ -524,3 +524,29 @@ func TestExamples(t *testing.T) {
 		t.Errorf("unknown example: %d %s", code, body)
 	}
 }
+
+// TestPlaygroundPageNamesTheLastBuild: a reload shows the workspace's newest build (the
+// page's script renders it from data-last-build), the heading says what to do first,
+// and the file tree gives each file's size.
+func TestPlaygroundPageNamesTheLastBuild(t *testing.T) {
+	b := newPGBrowser(t, newPGServer(t))
+	_, page := b.do("GET", "/", "", nil)
+	if !strings.Contains(page, `data-last-build=""`) {
+		t.Errorf("before any build the page names a last build: %s", regexp.MustCompile(`data-last-build="[^"]*"`).FindString(page))
+	}
+	for _, want := range []string{"edit the Dockerfile, press Build, and watch each layer", `data-testid="present-toggle"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the playground page lacks %q", want)
+		}
+	}
+	if !regexp.MustCompile(`data-testid="file-Dockerfile">Dockerfile<span class="muted size"> \d+B</span>`).MatchString(page) {
+		t.Errorf("the file tree gives no size for the Dockerfile")
+	}
+	b.put("Dockerfile", "FROM busybox\nRUN echo one\n")
+	b.build("x:1")
+	id, _ := b.build("x:2")
+	_, page = b.do("GET", "/", "", nil)
+	if want := `data-last-build="` + id + `"`; !strings.Contains(page, want) {
+		t.Errorf("after two builds the page lacks %s", want)
+	}
+}
