@@ -255,7 +255,7 @@ func (r *runner) run(ctx context.Context, ws *db.Workspace, rb *runningBuild, bc
 		queue <- pendingEvent{e, data}
 	}
 	// A slot of the server's MaxBuilds (queue.go); cancelling a queued build ends it here.
-	releaseSlot, err := r.s.queue.acquire(ctx, func(text string) {
+	releaseSlot, err := r.s.queue.acquireAs(ctx, ws.Name(), func(text string) {
 		queued++
 		sink(build.Event{Build: id, Type: build.EventWarning, Text: text})
 	})

@@ -26,6 +26,7 @@ type buildQueue struct {
 
 // queued is a build waiting for a slot.
 type queued struct {
+	ws      string        // the workspace whose build it is ("" when not told)
 	granted chan struct{} // closed when the slot is handed to it
 	moved   chan struct{} // nudged (at most one pending) when the queue moves
 }
@@ -68,13 +69,18 @@ func (q *buildQueue) allow(ws string) error {
 // line for the student whenever its place changes, and one when it starts. It fails
 // only with ctx's error (the build was cancelled while it waited, or the server stops).
 func (q *buildQueue) acquire(ctx context.Context, notify func(string)) (func(), error) {
+	return q.acquireAs(ctx, "", notify)
+}
+
+// acquireAs is acquire for a build of workspace ws, which waitingOf then counts.
+func (q *buildQueue) acquireAs(ctx context.Context, ws string, notify func(string)) (func(), error) {
 	q.mu.Lock()
 	if q.running < q.slots && len(q.waiting) == 0 {
 		q.running++
 		q.mu.Unlock()
 		return q.releaser(), nil
 	}
-	me := &queued{granted: make(chan struct{}), moved: make(chan struct{}, 1)}
+	me := &queued{ws: ws, granted: make(chan struct{}), moved: make(chan struct{}, 1)}
 	q.waiting = append(q.waiting, me)
 	q.mu.Unlock()
 
@@ -116,6 +122,21 @@ func (q *buildQueue) acquire(ctx context.Context, notify func(string)) (func(), 
 			return nil, fmt.Errorf("wait for a build slot: %w", ctx.Err())
 		}
 	}
+}
+
+// waitingOf returns the places (1 = next) of workspace ws's builds waiting for a
+// slot, in order; none when it has no build waiting. It only reads the queue (a class
+// dashboard shows it).
+func (q *buildQueue) waitingOf(ws string) []int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	var places []int
+	for i, w := range q.waiting {
+		if w.ws == ws && ws != "" {
+			places = append(places, i+1)
+		}
+	}
+	return places
 }
 
 // releaser returns the function that gives a slot back once: to the first waiting
