@@ -127,6 +127,9 @@ func Run(ctx context.Context, env *Env, args []string) (int, error) {
 		}
 	}
 	c, ok := registry[name]
+	if !ok && containerCommands[name] {
+		return failed(env, 1, containerError(env, name))
+	}
 	if !ok {
 		return failed(env, 1, usageErrorf("%s: '%s' is not a %s command.\nSee '%s --help'", env.prog(), name, env.prog(), env.prog()))
 	}
