@@ -47,6 +47,7 @@ type Server struct {
 	janitor   *janitor     // idle expiry and collection (janitor.go)
 	library   libraryState // the hub's library/ stand-ins' use (registry_manifests.go)
 	sessions  sessionState // the signing key and the new-workspace limiter (session.go)
+	follow    followHub    // follow-the-teacher rooms and their followers (follow.go)
 }
 
 // New returns the playground's handler over store.
@@ -91,6 +92,7 @@ func (s *Server) routes() chi.Router {
 		s.imageRoutes(r)
 		s.terminalRoutes(r)
 		s.transferRoutes(r)
+		s.followRoutes(r)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errNotFound("no page at "+r.URL.Path))

@@ -174,15 +174,17 @@ func (s *Server) putContextFile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.classChanged(ws.Name(), "files") // a class's live view of the teacher, the dashboard
 	writeJSON(w, http.StatusOK, map[string]any{"path": p, "size": len(req.Content)})
 }
 
 func (s *Server) deleteContextFile(w http.ResponseWriter, r *http.Request) {
-	p := r.URL.Query().Get("path")
-	if err := workspace(r).DeleteContextFile(r.Context(), p); err != nil {
+	p, ws := r.URL.Query().Get("path"), workspace(r)
+	if err := ws.DeleteContextFile(r.Context(), p); err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	s.classChanged(ws.Name(), "files") // a class's live view of the teacher, the dashboard
 	writeJSON(w, http.StatusOK, map[string]any{"deleted": p})
 }
 
@@ -195,10 +197,12 @@ func (s *Server) renameContextFile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := workspace(r).RenameContextFile(r.Context(), req.From, req.To); err != nil {
+	ws := workspace(r)
+	if err := ws.RenameContextFile(r.Context(), req.From, req.To); err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	s.classChanged(ws.Name(), "files") // a class's live view of the teacher, the dashboard
 	to, _ := db.CleanContextPath(req.To)
 	writeJSON(w, http.StatusOK, map[string]any{"path": to})
 }
@@ -295,6 +299,7 @@ func (s *Server) uploadContext(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.classChanged(ws.Name(), "files") // a class's live view of the teacher, the dashboard
 	var names []string
 	for _, f := range add {
 		names = append(names, f.Path)
@@ -366,10 +371,12 @@ func (s *Server) replaceWithExample(ctx context.Context, ws *db.Workspace, name 
 }
 
 func (s *Server) loadExample(w http.ResponseWriter, r *http.Request) {
-	if err := s.replaceWithExample(r.Context(), workspace(r), chi.URLParam(r, "name")); err != nil {
+	ws := workspace(r)
+	if err := s.replaceWithExample(r.Context(), ws, chi.URLParam(r, "name")); err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	s.classChanged(ws.Name(), "files") // a class's live view of the teacher, the dashboard
 	s.getContext(w, r)
 }
 
