@@ -85,6 +85,7 @@ Commands:
   search      Search the images the built-in hub serves (the official images' stand-ins)
   serve       Serve the playground in the browser (the default)
   tag         Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE
+  teacher     The classroom: "teacher link" prints the teacher's secret link (--rotate: a new one)
 
 Run 'layerlab COMMAND --help' for more information on a command.
 `
@@ -127,6 +128,8 @@ func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout
 		return cli.serve(ctx, args[1:])
 	case "hub":
 		return cli.hub(ctx, args[1:])
+	case "teacher":
+		return cli.teacher(ctx, args[1:])
 	case "pull":
 		return cli.transfer(ctx, "pull", false, args[1:])
 	case "push":

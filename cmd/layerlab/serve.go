@@ -204,6 +204,17 @@ func (c *cli) serve(ctx context.Context, args []string) error {
 // (handlers' Close), then close the store. A failing server is no excuse to skip a
 // step: the database must not close under a build that is still writing to it.
 func (c *cli) serveOn(ctx context.Context, ln net.Listener, o serveOptions) error {
+	// The teacher link (teacher.go), printed with the address: made before the server
+	// starts, so a store that cannot make its secret stops nothing half-started.
+	base := "http://" + ln.Addr().String()
+	if o.publicURL != "" {
+		base = strings.TrimRight(o.publicURL, "/")
+	}
+	teacherLink, lerr := handlers.TeacherLink(ctx, c.store, base)
+	if lerr != nil {
+		ln.Close() // the store: run's cli.close
+		return lerr
+	}
 	log := slog.New(slog.NewTextHandler(c.stderr, nil))
 	h := handlers.New(handlers.Deps{Store: c.store, Log: log, Secure: o.secure,
 		PublicURL: strings.TrimRight(o.publicURL, "/"), Limits: o.limits})
@@ -217,6 +228,7 @@ func (c *cli) serveOn(ctx context.Context, ln net.Listener, o serveOptions) erro
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	fmt.Fprintf(c.stdout, "layerlab: the playground is at http://%s/ (data in %s; Ctrl+C stops)\n", ln.Addr(), c.dataDir)
+	fmt.Fprintln(c.stdout, teacherLinkLine(teacherLink))
 	if o.secure && o.publicURL != "" && strings.HasPrefix(o.publicURL, "http://") {
 		fmt.Fprintln(c.stdout, "layerlab: --secure-cookies with an http:// --public-url: browsers send Secure cookies only over HTTPS, so sessions will not stick")
 	}
