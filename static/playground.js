@@ -70,7 +70,23 @@
         type: "button", class: "file" + (f.path === current ? " current" : ""), "data-path": f.path,
         "data-testid": "file-" + f.path, "aria-current": f.path === current ? "true" : null,
         onclick: () => openFile(f.path),
-      }, f.path, el("span", { class: "muted size", text: " " + humanSize(f.size) })))));
+      }, f.path, el("span", { class: "muted size", "data-testid": "file-size", text: " " + humanSize(f.size) })))));
+  }
+
+  // showSize updates one file's size in the tree as it is typed (the list is not redrawn:
+  // that would move the keyboard focus).
+  function showSize(f) {
+    for (const b of $("file-list").querySelectorAll("button.file")) {
+      if (b.dataset.path !== f.path) continue;
+      const sz = b.querySelector(".size");
+      if (sz) sz.textContent = " " + humanSize(f.size);
+    }
+  }
+
+  // labelEditor names the open file to a screen reader: the editor holds every file of
+  // the context, not only the Dockerfile.
+  function labelEditor(p) {
+    editor.view.contentDOM.setAttribute("aria-label", "Editor: " + p);
   }
 
   async function openFile(p, force) {
@@ -83,9 +99,11 @@
     renderFileList();
     if (!f.text) {
       editor.setText("(binary file, " + humanSize(f.size) + ": it is in the build context but cannot be edited here)", p);
+      labelEditor(p);
       return;
     }
     editor.setText(f.content || "", p);
+    labelEditor(p);
     if (p === dockerfileName()) {
       editor.setDiagnostics(diagnostics);
       if (lastMarks.length) editor.markSteps(lastMarks);
@@ -99,6 +117,7 @@
     if (!f || !f.text) return;
     f.content = text;
     f.size = new TextEncoder().encode(text).length;
+    showSize(f);
     $("save-state").textContent = "unsaved…";
     clearTimeout(saveTimer);
     pendingSave = { path: current, content: text };
@@ -206,6 +225,7 @@
 
   let build = null; // {id, lastSeq, steps: Map(step -> {li, ...}), total, ended, ws, retry}
   let lastMarks = [];
+  let starting = false; // a build's POST is on its way: a second Build press waits for it
 
   function options() {
     const tags = $("opt-tags").value.trim().split(/\s+/).filter(Boolean);
@@ -239,29 +259,62 @@
     s.replaceChildren(node);
   }
 
+  // startBuild starts one build. Ctrl+Enter reaches it from the editor's keymap and from
+  // the page's keydown alike; starting (set before the first await) makes the second of
+  // two calls in the same keypress a no-op rather than a second build or a 409.
   async function startBuild(ev) {
     if (ev) ev.preventDefault();
-    if (build && !build.ended) return;
-    await flushSave();
-    $("build-btn").disabled = true;
+    if (starting || (build && !build.ended)) return;
+    starting = true;
+    endReplay(false);
     try {
+      await flushSave();
+      $("build-btn").disabled = true;
       const res = await api("POST", "/api/builds", options());
       $("build-cmd").textContent = res.command;
       beginWatch(res.id);
     } catch (e) {
       $("build-btn").disabled = false;
       setStatus(el("span", { class: "error-msg", "data-testid": "build-error", text: e.message }));
+    } finally {
+      starting = false;
     }
   }
 
+  function newBuild(id) {
+    return { id, lastSeq: 0, steps: new Map(), total: 0, ended: false, ws: null, retry: 0, marks: new Map(), last: null };
+  }
+
   function beginWatch(id) {
-    build = { id, lastSeq: 0, steps: new Map(), total: 0, ended: false, ws: null, retry: 0, marks: new Map() };
+    build = newBuild(id);
     $("layers").replaceChildren();
+    for (const w of document.querySelectorAll('[data-testid="warning"]')) w.remove();
     $("compare").hidden = true;
+    $("replay-btn").disabled = true;
+    narrate("");
     $("cancel-btn").disabled = false;
     document.body.dataset.buildId = id;
     setStatus(el("span", { class: "state state-running" }, el("span", { "aria-hidden": "true", text: "⟳" }), " building…"));
     connect();
+  }
+
+  // showStored shows a build from its stored events, as it was when it ended (a reload
+  // of the page keeps the last build in view: its steps, states and line marks). A build
+  // still running is watched live instead.
+  async function showStored(id) {
+    let evs;
+    try { evs = await api("GET", "/api/builds/" + encodeURIComponent(id) + "/events"); } catch (e) { return; }
+    if (!Array.isArray(evs) || (build && build.id !== id)) return; // a new build began meanwhile
+    const end = evs.find((e) => e.type === "build.done" || e.type === "build.failed");
+    if (!end) { beginWatch(id); return; }
+    build = newBuild(id);
+    $("layers").replaceChildren();
+    document.body.dataset.buildId = id;
+    for (const e of evs) {
+      build.lastSeq = e.seq;
+      onEvent(build, e, true);
+    }
+    document.body.dataset.shown = id;
   }
 
   function connect() {
@@ -277,7 +330,7 @@
       if (e.seq <= b.lastSeq) return; // already shown (replay overlap)
       b.lastSeq = e.seq;
       document.body.dataset.lastSeq = String(e.seq);
-      onEvent(b, e);
+      onEvent(b, e, false);
     };
     ws.onclose = () => {
       document.body.dataset.wsConnected = "0";
@@ -311,13 +364,63 @@
   // test uses it to prove a reconnect loses and repeats nothing).
   window.layerlab.dropConnection = () => { if (build && build.ws) build.ws.close(); };
 
+  // FIRST_BUILD is what a step built with nothing before it in the cache says (the
+  // comparison's handler words it the same): the engine's "no earlier build had this step
+  // (step 2 was rebuilt)" reads, on a first build, as if step 2 had been built before.
+  const FIRST_BUILD = "first build of this step: nothing in the cache yet";
+
+  // why is the reason a step shows: the comparison's wording once the build has ended
+  // (s.why), else the engine's, except for a first build.
+  function why(b, s, e, state) {
+    if (s.why) return s.why;
+    if (state === "new" && !/^--no-cache/.test(e.reason || "")) {
+      let reused = false;
+      for (const [n, o] of b.steps) if (n < e.step && ["cached", "changed", "downstream"].includes(o.state)) reused = true;
+      if (!reused) return FIRST_BUILD;
+    }
+    return e.reason || "";
+  }
+
+  // sentence says in one sentence, for a class, what a step did and why.
+  function sentence(step, state, instr, reason) {
+    const r = (reason || "").replace(/\.$/, "");
+    const files = /^(?:COPY|ADD) sources changed: (.*)$/.exec(r);
+    const was = /^instruction changed \(was: (.*)\)$/.exec(r);
+    switch (state) {
+      case "changed":
+        if (files) return "Step " + step + " ran again: " + instr + " copies a file that changed (" + files[1] + ").";
+        if (was) return "Step " + step + " ran again: its line changed (it was " + was[1] + ").";
+        return "Step " + step + " ran again: " + instr + ": " + r + ".";
+      case "downstream":
+        return "Step " + step + " ran again: " + r + ", and every step after a rebuilt one runs again.";
+      case "new":
+        return "Step " + step + " ran for the first time here: " + instr + ": " + r + ".";
+      case "failed":
+        return "Step " + step + " failed: " + instr + ": " + r + ".";
+      case "cached":
+        return "Step " + step + " came from the cache: " + instr + " and what it reads are unchanged.";
+      case "base":
+        return "Step " + step + ": " + r + ", the layers everything else builds on.";
+      case "running":
+        return "Step " + step + " is running: " + instr + ".";
+    }
+    return "";
+  }
+
+  // narrate shows a sentence large, above the layers (presenter mode and replay).
+  function narrate(text) {
+    const n = $("narration");
+    n.textContent = text;
+    n.hidden = !text;
+  }
+
   function stepItem(b, e) {
     let s = b.steps.get(e.step);
     if (s) return s;
     const log = el("pre", { class: "log", "data-testid": "step-log" });
-    const details = el("details", { class: "step-logs", hidden: true }, el("summary", { text: "log" }), log);
+    const details = el("details", { class: "step-logs", hidden: true, "data-testid": "step-logs" }, el("summary", { text: "log" }), log);
     const li = el("li", { class: "layer", "data-step": e.step, "data-testid": "layer-" + e.step });
-    s = { li, log, details, lines: 0 };
+    s = { li, log, details, lines: 0, e: null, state: "", why: "" };
     b.steps.set(e.step, s);
     const list = $("layers");
     const after = [...list.children].find((c) => Number(c.dataset.step) > e.step);
@@ -325,28 +428,53 @@
     return s;
   }
 
-  function renderStep(s, e, state) {
+  function renderStep(b, s, e, state) {
+    s.e = e;
+    s.state = state;
     s.li.className = "layer layer-" + state;
     s.li.dataset.state = state;
+    // Size first: presenter mode shows only it (app.css puts the " · " between them).
     const meta = [];
-    if (e.ms !== undefined && state !== "running") meta.push(fmtMs(e.ms));
-    if (e.size !== undefined) meta.push(humanSize(e.size));
-    if (e.image) meta.push(short(e.image));
+    if (e.size !== undefined) meta.push(el("span", { class: "size", "data-testid": "step-size", text: humanSize(e.size) }));
+    if (e.ms !== undefined && state !== "running") meta.push(el("span", { class: "ms", text: fmtMs(e.ms) }));
+    if (e.image) meta.push(el("span", { class: "img", text: short(e.image) }));
+    const reason = state === "running" ? "" : why(b, s, e, state);
+    const said = sentence(e.step, state, e.instruction || "", reason);
     const kids = [
       el("div", { class: "layer-head" },
         stateBadge(state),
-        el("span", { class: "step-no", text: "Step " + e.step + "/" + (e.of || build.total) }),
-        el("span", { class: "muted meta", "data-testid": "step-meta", text: meta.join(" · ") })),
-      el("code", { class: "instr", "data-testid": "instruction", text: e.instruction || "" }),
-      e.reason ? el("div", { class: "reason", "data-testid": "reason", text: e.reason }) : null,
+        el("span", { class: "step-no", text: "Step " + e.step + "/" + (e.of || b.total) }),
+        el("span", { class: "muted meta", "data-testid": "step-meta" }, ...meta)),
+      el("code", { class: "instr", "data-testid": "instruction", title: e.instruction || "", text: e.instruction || "" }),
+      reason ? el("div", { class: "reason", "data-testid": "reason", text: reason }) : null,
+      said && state !== "cached" && state !== "base" && state !== "meta" ? el("div", { class: "sentence", "data-testid": "reason-sentence", title: said, text: said }) : null,
       e.error ? el("div", { class: "error-msg", "data-testid": "step-error", text: e.error + (e.hint ? "\n" + e.hint : "") }) : null,
       s.details,
     ];
     s.li.replaceChildren(...kids.filter(Boolean));
     if (s.lines) s.details.hidden = false;
+    // A failed step's log holds the real cause (the command's own error): open it.
+    if (state === "failed" && s.lines) s.details.open = true;
+    return said;
   }
 
-  function onEvent(b, e) {
+  // follow keeps a step in view: the stack scrolls itself to the running step. In
+  // presenter mode the stack is its own scrolling box, and only it moves: the editor
+  // beside it stays where the class is looking.
+  function follow(s) {
+    const list = $("layers");
+    if (!(window.layerlabPresent && window.layerlabPresent.on())) {
+      s.li.scrollIntoView({ block: "nearest" });
+      return;
+    }
+    const lr = list.getBoundingClientRect(), r = s.li.getBoundingClientRect();
+    if (r.top < lr.top) list.scrollTop += r.top - lr.top;
+    else if (r.bottom > lr.bottom) list.scrollTop += r.bottom - lr.bottom;
+  }
+
+  // onEvent shows one event of the build b; stored is true when the events are read back
+  // from the store (a reload), not streamed.
+  function onEvent(b, e, stored) {
     switch (e.type) {
       case "build.started":
         b.total = e.steps;
@@ -354,23 +482,27 @@
       case "step.started": {
         if (e.trigger) break;
         const s = stepItem(b, e);
-        renderStep(s, e, "running");
+        renderStep(b, s, e, "running");
+        if (!stored) follow(s);
         setStatus(el("span", { class: "state state-running" }, el("span", { "aria-hidden": "true", text: "⟳" }),
           " building… step " + e.step + "/" + (e.of || b.total)));
         break;
       }
       case "step.log": {
         const s = b.steps.get(e.step);
-        if (!s) break;
-        s.log.textContent += (e.text || "") + "\n";
+        if (!s || e.text === undefined) break;
+        s.log.textContent += e.text + "\n";
         s.lines++;
         s.details.hidden = false;
+        if (s.state === "failed") s.details.open = true;
         break;
       }
       case "step.done": {
         if (e.trigger) break;
         const s = stepItem(b, e);
-        renderStep(s, e, e.state);
+        const said = renderStep(b, s, e, e.state);
+        if (e.state !== "cached" && e.state !== "base" && e.state !== "meta") b.last = said;
+        if (!stored) { follow(s); if (window.layerlabPresent && window.layerlabPresent.on()) narrate(b.last || ""); }
         if (e.line) b.marks.set(e.step, { line: e.line, endLine: e.end_line || e.line, state: e.state });
         applyMarks(b);
         break;
@@ -380,31 +512,33 @@
         break;
       case "build.done":
         b.ended = true;
-        finish();
+        finish(b, stored);
         setStatus(el("span", { "data-testid": "build-done" },
           el("span", { class: "state state-cached" }, el("span", { "aria-hidden": "true", text: "✓" }), " built"),
           " " + short(e.image) + (e.tags && e.tags.length ? " tagged " + e.tags.join(", ") : "") + " in " + fmtMs(e.ms)));
-        loadCompare(b.id);
-        window.layerlab.changed({ build: b.id });
+        loadCompare(b);
+        if (!stored) window.layerlab.changed({ build: b.id });
         break;
       case "build.failed": {
         b.ended = true;
-        finish();
+        finish(b, stored);
         if (e.step) {
           const s = stepItem(b, e);
-          renderStep(s, Object.assign({}, e, { state: "failed" }), "failed");
+          const prev = s.e && s.state === "failed" ? s.e : {};
+          b.last = renderStep(b, s, Object.assign({}, prev, e, { state: "failed", reason: prev.reason || e.error }), "failed");
+          if (!stored) follow(s);
         }
         if (e.line) {
           b.marks.set(e.step || 0, { line: e.line, endLine: e.end_line || e.line, state: "failed" });
           applyMarks(b);
           diagnostics = diagnostics.filter((d) => d.severity !== "error").concat([{ line: e.line, endLine: e.end_line || e.line, severity: "error", message: e.error }]);
           renderDiagnostics();
-          if (current === dockerfileName()) { editor.setDiagnostics(diagnostics); editor.scrollToLine(e.line); }
+          if (current === dockerfileName()) { editor.setDiagnostics(diagnostics); if (!stored) editor.scrollToLine(e.line); }
         }
         setStatus(el("span", { class: "error-msg", "data-testid": "build-failed" },
           "✗ build failed" + (e.line ? " at line " + e.line : "") + ": " + e.error + (e.hint ? "\n" + e.hint : "")));
-        loadCompare(b.id);
-        window.layerlab.changed({ build: b.id });
+        loadCompare(b);
+        if (!stored) window.layerlab.changed({ build: b.id });
         break;
       }
     }
@@ -415,11 +549,13 @@
     if (current === dockerfileName()) editor.markSteps(lastMarks);
   }
 
-  function finish() {
+  function finish(b, stored) {
     $("build-btn").disabled = false;
     $("cancel-btn").disabled = true;
-    if (build && build.ws) build.ws.close();
-    refreshRecent();
+    $("replay-btn").disabled = false;
+    if (b.ws) b.ws.close();
+    if (window.layerlabPresent && window.layerlabPresent.on()) narrate(b.last || "");
+    if (!stored) refreshRecent();
   }
 
   async function cancelBuild() {
@@ -427,39 +563,173 @@
     try { await api("POST", "/api/builds/" + build.id + "/cancel"); } catch (e) { /* it ended meanwhile */ }
   }
 
+  // ---- replay: a finished build one step at a time, for a teacher to narrate ----------
+
+  let replay = null; // {id, units: [{e (step.done or build.failed), logs}], pos, end}
+
+  async function startReplay() {
+    if (!build || !build.ended || replay) return;
+    const id = build.id;
+    let evs;
+    try { evs = await api("GET", "/api/builds/" + encodeURIComponent(id) + "/events"); } catch (e) {
+      setStatus(el("span", { class: "error-msg", text: "replay: " + e.message }));
+      return;
+    }
+    if (!build || build.id !== id || !build.ended) return;
+    const units = [], byStep = new Map();
+    let end = null, total = 0;
+    for (const e of evs) {
+      if (e.type === "build.started") total = e.steps;
+      if (e.type === "step.log" && byStep.has(e.step) && e.text !== undefined) byStep.get(e.step).logs.push(e.text);
+      if (e.type === "step.started" && !e.trigger && !byStep.has(e.step)) {
+        const u = { e: null, logs: [] };
+        byStep.set(e.step, u);
+      }
+      if (e.type === "step.done" && !e.trigger) {
+        const u = byStep.get(e.step) || { logs: [] };
+        byStep.set(e.step, u);
+        u.e = e;
+        if (!units.includes(u)) units.push(u);
+      }
+      if (e.type === "build.failed" || e.type === "build.done") end = e;
+    }
+    if (end && end.type === "build.failed" && end.step && !units.some((u) => u.e.step === end.step)) {
+      const u = byStep.get(end.step) || { logs: [] };
+      u.e = Object.assign({}, end, { state: "failed", reason: end.error });
+      units.push(u);
+    }
+    if (!units.length) return;
+    replay = { id, units, pos: 0, total: total || units.length, end, b: newBuild(id) };
+    replay.b.total = replay.total;
+    // The comparison's wording of each reason, as the finished build showed it.
+    for (const [n, s] of build.steps) if (s.why) replay.b.whys = Object.assign(replay.b.whys || {}, { [n]: s.why });
+    document.documentElement.classList.add("replaying");
+    $("replay-bar").hidden = false;
+    $("replay-btn").disabled = true;
+    $("build-btn").disabled = true;
+    $("replay-bar").focus();
+    showReplay();
+  }
+
+  function showReplay() {
+    const r = replay;
+    r.b = Object.assign(newBuild(r.id), { total: r.total, whys: r.b.whys });
+    $("layers").replaceChildren();
+    let said = "", cur = null;
+    for (const u of r.units.slice(0, r.pos)) {
+      const s = stepItem(r.b, u.e);
+      if (r.b.whys && r.b.whys[u.e.step]) s.why = r.b.whys[u.e.step];
+      for (const t of u.logs) { s.log.textContent += t + "\n"; s.lines++; }
+      said = renderStep(r.b, s, u.e, u.e.state);
+      cur = s;
+    }
+    if (cur) { cur.li.classList.add("replay-current"); follow(cur); }
+    const u = r.units[r.pos - 1];
+    const pos = r.pos === 0 ? "Replay: Space or → for step 1" : "Replay: step " + u.e.step + " of " + r.total;
+    $("replay-pos").textContent = pos;
+    narrate(said);
+    $("replay-live").textContent = r.pos === 0 ? pos : "Step " + u.e.step + " of " + r.total + ", " + ((STATES[u.e.state] || ["", u.e.state])[1]) + ": " + (u.e.instruction || "") + ". " + said;
+    $("replay-next").disabled = r.pos >= r.units.length;
+    if (r.pos >= r.units.length && r.end) {
+      $("replay-pos").textContent = pos + ", the last (" + (r.end.type === "build.done" ? "built" : "failed") + "): Esc ends";
+    }
+  }
+
+  function replayStep(d) {
+    if (!replay) return;
+    const pos = Math.max(0, Math.min(replay.units.length, replay.pos + d));
+    if (pos === replay.pos) return;
+    replay.pos = pos;
+    showReplay();
+  }
+
+  // endReplay leaves the replay; redraw (the Escape key, the End button) shows the
+  // finished build again as it was.
+  function endReplay(redraw) {
+    if (!replay) return;
+    const id = replay.id;
+    replay = null;
+    document.documentElement.classList.remove("replaying");
+    $("replay-bar").hidden = true;
+    $("replay-live").textContent = "Replay ended.";
+    $("build-btn").disabled = false;
+    $("replay-btn").disabled = false;
+    narrate("");
+    if (redraw) showStored(id).then(() => $("replay-btn").focus());
+  }
+
+  function replayKeys(e) {
+    if (!replay) {
+      if ((e.key === "r" || e.key === "R") && !e.ctrlKey && !e.metaKey && !e.altKey && !typing(e.target) && !$("replay-btn").disabled) {
+        e.preventDefault();
+        startReplay();
+      }
+      return;
+    }
+    if (typing(e.target) && e.key !== "Escape") return; // a space typed in the editor is a space
+    switch (e.key) {
+      case " ": case "Spacebar": case "ArrowRight": e.preventDefault(); replayStep(1); break;
+      case "ArrowLeft": e.preventDefault(); replayStep(-1); break;
+      case "Escape": e.preventDefault(); endReplay(true); break;
+    }
+  }
+
+  // typing is whether a key goes to text: the editor, a field, the terminal.
+  function typing(t) {
+    return !!(t && t.closest && t.closest("input, textarea, select, [contenteditable], .cm-editor"));
+  }
+
   // ---- the comparison with the previous build of the same tag ------------------------
 
-  async function loadCompare(id) {
+  async function loadCompare(b) {
     let c;
-    try { c = await api("GET", "/api/builds/" + id + "/compare"); } catch (e) { return; }
+    try { c = await api("GET", "/api/builds/" + b.id + "/compare"); } catch (e) { return; }
+    if (b !== build) return;
+    // The comparison words some reasons better than the engine (a first build, a moved
+    // line): the layer list takes its wording.
+    for (const d of c.steps) {
+      const s = d.now && b.steps.get(d.step);
+      if (!s || !s.e || !d.now.why || d.now.why === s.why) continue;
+      s.why = d.now.why;
+      const said = renderStep(b, s, s.e, s.state);
+      if (s.state !== "cached" && s.state !== "base" && s.state !== "meta") b.last = said;
+    }
+    if (window.layerlabPresent && window.layerlabPresent.on() && !replay) narrate(b.last || "");
     const box = $("compare");
     box.hidden = false;
     if (!c.previous) {
-      box.replaceChildren(el("h2", { text: "Compared with the previous build" }), el("p", { class: "muted", text: "This is the first build of this tag: nothing to compare with yet." }));
+      box.replaceChildren(el("h2", { text: "Compared with the previous build" }), el("p", { class: "muted", "data-testid": "compare-summary", text: "This is the first build of this tag: nothing to compare with yet." }));
       return;
     }
     const delta = (a, b, f) => (a - b >= 0 ? "+" : "−") + f(Math.abs(a - b));
+    const notRun = el("span", { class: "state state-notrun", "data-testid": "not-run" }, el("span", { "aria-hidden": "true", text: "–" }), " did not run");
     const rows = c.steps.map((d) => {
       const n = d.now, p = d.before;
+      // A moved line says where it came from; an edited one what it was.
+      const moved = /^moved/.test(d.position || "");
+      const was = [moved ? d.position : "", d.text_changed ? "was: " + p.instruction : ""].filter(Boolean).join("; ");
       return el("tr", { "data-testid": "compare-step", class: d.state_changed ? "changed-row" : "" },
         el("td", { text: String(d.step) }),
-        el("td", {}, el("code", { text: (n || p).instruction }), d.text_changed ? el("div", { class: "muted", text: "was: " + p.instruction }) : null),
+        el("td", {}, el("code", { text: (n || p).instruction }), was ? el("div", { class: "muted", "data-testid": "compare-was", text: was }) : null),
         el("td", {}, p ? stateBadge(p.state) : el("span", { class: "muted", text: "—" })),
-        el("td", {}, n ? stateBadge(n.state) : el("span", { class: "muted", text: "—" })),
-        el("td", { text: n && n.reason ? n.reason : "" }),
+        el("td", {}, n ? stateBadge(n.state) : d.not_run ? notRun.cloneNode(true) : el("span", { class: "muted", text: "— (no longer in the Dockerfile)" })),
+        el("td", { text: n ? n.why || n.reason || "" : d.not_run ? "the build failed at step " + c.failed_step : "" }),
         el("td", { class: "num", text: n && p ? delta(n.size, p.size, humanSize) : "" }),
         el("td", { class: "num", text: n && p ? delta(n.ms, p.ms, fmtMs) : "" }));
     });
+    const ran = c.steps.filter((d) => d.now).length;
     const list = (items, empty) => items.length ? el("ul", {}, ...items) : el("p", { class: "muted", text: empty });
     box.replaceChildren(
       el("h2", { text: "Compared with the previous build (" + short(c.previous.id) + ")" }),
       el("p", { class: "notice", "data-testid": "compare-summary", text: c.summary }),
-      el("table", {}, el("thead", {}, el("tr", {}, ...["Step", "Instruction", "Before", "Now", "Why", "Size Δ", "Time Δ"].map((h) => el("th", { text: h })))), el("tbody", {}, ...rows)),
+      el("div", { class: "table-scroll" },
+        el("table", {}, el("thead", {}, el("tr", {}, ...["Step", "Instruction", "Before", "Now", "Why", "Size Δ", "Time Δ"].map((h) => el("th", { text: h })))), el("tbody", {}, ...rows))),
       el("h3", { text: "Files whose checksum changed" }),
       el("div", { "data-testid": "compare-files" }, list(c.files.map((f) => el("li", {}, el("code", { text: f.path }), " " + f.change)), "none")),
       el("h3", { text: "Build args" }),
       el("div", { "data-testid": "compare-args" }, list(c.args.map((a) => el("li", {}, el("code", { text: a.name }), ": " + (a.before || "(unset)") + " → " + (a.now || "(unset)"))), "unchanged")),
-      el("p", { "data-testid": "compare-totals", text: "Layers: " + humanSize(c.size_now) + " (" + delta(c.size_now, c.size_before, humanSize) + "), time: " + fmtMs(c.ms_now) + " (" + delta(c.ms_now, c.ms_before, fmtMs) + ")" }));
+      el("p", { "data-testid": "compare-totals", text: "Layers: " + humanSize(c.size_now) + " (" + delta(c.size_now, c.size_before, humanSize) + "), time: " + fmtMs(c.ms_now) + " (" + delta(c.ms_now, c.ms_before, fmtMs) + ")" +
+        (c.failed_step ? "; the build failed at step " + c.failed_step + ": these count the " + ran + " steps that ran" : "") }));
   }
 
   async function refreshRecent() {
@@ -479,15 +749,27 @@
 
   // ---- wiring ------------------------------------------------------------------------
 
+  // presentLayout collapses the build options in presenter mode (the stack needs the
+  // room) and opens them again out of it.
+  function presentLayout() {
+    const on = !!(window.layerlabPresent && window.layerlabPresent.on());
+    $("build-opts").open = !on;
+    if (!on && !replay) narrate("");
+    else if (on && build && build.last && !replay) narrate(build.last);
+  }
+
   function init() {
     editor = window.LayerlabEditor.create($("editor"), {
       doc: "", filename: "Dockerfile", onChange: onEdit, onBuild: () => { startBuild(); return true; },
-      ariaLabel: "Dockerfile editor",
+      ariaLabel: "Editor: Dockerfile",
     });
     window.layerlab.editor = editor; // for the browser tests and the console
     $("build-form").addEventListener("submit", startBuild);
     $("build-form").addEventListener("input", updateCommand);
     $("cancel-btn").addEventListener("click", cancelBuild);
+    $("replay-btn").addEventListener("click", startReplay);
+    $("replay-next").addEventListener("click", () => replayStep(1));
+    $("replay-end").addEventListener("click", () => endReplay(true));
     $("file-new").addEventListener("click", newFile);
     $("file-rename").addEventListener("click", renameFile);
     $("file-delete").addEventListener("click", deleteFile);
@@ -496,16 +778,28 @@
       b.addEventListener("click", () => loadExample(b.dataset.example, b.textContent));
     }
     document.addEventListener("keydown", (e) => {
+      // The editor's own Ctrl+Enter binding has handled (and prevented) it already.
+      if (e.defaultPrevented) return;
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && !e.target.closest("#terminal")) {
         e.preventDefault();
         startBuild();
+        return;
       }
+      replayKeys(e);
     });
+    // A space scrolls the page on its keypress, which some keyboards (and Chrome's
+    // remote protocol) send even when the keydown was handled: in a replay it is ours.
+    document.addEventListener("keypress", (e) => { if (replay && e.key === " " && !typing(e.target)) e.preventDefault(); });
     document.addEventListener("layerlab:changed", (e) => { if (!e.detail.build) refreshRecent(); });
+    document.addEventListener("layerlab:present", presentLayout);
     window.addEventListener("beforeunload", () => { if (pendingSave) flushSave(); });
     updateCommand();
-    loadContext("Dockerfile").then(() => lint(fileByPath("Dockerfile") ? fileByPath("Dockerfile").content || "" : ""));
-    document.body.dataset.ready = "1";
+    presentLayout();
+    const last = document.querySelector('[data-testid="playground"]').dataset.lastBuild;
+    loadContext("Dockerfile").then(() => {
+      lint(fileByPath("Dockerfile") ? fileByPath("Dockerfile").content || "" : "");
+      if (last && !build) return showStored(last);
+    }).finally(() => { document.body.dataset.ready = "1"; });
   }
 
   init();
