@@ -78,7 +78,7 @@ func (c *Check) evalSince(st *State, t *Task, since time.Time) (bool, time.Time,
 			ok, when, detail := c.list[i].evalSince(st, t, at)
 			if !ok {
 				if i > 0 && !at.IsZero() {
-					detail = strings.TrimSuffix(detail, ".") + ", after the step before it."
+					detail = strings.TrimSuffix(detail, ".") + " (it counts only after what the task asks for before it)."
 				}
 				return false, since, detail
 			}
