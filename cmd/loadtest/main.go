@@ -11,6 +11,14 @@
 // directory, and stops it at the end; -server-bin runs a binary already built, and -url
 // targets a server already running (give -server-pid to read its memory and CPU).
 //
+// -class runs issue 13's classroom (class.go): a teacher opens the teacher link,
+// creates a class and watches its dashboard over /ws/teach/{class}; the students join
+// it by code, then build as above; the report adds the dashboard's update latency (a
+// build's last event at the student -> the card showing it finished), its messages and
+// bytes. With -url, give the server's teacher link with -teacher-link.
+//
+//	go run ./cmd/loadtest -class -students 100 -duration 60s -interval 3s
+//
 // The figures depend on the disk as much as on the CPU (every build commits SQLite
 // transactions and fsyncs layer blobs): run `sync` first, so that the writeback of a
 // previous run does not slow this one, and read the report's "machine" line, which says
@@ -51,6 +59,8 @@ type config struct {
 	DataDir      string
 	JSON         bool
 	Quiet        bool
+	Class        bool   // issue 13's classroom: a teacher, a class, its dashboard (class.go)
+	TeacherLink  string // class mode with -url: the server's teacher link
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -67,6 +77,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.DataDir, "data-dir", "", "data directory of the started server (default: a temp dir, removed at the end)")
 	fs.BoolVar(&c.JSON, "json", false, "print the report as JSON")
 	fs.BoolVar(&c.Quiet, "q", false, "no progress lines on stderr")
+	fs.BoolVar(&c.Class, "class", false, "a class: a teacher creates it and watches its dashboard, the students join it by code (reports the dashboard's update latency)")
+	fs.StringVar(&c.TeacherLink, "teacher-link", "", "with -class and -url: the server's teacher link (layerlab teacher link prints it)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -80,6 +92,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, errors.New("-interval and -duration must be positive")
 	case c.URL != "" && (c.ServerBin != "" || c.DataDir != ""):
 		return c, errors.New("-url targets a running server: -server-bin and -data-dir are for a server loadtest starts")
+	case c.Class && c.URL != "" && c.TeacherLink == "":
+		return c, errors.New("-class with -url needs -teacher-link: `layerlab teacher link` on the server prints it")
+	case c.TeacherLink != "" && (!c.Class || c.URL == ""):
+		return c, errors.New("-teacher-link is for -class with -url (a server loadtest starts prints its own)")
 	}
 	return c, nil
 }
@@ -124,6 +140,16 @@ func loadTest(ctx context.Context, c config, stdout, stderr io.Writer) (*Report,
 	}
 	mBefore, _ := readMachineStats()
 	cl := newClassroom(base, c, progress)
+	if c.Class {
+		link := c.TeacherLink
+		if srv != nil {
+			var err error
+			if link, err = srv.teacherLinkFor(ctx); err != nil {
+				return nil, fmt.Errorf("class mode: %w", err)
+			}
+		}
+		cl.class = cl.newClassSession(link)
+	}
 	res, err := cl.run(ctx)
 	if err != nil {
 		return nil, err

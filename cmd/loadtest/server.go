@@ -23,6 +23,9 @@ type server struct {
 	url     string
 	tmp     string // removed by stop (the built binary, the data dir unless given, the log)
 	logPath string
+	bin     string
+	dataDir string
+	teacher chan string // the teacher link serve prints after its address (class mode)
 	exited  chan struct{}
 	waitErr error
 
@@ -31,6 +34,9 @@ type server struct {
 }
 
 var listening = regexp.MustCompile(`the playground is at (http://\S+?)/? `)
+
+// teacherLine is serve's line with the teacher link (issue 13's servers print it).
+var teacherLine = regexp.MustCompile(`^teacher link .*: (https?://\S+/teach/login\?key=\S+)`)
 
 // startServer starts `layerlab --data-dir DIR serve --addr 127.0.0.1:0` (building
 // cmd/layerlab first when bin is empty) and waits for the line that gives its URL.
@@ -55,7 +61,8 @@ func startServer(ctx context.Context, bin, dataDir string, progress func(string,
 	if dataDir == "" {
 		dataDir = filepath.Join(tmp, "data")
 	}
-	s := &server{tmp: tmp, logPath: filepath.Join(tmp, "server.log"), exited: make(chan struct{})}
+	s := &server{tmp: tmp, logPath: filepath.Join(tmp, "server.log"), bin: bin, dataDir: dataDir,
+		teacher: make(chan string, 1), exited: make(chan struct{})}
 	logf, err := os.Create(s.logPath)
 	if err != nil {
 		return nil, err
@@ -86,6 +93,12 @@ func startServer(ctx context.Context, bin, dataDir string, progress func(string,
 			if m := listening.FindStringSubmatch(sc.Text() + " "); m != nil {
 				select {
 				case found <- m[1]:
+				default:
+				}
+			}
+			if m := teacherLine.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case s.teacher <- m[1]:
 				default:
 				}
 			}

@@ -89,6 +89,8 @@ type sample struct {
 	reconnect int            // websocket reconnects (a client dropped by the hub resumes with ?after=)
 	states    map[string]int // step.done events by state: cached, changed, downstream, new, base
 	ok        bool
+	build     string    // its ID
+	endAt     time.Time // when the student's websocket gave its last event (class mode's dashboard latency)
 }
 
 // results is what the students measured.
@@ -101,6 +103,7 @@ type results struct {
 	requested int // build requests sent
 	setup     time.Duration
 	phase     time.Duration
+	dash      *DashboardStats // class mode: what the teacher's dashboard showed
 }
 
 func (r *results) fail(kind, detail string) {
@@ -118,6 +121,7 @@ type classroom struct {
 	c        config
 	progress func(string, ...any)
 	tr       *http.Transport
+	class    *classSession // class mode: the teacher, its class and dashboard (class.go); nil by default
 }
 
 func newClassroom(base string, c config, progress func(string, ...any)) *classroom {
@@ -139,6 +143,12 @@ func (cl *classroom) run(ctx context.Context) (*results, error) {
 	res := &results{errors: map[string]int{}, errSample: map[string]string{}}
 	students := make([]*student, cl.c.Students)
 	t0 := time.Now()
+	if cl.class != nil {
+		if err := cl.class.start(ctx, res); err != nil {
+			return nil, fmt.Errorf("class mode: %w", err)
+		}
+		cl.progress("class %s created (join code %s); the teacher's dashboard is open", cl.class.id, cl.class.code)
+	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, 16)
 	for i := range students {
@@ -183,6 +193,9 @@ func (cl *classroom) run(ctx context.Context) (*results, error) {
 	}
 	wg.Wait()
 	res.phase = time.Since(start)
+	if cl.class != nil {
+		res.dash = cl.class.finish(res, students)
+	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
 	}
@@ -202,6 +215,9 @@ type student struct {
 	broken bool
 	res    *results
 	phase  time.Time // start of the timed phase
+	// requests are the times its build requests were sent, in order (class mode: a
+	// build the dashboard never showed finished was superseded by the next one).
+	requests []time.Time
 }
 
 func (cl *classroom) newStudent(i int) *student {
@@ -224,6 +240,12 @@ var csrfMeta = regexp.MustCompile(`<meta name="csrf-token" content="([^"]+)"`)
 // setup opens the playground (which sets the session cookie; the page carries the
 // CSRF token) and saves the project's files. It returns the error's kind with it.
 func (s *student) setup(ctx context.Context) (string, error) {
+	if s.cl.class != nil {
+		if kind, err := s.join(ctx, s.cl.class.code); err != nil {
+			return "setup: " + kind, err
+		}
+		return s.putProject(ctx)
+	}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.cl.base.String()+"/", nil)
 	resp, err := s.http.Do(req)
 	if err != nil {
@@ -242,6 +264,11 @@ func (s *student) setup(ctx context.Context) (string, error) {
 		return "setup: no csrf-token", errors.New("the playground page has no <meta name=\"csrf-token\">")
 	}
 	s.csrf = string(m[1])
+	return s.putProject(ctx)
+}
+
+// putProject saves the project's files, as the editor does.
+func (s *student) putProject(ctx context.Context) (string, error) {
 	for _, p := range []string{"config.txt", "lib/util.sh", "app/main.sh", "app/handler.sh", "Dockerfile"} {
 		if _, kind, err := s.put(ctx, p); err != nil {
 			return "setup: " + kind, err
@@ -343,6 +370,7 @@ func (s *student) build(ctx context.Context, sm *sample) (string, error) {
 	s.res.requested++
 	s.res.mu.Unlock()
 	t0 := time.Now()
+	s.requests = append(s.requests, t0)
 	code, resp, err := s.send(ctx, http.MethodPost, "/api/builds", body)
 	sm.request = time.Since(t0)
 	if err != nil {
@@ -357,6 +385,7 @@ func (s *student) build(ctx context.Context, sm *sample) (string, error) {
 	if err := json.Unmarshal(resp, &started); err != nil || started.ID == "" {
 		return "build: bad response", fmt.Errorf("no build id in %s", snippet(resp))
 	}
+	sm.build = started.ID
 
 	deadline := t0.Add(s.cl.c.BuildTimeout)
 	wsBase := "ws" + strings.TrimPrefix(s.cl.base.String(), "http")
@@ -443,10 +472,10 @@ func (s *student) follow(conn *websocket.Conn, t0 time.Time, sm *sample, last *i
 			}
 			sm.states[e.State]++
 		case "build.done":
-			sm.lastEv, sm.ok = now, true
+			sm.lastEv, sm.ok, sm.endAt = now, true, t0.Add(now)
 			return true, "", nil
 		case "build.failed":
-			sm.lastEv = now
+			sm.lastEv, sm.endAt = now, t0.Add(now)
 			return true, e.Error, nil
 		}
 	}
