@@ -21,6 +21,7 @@ type buildCheck struct {
 	groups     map[string][]string // state group -> instruction prefixes
 	steps      []stepPattern       // in this order, not necessarily adjacent
 	dockerfile *regexp.Regexp
+	describe   string // what dockerfile looks for, in words, for the student
 	retagged   bool
 }
 
@@ -29,7 +30,7 @@ type stepPattern struct {
 }
 
 func (p *parser) buildCheck(n *yaml.Node) (*buildCheck, error) {
-	keys := append([]string{"succeeded", "tag", "all_cached", "steps", "dockerfile", "retagged"}, stateGroups...)
+	keys := append([]string{"succeeded", "tag", "all_cached", "steps", "dockerfile", "describe", "retagged"}, stateGroups...)
 	f, err := p.fields(n, "a build check", keys...)
 	if err != nil {
 		return nil, err
@@ -61,6 +62,14 @@ func (p *parser) buildCheck(n *yaml.Node) (*buildCheck, error) {
 	}
 	if f["dockerfile"] != nil {
 		if c.dockerfile, err = p.regex(f["dockerfile"], "dockerfile"); err != nil {
+			return nil, err
+		}
+	}
+	if f["describe"] != nil {
+		if f["dockerfile"] == nil {
+			return nil, p.errf(f["describe"], "describe says in words what dockerfile looks for: add dockerfile: too")
+		}
+		if c.describe, err = p.str(f["describe"], "describe"); err != nil {
 			return nil, err
 		}
 	}
@@ -184,11 +193,11 @@ func (c *buildCheck) eval(st *State, since time.Time) (bool, time.Time, string) 
 	}
 	switch {
 	case seen == 0:
-		return false, since, fmt.Sprintf("no build has run yet: run %s.", c.command())
+		return false, since, fmt.Sprintf("no build has run yet: run %s in the terminal.", c.command())
 	case newest == nil && c.tag != "":
-		return false, since, fmt.Sprintf("no build tagged %s has %s yet: run %s.", c.tag, outcome, c.command())
+		return false, since, fmt.Sprintf("no build tagged %s has %s yet: run %s in the terminal.", c.tag, outcome, c.command())
 	case newest == nil:
-		return false, since, fmt.Sprintf("no build has %s yet: run %s.", outcome, c.command())
+		return false, since, fmt.Sprintf("no build has %s yet: run %s in the terminal.", outcome, c.command())
 	}
 	subject := "the newest build"
 	if c.tag != "" {
@@ -202,6 +211,9 @@ func (c *buildCheck) eval(st *State, since time.Time) (bool, time.Time, string) 
 func (c *buildCheck) match(st *State, i int) (bool, string) {
 	b := &st.Builds[i]
 	if c.dockerfile != nil && !c.dockerfile.MatchString(b.Dockerfile) {
+		if c.describe != "" {
+			return false, fmt.Sprintf("was built from a Dockerfile without %s yet: change the Dockerfile as the task says and build again.", strings.TrimSuffix(c.describe, "."))
+		}
 		return false, fmt.Sprintf("was built from a Dockerfile that does not match %s yet: change the Dockerfile as the task says and build again.", c.dockerfile)
 	}
 	if c.allCached {

@@ -435,7 +435,8 @@ func (c *hubCheck) eval(st *State, kind string) (bool, string) {
 		if c.name != "" && name != c.name {
 			continue
 		}
-		if c.otherNamespace && (ns == "" || ns == st.Namespace) {
+		// library/ holds the official images' stand-ins: no classmate's.
+		if c.otherNamespace && (ns == "" || ns == "library" || ns == st.Namespace) {
 			continue
 		}
 		return true, ""
