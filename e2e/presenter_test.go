@@ -128,6 +128,14 @@ func TestPlaygroundCtrlEnterBuildsOnce(t *testing.T) {
 	srv := startServer(t)
 	b := newBrowser(t, srv)
 	b.openPlayground()
+	// Count the page's requests to start a build: a second one is refused (409) while the
+	// first runs, so the build count alone would not show it.
+	eval[bool](b, `(() => {
+		window.__buildPosts = 0;
+		const f = window.fetch;
+		window.fetch = (url, opts) => { if (String(url) === "/api/builds" && opts && opts.method === "POST") window.__buildPosts++; return f(url, opts); };
+		return true;
+	})()`)
 	b.do("Ctrl+Enter in the editor", chromedp.Click(chromedp.CSS(".cm-content")),
 		chromedp.KeyEvent("\r", chromedp.KeyModifiers(chromedp.ModifierCtrl)))
 	status := wait[string](b, "the build to end", `(() => {
@@ -142,6 +150,9 @@ func TestPlaygroundCtrlEnterBuildsOnce(t *testing.T) {
 	n := eval[int](b, `window.layerlab.api("GET", "/api/builds").then(r => r.builds.length)`)
 	if n != 1 {
 		t.Errorf("one Ctrl+Enter started %d builds, want 1", n)
+	}
+	if p := eval[int](b, `window.__buildPosts`); p != 1 {
+		t.Errorf("one Ctrl+Enter sent %d requests to start a build, want 1", p)
 	}
 	if got := b.editorText(); strings.Count(got, "\n") != strings.Count(readExample(t, "fastapi/Dockerfile"), "\n") {
 		t.Errorf("Ctrl+Enter changed the Dockerfile (a newline typed?):\n%s", got)
