@@ -33,10 +33,11 @@ import (
 // Follow bounds.
 const (
 	// maxFollowersPerClass bounds the open live views (websockets) of one class, and
-	// the event replays of the teacher's builds its students run at once.
+	// apart from them the event replays of the teacher's builds its students run at
+	// once.
 	maxFollowersPerClass = 200
 	// maxFollowersPerWorkspace bounds one workspace's open live views (tabs), and
-	// again its replays at once.
+	// apart from them its replays at once.
 	maxFollowersPerWorkspace = 4
 	// followBuffer is the messages a follower may fall behind before it is dropped.
 	followBuffer = 64
@@ -116,9 +117,10 @@ func (s *Server) followChanged(workspace, what string) {
 	}
 }
 
-// take counts one more follower (or replay) of class key by workspace ws, or refuses
-// it (429) naming the limit.
-func (h *followHub) take(classKey, ws string) (release func(), err error) {
+// take counts one more live view (replay false) or event replay (replay true) of
+// class key by workspace ws, or refuses it (429) naming the limit. Views and replays
+// are counted apart: a page at the bound of views must still fetch what it missed.
+func (h *followHub) take(replay bool, classKey, ws string) (release func(), err error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.perClass == nil {
@@ -131,13 +133,18 @@ func (h *followHub) take(classKey, ws string) (release func(), err error) {
 	if lw <= 0 {
 		lw = maxFollowersPerWorkspace
 	}
+	what := "live views of the teacher"
+	if replay {
+		what = "replays of the teacher's build at once"
+		classKey, ws = "replay "+classKey, "replay "+ws
+	}
 	if h.perWorkspace[ws] >= lw {
 		return nil, &httpError{http.StatusTooManyRequests, fmt.Sprintf(
-			"too many live views of the teacher in this workspace: the limit is %d per workspace; close another tab following the teacher and reload", lw)}
+			"too many %s in this workspace: the limit is %d per workspace; close another tab following the teacher and reload", what, lw)}
 	}
 	if h.perClass[classKey] >= lc {
 		return nil, &httpError{http.StatusTooManyRequests, fmt.Sprintf(
-			"too many students follow the teacher: the limit is %d live views per class; close this page and watch the projector, or try again later", lc)}
+			"too many %s in this class: the limit is %d per class; close this page and watch the projector, or try again in a minute", what, lc)}
 	}
 	h.perClass[classKey]++
 	h.perWorkspace[ws]++
@@ -518,7 +525,7 @@ func (s *Server) followSocket(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	release, err := s.follow.take(f.ClassKey, workspace(r).Name())
+	release, err := s.follow.take(false, f.ClassKey, workspace(r).Name())
 	if err != nil {
 		code, msg, _ := status(err)
 		writeJSON(w, code, map[string]string{"error": msg}) // a handshake's answer
@@ -582,7 +589,7 @@ func (s *Server) teacherBuildEvents(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	release, err := s.follow.take(f.ClassKey, workspace(r).Name())
+	release, err := s.follow.take(true, f.ClassKey, workspace(r).Name())
 	if err != nil {
 		s.fail(w, r, err)
 		return

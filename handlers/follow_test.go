@@ -245,8 +245,10 @@ func TestFollowTeacherLive(t *testing.T) {
 func TestFollowBounds(t *testing.T) {
 	env := newTestServer(t)
 	env.Server.follow.limitClass, env.Server.follow.limitWorkspace = 3, 2
-	_, _, students := followClass(t, env, 3)
+	teacher, _, students := followClass(t, env, 3)
 	a, b, c := students[0], students[1], students[2]
+	built := teacher.startBuild("FROM busybox\nRUN echo hi\n")
+	teacher.waitBuild(built)
 
 	dial := func(t *testing.T, s *browser) *websocket.Conn {
 		t.Helper()
@@ -280,12 +282,12 @@ func TestFollowBounds(t *testing.T) {
 	})
 	b1 := dial(t, b) // at the class's bound (3)
 	t.Run("a fourth follower in the class", func(t *testing.T) {
-		refused(t, c, "the limit is 3 live views per class")
+		refused(t, c, "too many live views of the teacher in this class: the limit is 3 per class")
 	})
-	t.Run("the replay counts too", func(t *testing.T) {
-		r := c.withT(t).get("/api/class/builds/none/events")
-		if r.Code != http.StatusNotFound { // the build is checked first: an unknown one costs no place
-			t.Errorf("unknown build: %d %s", r.Code, r.Body)
+	t.Run("a page at the bounds still fetches what it missed", func(t *testing.T) {
+		r := a.withT(t).get("/api/class/builds/" + built + "/events").wantCode(http.StatusOK)
+		if !strings.Contains(r.Body, `"type":"build.done"`) {
+			t.Errorf("replay: %.300s", r.Body)
 		}
 	})
 	a2.Close()
@@ -305,6 +307,62 @@ func TestFollowBounds(t *testing.T) {
 	})
 	a1.Close()
 	b1.Close()
+}
+
+// TestFollowTake: live views and replays are bounded per workspace and per class,
+// each apart, at and past the bound, and a release frees the place.
+func TestFollowTake(t *testing.T) {
+	h := followHub{limitClass: 3, limitWorkspace: 2}
+	type take struct {
+		replay    bool
+		class, ws string
+		want      string // "" admitted, else in the refusal
+	}
+	tests := []struct {
+		name  string
+		takes []take
+	}{
+		{"views per workspace", []take{{false, "A", "w1", ""}, {false, "A", "w1", ""},
+			{false, "A", "w1", "too many live views of the teacher in this workspace: the limit is 2 per workspace"}}},
+		{"views per class", []take{{false, "A", "w1", ""}, {false, "A", "w2", ""}, {false, "A", "w3", ""},
+			{false, "A", "w4", "too many live views of the teacher in this class: the limit is 3 per class"}, {false, "B", "w4", ""}}},
+		{"replays apart from views", []take{{false, "A", "w1", ""}, {false, "A", "w1", ""}, {true, "A", "w1", ""}, {true, "A", "w1", ""},
+			{true, "A", "w1", "too many replays of the teacher's build at once in this workspace: the limit is 2 per workspace"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var releases []func()
+			for i, tk := range tt.takes {
+				release, err := h.take(tk.replay, tk.class, tk.ws)
+				switch {
+				case tk.want == "" && err != nil:
+					t.Fatalf("take %d refused: %v", i, err)
+				case tk.want != "" && err == nil:
+					t.Fatalf("take %d admitted past the bound", i)
+				case tk.want != "":
+					if code, msg, _ := status(err); code != http.StatusTooManyRequests || !strings.Contains(msg, tk.want) {
+						t.Errorf("take %d: %d %q, want 429 with %q", i, code, msg, tk.want)
+					}
+					continue
+				}
+				releases = append(releases, release)
+			}
+			releases[0]()
+			releases[0]() // twice: counted once
+			first := tt.takes[0]
+			if release, err := h.take(first.replay, first.class, first.ws); err != nil {
+				t.Errorf("after a release: %v", err)
+			} else {
+				releases = append(releases, release)
+			}
+			for _, r := range releases[1:] {
+				r()
+			}
+			if len(h.perClass) != 0 || len(h.perWorkspace) != 0 {
+				t.Errorf("counts left after every release: %v %v", h.perClass, h.perWorkspace)
+			}
+		})
+	}
 }
 
 // TestFollowSlowFollowerDropped: a follower whose buffer is full is dropped, and the
