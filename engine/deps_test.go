@@ -18,6 +18,8 @@ func TestImportDirection(t *testing.T) {
 		{"engine", "layerlab/engine/...", []string{"layerlab/db", "layerlab/handlers", "layerlab/web", "layerlab/remote"}},
 		{"db", "layerlab/db/...", []string{"layerlab/handlers", "layerlab/web"}},
 		{"web", "layerlab/web/...", []string{"layerlab/handlers", "layerlab/db"}},
+		// A lesson is checked from plain values: the package is a leaf of the module.
+		{"lessons", "layerlab/lessons/...", []string{"layerlab/engine", "layerlab/db", "layerlab/handlers", "layerlab/web", "layerlab/remote", "layerlab/hub", "layerlab/internal", "layerlab/examples", "net/http", "database/sql"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
