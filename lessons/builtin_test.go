@@ -131,7 +131,7 @@ func TestDockerImagesShape(t *testing.T) {
 		t.Error("task predict is not a predict task")
 	}
 	df := l.Starter["Dockerfile"]
-	if strings.Index(df, "COPY . .") > strings.Index(df, "RUN pip install") || strings.Index(df, "COPY . .") < 0 {
+	if !strings.Contains(df, "COPY . .") || strings.Index(df, "COPY . .") > strings.Index(df, "RUN pip install") {
 		t.Errorf("the starter must copy everything before pip install:\n%s", df)
 	}
 	for _, f := range []string{"requirements.txt", "app/main.py", "app/__init__.py"} {
