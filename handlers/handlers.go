@@ -48,6 +48,7 @@ type Server struct {
 	library   libraryState // the hub's library/ stand-ins' use (registry_manifests.go)
 	sessions  sessionState // the signing key and the new-workspace limiter (session.go)
 	follow    followHub    // follow-the-teacher rooms and their followers (follow.go)
+	teach     classState   // the joins limiter (class.go)
 }
 
 // New returns the playground's handler over store.
@@ -93,6 +94,7 @@ func (s *Server) routes() chi.Router {
 		s.terminalRoutes(r)
 		s.transferRoutes(r)
 		s.followRoutes(r)
+		s.classRoutes(r) // the teacher's pages and actions, /join (class.go)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errNotFound("no page at "+r.URL.Path))
