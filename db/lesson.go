@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -386,4 +387,35 @@ func (w *Workspace) ChosenLesson(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("chosen lesson: %w", err)
 	}
 	return lesson, nil
+}
+
+// MaxHubTagsListed bounds HubTagsIn: a lesson looks at a few pushed tags.
+const MaxHubTagsListed = 1000
+
+// HubTagsIn returns the hub's tags in namespace's repositories, "ns/name:tag", sorted
+// (at most MaxHubTagsListed): what the workspace owning namespace has pushed.
+func (s *Store) HubTagsIn(ctx context.Context, namespace string) ([]string, error) {
+	if namespace == "" || strings.Contains(namespace, "/") {
+		return nil, fmt.Errorf("hub tags in %q: %w", namespace, ErrInvalid)
+	}
+	// The prefix is compared with substr, not LIKE: no escaping to get wrong.
+	prefix := namespace + "/"
+	rows, err := s.db.QueryContext(ctx, `SELECT repo || ':' || tag FROM hub_tags WHERE substr(repo, 1, ?) = ? ORDER BY repo, tag LIMIT ?`,
+		len(prefix), prefix, MaxHubTagsListed)
+	if err != nil {
+		return nil, fmt.Errorf("hub tags in %s: %w", namespace, err)
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var ref string
+		if err := rows.Scan(&ref); err != nil {
+			return nil, fmt.Errorf("hub tags in %s: %w", namespace, err)
+		}
+		out = append(out, ref)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("hub tags in %s: %w", namespace, err)
+	}
+	return out, nil
 }

@@ -216,6 +216,7 @@ func (r *runner) run(ctx context.Context, ws *db.Workspace, rb *runningBuild, bc
 		}
 		finished = true
 		rb.ended.Store(true)
+		r.s.evaluateLater(ws) // the lesson's checks, in the background (lesson.go)
 	}
 	queue := make(chan pendingEvent, 4096)
 	written := make(chan struct{})

@@ -13,6 +13,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"layerlab/db"
+	"layerlab/lessons"
 	"layerlab/static"
 )
 
@@ -28,6 +29,8 @@ type Deps struct {
 	PublicURL string
 	// Limits are the quotas and fairness bounds; zero fields take DefaultLimits.
 	Limits Limits
+	// Lessons are the lessons the playground's panel offers; nil: lessons.Builtin().
+	Lessons *lessons.Set
 }
 
 // Server is the playground's http.Handler. Close cancels the running builds and waits
@@ -47,8 +50,9 @@ type Server struct {
 	janitor   *janitor     // idle expiry and collection (janitor.go)
 	library   libraryState // the hub's library/ stand-ins' use (registry_manifests.go)
 	sessions  sessionState // the signing key and the new-workspace limiter (session.go)
+	lessons   *lessons.Set // the lessons the panel offers (lesson.go)
+	evals     *lessonEvals // the lesson's checks after builds and commands (lesson.go)
 	follow    followHub    // follow-the-teacher rooms and their followers (follow.go)
-	teach     classState   // the joins limiter (class.go)
 }
 
 // New returns the playground's handler over store.
@@ -61,6 +65,7 @@ func New(d Deps) *Server {
 	}
 	s := &Server{store: d.Store, log: d.Log, now: d.Now, secure: d.Secure, publicURL: d.PublicURL, limits: d.Limits.withDefaults()}
 	s.broadcast = newBroadcaster()
+	s.setupLessons(d.Lessons)
 	s.queue = newBuildQueue(s.limits.MaxBuilds, s.limits.BuildsPerMinute, d.Now)
 	s.builds = newRunner(s)
 	s.transfers = newTransfers(d.Now)
@@ -76,7 +81,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 // Close cancels running builds, pulls and pushes, waits for them to record their end,
 // and stops the broadcaster.
 func (s *Server) Close(ctx context.Context) error {
-	err := errors.Join(s.builds.close(ctx), s.transfers.close(ctx), s.janitor.close(ctx))
+	err := errors.Join(s.builds.close(ctx), s.transfers.close(ctx), s.janitor.close(ctx), s.evals.close(ctx))
 	s.broadcast.close()
 	return err
 }
@@ -93,8 +98,8 @@ func (s *Server) routes() chi.Router {
 		s.imageRoutes(r)
 		s.terminalRoutes(r)
 		s.transferRoutes(r)
+		s.lessonRoutes(r)
 		s.followRoutes(r)
-		s.classRoutes(r) // the teacher's pages and actions, /join (class.go)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errNotFound("no page at "+r.URL.Path))

@@ -67,7 +67,7 @@ func (s *Server) playgroundPage(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := web.PlaygroundView{Examples: examples.All}
+	v := web.PlaygroundView{Examples: examples.All, Lesson: s.playgroundLesson(r)}
 	for _, f := range files {
 		v.Files = append(v.Files, web.ContextFile{Path: f.Path, Size: int64(len(f.Data)), Text: isText(f.Data)})
 	}
