@@ -223,7 +223,7 @@ func TestPlaygroundNarrowPages(t *testing.T) {
 	image := eval[string](b, fmt.Sprintf(`window.layerlab.api("GET", "/api/builds/%s").then(r => r.image.replace("sha256:", "").slice(0, 12))`, id))
 	b.do("a 390x844 window", chromedp.EmulateViewport(390, 844))
 	for _, present := range []string{"0", "1"} {
-		for _, p := range []string{"/", "/images", "/base-images", "/images/" + image + "/history", "/images/" + image + "/inspect"} {
+		for _, p := range []string{"/", "/images", "/base-images", "/images/" + image + "/history", "/images/" + image + "/inspect", "/join"} {
 			sep := "?"
 			if strings.Contains(p, "?") {
 				sep = "&"
