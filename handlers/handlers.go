@@ -53,6 +53,7 @@ type Server struct {
 	lessons   *lessons.Set // the lessons the panel offers (lesson.go)
 	evals     *lessonEvals // the lesson's checks after builds and commands (lesson.go)
 	follow    followHub    // follow-the-teacher rooms and their followers (follow.go)
+	teach     classState   // the joins limiter (class.go)
 }
 
 // New returns the playground's handler over store.
@@ -100,6 +101,7 @@ func (s *Server) routes() chi.Router {
 		s.transferRoutes(r)
 		s.lessonRoutes(r)
 		s.followRoutes(r)
+		s.classRoutes(r) // the teacher's pages and actions, /join (class.go)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errNotFound("no page at "+r.URL.Path))
