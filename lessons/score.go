@@ -75,7 +75,7 @@ func mistake(s Step, before []Step) string {
 	head := fmt.Sprintf("Step %d, %s,", s.Step, s.Instruction)
 	switch s.State {
 	case StateCached:
-		return fmt.Sprintf("Step %d, %s, came from the cache: its input did not change, and no step above it was rebuilt.", s.Step, s.Instruction)
+		return fmt.Sprintf("Step %d, %s, came from the cache: neither its input nor the image it starts from changed.", s.Step, s.Instruction)
 	case StateChanged:
 		why := s.Reason
 		if why == "" {
@@ -95,9 +95,9 @@ func mistake(s Step, before []Step) string {
 			}
 		}
 		if above == 0 {
-			return fmt.Sprintf("%s was rebuilt though its own text did not change: a step above it was rebuilt, and every step after a rebuilt one is rebuilt too (downstream).", head)
+			return fmt.Sprintf("%s was rebuilt though its own text did not change: a step above it was rebuilt, and every step after a rebuilt one in its stage is rebuilt too (downstream).", head)
 		}
-		return fmt.Sprintf("%s was rebuilt though its own text did not change: step %d above it was rebuilt, and every step after a rebuilt one is rebuilt too (downstream).", head, above)
+		return fmt.Sprintf("%s was rebuilt though its own text did not change: step %d above it was rebuilt, and every step after a rebuilt one in its stage is rebuilt too (downstream).", head, above)
 	case StateNew:
 		why := s.Reason
 		if why == "" {

@@ -22,11 +22,11 @@ func TestScore(t *testing.T) {
 	}{
 		{"all right", []int{6, 5, 4}, edited, 5, 5, []int{4, 5, 6}, nil},
 		{"missed the downstream steps", []int{4}, edited, 3, 5, []int{4, 5, 6}, []string{
-			"Step 5, RUN pip install --no-cache-dir -r requirements.txt, was rebuilt though its own text did not change: step 4 above it was rebuilt, and every step after a rebuilt one is rebuilt too (downstream).",
-			"Step 6, CMD [\"uvicorn\", \"app.main:app\", \"--host\", \"0.0.0.0\", \"--port\", \"80\"], was rebuilt though its own text did not change: step 4 above it was rebuilt, and every step after a rebuilt one is rebuilt too (downstream).",
+			"Step 5, RUN pip install --no-cache-dir -r requirements.txt, was rebuilt though its own text did not change: step 4 above it was rebuilt, and every step after a rebuilt one in its stage is rebuilt too (downstream).",
+			"Step 6, CMD [\"uvicorn\", \"app.main:app\", \"--host\", \"0.0.0.0\", \"--port\", \"80\"], was rebuilt though its own text did not change: step 4 above it was rebuilt, and every step after a rebuilt one in its stage is rebuilt too (downstream).",
 		}},
 		{"said a cached step would rebuild, missed the changed one", []int{3, 5, 6}, edited, 3, 5, []int{4, 5, 6}, []string{
-			"Step 3, ENV PYTHONUNBUFFERED=1, came from the cache: its input did not change, and no step above it was rebuilt.",
+			"Step 3, ENV PYTHONUNBUFFERED=1, came from the cache: neither its input nor the image it starts from changed.",
 			"Step 4, COPY . ., was rebuilt because its own input changed: COPY sources changed: app/main.py.",
 		}},
 		{"FROM counts as neither", []int{1, 4, 5, 6}, edited, 5, 5, []int{4, 5, 6}, []string{
@@ -40,6 +40,17 @@ func TestScore(t *testing.T) {
 		}},
 		{"no such step", []int{4, 5, 6, 9}, edited, 5, 5, []int{4, 5, 6}, []string{
 			"Step 9 is not a step of this build, which had 6: it is not part of the score.",
+		}},
+		{"two stages: the second FROM is not scored", []int{3, 5}, []Step{
+			{Step: 1, Instruction: "FROM golang:1.22 AS build", State: StateBase},
+			{Step: 2, Instruction: "WORKDIR /src", State: StateCached},
+			{Step: 3, Instruction: "COPY . .", State: StateChanged, Reason: "COPY sources changed: main.go"},
+			{Step: 4, Instruction: "RUN go build -o /out/hello .", State: StateDownstream, Reason: "step 3 was rebuilt"},
+			{Step: 5, Instruction: "FROM alpine:3.20", State: StateBase},
+			{Step: 6, Instruction: "COPY --from=build /out/hello /usr/local/bin/hello", State: StateCached},
+		}, 3, 4, []int{3, 4}, []string{
+			"Step 4, RUN go build -o /out/hello ., was rebuilt though its own text did not change: step 3 above it was rebuilt, and every step after a rebuilt one in its stage is rebuilt too (downstream).",
+			"Step 5, FROM alpine:3.20, is neither cached nor rebuilt: a FROM step starts from the base image, so it is not part of the score.",
 		}},
 		{"ARG before FROM and a new step", nil, meta, 0, 1, []int{3}, []string{
 			"Step 3, RUN echo hi, was built for the first time, so there was no cache for it: never built on this parent image before.",
