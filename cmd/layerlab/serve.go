@@ -17,6 +17,7 @@ import (
 
 	"layerlab/db"
 	"layerlab/handlers"
+	"layerlab/lessons"
 )
 
 // serveOptions are serve's flags: where to listen, how cookies and the hub's URL are
@@ -25,6 +26,7 @@ type serveOptions struct {
 	addr      string
 	secure    bool
 	publicURL string
+	lessons   string // a directory of more lessons (docs/lessons.md), "" for the built-in ones
 	limits    handlers.Limits
 }
 
@@ -44,6 +46,8 @@ func serveFlags(o *serveOptions) (*flag.FlagSet, []string) {
 	def("secure-cookies")
 	fs.StringVar(&o.publicURL, "public-url", "", "The server's URL as clients reach it (https://lab.example.org), named by the hub's login challenge (default: the address a client connected to)")
 	def("public-url")
+	fs.StringVar(&o.lessons, "lessons", "", "A directory of lesson files (*.yaml, the format of docs/lessons.md) offered besides the built-in lessons")
+	def("lessons")
 	fs.Var((*byteSize)(&l.WorkspaceQuota), "workspace-quota", "Bytes stored that only one workspace uses (layers, configs, context files), checked before a build, pull, push or upload writes")
 	def("workspace-quota")
 	fs.Var((*positiveInt)(&l.MaxBuilds), "max-builds", fmt.Sprintf("Builds the server runs at once; more wait in a queue "+
@@ -210,6 +214,14 @@ func (c *cli) serveOn(ctx context.Context, ln net.Listener, o serveOptions) erro
 	if o.publicURL != "" {
 		base = strings.TrimRight(o.publicURL, "/")
 	}
+	set, lerr := lessons.Builtin()
+	if lerr == nil && o.lessons != "" {
+		set, lerr = lessons.LoadDir(o.lessons)
+	}
+	if lerr != nil {
+		ln.Close()
+		return fmt.Errorf("--lessons: %w", lerr)
+	}
 	teacherLink, lerr := handlers.TeacherLink(ctx, c.store, base)
 	if lerr != nil {
 		ln.Close() // the store: run's cli.close
@@ -217,7 +229,7 @@ func (c *cli) serveOn(ctx context.Context, ln net.Listener, o serveOptions) erro
 	}
 	log := slog.New(slog.NewTextHandler(c.stderr, nil))
 	h := handlers.New(handlers.Deps{Store: c.store, Log: log, Secure: o.secure,
-		PublicURL: strings.TrimRight(o.publicURL, "/"), Limits: o.limits})
+		PublicURL: strings.TrimRight(o.publicURL, "/"), Limits: o.limits, Lessons: set})
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,

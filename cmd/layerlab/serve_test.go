@@ -8,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strings"
@@ -320,5 +322,18 @@ func TestServeSecureCookiesAndPublicURL(t *testing.T) {
 	res.Body.Close()
 	if got := res.Header.Get("WWW-Authenticate"); !strings.HasPrefix(got, `Bearer realm="https://lab.example.org/v2/token"`) {
 		t.Errorf("challenge %q, want the public URL's token service", got)
+	}
+}
+
+// TestServeLessonsDir: a lesson file serve cannot read stops it before it listens,
+// naming the file and line.
+func TestServeLessonsDir(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "mine.yaml"), []byte("id: mine\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := layerlab(t, t.TempDir(), "serve", "--addr", "127.0.0.1:0", "--lessons", dir)
+	if err == nil || !strings.Contains(err.Error(), "--lessons: ") || !strings.Contains(err.Error(), "mine.yaml:1: ") {
+		t.Fatalf("serve --lessons with a broken lesson: %v; want an error naming mine.yaml:1", err)
 	}
 }
