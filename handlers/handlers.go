@@ -54,6 +54,7 @@ type Server struct {
 	evals     *lessonEvals // the lesson's checks after builds and commands (lesson.go)
 	follow    followHub    // follow-the-teacher rooms and their followers (follow.go)
 	teach     classState   // the joins limiter (class.go)
+	classes   *classHub    // the class dashboards' live cards and the presence counts (classhub.go)
 }
 
 // New returns the playground's handler over store.
@@ -67,6 +68,7 @@ func New(d Deps) *Server {
 	s := &Server{store: d.Store, log: d.Log, now: d.Now, secure: d.Secure, publicURL: d.PublicURL, limits: d.Limits.withDefaults()}
 	s.broadcast = newBroadcaster()
 	s.setupLessons(d.Lessons)
+	s.classes = newClassHub(s)
 	s.queue = newBuildQueue(s.limits.MaxBuilds, s.limits.BuildsPerMinute, d.Now)
 	s.builds = newRunner(s)
 	s.transfers = newTransfers(d.Now)
@@ -84,6 +86,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.router.Se
 func (s *Server) Close(ctx context.Context) error {
 	err := errors.Join(s.builds.close(ctx), s.transfers.close(ctx), s.janitor.close(ctx), s.evals.close(ctx))
 	s.broadcast.close()
+	s.classes.close()
 	return err
 }
 
@@ -102,6 +105,7 @@ func (s *Server) routes() chi.Router {
 		s.lessonRoutes(r)
 		s.followRoutes(r)
 		s.classRoutes(r) // the teacher's pages and actions, /join (class.go)
+		s.dashboardRoutes(r)
 	})
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, errNotFound("no page at "+r.URL.Path))

@@ -1,0 +1,26 @@
+// layerlab: presence. Every page keeps one websocket open to /ws/presence while it is
+// open: a student with at least one open page shows online on the class dashboard.
+// The server answers a session that has stored nothing yet without a websocket; a
+// page then tries a few more times, further apart, and stops.
+(function () {
+  "use strict";
+  if (!("WebSocket" in window)) return;
+  let delay = 2000;
+  let failures = 0;
+  function connect() {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const sock = new WebSocket(proto + "//" + location.host + "/ws/presence");
+    let opened = false;
+    sock.addEventListener("open", () => {
+      opened = true;
+      failures = 0;
+      delay = 2000;
+    });
+    sock.addEventListener("close", () => {
+      if (!opened && ++failures > 5) return;
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 60000);
+    });
+  }
+  connect();
+})();
