@@ -232,6 +232,16 @@
     if (state === "failed") s.details.open = true; // a failed step's log holds its cause
   }
 
+  // reveal scrolls the layer list (its own scroll box, not the page: a student may be
+  // reading the files) so that the running step shows.
+  function reveal(li) {
+    const list = $("follow-layers");
+    const top = li.offsetTop;
+    if (top < list.scrollTop || top + li.offsetHeight > list.scrollTop + list.clientHeight) {
+      list.scrollTop = Math.max(0, top - 8);
+    }
+  }
+
   function mark(e, state) {
     if (!e.line) return;
     for (let l = e.line; l <= (e.end_line || e.line); l++) marks.set(l, state);
@@ -245,8 +255,10 @@
         break;
       case "step.started": {
         if (e.trigger) break;
-        renderStep(stepItem(e), e, "running");
+        const s = stepItem(e);
+        renderStep(s, e, "running");
         mark(e, "running");
+        reveal(s.li);
         break;
       }
       case "step.log": {
