@@ -15,6 +15,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -39,32 +40,38 @@ func (s *Server) classRoutes(r chi.Router) {
 	r.Post("/join", s.join)
 }
 
-// lessonChoices are the lessons a class can follow.
-// TODO(issue 13): take them from s.lessons once the lessons package lands.
+// lessonChoices are the lessons a class can follow: the server's (built in, and
+// --lessons DIR's).
 func (s *Server) lessonChoices() []web.LessonChoice {
-	return []web.LessonChoice{
-		{ID: "docker-images", Title: "Docker images: layers and the build cache"},
-		{ID: "multi-stage", Title: "Multi-stage builds"},
+	var out []web.LessonChoice
+	for _, l := range s.lessons.All() {
+		out = append(out, web.LessonChoice{ID: l.ID, Title: l.Title})
 	}
+	return out
 }
 
 // lessonTitle is the title of the lesson id, or the id itself when the server does
 // not have it (a lesson directory removed since the class was made).
 func (s *Server) lessonTitle(id string) string {
-	for _, l := range s.lessonChoices() {
-		if l.ID == id {
-			return l.Title
-		}
+	if l, ok := s.lessons.Get(id); ok {
+		return l.Title
 	}
 	return id
 }
 
 // lessonStarter is the context a student of the lesson starts from; false when the
 // lesson has none (the workspace then keeps what it has).
-// TODO(issue 13): the lesson's Starter files once the lessons package lands.
 func (s *Server) lessonStarter(id string) ([]db.ContextFile, bool) {
-	_ = id
-	return nil, false
+	l, ok := s.lessons.Get(id)
+	if !ok || len(l.Starter) == 0 {
+		return nil, false
+	}
+	files := make([]db.ContextFile, 0, len(l.Starter))
+	for p, c := range l.Starter {
+		files = append(files, db.ContextFile{Path: p, Data: []byte(c)})
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	return files, true
 }
 
 // starterFiles is what a reset workspace of the lesson starts from: the lesson's

@@ -676,3 +676,49 @@ func TestClassSurvivesRestart(t *testing.T) {
 	ana2.join(c.Code, "Ana").wantCode(http.StatusOK)
 	env2.newBrowser().join(c.Code, "ana").wantCode(http.StatusConflict)
 }
+
+// A new student starts from the lesson's starter files; rejoining keeps what the
+// student made of them.
+func TestJoinStarterFiles(t *testing.T) {
+	env := newTestServer(t)
+	teacher := env.teacherBrowser()
+	c := teacher.createClass("Docker 101")
+	lesson, ok := env.Server.lessons.Get(c.Lesson)
+	if !ok || lesson.Starter["Dockerfile"] == "" {
+		t.Fatalf("lesson %s has no starter Dockerfile", c.Lesson)
+	}
+	ctx := context.Background()
+	dockerfile := func(ws *db.Workspace) string {
+		files, err := ws.ContextFiles(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if f.Path == "Dockerfile" {
+				return string(f.Data)
+			}
+		}
+		return ""
+	}
+	ana := env.newBrowser()
+	ana.setContext(map[string]string{"Dockerfile": "FROM scratch\n", "mine.txt": "x"})
+	ana.join(c.Code, "Ana").wantCode(http.StatusOK)
+	ws := ana.workspace()
+	if got := dockerfile(ws); got != lesson.Starter["Dockerfile"] {
+		t.Errorf("Dockerfile after joining:\n%s\nwant the lesson's starter:\n%s", got, lesson.Starter["Dockerfile"])
+	}
+	files, _ := ws.ContextFiles(ctx)
+	if len(files) != len(lesson.Starter) {
+		t.Errorf("%d files after joining, want the lesson's %d", len(files), len(lesson.Starter))
+	}
+	ana.setContext(map[string]string{"Dockerfile": "FROM scratch\nLABEL edited=1\n"})
+	ana.join(c.Code, "Ana").wantCode(http.StatusOK)
+	if got := dockerfile(ws); got != "FROM scratch\nLABEL edited=1\n" {
+		t.Errorf("rejoining replaced the student's files: %q", got)
+	}
+	// A reset starts the student from the lesson's starter files again.
+	teacher.postJSON("/teach/"+c.ID+"/students/"+ws.Name()+"/reset", nil).wantCode(http.StatusOK)
+	if got := dockerfile(ws); got != lesson.Starter["Dockerfile"] {
+		t.Errorf("Dockerfile after a reset:\n%s\nwant the lesson's starter", got)
+	}
+}
