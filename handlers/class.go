@@ -502,10 +502,10 @@ func (s *Server) studentAction(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// memberChanged tells the dashboards that a student's membership or workspace changed.
-// TODO(issue 13): also s.forgetMember(workspace) (classhub.go) once it is committed, so
-// the hub drops its cached membership.
+// memberChanged tells the dashboards that a student's membership or workspace changed,
+// and drops the hub's cached membership (classhub.go) first, so they see the new one.
 func (s *Server) memberChanged(workspace, what string) {
+	s.forgetMember(workspace)
 	s.classChanged(workspace, what)
 }
 

@@ -497,6 +497,14 @@ func TestJoinNotice(t *testing.T) {
 	if n := env.Server.takeNotice(httptest.NewRecorder(), other); n != nil {
 		t.Errorf("another session read the notice: %+v", n)
 	}
+	// The playground shows it, once.
+	page := b.get("/").wantCode(http.StatusOK)
+	if got := page.text("class-notice"); !strings.Contains(got, "You joined Docker 101 as Ana") {
+		t.Errorf("playground notice %q, want 'You joined Docker 101 as Ana'", got)
+	}
+	if len(b.get("/").find("class-notice")) != 0 {
+		t.Errorf("the notice is shown again on the next page")
+	}
 }
 
 func TestTeacherActions(t *testing.T) {

@@ -43,6 +43,7 @@ type PlaygroundView struct {
 	// and line marks on load, as they were when it ended. "": no build yet.
 	LastBuild string
 	Lesson    LessonView // the lesson's side panel (lesson.templ)
+	Notice    *Notice    // an action's outcome carried over a redirect (joining a class: teach.templ)
 }
 
 // sizeText is a file's size as the file tree shows it (as playground.js's humanSize:
@@ -108,7 +109,7 @@ func buildStateLabel(state string) templ.Component {
 			var templ_7745c5c3_Var2 string
 			templ_7745c5c3_Var2, templ_7745c5c3_Err = templ.JoinStringErrs(state)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 73, Col: 80}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 74, Col: 80}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var2))
 			if templ_7745c5c3_Err != nil {
@@ -160,137 +161,145 @@ func PlaygroundPage(p Page, v PlaygroundView) templ.Component {
 			var templ_7745c5c3_Var5 string
 			templ_7745c5c3_Var5, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.LastBuild).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 80, Col: 72}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 81, Col: 72}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var5)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "\"><h1 class=\"pg-title\" data-testid=\"page-heading\">layerlab: edit the Dockerfile, press Build, and watch each layer: which came from the cache, and why the others were rebuilt.</h1><div class=\"pg-examples\" role=\"group\" aria-label=\"Examples\"><span class=\"muted\">Load an example:</span> ")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 6, "\"><h1 class=\"pg-title\" data-testid=\"page-heading\">layerlab: edit the Dockerfile, press Build, and watch each layer: which came from the cache, and why the others were rebuilt.</h1>")
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = NoticeBox(v.Notice).Render(ctx, templ_7745c5c3_Buffer)
+			if templ_7745c5c3_Err != nil {
+				return templ_7745c5c3_Err
+			}
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<div class=\"pg-examples\" role=\"group\" aria-label=\"Examples\"><span class=\"muted\">Load an example:</span> ")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			for _, e := range v.Examples {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 7, "<button type=\"button\" class=\"example\" data-example=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "<button type=\"button\" class=\"example\" data-example=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var6 string
 				templ_7745c5c3_Var6, templ_7745c5c3_Err = templruntime.NewAttributeExpression(e.Dir).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 85, Col: 63}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 87, Col: 63}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var6)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 8, "\" data-testid=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "\" data-testid=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var7 string
 				templ_7745c5c3_Var7, templ_7745c5c3_Err = templruntime.NewAttributeExpression("example-" + e.Dir).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 85, Col: 98}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 87, Col: 98}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var7)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 9, "\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var8 string
 				templ_7745c5c3_Var8, templ_7745c5c3_Err = templ.JoinStringErrs(e.Title)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 85, Col: 110}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 87, Col: 110}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var8))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 10, "</button>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "</button>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 11, "</div><div class=\"pg-body\"><div class=\"pg-grid\"><aside class=\"files\" aria-label=\"Build context\" data-testid=\"file-tree\"><h2>Build context</h2><ul id=\"file-list\" class=\"file-list\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "</div><div class=\"pg-body\"><div class=\"pg-grid\"><aside class=\"files\" aria-label=\"Build context\" data-testid=\"file-tree\"><h2>Build context</h2><ul id=\"file-list\" class=\"file-list\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			for _, f := range v.Files {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 12, "<li><button type=\"button\" class=\"file\" data-path=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "<li><button type=\"button\" class=\"file\" data-path=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var9 string
 				templ_7745c5c3_Var9, templ_7745c5c3_Err = templruntime.NewAttributeExpression(f.Path).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 96, Col: 65}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 98, Col: 65}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var9)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 13, "\" data-testid=\"")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "\" data-testid=\"")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var10 string
 				templ_7745c5c3_Var10, templ_7745c5c3_Err = templruntime.NewAttributeExpression("file-" + f.Path).Resolve(ctx)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 96, Col: 98}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 98, Col: 98}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var10)
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 14, "\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var11 string
 				templ_7745c5c3_Var11, templ_7745c5c3_Err = templ.JoinStringErrs(f.Path)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 96, Col: 109}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 98, Col: 109}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var11))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 15, "<span class=\"muted size\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "<span class=\"muted size\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var12 string
 				templ_7745c5c3_Var12, templ_7745c5c3_Err = templ.JoinStringErrs(" " + sizeText(f.Size))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 96, Col: 160}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 98, Col: 160}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var12))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 16, "</span></button></li>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "</span></button></li>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 17, "</ul><div class=\"file-actions\"><button type=\"button\" id=\"file-new\" data-testid=\"file-new\">+ New file</button> <button type=\"button\" id=\"file-rename\" data-testid=\"file-rename\">Rename</button> <button type=\"button\" id=\"file-delete\" class=\"danger\" data-testid=\"file-delete\">Delete</button></div><form id=\"upload-form\" class=\"upload\" data-testid=\"upload-form\"><label>Upload files <input type=\"file\" name=\"files\" multiple data-testid=\"upload-files\"></label> <label>or a .tar <input type=\"file\" name=\"tar\" accept=\".tar,application/x-tar\" data-testid=\"upload-tar\"></label> <button type=\"submit\">Upload</button></form><p id=\"file-msg\" class=\"muted\" role=\"status\" data-testid=\"file-msg\"></p></aside><section class=\"editor-col\" aria-label=\"Editor\"><div class=\"editor-head\"><strong id=\"editor-file\" data-testid=\"editor-file\">Dockerfile</strong> <span id=\"save-state\" class=\"muted\" role=\"status\" data-testid=\"save-state\">saved</span></div><div id=\"editor\" class=\"editor\" data-testid=\"editor\"></div><ul id=\"diagnostics\" class=\"diagnostics\" aria-live=\"polite\" data-testid=\"diagnostics\"></ul><p class=\"muted keys\">Ctrl+Enter (⌘+Enter) builds. Tab leaves the editor.</p></section><section class=\"build-col\" aria-label=\"Build\"><form id=\"build-form\" class=\"build-form\" data-testid=\"build-form\"><details id=\"build-opts\" class=\"build-opts\" open data-testid=\"build-opts\"><summary>Build options <span class=\"muted\">(tags, build args, target, --no-cache)</span></summary> <label for=\"opt-tags\">Tags <span class=\"muted\">(-t, space separated)</span></label> <input id=\"opt-tags\" name=\"tags\" value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "</ul><div class=\"file-actions\"><button type=\"button\" id=\"file-new\" data-testid=\"file-new\">+ New file</button> <button type=\"button\" id=\"file-rename\" data-testid=\"file-rename\">Rename</button> <button type=\"button\" id=\"file-delete\" class=\"danger\" data-testid=\"file-delete\">Delete</button></div><form id=\"upload-form\" class=\"upload\" data-testid=\"upload-form\"><label>Upload files <input type=\"file\" name=\"files\" multiple data-testid=\"upload-files\"></label> <label>or a .tar <input type=\"file\" name=\"tar\" accept=\".tar,application/x-tar\" data-testid=\"upload-tar\"></label> <button type=\"submit\">Upload</button></form><p id=\"file-msg\" class=\"muted\" role=\"status\" data-testid=\"file-msg\"></p></aside><section class=\"editor-col\" aria-label=\"Editor\"><div class=\"editor-head\"><strong id=\"editor-file\" data-testid=\"editor-file\">Dockerfile</strong> <span id=\"save-state\" class=\"muted\" role=\"status\" data-testid=\"save-state\">saved</span></div><div id=\"editor\" class=\"editor\" data-testid=\"editor\"></div><ul id=\"diagnostics\" class=\"diagnostics\" aria-live=\"polite\" data-testid=\"diagnostics\"></ul><p class=\"muted keys\">Ctrl+Enter (⌘+Enter) builds. Tab leaves the editor.</p></section><section class=\"build-col\" aria-label=\"Build\"><form id=\"build-form\" class=\"build-form\" data-testid=\"build-form\"><details id=\"build-opts\" class=\"build-opts\" open data-testid=\"build-opts\"><summary>Build options <span class=\"muted\">(tags, build args, target, --no-cache)</span></summary> <label for=\"opt-tags\">Tags <span class=\"muted\">(-t, space separated)</span></label> <input id=\"opt-tags\" name=\"tags\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var13 string
 			templ_7745c5c3_Var13, templ_7745c5c3_Err = templruntime.NewAttributeExpression(v.LastTags).Resolve(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 125, Col: 59}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 127, Col: 59}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var13)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 18, "\" data-testid=\"opt-tags\" spellcheck=\"false\"> <label for=\"opt-args\">Build args <span class=\"muted\">(--build-arg, one NAME=value a line)</span></label> <textarea id=\"opt-args\" name=\"args\" rows=\"2\" data-testid=\"opt-args\" spellcheck=\"false\"></textarea><div class=\"row\"><span><label for=\"opt-target\">Target stage</label> <input id=\"opt-target\" name=\"target\" size=\"12\" data-testid=\"opt-target\" spellcheck=\"false\"></span> <label class=\"check\"><input type=\"checkbox\" id=\"opt-nocache\" name=\"nocache\" data-testid=\"opt-nocache\"> --no-cache</label></div></details><div class=\"row\"><button type=\"submit\" class=\"primary\" id=\"build-btn\" data-testid=\"build\">▶ Build</button> <button type=\"button\" id=\"cancel-btn\" class=\"danger\" disabled data-testid=\"cancel\">■ Cancel</button> <button type=\"button\" id=\"replay-btn\" disabled data-testid=\"replay\" title=\"Step through the last build one step at a time (key R)\">↻ Replay</button></div><code class=\"docker-cmd\" id=\"build-cmd\" data-testid=\"build-cmd\">docker build .</code></form><div id=\"build-status\" class=\"build-status\" role=\"status\" aria-live=\"polite\" data-testid=\"build-status\">Not built yet.</div><div id=\"replay-bar\" class=\"replay-bar\" hidden tabindex=\"-1\" data-testid=\"replay-bar\"><span id=\"replay-pos\" data-testid=\"replay-pos\"></span> <span class=\"muted keys\">Space or → next · ← back · Esc ends</span> <button type=\"button\" id=\"replay-next\" data-testid=\"replay-next\">Next ▸</button> <button type=\"button\" id=\"replay-end\" data-testid=\"replay-end\">End replay</button></div><p id=\"narration\" class=\"narration\" hidden data-testid=\"narration\"></p><p id=\"replay-live\" class=\"sr-only\" aria-live=\"assertive\" data-testid=\"replay-live\"></p><ol id=\"layers\" class=\"layers\" aria-label=\"Layers, FROM at the top\" data-testid=\"layers\"></ol></section></div>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "\" data-testid=\"opt-tags\" spellcheck=\"false\"> <label for=\"opt-args\">Build args <span class=\"muted\">(--build-arg, one NAME=value a line)</span></label> <textarea id=\"opt-args\" name=\"args\" rows=\"2\" data-testid=\"opt-args\" spellcheck=\"false\"></textarea><div class=\"row\"><span><label for=\"opt-target\">Target stage</label> <input id=\"opt-target\" name=\"target\" size=\"12\" data-testid=\"opt-target\" spellcheck=\"false\"></span> <label class=\"check\"><input type=\"checkbox\" id=\"opt-nocache\" name=\"nocache\" data-testid=\"opt-nocache\"> --no-cache</label></div></details><div class=\"row\"><button type=\"submit\" class=\"primary\" id=\"build-btn\" data-testid=\"build\">▶ Build</button> <button type=\"button\" id=\"cancel-btn\" class=\"danger\" disabled data-testid=\"cancel\">■ Cancel</button> <button type=\"button\" id=\"replay-btn\" disabled data-testid=\"replay\" title=\"Step through the last build one step at a time (key R)\">↻ Replay</button></div><code class=\"docker-cmd\" id=\"build-cmd\" data-testid=\"build-cmd\">docker build .</code></form><div id=\"build-status\" class=\"build-status\" role=\"status\" aria-live=\"polite\" data-testid=\"build-status\">Not built yet.</div><div id=\"replay-bar\" class=\"replay-bar\" hidden tabindex=\"-1\" data-testid=\"replay-bar\"><span id=\"replay-pos\" data-testid=\"replay-pos\"></span> <span class=\"muted keys\">Space or → next · ← back · Esc ends</span> <button type=\"button\" id=\"replay-next\" data-testid=\"replay-next\">Next ▸</button> <button type=\"button\" id=\"replay-end\" data-testid=\"replay-end\">End replay</button></div><p id=\"narration\" class=\"narration\" hidden data-testid=\"narration\"></p><p id=\"replay-live\" class=\"sr-only\" aria-live=\"assertive\" data-testid=\"replay-live\"></p><ol id=\"layers\" class=\"layers\" aria-label=\"Layers, FROM at the top\" data-testid=\"layers\"></ol></section></div>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -298,12 +307,12 @@ func PlaygroundPage(p Page, v PlaygroundView) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 19, "</div><section id=\"compare\" class=\"compare\" hidden data-testid=\"compare\" aria-label=\"Compared with the previous build\"></section><section class=\"recent\" aria-label=\"Recent builds\"><h2>Recent builds</h2><table data-testid=\"recent-builds\"><thead><tr><th>State</th><th>Tags</th><th>Image</th><th>Started</th><th>Error</th></tr></thead> <tbody id=\"recent-body\">")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "</div><section id=\"compare\" class=\"compare\" hidden data-testid=\"compare\" aria-label=\"Compared with the previous build\"></section><section class=\"recent\" aria-label=\"Recent builds\"><h2>Recent builds</h2><table data-testid=\"recent-builds\"><thead><tr><th>State</th><th>Tags</th><th>Image</th><th>Started</th><th>Error</th></tr></thead> <tbody id=\"recent-body\">")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			for _, b := range v.Builds {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 20, "<tr><td>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "<tr><td>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
@@ -311,113 +320,113 @@ func PlaygroundPage(p Page, v PlaygroundView) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 21, "</td><td class=\"mono\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</td><td class=\"mono\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var14 string
 				templ_7745c5c3_Var14, templ_7745c5c3_Err = templ.JoinStringErrs(strings.Join(b.Tags, " "))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 166, Col: 52}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 168, Col: 52}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var14))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 22, "</td><td class=\"mono\">")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "</td><td class=\"mono\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				if b.Image != "" {
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "<a href=\"")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "<a href=\"")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var15 string
 					templ_7745c5c3_Var15, templ_7745c5c3_Err = templruntime.NewAttributeExpression(templ.SafeURL("/images/" + shortID(b.Image) + "/history")).ResolveURL(ctx)
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 169, Col: 77}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 171, Col: 77}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var15)
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 24, "\">")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "\">")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 					var templ_7745c5c3_Var16 string
 					templ_7745c5c3_Var16, templ_7745c5c3_Err = templ.JoinStringErrs(shortID(b.Image))
 					if templ_7745c5c3_Err != nil {
-						return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 169, Col: 98}
+						return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 171, Col: 98}
 					}
 					_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var16))
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 25, "</a>")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "</a>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 26, "</td><td>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "</td><td>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var17 string
 				templ_7745c5c3_Var17, templ_7745c5c3_Err = templ.JoinStringErrs(b.Created.UTC().Format("15:04:05"))
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 172, Col: 48}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 174, Col: 48}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var17))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, " UTC</td><td>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, " UTC</td><td>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 				var templ_7745c5c3_Var18 string
 				templ_7745c5c3_Var18, templ_7745c5c3_Err = templ.JoinStringErrs(b.Error)
 				if templ_7745c5c3_Err != nil {
-					return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 173, Col: 21}
+					return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 175, Col: 21}
 				}
 				_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var18))
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "</td></tr>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "</td></tr>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 29, "</tbody></table></section></div><script src=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "</tbody></table></section></div><script src=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var19 string
 			templ_7745c5c3_Var19, templ_7745c5c3_Err = templruntime.NewAttributeExpression(Asset("editor.js")).ResolveURL(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 180, Col: 34}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 182, Col: 34}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var19)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "\"></script> <script src=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "\"></script> <script src=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
 			var templ_7745c5c3_Var20 string
 			templ_7745c5c3_Var20, templ_7745c5c3_Err = templruntime.NewAttributeExpression(Asset("playground.js")).ResolveURL(ctx)
 			if templ_7745c5c3_Err != nil {
-				return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 181, Col: 38}
+				return templ.Error{Err: templ_7745c5c3_Err, FileName: `playground.templ`, Line: 183, Col: 38}
 			}
 			_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ_7745c5c3_Var20)
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 31, "\"></script>")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 32, "\"></script>")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
