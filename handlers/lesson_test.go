@@ -3,7 +3,11 @@ package handlers
 import (
 	"context"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"layerlab/db"
@@ -98,4 +102,383 @@ func TestLessonPanelOffersTheLessons(t *testing.T) {
 		t.Errorf("the playground has no lesson panel with a picker")
 	}
 	env.postJSON("/api/lesson/choose", map[string]string{"lesson": "nope"}).wantCode(http.StatusNotFound)
+}
+
+// putFile writes one file of the build context, as the editor does.
+func (b *browser) putFile(path, content string) {
+	b.t.Helper()
+	b.sendJSON(http.MethodPut, "/api/context/file", map[string]string{"path": path, "content": content}).wantCode(http.StatusOK)
+}
+
+// run runs a terminal command that must succeed, and waits for the lesson's checks.
+func (b *browser) run(cmd string) termResponse {
+	b.t.Helper()
+	out := term(b, cmd)
+	if out.ExitCode != 0 {
+		b.t.Fatalf("$ %s: exit %d\n%s", cmd, out.ExitCode, out.Output)
+	}
+	b.env.settle()
+	return out
+}
+
+// wantTask checks a task's state in the panel (after the background checks ended).
+func (b *browser) wantTask(id, state string) web.LessonView {
+	b.t.Helper()
+	b.env.settle()
+	v := b.lessonPanel()
+	if got := taskState(v, id); got != state {
+		detail := ""
+		if v.Current != nil {
+			detail = v.Current.ID + ": " + v.Current.Detail
+		}
+		b.t.Fatalf("task %s is %q, want %q (current %s)", id, got, state, detail)
+	}
+	return v
+}
+
+// reorderedDockerfile is the lesson's Dockerfile with the dependencies installed before
+// the app is copied (the task "reorder"'s solution).
+const reorderedDockerfile = `FROM python:3.9
+WORKDIR /code
+ENV PYTHONUNBUFFERED=1
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "80"]
+`
+
+// The built-in lesson done through the real API, task by task: each task is not done
+// after a wrong solution (or none) and done after the right one, from what the
+// workspace really holds; the prediction is scored against the real rebuild, its
+// mistakes explained.
+func TestLessonBuiltinTasksFromRealState(t *testing.T) {
+	env := newTestServer(t)
+	b := env.browser
+	ctx := context.Background()
+	b.postJSON("/api/lesson/choose", map[string]string{"lesson": "docker-images"}).wantCode(http.StatusOK)
+	var started struct {
+		Files []string `json:"files"`
+	}
+	b.postJSON("/api/lesson/starter", map[string]string{"task": ""}).wantCode(http.StatusOK).json(&started)
+	if len(started.Files) < 3 {
+		t.Fatalf("starter files copied: %v", started.Files)
+	}
+	v := b.wantTask("layers", web.TaskCurrent)
+	if v.Lesson == nil || v.Lesson.ID != "docker-images" || v.Current == nil || v.Current.Question == "" {
+		t.Fatalf("panel: %+v", v)
+	}
+
+	// layers: a question answered from docker history's real count.
+	b.run("docker build -t my_image:latest .")
+	rec, err := env.workspace().Lookup(ctx, "my_image:latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := rec.ConfigFile(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := len(cfg.History)
+	var res web.LessonView
+	b.postJSON("/api/lesson/answer", map[string]string{"task": "layers", "answer": fmt.Sprint(count)}).wantCode(http.StatusOK).json(&res)
+	if taskState(res, "layers") == web.TaskDone {
+		t.Fatal("layers is done with the right count but without docker history run")
+	}
+	b.postJSON("/api/lesson/answer", map[string]string{"task": "layers", "answer": fmt.Sprint(count + 1)}).wantCode(http.StatusOK).json(&res)
+	b.run("docker history my_image:latest")
+	if v := b.wantTask("layers", web.TaskCurrent); v.Current.Answer != fmt.Sprint(count+1) || v.Current.Detail == "" {
+		t.Fatalf("layers after a wrong count (%d, history has %d): %+v", count+1, count, v.Current)
+	}
+	b.postJSON("/api/lesson/answer", map[string]string{"task": "layers", "answer": fmt.Sprint(count)}).wantCode(http.StatusOK).json(&res)
+	if taskState(res, "layers") != web.TaskDone {
+		t.Fatalf("layers not done with the right count %d: %+v", count, res.Current)
+	}
+
+	// name-tag
+	b.wantTask("name-tag", web.TaskCurrent)
+	b.run("docker build -t my_image:v1 .")
+	b.wantTask("name-tag", web.TaskDone)
+
+	// cache: the first build of my_image:latest was not all from the cache.
+	b.wantTask("cache", web.TaskCurrent)
+	b.run("docker build -t my_image:latest .")
+	b.wantTask("cache", web.TaskDone)
+
+	// change-file: a build with nothing changed does not do it.
+	b.run("docker build -t my_image:latest .")
+	b.wantTask("change-file", web.TaskCurrent)
+	b.putFile("app/main.py", "print('edited once')\n")
+	b.run("docker build -t my_image:latest .")
+	b.wantTask("change-file", web.TaskDone)
+
+	// predict: the prediction stays pending until a build; it is scored against the
+	// real rebuild: FROM(1) WORKDIR(2) ENV(3) COPY . .(4) RUN pip(5) CMD(6); an edit of
+	// the app rebuilds 4 (changed), 5 and 6 (downstream). Predicting 4 and 5 misses 6.
+	v = b.wantTask("predict", web.TaskCurrent)
+	if v.Current.Predict == nil || len(v.Current.Predict.Steps) != 6 || !v.Current.Predict.Steps[0].Base {
+		t.Fatalf("predict task's steps: %+v", v.Current.Predict)
+	}
+	b.postJSON("/api/lesson/predict", map[string]any{"task": "predict", "steps": []int{4, 5, 5}}).wantCode(http.StatusOK).json(&res)
+	if res.Current == nil || res.Current.Predict == nil || res.Current.Predict.Saved == nil || !res.Current.Predict.Saved.Pending ||
+		fmt.Sprint(res.Current.Predict.Saved.Steps) != "[4 5]" || taskState(res, "predict") != web.TaskCurrent {
+		t.Fatalf("saved prediction: %+v", res.Current)
+	}
+	b.postJSON("/api/lesson/predict", map[string]any{"task": "predict", "steps": []int{9}}).wantCode(http.StatusBadRequest)
+	b.postJSON("/api/lesson/predict", map[string]any{"task": "cache", "steps": []int{2}}).wantCode(http.StatusBadRequest)
+	b.putFile("app/main.py", "print('edited twice')\n")
+	b.run("docker build -t my_image:latest .")
+	v = b.wantTask("predict", web.TaskDone)
+	var score string
+	for _, tk := range v.Tasks {
+		if tk.ID == "predict" {
+			score = tk.Score
+		}
+	}
+	if score != "4 of 5 right" {
+		t.Errorf("prediction score %q, want 4 of 5 right", score)
+	}
+	preds, err := env.workspace().Predictions(ctx, "docker-images")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := preds["predict"]
+	if p == nil || !p.Scored() || fmt.Sprint(p.Rebuilt) != "[4 5 6]" || len(p.Mistakes) != 1 || !strings.Contains(p.Mistakes[0], "6") {
+		t.Fatalf("scored prediction: %+v", p)
+	}
+	t.Logf("the mistake explained: %s", p.Mistakes[0])
+
+	// reorder: an app edit with the old order reinstalls the dependencies (not done);
+	// with the dependencies installed first, it reuses them.
+	b.wantTask("reorder", web.TaskCurrent)
+	b.putFile("app/main.py", "print('edited thrice')\n")
+	b.run("docker build -t my_image:latest .")
+	b.wantTask("reorder", web.TaskCurrent)
+	b.putFile("Dockerfile", reorderedDockerfile)
+	b.run("docker build -t my_image:latest .")
+	b.wantTask("reorder", web.TaskCurrent)
+	b.putFile("app/main.py", "print('edited after the reorder')\n")
+	b.run("docker build -t my_image:latest .")
+	b.wantTask("reorder", web.TaskDone)
+
+	// intermediate: docker image ls without -a does not show them.
+	b.run("docker image ls")
+	b.wantTask("intermediate", web.TaskCurrent)
+	b.run("docker image ls -a")
+	b.wantTask("intermediate", web.TaskDone)
+
+	// tag-rm: a tag that stays is not a removal.
+	b.run("docker tag my_image:latest my_image:v2")
+	b.wantTask("tag-rm", web.TaskCurrent)
+	b.run("docker image rm -f my_image:v2")
+	b.wantTask("tag-rm", web.TaskDone)
+
+	// prune: a rebuild of a changed app leaves the old image dangling until a prune.
+	b.putFile("app/main.py", "print('edited for prune')\n")
+	b.run("docker build -t my_image:latest .")
+	b.wantTask("prune", web.TaskCurrent)
+	b.run("docker image prune -f")
+	b.wantTask("prune", web.TaskDone)
+
+	// inspect: the answer is the image's real WorkingDir.
+	b.run("docker image inspect my_image:latest")
+	b.postJSON("/api/lesson/answer", map[string]string{"task": "inspect", "answer": "/app"}).wantCode(http.StatusOK).json(&res)
+	if taskState(res, "inspect") == web.TaskDone {
+		t.Fatal("inspect is done with a wrong WorkingDir")
+	}
+	b.postJSON("/api/lesson/answer", map[string]string{"task": "inspect", "answer": "/code"}).wantCode(http.StatusOK).json(&res)
+	if taskState(res, "inspect") != web.TaskDone {
+		t.Fatalf("inspect not done with /code: %+v", res.Current)
+	}
+
+	// push-pull: pulling one's own image or an official one is not a classmate's.
+	// (A push of the python image gzips its stand-in's hundreds of MB: an alpine one
+	// of the same name is pushed instead, which the check takes as well.)
+	small := map[string]string{"Dockerfile": "FROM alpine:3.20\nCMD [\"echo\", \"small\"]\n"}
+	mate := env.newBrowser()
+	mate.setContext(small)
+	mate.run("docker build -t my_image:latest .")
+	mate.run("docker push my_image:latest")
+	b.setContext(small)
+	b.run("docker build -t my_image:small .")
+	b.run("docker push my_image:small")
+	ns := db.HubNamespace(env.workspace().Name())
+	b.run("docker pull " + ns + "/my_image:small")
+	b.run("docker pull alpine:3.20")
+	b.wantTask("push-pull", web.TaskCurrent)
+	b.run("docker pull " + db.HubNamespace(mate.workspace().Name()) + "/my_image:latest")
+	v = b.wantTask("push-pull", web.TaskDone)
+	if v.Current != nil || v.Done != v.Total {
+		t.Errorf("after the last task: %d of %d done, current %+v", v.Done, v.Total, v.Current)
+	}
+	page := b.get("/").wantCode(http.StatusOK)
+	if len(page.find("lesson-all-done")) != 1 || len(page.find("lesson-task-push-pull")) != 1 {
+		t.Errorf("the playground's panel does not show the lesson done")
+	}
+}
+
+// The browser sends an answer's text and a prediction's step numbers, nothing more:
+// a claim that a task is done is refused, and no request marks a task done that the
+// workspace's state does not show.
+func TestLessonPanelIgnoresWhatTheBrowserClaims(t *testing.T) {
+	env := newTestServer(t)
+	b := env.browser
+	b.postJSON("/api/lesson/choose", map[string]string{"lesson": "docker-images"}).wantCode(http.StatusOK)
+	tests := []struct {
+		name string
+		path string
+		body any
+		code int
+	}{
+		{"a done flag", "/api/lesson/answer", map[string]any{"task": "cache", "answer": "x", "done": true}, http.StatusBadRequest},
+		{"an answer to a task that asks none", "/api/lesson/answer", map[string]any{"task": "cache", "answer": "done"}, http.StatusBadRequest},
+		{"an unknown task", "/api/lesson/answer", map[string]any{"task": "nope", "answer": "1"}, http.StatusNotFound},
+		{"a prediction for a task that is not one", "/api/lesson/predict", map[string]any{"task": "name-tag", "steps": []int{1}}, http.StatusBadRequest},
+		{"a score with the prediction", "/api/lesson/predict", map[string]any{"task": "predict", "steps": []int{2}, "right": 6}, http.StatusBadRequest},
+		{"a state with the choice", "/api/lesson/choose", map[string]any{"lesson": "docker-images", "done": []string{"cache"}}, http.StatusBadRequest},
+		{"an answer past 1 KiB", "/api/lesson/answer", map[string]any{"task": "layers", "answer": strings.Repeat("9", db.MaxAnswer+1)}, http.StatusRequestEntityTooLarge},
+		{"an answer of 1 KiB", "/api/lesson/answer", map[string]any{"task": "layers", "answer": strings.Repeat("9", db.MaxAnswer)}, http.StatusOK},
+		{"a prediction with no build to score it", "/api/lesson/predict", map[string]any{"task": "predict", "steps": []int{2, 3}}, http.StatusOK},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			res := b.withT(t).postJSON(tc.path, tc.body).wantCode(tc.code)
+			if tc.code == http.StatusRequestEntityTooLarge && !strings.Contains(res.Body, "1024 bytes") {
+				t.Errorf("the refusal does not name the limit: %s", res.Body)
+			}
+		})
+	}
+	env.settle()
+	v := b.lessonPanel()
+	if v.Done != 0 {
+		t.Errorf("%d tasks done with nothing built: %+v", v.Done, v.Tasks)
+	}
+	if p, err := env.workspace().Progress(context.Background(), "docker-images"); err != nil || len(p) != 0 {
+		t.Errorf("progress stored: %+v %v", p, err)
+	}
+}
+
+// A prediction is scored only by a build of the Dockerfile it was made for: an edit
+// of the Dockerfile after predicting is said plainly and scores nothing.
+func TestLessonPredictionOfAnotherDockerfileIsNotScored(t *testing.T) {
+	env := newTestServer(t)
+	b := env.browser
+	b.postJSON("/api/lesson/choose", map[string]string{"lesson": "docker-images"}).wantCode(http.StatusOK)
+	b.setContext(map[string]string{"Dockerfile": "FROM alpine:3.20\nRUN echo one > /one\nCMD [\"sh\"]\n"})
+	b.run("docker build -t my_image:latest .")
+	b.postJSON("/api/lesson/predict", map[string]any{"task": "predict", "steps": []int{2}}).wantCode(http.StatusOK)
+	b.putFile("Dockerfile", "FROM alpine:3.20\nRUN echo two > /two\nCMD [\"sh\"]\n")
+	preds, err := env.workspace().Predictions(context.Background(), "docker-images")
+	if err != nil || preds["predict"] == nil || preds["predict"].Scored() {
+		t.Fatalf("prediction: %+v %v", preds["predict"], err)
+	}
+	b.run("docker build -t my_image:latest .")
+	preds, _ = env.workspace().Predictions(context.Background(), "docker-images")
+	if preds["predict"].Scored() {
+		t.Fatalf("a prediction for another Dockerfile was scored: %+v", preds["predict"])
+	}
+	st, err := env.Server.lessonState(context.Background(), env.workspace(), "docker-images")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pv, err := env.Server.predictView(context.Background(), env.workspace(), st, preds["predict"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pv.Saved == nil || pv.Saved.Stale != staleText {
+		t.Errorf("stale prediction's view: %+v", pv.Saved)
+	}
+}
+
+// A class's student follows the class's lesson and cannot choose another.
+func TestLessonOfAClassStudent(t *testing.T) {
+	env := newTestServer(t)
+	ctx := context.Background()
+	ws := env.workspace()
+	c, err := env.Store.CreateClass(ctx, "teacher-ws", "Monday", "multi-stage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Store.JoinClass(ctx, c.ID, ws.Name(), "Ada"); err != nil {
+		t.Fatal(err)
+	}
+	v := env.lessonPanel()
+	if v.Lesson == nil || v.Lesson.ID != "multi-stage" || v.Class != "Monday" || len(v.Lessons) != 0 {
+		t.Fatalf("a student's panel: %+v", v)
+	}
+	res := env.postJSON("/api/lesson/choose", map[string]string{"lesson": "docker-images"}).wantCode(http.StatusConflict)
+	if !strings.Contains(res.Body, "Monday") {
+		t.Errorf("refusal: %s", res.Body)
+	}
+	page := env.get("/").wantCode(http.StatusOK)
+	if len(page.find("lesson-class")) != 1 || len(page.find("lesson-pick")) != 0 || len(page.find("lesson-task-single")) != 1 {
+		t.Errorf("the student's panel shows a picker or not the class's lesson")
+	}
+}
+
+// Progress, answers and predictions are in the store: a restarted server shows them.
+func TestLessonProgressSurvivesARestart(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	start := func() (*db.Store, *Server, *httptest.Server) {
+		st, err := db.Open(ctx, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := New(Deps{Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		return st, srv, httptest.NewServer(srv)
+	}
+	stop := func(st *db.Store, srv *Server, hs *httptest.Server) {
+		hs.Close()
+		if err := srv.Close(ctx); err != nil {
+			t.Error(err)
+		}
+		if err := st.Close(); err != nil {
+			t.Error(err)
+		}
+	}
+	st, srv, hs := start()
+	env := &testEnv{t: t, Store: st, Server: srv, HTTP: hs}
+	b := env.newBrowser()
+	env.browser = b
+	b.postJSON("/api/lesson/choose", map[string]string{"lesson": "docker-images"}).wantCode(http.StatusOK)
+	b.postJSON("/api/lesson/starter", map[string]string{"task": ""}).wantCode(http.StatusOK)
+	b.run("docker build -t my_image:latest .")
+	b.run("docker build -t my_image:v1 .")
+	b.postJSON("/api/lesson/answer", map[string]string{"task": "layers", "answer": "7"}).wantCode(http.StatusOK)
+	before := b.wantTask("name-tag", web.TaskDone)
+	stop(st, srv, hs)
+
+	st, srv, hs = start()
+	defer stop(st, srv, hs)
+	env.Store, env.Server, env.HTTP = st, srv, hs
+	after := b.lessonPanel() // the same browser: its cookie names the same workspace
+	if after.Lesson == nil || after.Lesson.ID != "docker-images" || taskState(after, "name-tag") != web.TaskDone || after.Done != before.Done {
+		t.Fatalf("after a restart: %+v", after)
+	}
+	if after.Current == nil || after.Current.ID != "layers" || after.Current.Answer != "7" {
+		t.Errorf("the answer after a restart: %+v", after.Current)
+	}
+}
+
+// The panel's HTML has what the page's script and the browser tests select.
+func TestLessonPanelHTML(t *testing.T) {
+	env := newTestServer(t)
+	b := env.browser
+	b.postJSON("/api/lesson/choose", map[string]string{"lesson": "docker-images"}).wantCode(http.StatusOK)
+	b.postJSON("/api/lesson/starter", map[string]string{"task": ""}).wantCode(http.StatusOK)
+	page := b.get("/lesson/panel").wantCode(http.StatusOK)
+	for _, id := range []string{"lesson-details", "lesson-current", "lesson-task-layers", "lesson-task-predict", "lesson-answer", "lesson-answer-submit", "lesson-cmd-0", "lesson-cmd-try-0", "lesson-msg", "lesson-starter-all"} {
+		if len(page.find(id)) != 1 {
+			t.Errorf("no data-testid=%q in the panel", id)
+		}
+	}
+	if got := page.text("lesson-task-layers"); !strings.Contains(got, "now") || !strings.Contains(got, "→") {
+		t.Errorf("the current task reads %q: want its icon and word", got)
+	}
+	if got := page.text("lesson-task-cache"); !strings.Contains(got, "to do") {
+		t.Errorf("a task to do reads %q", got)
+	}
+	if strings.Contains(page.Body, "<script>") || strings.Contains(page.Body, " onclick=") {
+		t.Errorf("inline script in the panel")
+	}
 }
