@@ -103,6 +103,13 @@ func TestStepStatesAndReasons(t *testing.T) {
 	if got := strings.Join(states(first), " "); got != "WORKDIR=new ARG=new COPY=new RUN=new COPY=new CMD=new" {
 		t.Errorf("first build: %s", got)
 	}
+	// A first build: every step is new on a parent nothing was built on, and none is
+	// said to follow a "rebuilt" step (issue 13: "step 2 was rebuilt" on a first build).
+	for _, r := range reasons(first) {
+		if !strings.HasSuffix(r, ": never built on this parent image before") {
+			t.Errorf("first build: reason %q, want never built on this parent image before", r)
+		}
+	}
 	again := h.mustBuild(build.Options{})
 	if again.Image != first.Image {
 		t.Errorf("a fully cached rebuild must give the same image ID")
@@ -153,9 +160,19 @@ func TestStepStatesAndReasons(t *testing.T) {
 			reasons: []string{"8 new: never built on this parent image before"},
 		},
 		{
+			name: "a new line before a copy: the steps after it stand on new images",
+			edit: func() {
+				h.files["Dockerfile"] = strings.Replace(lessonDockerfile+"LABEL course=docker-101\n", "COPY app.txt .\n", "", 1)
+				h.files["Dockerfile"] = strings.Replace(h.files["Dockerfile"], "> /installed.txt\n", "> /installed.txt\nLABEL moved=1\nCOPY app.txt .\n", 1)
+			},
+			states:  "WORKDIR=cached ARG=cached COPY=cached RUN=cached LABEL=new COPY=new CMD=new LABEL=new",
+			reasons: []string{"6 new: never built on this parent image before", "7 new: never built on this parent image before",
+				"8 new: never built on this parent image before", "9 new: never built on this parent image before"},
+		},
+		{
 			name:   "--no-cache rebuilds every step",
 			opt:    build.Options{NoCache: true},
-			states: "WORKDIR=changed ARG=changed COPY=changed RUN=changed COPY=changed CMD=changed LABEL=changed",
+			states: "WORKDIR=changed ARG=changed COPY=changed RUN=changed LABEL=changed COPY=changed CMD=changed LABEL=changed",
 		},
 	}
 	for _, tc := range tests {

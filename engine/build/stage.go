@@ -29,6 +29,9 @@ type stage struct {
 	// previous build had at this point of the stage (nil when unknown).
 	rebuilt int
 	prev    *image.Record
+	// fresh: the first rebuilt step was never built on its parent before (a first
+	// build), so no step after it can have been either.
+	fresh bool
 	fs      *rootfs.FS // snapshot of id's filesystem, loaded lazily; never mutated
 }
 
@@ -361,7 +364,7 @@ func (r *run) step(st *stage, in *dockerfile.Instruction, trigger bool) error {
 		r.b.snaps.put(ChainID(rec.DiffIDs()), st.fs)
 	}
 	if st.rebuilt == 0 {
-		st.rebuilt = in.Step
+		st.rebuilt, st.fresh = in.Step, reason == neverBuilt
 	}
 	st.id, st.rec = rec.ID, rec
 	res.State, res.Reason, res.Image = state, reason, rec.ID
@@ -477,6 +480,9 @@ func (r *run) commit(st *stage, cc *image.ContainerConfig, createdBy, container 
 	return rec, nil
 }
 
+// neverBuilt is the reason of a step whose parent image nothing was built on before.
+const neverBuilt = "never built on this parent image before"
+
 // whyRebuilt classifies a missed step and says why, in words a learner can follow. It
 // compares the step with what stood at its place in an earlier build: a child, made from
 // the same line, of the image that stood before this step then. Until a step of this
@@ -504,10 +510,11 @@ func (r *run) whyRebuilt(st *stage, in *dockerfile.Instruction, key string, info
 		if r.opt.NoCache {
 			return StateNew, "--no-cache, and no earlier build had this step"
 		}
-		if st.rebuilt != 0 {
+		if st.rebuilt != 0 && !st.fresh {
 			return StateNew, fmt.Sprintf("no earlier build had this step (step %d was rebuilt)", st.rebuilt)
 		}
-		return StateNew, "never built on this parent image before"
+		// A first build: the step before was new too, so nothing stands on its image.
+		return StateNew, neverBuilt
 	}
 	diff := inputDiff(before.Build, info)
 	switch {
