@@ -599,7 +599,7 @@ func (s *Server) lessonView(ctx context.Context, ws *db.Workspace, store bool) (
 			unrecorded = true
 		}
 		if p := preds[t.ID]; p != nil && p.Scored() {
-			lt.Score = fmt.Sprintf("%d of %d right", p.Right, p.Total)
+			lt.Score, lt.Mistakes = fmt.Sprintf("%d of %d right", p.Right, p.Total), p.Mistakes
 		}
 		if lt.State == web.TaskDone {
 			v.Done++

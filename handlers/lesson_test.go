@@ -245,7 +245,9 @@ func TestLessonBuiltinTasksFromRealState(t *testing.T) {
 	if p == nil || !p.Scored() || fmt.Sprint(p.Rebuilt) != "[4 5 6]" || len(p.Mistakes) != 1 || !strings.Contains(p.Mistakes[0], "6") {
 		t.Fatalf("scored prediction: %+v", p)
 	}
-	t.Logf("the mistake explained: %s", p.Mistakes[0])
+	if got := b.get("/lesson/panel").text("prediction-score"); !strings.Contains(got, "4 of 5 right") || !strings.Contains(got, p.Mistakes[0]) {
+		t.Errorf("the panel's score reads %q", got)
+	}
 
 	// reorder: an app edit with the old order reinstalls the dependencies (not done);
 	// with the dependencies installed first, it reuses them.
