@@ -167,14 +167,14 @@ func TestFollowRules(t *testing.T) {
 
 // TestFollowTeacherLive: a class follows the teacher's files and build over one
 // websocket each. More students follow than a build admits watchers, and every one of
-// them sees the build from the queue to its end: the room subscribes once.
+// them sees the build from the queue to its end: the room subscribes once. The room
+// learns of the edit and of the build through classChanged, as the server runs.
 func TestFollowTeacherLive(t *testing.T) {
 	env := newTestServer(t, func(d *Deps) {
 		d.Limits.MaxBuilds = 1
 		d.Limits.WatchersPerBuild = 2
 	})
 	teacher, _, students := followClass(t, env, 5)
-	tname := teacher.workspace().Name()
 	teacher.setContext(map[string]string{"Dockerfile": "FROM busybox\nRUN echo hello-from-teacher\n", "app.py": "print(1)\n"})
 
 	var conns []*websocket.Conn
@@ -193,7 +193,6 @@ func TestFollowTeacherLive(t *testing.T) {
 
 	t.Run("an edit reaches every follower", func(t *testing.T) {
 		teacher.withT(t).sendJSON(http.MethodPut, "/api/context/file", map[string]any{"path": "app.py", "content": "print(2)\n"}).wantCode(http.StatusOK)
-		env.Server.followChanged(tname, "files") // classChanged's call (classhub.go): explicit, so this test does not depend on it
 		for i, conn := range conns {
 			m := readFollow(t, conn, "the edit", func(m followMsg) bool { return m.Type == "files" && len(m.Changed) > 0 })
 			if len(m.Changed) != 1 || m.Changed[0] != "app.py" || m.Files[1].Content != "print(2)\n" {
@@ -210,7 +209,6 @@ func TestFollowTeacherLive(t *testing.T) {
 			ID string `json:"id"`
 		}
 		teacher.withT(t).postJSON("/api/builds", map[string]any{"tags": []string{"demo:v1"}}).wantCode(http.StatusAccepted).json(&res)
-		env.Server.followChanged(tname, "build")
 		for i, conn := range conns {
 			m := readFollow(t, conn, "the queued build", func(m followMsg) bool { return m.Type == "build" && m.ID == res.ID })
 			if m.State != "running" || m.Command != "docker build -t demo:v1 ." {
