@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -182,6 +183,49 @@ func TestDashboardClassHubBuildReachesSocket(t *testing.T) {
 	}
 	if !strings.Contains(card.HTML, `data-state="new"`) || !strings.Contains(card.Row, "progress-row") {
 		t.Errorf("the card does not show the build's steps: %s", card.HTML)
+	}
+}
+
+func TestDashboardTeacherActions(t *testing.T) {
+	env := newTestServer(t)
+	teacher, c, students := classWithStudents(t, env, "Ada", "Bob")
+	ada, bob := students[0].workspace().Name(), students[1].workspace().Name()
+	conn, _, err := teacher.dial("/ws/teach/" + c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := readCards(t, conn, time.Now().Add(10*time.Second), ada, func(cardJSON) bool { return true }); err != nil {
+		t.Fatalf("no snapshot: %v", err)
+	}
+	// The card's rename form posts to the class helper's endpoint and comes back here
+	// with its outcome; the open dashboards get the new name.
+	res := teacher.postForm("/teach/"+c.ID+"/students/"+ada+"/rename", url.Values{"name": {"Ada L."}}).wantCode(http.StatusOK)
+	if res.URL.Path != "/teach/"+c.ID || !strings.Contains(res.text("class-notice"), "Ada L.") {
+		t.Errorf("after renaming: %s, notice %q", res.URL.Path, res.text("class-notice"))
+	}
+	if _, err := readCards(t, conn, time.Now().Add(10*time.Second), ada, func(c cardJSON) bool { return c.Name == "Ada L." }); err != nil {
+		t.Errorf("the new name did not reach the dashboard: %v", err)
+	}
+	// A removed student's card goes from the open dashboards.
+	teacher.postForm("/teach/"+c.ID+"/students/"+bob+"/remove", nil).wantCode(http.StatusOK)
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			t.Fatalf("the removal did not reach the dashboard: %v", err)
+		}
+		var msg dashMessage
+		if err := json.Unmarshal(data, &msg); err != nil {
+			t.Fatal(err)
+		}
+		if len(msg.Gone) == 1 && msg.Gone[0] == bob {
+			break
+		}
+	}
+	page := teacher.get("/teach/" + c.ID).wantCode(http.StatusOK)
+	if got := strings.Join(page.texts("card-name"), "|"); got != "Ada L." {
+		t.Errorf("cards after the removal: %q", got)
 	}
 }
 
