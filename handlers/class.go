@@ -137,6 +137,9 @@ func (s *Server) createClass(w http.ResponseWriter, r *http.Request) {
 		err = errBadRequest(fmt.Sprintf("no lesson %q on this server: choose one of the list", lesson))
 	} else {
 		c, err = s.store.CreateClass(r.Context(), teacher, name, lesson)
+		if errors.Is(err, db.ErrInvalid) {
+			err = invalidName(err, "create class: ")
+		}
 	}
 	if err != nil {
 		code, msg, internal := status(err)
@@ -338,6 +341,8 @@ func (s *Server) joinClass(r *http.Request, code, name string) (c *db.Class, m *
 	wasMember := err == nil && before.Class == c.ID
 	m, err = s.store.JoinClass(ctx, c.ID, ws.Name(), name)
 	switch {
+	case errors.Is(err, db.ErrInvalid):
+		return nil, nil, false, invalidName(err, "join class: ")
 	case errors.Is(err, db.ErrExists):
 		return nil, nil, false, errConflict(fmt.Sprintf("%s is taken in this class: choose another name", strings.TrimSpace(name)))
 	case errors.Is(err, db.ErrClassClosed):
@@ -363,6 +368,14 @@ func (s *Server) joinClass(r *http.Request, code, name string) (c *db.Class, m *
 		s.memberChanged(ws.Name(), "online")
 	}
 	return c, m, !wasMember, nil
+}
+
+// invalidName is the store's refusal of a name as the form shows it: what is wrong
+// with it, without the operation's prefix and the sentinel's words.
+func invalidName(err error, prefix string) error {
+	msg := strings.TrimPrefix(err.Error(), prefix)
+	msg = strings.TrimSuffix(msg, ": "+db.ErrInvalid.Error())
+	return errBadRequest(msg)
 }
 
 // ---- teacher's actions ----
@@ -450,8 +463,11 @@ func (s *Server) studentAction(w http.ResponseWriter, r *http.Request) {
 	case "rename":
 		to := strings.TrimSpace(form["name"])
 		if err := s.store.RenameMember(ctx, c.ID, name, to); err != nil {
-			if errors.Is(err, db.ErrExists) {
+			switch {
+			case errors.Is(err, db.ErrExists):
 				err = errConflict(fmt.Sprintf("%s is taken in this class: choose another name", to))
+			case errors.Is(err, db.ErrInvalid):
+				err = invalidName(err, "rename student: ")
 			}
 			s.actionFailed(w, r, c, err)
 			return

@@ -401,7 +401,9 @@ func TestJoinRules(t *testing.T) {
 		{"unknown code", env.newBrowser(), "QQQQQQ", "Bob", http.StatusNotFound, "no open class has the code QQQQQQ: check it with your teacher", ""},
 		{"no code", env.newBrowser(), "", "Bob", http.StatusBadRequest, "type the class's code", ""},
 		{"name taken, other case", env.newBrowser(), c.Code, "ANA", http.StatusConflict, "ANA is taken in this class: choose another name", ""},
-		{"empty name", env.newBrowser(), c.Code, " ", http.StatusBadRequest, "name is empty", ""},
+		{"empty name", env.newBrowser(), c.Code, " ", http.StatusBadRequest, "name is empty: type a name", ""},
+		{"name too long", env.newBrowser(), c.Code, strings.Repeat("n", 41), http.StatusBadRequest, "has 41 characters, more than 40", ""},
+		{"bidirectional override", env.newBrowser(), c.Code, "a\u202eb", http.StatusBadRequest, "bidirectional", ""},
 		{"closed class", env.newBrowser(), closed.Code, "Bob", http.StatusNotFound, "no open class has the code " + closed.Code, ""},
 		{"in another class", ana, other.Code, "Ana", http.StatusConflict, "a student of Docker 101 already", "Ana"},
 		{"teacher joins own class", teacher, c.Code, "Teach", http.StatusConflict, "is the teacher of Docker 101", ""},
@@ -412,6 +414,9 @@ func TestJoinRules(t *testing.T) {
 			res := b.join(tc.code, tc.who).wantCode(tc.status)
 			if tc.msg != "" && !strings.Contains(res.text("join-error"), tc.msg) {
 				t.Errorf("error %q, want it to say %q", res.text("join-error"), tc.msg)
+			}
+			if e := res.find("join-error"); len(e) > 0 && (strings.Contains(nodeText(e[0]), "invalid argument") || strings.Contains(nodeText(e[0]), "join class:")) {
+				t.Errorf("error %q shows the store's wording", nodeText(e[0]))
 			}
 			if tc.status != http.StatusOK && attrOf(res.find("join-name")[0], "value") != strings.TrimSpace(tc.who) {
 				t.Errorf("the form lost the name typed")
