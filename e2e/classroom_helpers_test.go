@@ -157,6 +157,12 @@ func (b *browser) cardWorkspace(name string) string {
 	})()`, jsString(name)))
 }
 
+// waitTask waits for the lesson panel to show the task in the state (done, current).
+func (b *browser) waitTask(task, state string) {
+	b.t.Helper()
+	wait[bool](b, "the lesson panel's task "+task+" "+state, fmt.Sprintf(`!!document.querySelector('[data-testid="lesson-task-' + %s + '"][data-state="' + %s + '"]')`, jsString(task), jsString(state)))
+}
+
 // coveredJS lists the playground's controls a student needs beside the lesson panel
 // (the Build button, the tags field, the build's status and each layer of the last
 // build) that something else is drawn over, at their centre or 4 px inside their

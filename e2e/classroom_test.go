@@ -106,14 +106,62 @@ func TestClassroom(t *testing.T) {
 	})()`, jsString(nameTag), jsString(workspaces["Ana"])))
 	t.Logf("dashboard matrix: Ana's %q cell is %q", nameTag, cls)
 
-	// A prediction: Ben predicts the next build (step 2 rebuilt), builds, and his panel
-	// and the matrix show the score.
+	// Ben works through the lesson in the terminal and the panel, as the tasks say,
+	// to the predict-the-rebuild task: he ticks the steps he expects to rebuild, saves,
+	// builds, and the panel scores his prediction and explains the mistake.
 	ben := students[1]
-	eval[bool](ben, `window.layerlab.api("POST", "/api/lesson/predict", {task: "predict", steps: [2]}).then(() => true)`)
-	ben.buildOnPage()
-	score := wait[string](ben, "the panel to show the prediction's score", `(document.querySelector('[data-testid="lesson-score-predict"]') || {textContent: ""}).textContent`)
-	if !strings.Contains(score, "right") {
-		t.Errorf("the panel shows the prediction's score as %q, want \"N of M right\"", score)
+	ben.openTerminal()
+	ben.term("docker build -t my_image:latest .")
+	hist := strings.Split(strings.TrimSpace(ben.term("docker history my_image:latest")), "\n")
+	ben.waitTask("layers", "current")
+	submitted := eval[bool](ben, fmt.Sprintf(`(() => {
+		const f = document.querySelector('[data-testid="lesson-question"]');
+		if (!f) return false;
+		f.querySelector('[data-testid="lesson-answer"]').value = %s;
+		f.querySelector('[data-testid="lesson-answer-submit"]').click();
+		return true;
+	})()`, jsString(fmt.Sprint(len(hist)-1))))
+	if !submitted {
+		ben.fatalf("the panel asks no question for the task layers")
+	}
+	ben.waitTask("layers", "done")
+	ben.term("docker build -t my_image:v1 .")
+	ben.waitTask("name-tag", "done")
+	ben.term("docker build -t my_image:latest .")
+	ben.waitTask("cache", "done")
+	ben.openFile("app/main.py")
+	ben.replaceInEditor(`"World"`, `"Class"`)
+	ben.waitSaved()
+	ben.term("docker build -t my_image:latest .")
+	ben.waitTask("change-file", "done")
+	ben.waitTask("predict", "current")
+	ben.replaceInEditor(`"Class"`, `"Room"`)
+	ben.waitSaved()
+	// COPY . . (step 4) copies the edit; the pip install (5) and CMD (6) after it are
+	// rebuilt too: Ben forgets the CMD.
+	saved := eval[bool](ben, `(() => {
+		const f = document.querySelector('[data-testid="lesson-predict"]');
+		if (!f) return false;
+		for (const n of [4, 5]) f.querySelector('[data-testid="predict-step-' + n + '"]').checked = true;
+		f.querySelector('[data-testid="predict-save"]').click();
+		return true;
+	})()`)
+	if !saved {
+		ben.fatalf("the panel shows no prediction form for the task predict")
+	}
+	wait[bool](ben, "the prediction saved", `!!document.querySelector('[data-testid="prediction-pending"]')`)
+	ben.do("Build now", chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="predict-build"]').click()`))
+	score := wait[string](ben, "the panel to show the prediction's score", `(() => {
+		const s = document.querySelector('[data-testid="prediction-score"]') || document.querySelector('[data-testid="lesson-score-predict"]');
+		return s ? s.textContent.trim().replace(/\s+/g, " ") : "";
+	})()`)
+	// Steps 2 to 6 are scored (the base step is neither cached nor rebuilt): all right
+	// but step 6.
+	if !strings.Contains(score, "4 of 5 right") {
+		t.Errorf("the panel scores the prediction %q, want 4 of 5 right: steps 4 and 5 predicted, 4 to 6 rebuilt", score)
+	}
+	if m := ben.text(`[data-testid="prediction-mistakes"]`); !strings.Contains(m, "6") {
+		t.Errorf("the panel explains the mistakes as %q, want a sentence on step 6", m)
 	}
 	const predict = "Predict the rebuild"
 	cell := wait[string](teacher, "Ben's prediction score on the matrix", fmt.Sprintf(`(() => {
@@ -122,7 +170,7 @@ func TestClassroom(t *testing.T) {
 		const row = document.querySelector('[data-testid="progress-row"][data-workspace=' + JSON.stringify(%s) + ']');
 		return i > 0 && row && row.children[i] && row.children[i].classList.contains("p-score") ? row.children[i].textContent.trim() : "";
 	})()`, jsString(predict), jsString(workspaces["Ben"])))
-	t.Logf("prediction: Ben's panel says %q, the matrix %q", strings.TrimSpace(score), cell)
+	t.Logf("prediction: Ben's panel says %q, the matrix %q", score, cell)
 
 	// Follow the teacher: Chloé's /class/live shows the teacher's edit and build.
 	chloe := students[2]
