@@ -321,6 +321,38 @@ func TestDashboardStuckAndIdle(t *testing.T) {
 	}
 }
 
+func TestDashboardDone(t *testing.T) {
+	env := newTestServer(t)
+	teacher, c, students := classWithStudents(t, env, "Ada", "Bob")
+	ctx := context.Background()
+	ws := students[0].workspace()
+	p, err := env.Server.lessonProgress(ctx, ws, c.Lesson)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, task := range p.Tasks {
+		if _, err := ws.MarkTaskDone(ctx, c.Lesson, task.ID, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := students[1].workspace().MarkTaskDone(ctx, c.Lesson, p.Tasks[0].ID, "test"); err != nil {
+		t.Fatal(err)
+	}
+	res := teacher.get("/teach/" + c.ID).wantCode(http.StatusOK)
+	if got := res.text("count-done"); got != "1" {
+		t.Errorf("done count %q, want 1 (Ada did every task, Bob one)", got)
+	}
+	for _, n := range res.find("student-card") {
+		want := map[string]string{"Ada": "1", "Bob": "0"}[attrOf(n, "data-name")]
+		if got := attrOf(n, "data-done"); got != want {
+			t.Errorf("%s: data-done %q, want %q", attrOf(n, "data-name"), got, want)
+		}
+	}
+	if got := res.texts("card-task"); len(got) != 2 || !strings.Contains(got[0], "All") || !strings.Contains(got[1], fmt.Sprintf("Task 2/%d", len(p.Tasks))) {
+		t.Errorf("current tasks %q", got)
+	}
+}
+
 func TestDashboardProgressCSV(t *testing.T) {
 	env := newTestServer(t)
 	names := []string{"=HYPERLINK(\"http://x\")", "+1", "-2", "@SUM(A1)", `Comma, "quoted"`, "Plain"}
