@@ -593,8 +593,10 @@ func parseQuota(s string) (int64, error) {
 	return int64(n), nil
 }
 
+// quotaUnits are the serve flags' units, and "bytes" as sandbox.SizeText (the
+// dashboard's quota field) writes a size that is no whole KiB.
 var quotaUnits = map[string]float64{
-	"": 1, "b": 1,
+	"": 1, "b": 1, "byte": 1, "bytes": 1,
 	"k": 1 << 10, "kib": 1 << 10, "kb": 1e3,
 	"m": 1 << 20, "mib": 1 << 20, "mb": 1e6,
 	"g": 1 << 30, "gib": 1 << 30, "gb": 1e9,

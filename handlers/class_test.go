@@ -541,6 +541,8 @@ func TestTeacherActions(t *testing.T) {
 			want        int64
 		}{
 			{"binary unit", "1GiB", http.StatusOK, 1 << 30},
+			{"as the dashboard shows it", "3 GiB", http.StatusOK, 3 << 30},
+			{"bytes, as the dashboard shows an odd size", "1000000 bytes", http.StatusOK, 1e6},
 			{"decimal unit", "2GB", http.StatusOK, 2e9},
 			{"not a size", "lots", http.StatusBadRequest, 2e9},
 			{"negative", "-1", http.StatusBadRequest, 2e9},
