@@ -457,6 +457,8 @@ type lessonEvals struct {
 	// again is set for a workspace whose evaluation runs: true when another was asked
 	// for meanwhile.
 	again map[string]bool
+	// onRun, when a test sets it, is called as each evaluation starts.
+	onRun func(workspace string)
 }
 
 func newLessonEvals() *lessonEvals {
@@ -501,6 +503,9 @@ func (s *Server) evaluateLater(ws *db.Workspace) {
 	go func() {
 		defer e.wg.Done()
 		for {
+			if e.onRun != nil {
+				e.onRun(name)
+			}
 			ctx, cancel := context.WithTimeout(e.ctx, evaluateTimeout)
 			if _, err := s.evaluateLesson(ctx, ws); err != nil && e.ctx.Err() == nil {
 				s.log.Error("evaluate lesson", "workspace", name, "err", err)

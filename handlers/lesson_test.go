@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
 	"layerlab/db"
@@ -460,6 +461,14 @@ func TestLessonProgressSurvivesARestart(t *testing.T) {
 	if after.Current == nil || after.Current.ID != "layers" || after.Current.Answer != "7" {
 		t.Errorf("the answer after a restart: %+v", after.Current)
 	}
+	// What the class dashboard reads.
+	p, err := srv.lessonProgress(ctx, b.workspace(), "docker-images")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := p.Done["name-tag"]; !ok || len(p.Tasks) < 10 || p.Current != "layers" || p.CurrentTitle == "" {
+		t.Errorf("lessonProgress after a restart: %+v", p)
+	}
 }
 
 // The panel's HTML has what the page's script and the browser tests select.
@@ -482,5 +491,40 @@ func TestLessonPanelHTML(t *testing.T) {
 	}
 	if strings.Contains(page.Body, "<script>") || strings.Contains(page.Body, " onclick=") {
 		t.Errorf("inline script in the panel")
+	}
+}
+
+// The checks after builds and commands run one at a time per workspace, and the
+// requests made while one runs make one more run, not one each.
+func TestLessonEvaluationsAreCoalesced(t *testing.T) {
+	env := newTestServer(t)
+	a, b := env.workspace(), env.newBrowser().workspace()
+	var mu sync.Mutex
+	runs, running, most := map[string]int{}, map[string]int{}, 0
+	release := make(chan struct{})
+	started := make(chan string, 10)
+	env.Server.evals.onRun = func(ws string) {
+		mu.Lock()
+		runs[ws]++
+		running[ws]++
+		most = max(most, running[ws])
+		mu.Unlock()
+		started <- ws
+		<-release
+		mu.Lock()
+		running[ws]--
+		mu.Unlock()
+	}
+	env.Server.evaluateLater(a)
+	<-started // a's first run holds; everything asked meanwhile waits for it
+	for range 50 {
+		env.Server.evaluateLater(a)
+		env.Server.evaluateLater(b)
+	}
+	<-started // b runs beside a: another workspace does not wait
+	close(release)
+	env.settle()
+	if runs[a.Name()] != 2 || runs[b.Name()] != 2 || most != 1 {
+		t.Errorf("runs %v, at most %d at once per workspace: want 2 each (the first, then one for the 50 asked during it), one at a time", runs, most)
 	}
 }
