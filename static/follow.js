@@ -76,8 +76,12 @@
     $("follow-tabs").replaceChildren(...tabs);
   }
 
+  let shown = ""; // the file the panel shows: a new version of it keeps the scroll position
+
   function renderFile() {
     const box = $("follow-file");
+    const keep = shown === current ? box.scrollTop : 0;
+    shown = current;
     const f = files.find((x) => x.path === current);
     if (!f) {
       box.replaceChildren(el("p", { class: "muted", text: "The teacher's build context is empty." }));
@@ -105,6 +109,7 @@
           st ? el("span", { class: "follow-mark", "data-testid": "follow-mark" }, " ", stateBadge(st)) : null);
       }));
     box.replaceChildren(head, code);
+    box.scrollTop = keep;
   }
 
   function pickTab(path, focus) {
