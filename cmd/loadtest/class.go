@@ -54,6 +54,9 @@ type DashboardStats struct {
 	Bytes      int64 `json:"bytes"`
 	Snapshots  int   `json:"snapshots"` // every card at once: at connect, and after the hub dropped a slow dashboard
 	Reconnects int   `json:"reconnects"`
+	// OnlineMax is the most students the dashboard showed online at once (each
+	// student holds a presence websocket, as every page does).
+	OnlineMax int `json:"online_max"`
 }
 
 // teacherLinkFor is the teacher link of the started server: the line serve prints
@@ -92,6 +95,7 @@ type classSession struct {
 
 	mu    sync.Mutex
 	seen  map[string]time.Time // build id -> the first dashboard message showing it finished
+	on    map[string]bool      // workspace -> online, as the last card of it showed
 	stats DashboardStats
 	conn  *websocket.Conn
 	stop  bool
@@ -101,7 +105,7 @@ type classSession struct {
 func (cl *classroom) newClassSession(link string) *classSession {
 	jar, _ := cookiejar.New(nil)
 	return &classSession{
-		cl: cl, link: link, seen: map[string]time.Time{}, done: make(chan struct{}),
+		cl: cl, link: link, seen: map[string]time.Time{}, on: map[string]bool{}, done: make(chan struct{}),
 		http: &http.Client{Transport: cl.tr, Jar: jar, Timeout: 30 * time.Second},
 		ws:   &websocket.Dialer{Jar: jar, HandshakeTimeout: 10 * time.Second, ReadBufferSize: 64 << 10, WriteBufferSize: 1024},
 	}
@@ -232,6 +236,7 @@ type dashCard struct {
 	Workspace  string `json:"workspace"`
 	Build      string `json:"build"`
 	BuildState string `json:"build_state"`
+	Online     bool   `json:"online"`
 }
 
 // read reads one dashboard message and notes the builds it shows finished.
@@ -256,6 +261,19 @@ func (t *classSession) read(conn *websocket.Conn) error {
 	if m.Snapshot {
 		t.stats.Snapshots++
 	}
+	if m.Snapshot {
+		clear(t.on)
+	}
+	for _, c := range m.Cards {
+		t.on[c.Workspace] = c.Online
+	}
+	online := 0
+	for _, on := range t.on {
+		if on {
+			online++
+		}
+	}
+	t.stats.OnlineMax = max(t.stats.OnlineMax, online)
 	for _, c := range m.Cards {
 		if c.Build == "" || (c.BuildState != "succeeded" && c.BuildState != "failed") {
 			continue
@@ -404,6 +422,37 @@ func (s *student) join(ctx context.Context, code string) (string, error) {
 	return "", nil
 }
 
+// openPresence opens the presence websocket every page of a student holds
+// (static/presence.js): while it is open the student is online on the dashboard. Its
+// reader answers the server's pings and ends when the socket closes.
+func (s *student) openPresence(ctx context.Context) (string, error) {
+	wsBase := "ws" + strings.TrimPrefix(s.cl.base.String(), "http")
+	hdr := http.Header{"Origin": {s.cl.base.Scheme + "://" + s.cl.base.Host}}
+	conn, resp, err := s.ws.DialContext(ctx, wsBase+"/ws/presence", hdr)
+	if err != nil {
+		if resp != nil {
+			return fmt.Sprintf("setup: presence HTTP %d", resp.StatusCode), err
+		}
+		return "setup: presence", err
+	}
+	s.presence = conn
+	go func() {
+		for {
+			if _, _, err := conn.ReadMessage(); err != nil {
+				return
+			}
+		}
+	}()
+	return "", nil
+}
+
+// closePresence closes the presence websocket: the student goes offline.
+func (s *student) closePresence() {
+	if s.presence != nil {
+		s.presence.Close()
+	}
+}
+
 // writeDashboardText is the class run's lines of the text report.
 func (r *Report) writeDashboardText(b *strings.Builder) {
 	d := r.Dashboard
@@ -412,6 +461,7 @@ func (r *Report) writeDashboardText(b *strings.Builder) {
 	}
 	fmt.Fprintf(b, "\nclass %s, the teacher's dashboard (/ws/teach/%s): %d messages, %.2f MiB (%d snapshots of every card), %d reconnects\n",
 		d.Class, d.Class, d.Messages, float64(d.Bytes)/(1<<20), d.Snapshots, d.Reconnects)
+	fmt.Fprintf(b, "  students shown online at once: at most %d of %d\n", d.OnlineMax, r.Students)
 	fmt.Fprintf(b, "  builds shown finished %d of %d done (%d before the student's own last event), %d superseded by the student's next build within %s\n",
 		d.Shown, r.Succeeded, d.Early, d.Superseded, targetDashboard)
 	fmt.Fprintf(b, "  dashboard update (ms, the student's last event -> the card shows the build finished): n %d, p50 %.1f, p95 %.1f, max %.1f\n",

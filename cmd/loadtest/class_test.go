@@ -47,6 +47,9 @@ func TestSmallClass(t *testing.T) {
 	if d.Shown+d.Superseded != rep.Succeeded || d.Update.N != d.Shown || d.Shown == 0 {
 		t.Errorf("dashboard showed %d builds finished (%d superseded, %d timed) of %d done", d.Shown, d.Superseded, d.Update.N, rep.Succeeded)
 	}
+	if d.OnlineMax != 3 {
+		t.Errorf("the dashboard showed at most %d students online, want 3 (each holds a presence websocket)", d.OnlineMax)
+	}
 	if !strings.Contains(out.String(), "dashboard update (ms") {
 		t.Errorf("the report has no dashboard update line:\n%s", out.String())
 	}

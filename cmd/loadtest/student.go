@@ -195,6 +195,9 @@ func (cl *classroom) run(ctx context.Context) (*results, error) {
 	res.phase = time.Since(start)
 	if cl.class != nil {
 		res.dash = cl.class.finish(res, students)
+		for _, s := range students {
+			s.closePresence()
+		}
 	}
 	if ctx.Err() != nil {
 		return nil, ctx.Err()
@@ -218,6 +221,7 @@ type student struct {
 	// requests are the times its build requests were sent, in order (class mode: a
 	// build the dashboard never showed finished was superseded by the next one).
 	requests []time.Time
+	presence *websocket.Conn // class mode: the page's presence websocket (class.go)
 }
 
 func (cl *classroom) newStudent(i int) *student {
@@ -244,7 +248,10 @@ func (s *student) setup(ctx context.Context) (string, error) {
 		if kind, err := s.join(ctx, s.cl.class.code); err != nil {
 			return "setup: " + kind, err
 		}
-		return s.putProject(ctx)
+		if kind, err := s.putProject(ctx); err != nil {
+			return kind, err
+		}
+		return s.openPresence(ctx)
 	}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.cl.base.String()+"/", nil)
 	resp, err := s.http.Do(req)
