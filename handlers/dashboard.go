@@ -476,12 +476,20 @@ func (h *classHub) watchClass(class string) (func(), error) {
 	}, nil
 }
 
+// presenceNoWorkspace is the close code that tells presence.js this session has no
+// stored workspace yet (it has changed nothing): there is no one to show online, and
+// the page does not try again (the next page does).
+const presenceNoWorkspace = 4001
+
 // presenceSocket is held open by every page (static/presence.js): while a workspace
-// has one, it is online on its class's dashboard. A session that has stored nothing
-// yet has no workspace to be online (204, the script does not retry).
+// has one, it is online on its class's dashboard.
 func (s *Server) presenceSocket(w http.ResponseWriter, r *http.Request) {
 	if !sessionStored(r) {
-		w.WriteHeader(http.StatusNoContent)
+		// A close frame rather than a refused handshake: the browser logs no error.
+		if st := openStream(w, r); st != nil {
+			st.closeWith(presenceNoWorkspace, "no workspace yet")
+			st.Close()
+		}
 		return
 	}
 	name := workspace(r).Name()

@@ -488,10 +488,16 @@ func TestPresenceLimit(t *testing.T) {
 	if err == nil || res == nil || res.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("presence socket %d: %v %v, want 429", presencePerWorkspace+1, res, err)
 	}
-	// A session that stored nothing has no workspace to be online.
-	_, res, err = env.newBrowser().dial("/ws/presence")
-	if err == nil || res == nil || res.StatusCode != http.StatusNoContent {
-		t.Fatalf("presence of a new session: %v %v, want 204", res, err)
+	// A session that stored nothing has no workspace to be online: closed at once.
+	fresh, _, err := env.newBrowser().dial("/ws/presence")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	fresh.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, _, err = fresh.ReadMessage()
+	if !websocket.IsCloseError(err, presenceNoWorkspace) {
+		t.Fatalf("presence of a new session: %v, want close %d", err, presenceNoWorkspace)
 	}
 }
 

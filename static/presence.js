@@ -1,7 +1,8 @@
 // layerlab: presence. Every page keeps one websocket open to /ws/presence while it is
 // open: a student with at least one open page shows online on the class dashboard.
-// The server answers a session that has stored nothing yet without a websocket; a
-// page then tries a few more times, further apart, and stops.
+// A session that has stored nothing yet (no workspace to be online) is closed at once
+// with code 4001 and not tried again; a connection lost otherwise is tried again,
+// further apart, and given up after a few failures in a row.
 (function () {
   "use strict";
   if (!("WebSocket" in window)) return;
@@ -16,7 +17,8 @@
       failures = 0;
       delay = 2000;
     });
-    sock.addEventListener("close", () => {
+    sock.addEventListener("close", (e) => {
+      if (e.code === 4001) return;
       if (!opened && ++failures > 5) return;
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 60000);
