@@ -521,6 +521,11 @@ func TestDashboardLimit(t *testing.T) {
 	if err == nil || res == nil || res.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("dashboard %d: %v %v, want 429", dashboardsPerClass+1, res, err)
 	}
+	// What dashboard.js fetches to tell the teacher why it is not live.
+	why := teacher.get("/ws/teach/" + c.ID).wantCode(http.StatusTooManyRequests)
+	if want := fmt.Sprintf("the limit is %d live dashboards per class", dashboardsPerClass); !strings.Contains(why.Body, want) {
+		t.Errorf("refusal %q does not say %q", why.Body, want)
+	}
 }
 
 func TestClassHubQueueWaiting(t *testing.T) {

@@ -188,11 +188,29 @@
     tick();
   }
 
+  // reason asks the server why a websocket was refused: a handshake's answer (the
+  // limit of dashboards, a teacher link rotated) never reaches the WebSocket API.
+  async function reason(path) {
+    try {
+      const res = await fetch(path, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (res.status === 429 || res.status === 403) {
+        const data = await res.json();
+        return data.error || res.statusText;
+      }
+    } catch (err) {
+      return "";
+    }
+    return "";
+  }
+
   let delay = 1000;
   function connect() {
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
-    const sock = new WebSocket(proto + "//" + location.host + "/ws/teach/" + encodeURIComponent(classID));
+    const path = "/ws/teach/" + encodeURIComponent(classID);
+    const sock = new WebSocket(proto + "//" + location.host + path);
+    let opened = false;
     sock.addEventListener("open", () => {
+      opened = true;
       delay = 1000;
       liveText.textContent = "Live: cards update as students work";
       root.dataset.live = "1";
@@ -204,11 +222,13 @@
         console.error("dashboard update", err);
       }
     });
-    sock.addEventListener("close", () => {
+    sock.addEventListener("close", async () => {
       root.dataset.live = "0";
-      liveText.textContent = "Not live: reconnecting in " + Math.round(delay / 1000) + " s (the cards may be out of date)";
-      setTimeout(connect, delay);
+      const wait = delay;
       delay = Math.min(delay * 2, 30000);
+      const why = opened ? "" : await reason(path);
+      liveText.textContent = "Not live" + (why ? " (" + why + ")" : "") + ": reconnecting in " + Math.round(wait / 1000) + " s (the cards may be out of date)";
+      setTimeout(connect, wait);
     });
   }
 
