@@ -378,6 +378,14 @@ func (s *Server) runRoom(room *followRoom) {
 			return
 		}
 		if len(bs) == 0 {
+			if cur != nil { // the teacher's builds were removed (a reset): say so
+				if sub != nil {
+					s.broadcast.unsubscribe(sub)
+					sub = nil
+				}
+				cur, last = nil, 0
+				h.fanout(room, []byte(`{"type":"build","id":""}`), &room.buildMsg)
+			}
 			return
 		}
 		b := bs[0]

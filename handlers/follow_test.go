@@ -236,6 +236,16 @@ func TestFollowTeacherLive(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("a reset of the teacher's workspace clears the build", func(t *testing.T) {
+		if err := teacher.workspace().Reset(context.Background(), nil); err != nil {
+			t.Fatal(err)
+		}
+		XX
+		for i, conn := range conns {
+			readFollow(t, conn, fmt.Sprintf("student %d: no build", i), func(m followMsg) bool { return m.Type == "build" && m.ID == "" })
+		}
+	})
 }
 
 // TestFollowBounds: the live views of a class and of one workspace are bounded, at

@@ -162,6 +162,16 @@
   }
 
   function onBuild(msg) {
+    if (!msg.id) { // the teacher's builds were removed
+      build = null;
+      marks = new Map();
+      $("follow-layers").replaceChildren();
+      $("follow-build-end").replaceChildren();
+      $("follow-build-cmd").hidden = true;
+      $("follow-build-head").textContent = "The teacher has not built yet.";
+      renderFile();
+      return;
+    }
     if (!build || build.id !== msg.id) newBuild(msg);
     buildHead(msg);
     build.known = Math.max(build.known, msg.last || 0);
