@@ -184,15 +184,16 @@ func TestClassroom(t *testing.T) {
 	desk.buildOnPage()
 	wait[bool](chloe, "the teacher's build done in the live view", `!!document.querySelector('[data-testid="follow-build-done"]') && document.querySelectorAll('[data-testid^="follow-layer-"]').length > 0`)
 
-	// Presenter mode and replay at 1280x720, on a student's playground.
-	ana.open("/?present=1", `[data-testid="playground"]`)
-	wait[bool](ana, "the last build in presenter mode", `document.documentElement.classList.contains("present") && !!document.body.dataset.shown && !document.getElementById("replay-btn").disabled`)
-	n := eval[int](ana, `document.querySelectorAll('li[data-testid^="layer-"]').length`)
-	ana.viewportScreenshot("classroom-presenter.png")
-	ana.do("press R", chromedp.KeyEvent("r"))
-	wait[bool](ana, "the replay to start", `!document.getElementById("replay-bar").hidden && document.querySelectorAll('li[data-testid^="layer-"]').length === 0`)
-	ana.do("Space", chromedp.KeyEvent(" "))
-	wait[bool](ana, "the replay's first step", `document.querySelectorAll('li[data-testid^="layer-"]').length === 1 && document.getElementById("narration").textContent.startsWith("Step 1")`)
-	ana.do("Escape", chromedp.KeyEvent(kb.Escape))
-	wait[bool](ana, "the replay to end", fmt.Sprintf(`document.getElementById("replay-bar").hidden && document.querySelectorAll('li[data-testid^="layer-"]').length === %d`, n))
+	// Presenter mode and replay at 1280x720, on the teacher's playground (the build the class
+	// just followed).
+	desk.open("/?present=1", `[data-testid="playground"]`)
+	wait[bool](desk, "the last build in presenter mode", `document.documentElement.classList.contains("present") && !!document.body.dataset.shown && !document.getElementById("replay-btn").disabled`)
+	n := eval[int](desk, `document.querySelectorAll('li[data-testid^="layer-"]').length`)
+	desk.viewportScreenshot("classroom-presenter.png")
+	desk.do("press R", chromedp.KeyEvent("r"))
+	wait[bool](desk, "the replay to start", `!document.getElementById("replay-bar").hidden && document.querySelectorAll('li[data-testid^="layer-"]').length === 0`)
+	desk.do("Space", chromedp.KeyEvent(" "))
+	wait[bool](desk, "the replay's first step", `document.querySelectorAll('li[data-testid^="layer-"]').length === 1 && document.getElementById("narration").textContent.startsWith("Step 1")`)
+	desk.do("Escape", chromedp.KeyEvent(kb.Escape))
+	wait[bool](desk, "the replay to end", fmt.Sprintf(`document.getElementById("replay-bar").hidden && document.querySelectorAll('li[data-testid^="layer-"]').length === %d`, n))
 }
