@@ -241,7 +241,7 @@ func TestFollowTeacherLive(t *testing.T) {
 		if err := teacher.workspace().Reset(context.Background(), nil); err != nil {
 			t.Fatal(err)
 		}
-		XX
+		env.Server.followChanged(teacher.workspace().Name(), "build") // the room reads the builds again at a wake
 		for i, conn := range conns {
 			readFollow(t, conn, fmt.Sprintf("student %d: no build", i), func(m followMsg) bool { return m.Type == "build" && m.ID == "" })
 		}
