@@ -16,7 +16,8 @@ import (
 // within 1 s of the student's page showing it; a lesson task done (a build named with
 // -t) shows done on the dashboard's matrix; a prediction is scored; a student following
 // the teacher sees the teacher's Dockerfile edit and build; presenter mode and replay.
-// Screenshots: classroom-join, -dashboard, -student, -presenter.
+// Screenshots: classroom-join (the projector's), -join-refused (a student's /join),
+// -dashboard, -student, -presenter.
 func TestClassroom(t *testing.T) {
 	srv := startServer(t)
 	link := teacherLink(t, srv)
@@ -45,6 +46,7 @@ func TestClassroom(t *testing.T) {
 			if got := s.join(code, "ana"); !strings.Contains(got, "taken") {
 				t.Errorf("joining as \"ana\" with Ana in the class: the page says %q, want that the name is taken", got)
 			}
+			s.viewportScreenshot("classroom-join-refused.png")
 		}
 		if got := s.join(code, name); got != "joined" {
 			s.fatalf("%s's join: %s", name, got)
