@@ -149,9 +149,15 @@ func (s *Server) session(next http.Handler) http.Handler {
 		}
 		if token == "" {
 			token = newToken(key)
+			// SameSite=Lax, not Strict: a browser sends a Strict cookie on no navigation
+			// from another site, so a student opening the playground or the join link
+			// from a chat or an email would arrive without it, and this new token would
+			// replace the cookie and lose the workspace. Lax still keeps the cookie off
+			// other sites' POSTs; every state-changing request also needs the CSRF token
+			// and a same-origin Origin (checkCSRF).
 			http.SetCookie(w, &http.Cookie{
 				Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: s.secure,
-				SameSite: http.SameSiteStrictMode, MaxAge: 400 * 24 * 3600,
+				SameSite: http.SameSiteLaxMode, MaxAge: 400 * 24 * 3600,
 			})
 		}
 		name := workspaceName(token)

@@ -297,7 +297,7 @@ func TestSecureCookies(t *testing.T) {
 	for _, secure := range []bool{false, true} {
 		e := newTestServer(t, func(d *Deps) { d.Secure = secure })
 		_, _, set := rawGet(t, e.HTTP.URL+"/")
-		if set == nil || set.Secure != secure || !set.HttpOnly || set.SameSite != http.SameSiteStrictMode {
+		if set == nil || set.Secure != secure || !set.HttpOnly || set.SameSite != http.SameSiteLaxMode {
 			t.Errorf("secure %v: session cookie %+v", secure, set)
 		}
 		w := httptest.NewRecorder()
