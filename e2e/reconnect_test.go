@@ -19,6 +19,8 @@ const wsRecorder = `(() => {
 	window.WebSocket = class extends Native {
 		constructor(url, protocols) {
 			super(url, protocols);
+			// Only the build's stream: every page also keeps a presence socket open.
+			if (!String(url).includes("/ws/builds/")) return;
 			const socket = rec.urls.length;
 			rec.urls.push(String(url));
 			this.addEventListener("open", () => { rec.opened++; });
