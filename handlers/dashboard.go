@@ -108,6 +108,16 @@ func (s *Server) classCards(ctx context.Context, c *db.Class, only []string) ([]
 		progs = append(progs, p)
 	}
 	tasks := taskColumns(progs)
+	if len(tasks) == 0 {
+		// No student yet (a teacher opens the dashboard before the class joins): the
+		// columns are the class's lesson's tasks, as they will be once students join,
+		// so the page need not be reloaded to show the matrix.
+		if l, ok := s.lesson(c.Lesson); ok {
+			for _, t := range l.Tasks {
+				tasks = append(tasks, web.TaskColumn{ID: t.ID, Title: t.Title, Predict: t.Predict})
+			}
+		}
+	}
 	for i := range cards {
 		cards[i].Progress = progressCells(tasks, progs[i])
 	}

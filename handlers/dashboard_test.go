@@ -611,3 +611,33 @@ func TestDashboardCardsCost(t *testing.T) {
 		t.Logf("%s: %v a message (%d bytes), %d allocs, %d B allocated", tc.name, time.Duration(res.NsPerOp()), bytes, res.AllocsPerOp(), res.AllocedBytesPerOp())
 	}
 }
+
+// TestDashboardMatrixBeforeStudents: a dashboard opened before any student joins (as
+// a teacher does) shows the lesson's task columns, and its websocket's first message
+// counts as many, so the page does not ask for a reload when the students come.
+func TestDashboardMatrixBeforeStudents(t *testing.T) {
+	env := newTestServer(t)
+	teacher, c, _ := classWithStudents(t, env)
+	res := teacher.get("/teach/" + c.ID).wantCode(http.StatusOK)
+	if len(res.find("progress-matrix")) != 1 || len(res.find("progress-empty")) != 0 {
+		t.Fatal("no progress matrix before the students join")
+	}
+	columns := strings.Count(res.Body, `<th scope="col"`) - 1 // the student's column aside
+	conn, _, err := teacher.dial("/ws/teach/" + c.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, data, err := conn.ReadMessage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msg dashMessage
+	if err := json.Unmarshal(data, &msg); err != nil {
+		t.Fatal(err)
+	}
+	if columns < 1 || msg.Tasks != columns {
+		t.Errorf("the page has %d task columns and the socket counts %d tasks: want the lesson's tasks in both", columns, msg.Tasks)
+	}
+}
