@@ -42,8 +42,11 @@
       const html = await res.text();
       const focused = document.activeElement && panel.contains(document.activeElement) ? document.activeElement.dataset.testid : null;
       const msg = $("#lesson-msg") ? $("#lesson-msg").textContent : "";
+      const about = $(".lesson-about");
+      const aboutOpen = about ? about.open : null;
       panel.innerHTML = html;
       applyOpen();
+      if (aboutOpen !== null && $(".lesson-about")) $(".lesson-about").open = aboutOpen;
       dirty = false;
       if (msg) message(msg);
       if (focused) {
