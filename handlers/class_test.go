@@ -737,3 +737,37 @@ func TestJoinStarterFiles(t *testing.T) {
 		t.Errorf("Dockerfile after a reset:\n%s\nwant the lesson's starter", got)
 	}
 }
+
+// TestNavClassLinks: the nav links the teacher's pages for the teacher, the live view
+// for a student of a class, and neither for anyone else.
+func TestNavClassLinks(t *testing.T) {
+	e := newTestServer(t)
+	teacher := e.teacherBrowser()
+	c := teacher.createClass("Nav")
+	student := e.newBrowser()
+	student.get("/")
+	student.join(c.Code, "Ana").wantCode(http.StatusOK)
+	stranger := e.newBrowser()
+	stranger.get("/")
+	stranger.postJSON("/api/examples/fastapi", map[string]any{})
+	tests := []struct {
+		name          string
+		b             *browser
+		teach, follow bool
+	}{
+		{name: "the teacher", b: teacher, teach: true},
+		{name: "a student", b: student, follow: true},
+		{name: "a browser in no class", b: stranger},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := tt.b.get("/").wantCode(http.StatusOK)
+			if got := len(res.find("nav-teach")) > 0; got != tt.teach {
+				t.Errorf("nav-teach shown: %v, want %v", got, tt.teach)
+			}
+			if got := len(res.find("nav-follow")) > 0; got != tt.follow {
+				t.Errorf("nav-follow shown: %v, want %v", got, tt.follow)
+			}
+		})
+	}
+}

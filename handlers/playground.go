@@ -51,7 +51,18 @@ func (s *Server) playgroundRoutes(r chi.Router) {
 }
 
 func (s *Server) page(r *http.Request, title, active string) web.Page {
-	return web.Page{Title: title, Active: active, CSRF: csrfOf(r), Workspace: workspace(r).Name()}
+	p := web.Page{Title: title, Active: active, CSRF: csrfOf(r), Workspace: workspace(r).Name()}
+	// A workspace not stored yet is in no class and no teacher's: a visit that only
+	// looks costs no query.
+	if info, _ := r.Context().Value(keySession).(*sessionInfo); info != nil && info.stored {
+		_, p.Teacher = s.teacherOf(r)
+		class, ok := s.classes.cachedClass(p.Workspace)
+		if !ok {
+			class = s.classes.lookupClass(p.Workspace)
+		}
+		p.InClass = class != ""
+	}
+	return p
 }
 
 // playgroundPage is the editor, the file tree, the build options and the live build.
