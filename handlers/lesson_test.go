@@ -528,3 +528,55 @@ func TestLessonEvaluationsAreCoalesced(t *testing.T) {
 		t.Errorf("runs %v, at most %d at once per workspace: want 2 each (the first, then one for the 50 asked during it), one at a time", runs, most)
 	}
 }
+
+// The second built-in lesson through the real API: one stage, then two, and the
+// questions on their sizes answered from the images' real sizes.
+func TestLessonMultiStageFromRealState(t *testing.T) {
+	env := newTestServer(t)
+	b := env.browser
+	ctx := context.Background()
+	b.postJSON("/api/lesson/choose", map[string]string{"lesson": "multi-stage"}).wantCode(http.StatusOK)
+	b.postJSON("/api/lesson/starter", map[string]string{"task": ""}).wantCode(http.StatusOK)
+	b.wantTask("single", web.TaskCurrent)
+	b.run("docker build -t hello:single .")
+	b.wantTask("single", web.TaskDone)
+	b.run("docker image ls hello")
+	b.wantTask("single-size", web.TaskDone)
+
+	// A second single-stage build under the multi tag is not a multi-stage one.
+	b.run("docker build -t hello:multi .")
+	b.wantTask("multi", web.TaskCurrent)
+	b.putFile("Dockerfile", exampleFiles(t, "go-multistage")["Dockerfile"])
+	b.run("docker build -t hello:multi .")
+	b.wantTask("multi", web.TaskDone)
+
+	size := func(ref string) int64 {
+		rec, err := env.workspace().Lookup(ctx, ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec.Size()
+	}
+	single, multi := size("hello:single"), size("hello:multi")
+	if single <= multi {
+		t.Fatalf("the single-stage image (%d bytes) is not bigger than the multi-stage one (%d)", single, multi)
+	}
+	var res web.LessonView
+	b.postJSON("/api/lesson/answer", map[string]string{"task": "compare", "answer": "hello:single"}).wantCode(http.StatusOK).json(&res)
+	if taskState(res, "compare") == web.TaskDone {
+		t.Fatal("compare is done with the bigger image named")
+	}
+	b.postJSON("/api/lesson/answer", map[string]string{"task": "compare", "answer": "hello:multi"}).wantCode(http.StatusOK).json(&res)
+	if taskState(res, "compare") != web.TaskDone {
+		t.Fatalf("compare not done with hello:multi: %+v", res.Current)
+	}
+	ratio := float64(single) / float64(multi)
+	b.postJSON("/api/lesson/answer", map[string]string{"task": "ratio", "answer": fmt.Sprintf("%.1f", ratio*2)}).wantCode(http.StatusOK).json(&res)
+	if taskState(res, "ratio") == web.TaskDone {
+		t.Fatalf("ratio is done with twice the ratio (%.1f)", ratio*2)
+	}
+	b.postJSON("/api/lesson/answer", map[string]string{"task": "ratio", "answer": fmt.Sprintf("%.1f", ratio)}).wantCode(http.StatusOK).json(&res)
+	if taskState(res, "ratio") != web.TaskDone || res.Done != res.Total {
+		t.Fatalf("ratio not done with %.1f: %+v", ratio, res.Current)
+	}
+}
