@@ -58,7 +58,7 @@ func (s *Server) dashboardPage(w http.ResponseWriter, r *http.Request) {
 	for i := range cards {
 		cards[i].CSRF = csrf
 	}
-	v := web.ClassDashboard{ClassID: c.ID, ClassName: c.Name, Lesson: c.Lesson, Closed: !c.Closed.IsZero(), Code: c.Code,
+	v := web.ClassDashboard{ClassID: c.ID, ClassName: c.Name, Lesson: s.lessonTitle(c.Lesson), Closed: !c.Closed.IsZero(), Code: c.Code,
 		Cards: cards, Tasks: tasks, Now: s.now()}
 	if j, err := s.joinInfo(r, c); err == nil {
 		v.Join = web.JoinCard(j)
