@@ -161,10 +161,12 @@ func (t *classSession) start(ctx context.Context, res *results) error {
 	if err != nil {
 		return err
 	}
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second)) // the snapshot comes at once
 	if err := t.read(conn); err != nil {
 		conn.Close()
 		return fmt.Errorf("the dashboard's first message: %w", err)
 	}
+	conn.SetReadDeadline(time.Time{}) // the server pings; updates come as students build
 	t.conn = conn
 	go t.follow(ctx, res)
 	return nil
@@ -329,8 +331,11 @@ func (t *classSession) follow(ctx context.Context, res *results) {
 // finish waits (at most dashboardCatchUp) for the dashboard to show every sampled
 // build finished, closes the websocket and measures; a build neither shown nor
 // superseded by the student's next request counts as an error.
-func (t *classSession) finish(res *results, students []*student) *DashboardStats {
+func (t *classSession) finish(ctx context.Context, res *results, students []*student) *DashboardStats {
 	wait := time.Now().Add(dashboardCatchUp)
+	if ctx.Err() != nil { // interrupted: no catching up
+		wait = time.Now()
+	}
 	for {
 		t.mu.Lock()
 		missing := 0

@@ -194,7 +194,7 @@ func (cl *classroom) run(ctx context.Context) (*results, error) {
 	wg.Wait()
 	res.phase = time.Since(start)
 	if cl.class != nil {
-		res.dash = cl.class.finish(res, students)
+		res.dash = cl.class.finish(ctx, res, students)
 		for _, s := range students {
 			s.closePresence()
 		}
