@@ -15,7 +15,8 @@ import (
 // is refused); each builds, and the teacher's dashboard shows each build finished
 // within 1 s of the student's page showing it; a lesson task done (a build named with
 // -t) shows done on the dashboard's matrix; a prediction is scored; a student following
-// the teacher sees the teacher's Dockerfile edit and build; presenter mode and replay.
+// the teacher sees the teacher's Dockerfile edit and build, and copies it into her
+// workspace; presenter mode and replay.
 // Screenshots: classroom-join (the projector's), -join-refused (a student's /join),
 // -dashboard, -student, -presenter.
 func TestClassroom(t *testing.T) {
@@ -185,6 +186,13 @@ func TestClassroom(t *testing.T) {
 	wait[bool](chloe, "the teacher's edit in the live view", `document.querySelector('[data-testid="follow-file"]').textContent.includes("SHOWN_LIVE=1")`)
 	desk.buildOnPage()
 	wait[bool](chloe, "the teacher's build done in the live view", `!!document.querySelector('[data-testid="follow-build-done"]') && document.querySelectorAll('[data-testid^="follow-layer-"]').length > 0`)
+	// "Copy into my workspace": the teacher's Dockerfile becomes Chloé's.
+	chloe.click(`[data-testid="follow-copy"]`)
+	wait[bool](chloe, "the copy's answer", `!!document.querySelector('[data-testid="follow-copied"]')`)
+	chloe.openPlayground()
+	if df := chloe.editorText(); !strings.Contains(df, "ENV SHOWN_LIVE=1") {
+		t.Errorf("after \"copy into my workspace\" Chloé's Dockerfile is\n%s\nwant the teacher's (ENV SHOWN_LIVE=1)", df)
+	}
 
 	// Presenter mode and replay at 1280x720, on the teacher's playground (the build the class
 	// just followed).
