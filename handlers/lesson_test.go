@@ -580,3 +580,35 @@ func TestLessonMultiStageFromRealState(t *testing.T) {
 		t.Fatalf("ratio not done with %.1f: %+v", ratio, res.Current)
 	}
 }
+
+// A pull counts as a classmate's when the terminal's docker pull succeeded and named a
+// repository of another namespace: not one's own, not library/, not another registry.
+func TestLessonPulledRefs(t *testing.T) {
+	env := newTestServer(t)
+	tests := []struct {
+		name string
+		cmd  string
+		exit int
+		want string // "" for none
+	}{
+		{"a classmate's", "docker pull ana/my_image:latest", 0, "ana/my_image:latest"},
+		{"image pull, default tag", "docker image pull ana/app", 0, "ana/app:latest"},
+		{"with -q", "docker pull -q ben/app:v1", 0, "ben/app:v1"},
+		{"by digest", "docker pull ana/app@sha256:" + strings.Repeat("a", 64), 0, "ana/app@sha256:" + strings.Repeat("a", 64)},
+		{"failed", "docker pull ana/nope:1", 1, ""},
+		{"one's own", "docker pull me/my_image:latest", 0, ""},
+		{"an official image", "docker pull alpine:3.20", 0, ""},
+		{"library/ written out", "docker pull library/alpine:3.20", 0, ""},
+		{"another registry", "docker pull ghcr.io/ana/app:1", 0, ""},
+		{"a push", "docker push ana/app:1", 0, ""},
+		{"not docker", "pull ana/app:1", 0, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := env.Server.pulledRefs("w", "me", []db.TerminalCommand{{Cmd: tc.cmd, Exit: tc.exit}})
+			if want := []string{tc.want}; (tc.want == "" && len(got) != 0) || (tc.want != "" && fmt.Sprint(got) != fmt.Sprint(want)) {
+				t.Errorf("%q: %q, want %q", tc.cmd, got, tc.want)
+			}
+		})
+	}
+}
