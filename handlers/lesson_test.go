@@ -612,3 +612,20 @@ func TestLessonPulledRefs(t *testing.T) {
 		})
 	}
 }
+
+// docker run and docker ps in the web terminal say that containers are not part of
+// the playground (issue 13, item 10), and the log records them with their status.
+func TestLessonTerminalContainerCommands(t *testing.T) {
+	env := newTestServer(t)
+	for _, cmd := range []string{"docker run alpine:3.20", "docker ps"} {
+		out := term(env.browser, cmd)
+		if out.ExitCode != 1 || !strings.Contains(out.Output, "containers are not part of the playground") || strings.Contains(out.Output, "is not a docker command") {
+			t.Errorf("$ %s: exit %d\n%s", cmd, out.ExitCode, out.Output)
+		}
+	}
+	env.settle()
+	got, err := env.workspace().Commands(context.Background())
+	if err != nil || len(got) != 2 || got[0].Cmd != "docker run alpine:3.20" || got[0].Exit != 1 {
+		t.Errorf("log: %+v %v", got, err)
+	}
+}
