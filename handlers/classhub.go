@@ -44,6 +44,8 @@ type classHub struct {
 
 	mu         sync.Mutex
 	classOf    map[string]string     // workspace -> its class's id, "" for none
+	forgets    uint64                // bumped by forgetMember: a lookup begun before it caches nothing
+	afterRead  func()                // tests only: runs between lookupClass's read and its caching
 	rooms      map[string]*classRoom // class id -> its open dashboards
 	online     map[string]int        // workspace -> its open presence websockets (presence.go's part, dashboard.go)
 	activity   map[string]time.Time  // workspace (in a class) -> the last change seen, "online" aside
@@ -108,6 +110,7 @@ func (s *Server) forgetMember(workspace string) {
 	h.mu.Lock()
 	old, had := h.classOf[workspace]
 	delete(h.classOf, workspace)
+	h.forgets++ // a lookup that read the store before this does not cache what it read
 	delete(h.outcomes, workspace)
 	delete(h.usage, workspace)
 	if had && old != "" {
@@ -152,8 +155,14 @@ func (h *classHub) lookupClass(workspace string) string {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	h.mu.Lock()
+	gen := h.forgets
+	h.mu.Unlock()
 	class := ""
 	m, err := h.s.store.MemberOf(ctx, workspace)
+	if h.afterRead != nil {
+		h.afterRead() // tests: a join commits between the read and the cache
+	}
 	switch {
 	case err == nil:
 		class = m.Class
@@ -166,7 +175,11 @@ func (h *classHub) lookupClass(workspace string) string {
 	if len(h.classOf) >= maxClassOfCache {
 		h.classOf = map[string]string{}
 	}
-	h.classOf[workspace] = class
+	// A join or a removal committed while the store was read may not be in what was
+	// read: then the answer is used once but not kept, and the next change asks again.
+	if h.forgets == gen {
+		h.classOf[workspace] = class
+	}
 	h.mu.Unlock()
 	return class
 }

@@ -641,3 +641,35 @@ func TestDashboardMatrixBeforeStudents(t *testing.T) {
 		t.Errorf("the page has %d task columns and the socket counts %d tasks: want the lesson's tasks in both", columns, msg.Tasks)
 	}
 }
+
+// TestClassHubLookupRacesJoin: a lookup that read "no class" before a join committed
+// (and before the join's forgetMember) must not keep that answer, or the student's
+// card would never update.
+func TestClassHubLookupRacesJoin(t *testing.T) {
+	env := newTestServer(t)
+	teacher := env.teacherBrowser()
+	c := teacher.createClass("Race")
+	s := env.newBrowser()
+	s.postJSON("/api/examples/fastapi", map[string]any{}).wantCode(http.StatusOK)
+	ws := s.workspace().Name()
+	h := env.Server.classes
+	h.mu.Lock()
+	delete(h.classOf, ws) // as if never seen
+	h.mu.Unlock()
+	h.afterRead = func() {
+		h.afterRead = nil
+		if _, err := env.Store.JoinClass(context.Background(), c.ID, ws, "Ana"); err != nil {
+			t.Error(err)
+		}
+		env.Server.forgetMember(ws)
+	}
+	if got := h.lookupClass(ws); got != "" {
+		t.Fatalf("the racing lookup read %q, want the class-less answer it read first", got)
+	}
+	if got, ok := h.cachedClass(ws); ok && got != c.ID {
+		t.Fatalf("cached class %q after the join's forgetMember, want the class or nothing: the racing lookup's answer stuck", got)
+	}
+	if got := h.lookupClass(ws); got != c.ID {
+		t.Fatalf("the next lookup: %q, want the class %s", got, c.ID)
+	}
+}
