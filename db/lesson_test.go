@@ -222,3 +222,34 @@ func TestLessonRowsSurviveReopenAndGoWithReset(t *testing.T) {
 		t.Errorf("%d rows left after the workspace was deleted", n)
 	}
 }
+
+// HubTagsIn lists the tags of the namespace's repositories only: not another
+// namespace's, not one whose name starts the same ("ana" is not "anabel").
+func TestLessonHubTagsIn(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	for _, ref := range []string{"ana/app:v1", "ana/app:v2", "ana/web:latest", "anabel/app:v1", "an/app:v1", "ana-x/app:1", "library/alpine:3.20"} {
+		repo, tag, _ := strings.Cut(ref, ":")
+		for _, q := range []string{
+			`INSERT OR IGNORE INTO hub_repositories (name, created) VALUES (?, '')`,
+			`INSERT OR IGNORE INTO hub_manifests (repo, digest, store_digest, media_type, size, created) VALUES (?, 'sha256:1', 'sha256:1', 'x', 1, '')`,
+		} {
+			if _, err := s.db.ExecContext(ctx, q, repo); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := s.db.ExecContext(ctx, `INSERT INTO hub_tags (repo, tag, digest, updated) VALUES (?, ?, 'sha256:1', '')`, repo, tag); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.HubTagsIn(ctx, "ana")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "[ana/app:v1 ana/app:v2 ana/web:latest]" {
+		t.Errorf("tags of ana: %q", got)
+	}
+	if _, err := s.HubTagsIn(ctx, "ana/app"); !errors.Is(err, ErrInvalid) {
+		t.Errorf("a namespace with a slash: %v", err)
+	}
+}
