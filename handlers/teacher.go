@@ -49,11 +49,6 @@ func TeacherLink(ctx context.Context, store *db.Store, base string) (string, err
 	return strings.TrimRight(base, "/") + "/teach/login?key=" + key, nil
 }
 
-// teacherLink is the teacher link as this server's clients reach it.
-func (s *Server) teacherLink(r *http.Request) (string, error) {
-	return TeacherLink(r.Context(), s.store, s.baseURL(r))
-}
-
 // baseURL is the server's address as the request's client reached it: --public-url
 // when set, else the Host the browser asked for (a join link the teacher's browser
 // shows is then one the room's browsers can reach, if the teacher's could).

@@ -165,7 +165,7 @@ func TestStepStatesAndReasons(t *testing.T) {
 				h.files["Dockerfile"] = strings.Replace(lessonDockerfile+"LABEL course=docker-101\n", "COPY app.txt .\n", "", 1)
 				h.files["Dockerfile"] = strings.Replace(h.files["Dockerfile"], "> /installed.txt\n", "> /installed.txt\nLABEL moved=1\nCOPY app.txt .\n", 1)
 			},
-			states:  "WORKDIR=cached ARG=cached COPY=cached RUN=cached LABEL=new COPY=new CMD=new LABEL=new",
+			states: "WORKDIR=cached ARG=cached COPY=cached RUN=cached LABEL=new COPY=new CMD=new LABEL=new",
 			reasons: []string{"6 new: never built on this parent image before", "7 new: never built on this parent image before",
 				"8 new: never built on this parent image before", "9 new: never built on this parent image before"},
 		},

@@ -32,7 +32,7 @@ type stage struct {
 	// fresh: the first rebuilt step was never built on its parent before (a first
 	// build), so no step after it can have been either.
 	fresh bool
-	fs      *rootfs.FS // snapshot of id's filesystem, loaded lazily; never mutated
+	fs    *rootfs.FS // snapshot of id's filesystem, loaded lazily; never mutated
 }
 
 // defaultPath is the PATH Docker adds to a stage that has none.
