@@ -108,6 +108,9 @@
       if (text && !text.endsWith("\n")) append("\n");
       if (res.exit_code !== 0) append("[exit status " + res.exit_code + "]\n", "exit");
       if (res.changed) window.layerlab.changed({ source: "terminal", cmd: cmd });
+      // Every command, changing or not (docker history, image ls -a): the lesson panel
+      // checks its tasks again (static/lesson.js).
+      document.dispatchEvent(new CustomEvent("layerlab:terminal-ran", { detail: { cmd: cmd, exit: res.exit_code } }));
     } catch (err) {
       append((err && err.message ? err.message : String(err)) + "\n", "err");
     } finally {
