@@ -3,8 +3,12 @@ package build_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -139,10 +143,15 @@ func TestLiveConformance(t *testing.T) {
 	needDocker(t)
 	out, code := docker(t, "", nil, "image", "inspect", "busybox:local")
 	testenv.Need(t, code == 0, "the daemon has no busybox:local (scripts/dockerd-up imports it): "+out)
+	var total liveTimes
+	start := time.Now()
+	// Each replay starts with a reset, which also clears the one before it; the last
+	// one's images go here.
+	t.Cleanup(func() { resetDaemon(t) })
 	for _, sdir := range append(scenarioDirs(t, "scenarios"), scenarioDirs(t, "errors")...) {
-		sdir := sdir
-		t.Run(filepath.Base(sdir), func(t *testing.T) { liveReplay(t, sdir) })
+		t.Run(filepath.Base(sdir), func(t *testing.T) { liveReplay(t, sdir, &total) })
 	}
+	t.Logf("%v in all: %v", time.Since(start).Round(time.Millisecond), total)
 }
 
 // maxLiveSteps bounds the instructions of a scenario TestLiveConformance replays live.
@@ -167,34 +176,130 @@ func liveSteps(t *testing.T, sdir string) int {
 // resetDaemon removes every image but busybox:local and every stopped container, so
 // Docker's cache starts as empty as layerlab's. Only on the private daemon of
 // scripts/dockerd-up: never on a developer's own.
+//
+// It talks to the Engine API on DOCKER_HOST's socket rather than through the docker
+// client: nothing it does is compared, and four client processes per scenario were a
+// tenth of the replays' time on a busy machine. A daemon that holds only busybox:local
+// (the usual case, as a replay's images go with the next reset) costs two requests.
 func resetDaemon(t *testing.T) {
 	t.Helper()
-	testenv.Need(t, strings.Contains(os.Getenv("DOCKER_HOST"), "layerlab-dockerd"),
+	host := os.Getenv("DOCKER_HOST")
+	testenv.Need(t, strings.Contains(host, "layerlab-dockerd"),
 		"live replays clear the daemon's images: run them only on scripts/dockerd-up's private daemon")
-	docker(t, "", nil, "container", "prune", "-f")
-	keep, _ := docker(t, "", nil, "image", "inspect", "--format", "{{.Id}}", "busybox:local")
-	for i := 0; i < 3; i++ {
-		out, _ := docker(t, "", nil, "images", "-a", "-q", "--no-trunc")
-		var ids []string
-		for _, id := range strings.Fields(out) {
-			if id != strings.TrimSpace(keep) {
-				ids = append(ids, id)
-			}
+	sock, ok := strings.CutPrefix(host, "unix://")
+	if !ok {
+		t.Fatalf("DOCKER_HOST %q: the live replays reach the daemon on a unix socket (scripts/dockerd-up's)", host)
+	}
+	api := engineAPI{t: t, c: &http.Client{
+		Timeout: 2 * time.Minute,
+		Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+		}},
+	}}
+	api.call(http.MethodPost, "/containers/prune", nil)
+	var keep struct {
+		ID string `json:"Id"`
+	}
+	api.call(http.MethodGet, "/images/busybox:local/json", &keep)
+	// A parent goes only after its children; the daemon lists the newest first, so
+	// each pass removes at least the leaves, and a chain of n images takes at most n
+	// passes. 100 passes is far more than any scenario's chain.
+	for range 100 {
+		var imgs []struct {
+			ID string `json:"Id"`
 		}
-		if len(ids) == 0 {
+		api.call(http.MethodGet, "/images/json?all=1", &imgs)
+		left := 0
+		for _, img := range imgs {
+			if img.ID == keep.ID {
+				continue
+			}
+			left++
+			// A conflict (a child not yet removed) is retried in the next pass.
+			api.try(http.MethodDelete, "/images/"+img.ID+"?force=1")
+		}
+		if left == 0 {
 			return
 		}
-		docker(t, "", nil, append([]string{"rmi", "-f"}, ids...)...)
+	}
+	t.Fatal("reset the daemon: images are left after 100 passes of removal")
+}
+
+// engineAPI makes the few Docker Engine API requests resetDaemon needs.
+type engineAPI struct {
+	t *testing.T
+	c *http.Client
+}
+
+// try makes a request and returns its status, failing t only when the daemon cannot
+// be reached.
+func (a engineAPI) try(method, path string) (int, []byte) {
+	a.t.Helper()
+	req, err := http.NewRequest(method, "http://docker"+path, nil)
+	if err != nil {
+		a.t.Fatalf("docker API %s %s: %v", method, path, err)
+	}
+	resp, err := a.c.Do(req)
+	if err != nil {
+		a.t.Fatalf("docker API %s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		a.t.Fatalf("docker API %s %s: read response: %v", method, path, err)
+	}
+	return resp.StatusCode, body
+}
+
+// call makes a request that must succeed and decodes its JSON answer into v (unless v
+// is nil).
+func (a engineAPI) call(method, path string, v any) {
+	a.t.Helper()
+	code, body := a.try(method, path)
+	if code/100 != 2 {
+		a.t.Fatalf("docker API %s %s: status %d: %s", method, path, code, body)
+	}
+	if v != nil {
+		if err := json.Unmarshal(body, v); err != nil {
+			a.t.Fatalf("docker API %s %s: decode %s: %v", method, path, body, err)
+		}
 	}
 }
 
-func liveReplay(t *testing.T, sdir string) {
+// liveTimes is where a live replay's time went, logged per scenario and in total so
+// the next person speeding up the run measures before guessing. Logged, never asserted.
+type liveTimes struct {
+	reset, dockerBuild, ours, compare time.Duration
+	builds                            int
+}
+
+func (a *liveTimes) add(b liveTimes) {
+	a.reset += b.reset
+	a.dockerBuild += b.dockerBuild
+	a.ours += b.ours
+	a.compare += b.compare
+	a.builds += b.builds
+}
+
+func (a liveTimes) String() string {
+	return fmt.Sprintf("%d builds; reset %v, docker build %v, layerlab build %v, compare (docker history) %v",
+		a.builds, a.reset.Round(time.Millisecond), a.dockerBuild.Round(time.Millisecond), a.ours.Round(time.Millisecond),
+		a.compare.Round(time.Millisecond))
+}
+
+func since(d *time.Duration, start time.Time) { *d += time.Since(start) }
+
+func liveReplay(t *testing.T, sdir string, total *liveTimes) {
+	var tm liveTimes
+	defer func() { total.add(tm); t.Logf("times: %v", tm) }()
 	if n := liveSteps(t, sdir); n > maxLiveSteps {
 		// Each RUN is a container on the daemon, about 2 s: x74's 130 steps took 4.5
 		// minutes of CI's 20. The replay of its recording (TestConformance) checks it.
 		t.Skipf("%d instructions, more than the %d a live replay runs: the recorded replay checks this case", n, maxLiveSteps)
 	}
+	start := time.Now()
 	resetDaemon(t)
+	since(&tm.reset, start)
 	name := filepath.Base(sdir)
 	dir := t.TempDir()
 	writeContext(t, filepath.Join(sdir, "context"), dir)
@@ -206,12 +311,6 @@ func liveReplay(t *testing.T, sdir string) {
 	baseImage(t, st)
 	b := build.New(st, nil)
 	tag := fmt.Sprintf("layerlab-live-%s-%d", strings.ToLower(name), time.Now().UnixNano()%100000)
-	t.Cleanup(func() {
-		out, _ := docker(t, "", nil, "images", "-q", "--filter", "reference="+tag)
-		for _, id := range strings.Fields(out) {
-			docker(t, "", nil, "rmi", "-f", id)
-		}
-	})
 	sizes := newSizeChecker(name)
 	n := 0
 	for _, line := range strings.Split(string(script), "\n") {
@@ -232,7 +331,10 @@ func liveReplay(t *testing.T, sdir string) {
 				dargs[i] = strings.ReplaceAll(a, "{T}", tag)
 			}
 			dargs = append(dargs, ".")
+			start := time.Now()
 			out, code := docker(t, dir, []string{"DOCKER_BUILDKIT=0"}, dargs...)
+			since(&tm.dockerBuild, start)
+			tm.builds++
 			file := ""
 			if f.file != "" {
 				file = filepath.Join(dir, f.file)
@@ -244,8 +346,12 @@ func liveReplay(t *testing.T, sdir string) {
 				}
 				continue
 			}
+			start = time.Now()
 			res, berr := b.Build(context.Background(), c, build.Options{Tags: f.tags, BuildArgs: f.args, Target: f.target, NoCache: f.noCache})
+			since(&tm.ours, start)
+			start = time.Now()
 			compareLive(t, n, out, code, res, berr, st, f.tags[0], sizes)
+			since(&tm.compare, start)
 		case "tag":
 			docker(t, dir, nil, "tag", strings.ReplaceAll(args[1], "{T}", tag), strings.ReplaceAll(args[2], "{T}", tag))
 			src, _ := st.Lookup(context.Background(), strings.ReplaceAll(args[1], "{T}", tag))
