@@ -6,9 +6,6 @@ package handlers
 
 import (
 	"context"
-	"crypto/hmac"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -611,48 +608,14 @@ const noticeCookie = "layerlab_notice"
 // bound to the session (as the images page's flash), so a page shows only notices the
 // server wrote for this browser.
 func (s *Server) setNotice(w http.ResponseWriter, r *http.Request, n *web.Notice) {
-	key, err := s.sessionKey(r.Context())
-	if err != nil {
-		s.log.Error("notice not set", "err", err)
-		return
-	}
-	token, _ := r.Context().Value(keyToken).(string)
-	b, err := json.Marshal(n)
-	if err != nil {
-		return
-	}
-	payload := base64.RawURLEncoding.EncodeToString(b)
-	http.SetCookie(w, &http.Cookie{Name: noticeCookie, Value: payload + "." + base64.RawURLEncoding.EncodeToString(sign(key, "notice", token, payload)),
-		Path: "/", MaxAge: 60, HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode})
+	s.putSigned(w, r, signedCookie{name: noticeCookie, path: "/", purpose: "notice"}, n)
 }
 
 // takeNotice reads and clears the notice; nil when there is none or it is not the
 // server's for this session.
 func (s *Server) takeNotice(w http.ResponseWriter, r *http.Request) *web.Notice {
-	c, err := r.Cookie(noticeCookie)
-	if err != nil {
-		return nil
-	}
-	http.SetCookie(w, &http.Cookie{Name: noticeCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
-		Secure: s.secure, SameSite: http.SameSiteStrictMode})
-	key, err := s.sessionKey(r.Context())
-	if err != nil {
-		return nil
-	}
-	token, _ := r.Context().Value(keyToken).(string)
-	payload, mac, ok := strings.Cut(c.Value, ".")
-	if !ok {
-		return nil
-	}
-	if got, err := base64.RawURLEncoding.DecodeString(mac); err != nil || !hmac.Equal(got, sign(key, "notice", token, payload)) {
-		return nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(payload)
-	if err != nil {
-		return nil
-	}
 	var n web.Notice
-	if json.Unmarshal(b, &n) != nil || n.Text == "" {
+	if !s.takeSigned(w, r, signedCookie{name: noticeCookie, path: "/", purpose: "notice"}, &n) || n.Text == "" {
 		return nil
 	}
 	return &n

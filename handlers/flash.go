@@ -26,28 +26,70 @@ const (
 // wrote, or one edited on its way, is ignored (takeFlash), so the images page never
 // shows a command output the server did not produce.
 func (s *Server) setFlash(w http.ResponseWriter, r *http.Request, f *web.Flash) {
-	key, err := s.sessionKey(r.Context())
-	if err != nil {
-		s.log.Error("flash not set", "err", err)
-		return
-	}
-	token, _ := r.Context().Value(keyToken).(string)
 	// A browser drops a cookie over 4 KiB: cut the output until it fits.
 	for limit := maxFlashOutput; limit >= 50; limit /= 2 {
 		g := *f
 		g.Output, g.Error = cutMiddle(f.Output, limit), cutMiddle(f.Error, limit/2)
-		b, err := json.Marshal(&g)
-		if err != nil {
-			return
-		}
-		payload := base64.RawURLEncoding.EncodeToString(b)
-		v := payload + "." + base64.RawURLEncoding.EncodeToString(sign(key, "flash", token, payload))
-		if len(v) <= 3500 {
-			http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: v, Path: "/images", MaxAge: 60,
-				HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode})
+		if s.putSigned(w, r, signedCookie{name: flashCookie, path: "/images", purpose: "flash"}, &g) {
 			return
 		}
 	}
+}
+
+// signedCookie names a short-lived cookie that carries a value to the next page
+// (the images page's flash, the class pages' notices).
+type signedCookie struct{ name, path, purpose string }
+
+// maxSignedCookie bounds a signed cookie's value: a browser drops a cookie over 4 KiB.
+const maxSignedCookie = 3500
+
+// putSigned sets c to v's JSON, signed with the session key for c's purpose and bound
+// to the session's token, for 60 s. It reports false, setting nothing, when the value
+// would pass maxSignedCookie or cannot be signed.
+func (s *Server) putSigned(w http.ResponseWriter, r *http.Request, c signedCookie, v any) bool {
+	key, err := s.sessionKey(r.Context())
+	if err != nil {
+		s.log.Error(c.purpose+" not set", "err", err)
+		return false
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return false
+	}
+	token, _ := r.Context().Value(keyToken).(string)
+	payload := base64.RawURLEncoding.EncodeToString(b)
+	value := payload + "." + base64.RawURLEncoding.EncodeToString(sign(key, c.purpose, token, payload))
+	if len(value) > maxSignedCookie {
+		return false
+	}
+	http.SetCookie(w, &http.Cookie{Name: c.name, Value: value, Path: c.path, MaxAge: 60,
+		HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteStrictMode})
+	return true
+}
+
+// takeSigned reads c into v and clears it; false when there is none, or when its
+// signature is not the server's for this session and purpose.
+func (s *Server) takeSigned(w http.ResponseWriter, r *http.Request, c signedCookie, v any) bool {
+	got, err := r.Cookie(c.name)
+	if err != nil {
+		return false
+	}
+	http.SetCookie(w, &http.Cookie{Name: c.name, Value: "", Path: c.path, MaxAge: -1, HttpOnly: true,
+		Secure: s.secure, SameSite: http.SameSiteStrictMode})
+	key, err := s.sessionKey(r.Context())
+	if err != nil {
+		return false
+	}
+	token, _ := r.Context().Value(keyToken).(string)
+	payload, mac, ok := strings.Cut(got.Value, ".")
+	if !ok {
+		return false
+	}
+	if m, err := base64.RawURLEncoding.DecodeString(mac); err != nil || !hmac.Equal(m, sign(key, c.purpose, token, payload)) {
+		return false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(payload)
+	return err == nil && json.Unmarshal(b, v) == nil
 }
 
 // cutMiddle keeps the first and last lines of a long output (the last line of prune's
@@ -82,30 +124,8 @@ func cutMiddle(s string, max int) string {
 // takeFlash reads and clears the flash cookie; nil when there is none, or when its
 // signature is not the server's for this session.
 func (s *Server) takeFlash(w http.ResponseWriter, r *http.Request) *web.Flash {
-	c, err := r.Cookie(flashCookie)
-	if err != nil {
-		return nil
-	}
-	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: "", Path: "/images", MaxAge: -1, HttpOnly: true,
-		Secure: s.secure, SameSite: http.SameSiteStrictMode})
-	key, err := s.sessionKey(r.Context())
-	if err != nil {
-		return nil
-	}
-	token, _ := r.Context().Value(keyToken).(string)
-	payload, mac, ok := strings.Cut(c.Value, ".")
-	if !ok {
-		return nil
-	}
-	if got, err := base64.RawURLEncoding.DecodeString(mac); err != nil || !hmac.Equal(got, sign(key, "flash", token, payload)) {
-		return nil
-	}
-	b, err := base64.RawURLEncoding.DecodeString(payload)
-	if err != nil {
-		return nil
-	}
 	var f web.Flash
-	if json.Unmarshal(b, &f) != nil || f.Cmd == "" {
+	if !s.takeSigned(w, r, signedCookie{name: flashCookie, path: "/images", purpose: "flash"}, &f) || f.Cmd == "" {
 		return nil
 	}
 	return &f
