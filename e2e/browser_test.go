@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -142,7 +143,12 @@ func (b *browser) open(path, sel string) {
 // click clicks the first element matching a CSS selector, once it is visible.
 func (b *browser) click(sel string) {
 	b.t.Helper()
-	b.do("click "+sel, chromedp.WaitVisible(chromedp.CSS(sel)), chromedp.Click(chromedp.CSS(sel)))
+	// Centred first: chromedp scrolls only an element wholly out of view, and clicks
+	// the middle of its box, which for one cut by the viewport's edge (a button under
+	// the terminal bar) is a point outside the page, and the click goes nowhere.
+	b.do("wait for "+sel, chromedp.WaitVisible(chromedp.CSS(sel)))
+	eval[bool](b, `(document.querySelector(`+strconv.Quote(sel)+`).scrollIntoView({block: "center"}), true)`)
+	b.do("click "+sel, chromedp.Click(chromedp.CSS(sel)))
 }
 
 // eval evaluates a JavaScript expression (promises awaited) and decodes its value.
