@@ -32,5 +32,47 @@
     document.dispatchEvent(new CustomEvent("layerlab:changed", { detail: what || {} }));
   }
 
-  window.layerlab = { api, csrf, changed };
+  // ---- a build's steps, as the playground and the teacher's live view draw them ----
+
+  const STATES = {
+    cached: ["✓", "cached"],
+    changed: ["✎", "changed"],
+    downstream: ["↓", "rebuilt (downstream)"],
+    new: ["+", "new"],
+    failed: ["✗", "failed"],
+    base: ["◆", "base image"],
+    meta: ["·", "global ARG"],
+    running: ["⟳", "running"],
+  };
+
+  // el makes an element; text is always set as text, never parsed as HTML.
+  function el(tag, attrs, ...kids) {
+    const e = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === undefined || v === null || v === false) continue;
+      if (k === "class") e.className = v;
+      else if (k === "text") e.textContent = v;
+      else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+      else e.setAttribute(k, v === true ? "" : v);
+    }
+    for (const k of kids) if (k !== null && k !== undefined) e.append(k);
+    return e;
+  }
+
+  function stateBadge(state) {
+    const [icon, label] = STATES[state] || ["?", state];
+    return el("span", { class: "state state-" + state, "data-testid": "state" },
+      el("span", { "aria-hidden": "true", text: icon }), " " + label);
+  }
+
+  function humanSize(n) {
+    const units = ["B", "kB", "MB", "GB", "TB"];
+    let i = 0;
+    while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
+    return (i === 0 ? String(n) : n.toPrecision(3).replace(/\.?0+$/, "")) + units[i];
+  }
+  const short = (id) => (id || "").replace(/^sha256:/, "").slice(0, 12);
+  const fmtMs = (ms) => (ms < 1 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : Math.round(ms)) + " ms";
+
+  window.layerlab = { api, csrf, changed, el, stateBadge, humanSize, short, fmtMs, STATES };
 })();
