@@ -66,7 +66,8 @@ func (q *buildQueue) allow(ws string) error {
 
 // acquire waits for a build slot, in turn, and returns the function that gives it
 // back (call it once, when the build ends). While the build waits, notify gets a
-// line for the student whenever its place changes, and one when it starts. It fails
+// line for the student with its place (when it joins, when the place halves, and in
+// the last three), and one when it starts. It fails
 // only with ctx's error (the build was cancelled while it waited, or the server stops).
 func (q *buildQueue) acquire(ctx context.Context, notify func(string)) (func(), error) {
 	return q.acquireAs(ctx, "", notify)
@@ -95,7 +96,7 @@ func (q *buildQueue) acquireAs(ctx context.Context, ws string, notify func(strin
 			}
 		}
 		q.mu.Unlock()
-		if place != 0 && place != shown {
+		if place != 0 && tellPlace(shown, place) {
 			shown = place
 			runs := fmt.Sprintf("%d builds run", q.slots)
 			if q.slots == 1 {
@@ -122,6 +123,16 @@ func (q *buildQueue) acquireAs(ctx context.Context, ws string, notify func(strin
 			return nil, fmt.Errorf("wait for a build slot: %w", ctx.Err())
 		}
 	}
+}
+
+// tellPlace says whether a waiting build last told it was shown-th (0: not yet) is
+// told its place now: when it joins, each time the place halves, and each step of the
+// last three. A build 100th in the queue is told about 8 times, not 100: every slot
+// freed moves every waiting build, and each line is an event stored, sent and shown on
+// a class's dashboard; told at each move, a long queue made work that grew with its
+// square and slowed the very builds it was made of.
+func tellPlace(shown, place int) bool {
+	return place != shown && (shown == 0 || place <= 3 || place <= shown/2)
 }
 
 // waitingOf returns the places (1 = next) of workspace ws's builds waiting for a

@@ -3,7 +3,9 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -162,5 +164,73 @@ func TestQueuedBuild(t *testing.T) {
 	b.postJSON("/api/builds/"+id+"/cancel", nil).wantCode(http.StatusAccepted)
 	if bj := b.waitBuild(id); bj.State != "failed" {
 		t.Errorf("the cancelled queued build is %s, want failed", bj.State)
+	}
+}
+
+// TestQueuePlacesHalve: a build far back in a long queue is told its place when it
+// joins, when the place halves and in the last three, not at every move: each line is
+// an event stored and sent, and every freed slot moves every waiting build.
+func TestQueuePlacesHalve(t *testing.T) {
+	q := newBuildQueue(1, 1000, time.Now)
+	hold, err := q.acquire(context.Background(), func(string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 40
+	var mu sync.Mutex
+	var lines []string
+	var wg sync.WaitGroup
+	releases := make(chan func(), n)
+	for i := range n {
+		wg.Add(1)
+		notify := func(string) {}
+		if i == n-1 {
+			notify = func(l string) { mu.Lock(); lines = append(lines, l); mu.Unlock() }
+		}
+		go func() {
+			defer wg.Done()
+			r, err := q.acquire(context.Background(), notify)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			releases <- r
+		}()
+		// In order: the next joins once this one waits.
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+			q.mu.Lock()
+			k := len(q.waiting)
+			q.mu.Unlock()
+			if k == i+1 || time.Now().After(deadline) {
+				break
+			}
+		}
+	}
+	hold()
+	for range n {
+		(<-releases)()
+	}
+	wg.Wait()
+	// How many moves the waiter sees depends on the scheduler (a nudge it has not
+	// taken yet stands for several), so the count is bounded, not exact: tellPlace's
+	// sequence is checked exactly below.
+	told := 0
+	for _, l := range lines {
+		if regexp.MustCompile(`\d+(st|nd|rd|th) in the queue`).MatchString(l) {
+			told++
+		}
+	}
+	if told < 1 || told > 9 {
+		t.Errorf("the 40th build was told its place %d times, want 1 to 9 (40 20 10 5 3 2 1 at most): %q", told, lines)
+	}
+	var seq []string
+	shown := 0
+	for place := 40; place >= 1; place-- {
+		if tellPlace(shown, place) {
+			seq, shown = append(seq, fmt.Sprint(place)), place
+		}
+	}
+	if got, want := strings.Join(seq, " "), "40 20 10 5 3 2 1"; got != want {
+		t.Errorf("moving from 40th to 1st one place at a time, told %s, want %s", got, want)
 	}
 }
