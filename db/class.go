@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/mattn/go-sqlite3"
 )
 
 // Class errors.
@@ -163,11 +165,18 @@ func (s *Store) CreateClass(ctx context.Context, teacher, name, lesson string) (
 		if err == nil {
 			return c, nil
 		}
-		if !strings.Contains(err.Error(), "UNIQUE") {
+		if !codeTaken(err) {
 			break
 		}
 	}
 	return nil, fmt.Errorf("create class: %w", err)
+}
+
+// codeTaken reports whether err is the unique index on open classes' codes refusing
+// a code another open class has.
+func codeTaken(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique
 }
 
 // Class returns the class of that id, or ErrNotFound.

@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -198,5 +199,29 @@ func TestWorkspaceReset(t *testing.T) {
 	}
 	if m, err := s.MemberOf(ctx, "ana"); err != nil || m.Class != c.ID {
 		t.Fatalf("membership after reset: %v %v", m, err)
+	}
+}
+
+// TestClassCodeTaken: a code an open class holds is drawn again; a closed class's code
+// may be given again.
+func TestClassCodeTaken(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	a, err := s.CreateClass(ctx, "teacher", "A", "docker-images")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO classes (id, code, name, lesson, teacher, created) VALUES ('x', ?, 'B', 'l', 't', '')`, a.Code)
+	if !codeTaken(err) {
+		t.Fatalf("a second open class with code %s: %v, want the unique index's refusal", a.Code, err)
+	}
+	if err := s.CloseClass(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err = s.db.ExecContext(ctx, `INSERT INTO classes (id, code, name, lesson, teacher, created) VALUES ('x', ?, 'B', 'l', 't', '')`, a.Code); err != nil {
+		t.Fatalf("the closed class's code again: %v", err)
+	}
+	if codeTaken(fmt.Errorf("wrapped: %w", ErrNotFound)) {
+		t.Error("codeTaken of another error")
 	}
 }
