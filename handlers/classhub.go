@@ -77,16 +77,20 @@ type cachedOutcome struct {
 }
 
 // cachedUsage is a workspace's storage use as last counted (StorageUsed costs
-// milliseconds in a class's store): counted again when its last build changes state,
-// on a "usage" change, or after usageMaxAge.
+// milliseconds in a class's store): counted again when its last build changes state
+// and the count is older than usageMinAge, on a "usage" change, or after usageMaxAge.
 type cachedUsage struct {
 	key   string // the last build's id and state when counted
 	bytes int64
 	at    time.Time
 }
 
-// usageMaxAge is how old a card's usage figure may be.
-const usageMaxAge = 30 * time.Second
+// usageMaxAge is how old a card's usage figure may be; usageMinAge how old it is before
+// a new build of the student counts it again.
+const (
+	usageMaxAge = 30 * time.Second
+	usageMinAge = 10 * time.Second
+)
 
 func newClassHub(s *Server) *classHub {
 	return &classHub{s: s, done: make(chan struct{}), classOf: map[string]string{}, rooms: map[string]*classRoom{},
