@@ -459,11 +459,18 @@ type lessonEvals struct {
 	again map[string]bool
 	// onRun, when a test sets it, is called as each evaluation starts.
 	onRun func(workspace string)
+	// slots bounds the evaluations running at once, server-wide: a class's builds end
+	// together (100 first builds in the first seconds), and an evaluation per workspace
+	// at once held the store's connections the builds were waiting for.
+	slots chan struct{}
 }
+
+// maxEvaluations is how many lesson evaluations run at once.
+const maxEvaluations = 2
 
 func newLessonEvals() *lessonEvals {
 	ctx, stop := context.WithCancel(context.Background())
-	return &lessonEvals{ctx: ctx, stop: stop, again: map[string]bool{}}
+	return &lessonEvals{ctx: ctx, stop: stop, again: map[string]bool{}, slots: make(chan struct{}, maxEvaluations)}
 }
 
 // close stops the evaluations and waits for the running ones to end.
@@ -503,6 +510,14 @@ func (s *Server) evaluateLater(ws *db.Workspace) {
 	go func() {
 		defer e.wg.Done()
 		for {
+			select {
+			case e.slots <- struct{}{}:
+			case <-e.ctx.Done():
+				e.mu.Lock()
+				delete(e.again, name)
+				e.mu.Unlock()
+				return
+			}
 			if e.onRun != nil {
 				e.onRun(name)
 			}
@@ -511,6 +526,7 @@ func (s *Server) evaluateLater(ws *db.Workspace) {
 				s.log.Error("evaluate lesson", "workspace", name, "err", err)
 			}
 			cancel()
+			<-e.slots
 			e.mu.Lock()
 			if !e.again[name] || e.ctx.Err() != nil {
 				delete(e.again, name)

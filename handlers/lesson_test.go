@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"layerlab/db"
 	"layerlab/examples"
@@ -627,5 +628,42 @@ func TestLessonTerminalContainerCommands(t *testing.T) {
 	got, err := env.workspace().Commands(context.Background())
 	if err != nil || len(got) != 2 || got[0].Cmd != "docker run alpine:3.20" || got[0].Exit != 1 {
 		t.Errorf("log: %+v %v", got, err)
+	}
+}
+
+// TestLessonEvaluationsBounded: however many workspaces' builds end together, at most
+// maxEvaluations evaluations run at once; the others wait their turn and all run.
+func TestLessonEvaluationsBounded(t *testing.T) {
+	env := newTestServer(t)
+	var mu sync.Mutex
+	running, most, total := 0, 0, 0
+	release := make(chan struct{})
+	env.Server.evals.onRun = func(string) {
+		mu.Lock()
+		running++
+		total++
+		most = max(most, running)
+		mu.Unlock()
+		<-release
+		mu.Lock()
+		running--
+		mu.Unlock()
+	}
+	const n = 6
+	for range n {
+		env.Server.evaluateLater(env.newBrowser().workspace())
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		mu.Lock()
+		r := running
+		mu.Unlock()
+		if r == maxEvaluations || time.Now().After(deadline) {
+			break
+		}
+	}
+	close(release)
+	env.settle()
+	if most != maxEvaluations || total != n {
+		t.Errorf("at most %d evaluations at once and %d in all; want %d at once and %d", most, total, maxEvaluations, n)
 	}
 }
