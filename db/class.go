@@ -23,7 +23,14 @@ var (
 	ErrClassClosed = errors.New("class is closed")
 	// ErrInAnotherClass: the workspace is a student of another class already.
 	ErrInAnotherClass = errors.New("workspace is in another class")
+	// ErrClassFull: the class has MaxClassMembers students.
+	ErrClassFull = errors.New("class is full")
 )
+
+// MaxClassMembers bounds a class's students: every dashboard update renders them all,
+// and one shared code must not let a script fill a class with thousands of names. It
+// matches the live view's bound of followers per class (handlers/follow.go).
+const MaxClassMembers = 200
 
 // CodeAlphabet holds the letters and digits of a join code: none that a room reads
 // for another (0/O/D, 1/I/L, 2/Z, 5/S, 8/B), so a code read off a projector is typed
@@ -285,6 +292,13 @@ func (s *Store) JoinClass(ctx context.Context, classID, workspace, name string) 
 		}
 		if taken > 0 {
 			return fmt.Errorf("%q is taken in this class: choose another name: %w", name, ErrExists)
+		}
+		var members int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM class_members WHERE class = ?`, classID).Scan(&members); err != nil {
+			return err
+		}
+		if members >= MaxClassMembers {
+			return fmt.Errorf("the class has %d students, layerlab's limit for a class: %w", members, ErrClassFull)
 		}
 		m = &Member{Class: classID, Workspace: workspace, Name: name, Joined: s.now().UTC()}
 		_, err = tx.ExecContext(ctx, `INSERT INTO class_members (class, workspace, name, lower_name, joined, quota) VALUES (?, ?, ?, ?, ?, 0)`,

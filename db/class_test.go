@@ -225,3 +225,29 @@ func TestClassCodeTaken(t *testing.T) {
 		t.Error("codeTaken of another error")
 	}
 }
+
+// TestClassFull: a class takes MaxClassMembers students and refuses the next, naming
+// the limit; a student already in it still rejoins.
+func TestClassFull(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	c, err := s.CreateClass(ctx, "teacher", "Big", "docker-images")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range MaxClassMembers {
+		n := fmt.Sprintf("s%d", i)
+		workspace(t, s, n)
+		if _, err := s.JoinClass(ctx, c.ID, n, n); err != nil {
+			t.Fatalf("student %d: %v", i+1, err)
+		}
+	}
+	workspace(t, s, "late")
+	_, err = s.JoinClass(ctx, c.ID, "late", "Late")
+	if !errors.Is(err, ErrClassFull) || !strings.Contains(err.Error(), fmt.Sprint(MaxClassMembers)) {
+		t.Fatalf("student %d: %v, want ErrClassFull naming the limit", MaxClassMembers+1, err)
+	}
+	if _, err := s.JoinClass(ctx, c.ID, "s0", "s0"); err != nil {
+		t.Fatalf("a student of the full class rejoins: %v", err)
+	}
+}

@@ -344,6 +344,8 @@ func (s *Server) joinClass(r *http.Request, code, name string) (c *db.Class, m *
 		return nil, nil, false, errConflict(fmt.Sprintf("%s is taken in this class: choose another name", strings.TrimSpace(name)))
 	case errors.Is(err, db.ErrClassClosed):
 		return nil, nil, false, errForbidden(fmt.Sprintf("the class %s is closed: it takes no more students; ask your teacher", c.Name))
+	case errors.Is(err, db.ErrClassFull):
+		return nil, nil, false, errConflict(fmt.Sprintf("the class %s has %d students, layerlab's limit for one class: ask your teacher to open a second class", c.Name, db.MaxClassMembers))
 	case errors.Is(err, db.ErrInAnotherClass):
 		other := "another class"
 		if before != nil {
