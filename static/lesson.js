@@ -9,7 +9,11 @@
   if (!panel || !window.layerlab) return;
   const { api } = window.layerlab;
   const OPEN_KEY = "layerlab.lesson.open";
-  const POLL_MS = 3000;
+  // Every change this page makes (a build's end, a terminal command, the panel's own
+  // forms) and the tab coming back into view refresh the panel at once; the poll only
+  // catches what another tab did meanwhile. Each poll gathers the workspace's state on
+  // the server, so a class of 100 open panels polling every 3 s cost 33 of them a second.
+  const POLL_MS = 15000;
   let dirty = false; // a prediction ticked or an answer typed and not saved yet
   let busy = false;
 
