@@ -5,7 +5,9 @@
 // What must hold:
 //   - Every connection is opened from one DSN (dsn) that carries every pragma, so the
 //     pool never hands out a connection without WAL, the busy timeout, foreign keys,
-//     immediate transactions or synchronous=NORMAL. No PRAGMA is ever run through Exec.
+//     immediate transactions or synchronous=NORMAL; the one setting the DSN cannot
+//     carry (wal_autocheckpoint=0) is set by the driver's connect hook as each
+//     connection opens (checkpoint.go). No PRAGMA is ever run through the pool's Exec.
 //   - Every write is one BeginTx/Commit (BEGIN IMMEDIATE, through the DSN), so two
 //     processes writing the same database wait for each other instead of failing with
 //     "database is locked".
@@ -22,8 +24,6 @@ import (
 	"os"
 	"path/filepath"
 	"time"
-
-	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
 )
 
 // DefaultWorkspace is the workspace the CLI uses when none is named.
@@ -44,6 +44,7 @@ type Store struct {
 	// (sleeps of 1, 2, 5 ... 100 ms while the lock may already be free). The busy
 	// timeout still covers writers in other processes (the CLI).
 	wlock chan struct{}
+	ckpt  *checkpointer // runs the checkpoints, off the write path (checkpoint.go)
 }
 
 // Open opens (creating if needed) the store under dir: dir/layerlab.db and
@@ -58,7 +59,7 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 			return nil, fmt.Errorf("open store %s: %w", dir, err)
 		}
 	}
-	db, err := sql.Open("sqlite3", dsn(filepath.Join(abs, "layerlab.db")))
+	db, err := sql.Open(driverName, dsn(filepath.Join(abs, "layerlab.db")))
 	if err != nil {
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
@@ -68,12 +69,13 @@ func Open(ctx context.Context, dir string) (*Store, error) {
 	db.SetMaxIdleConns(8)
 	db.SetConnMaxIdleTime(0)
 	s := &Store{dir: abs, db: db, now: time.Now, wlock: make(chan struct{}, 1)}
+	s.startCheckpointer()
 	if err := s.migrate(ctx); err != nil {
-		db.Close()
+		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
 	if err := s.loadQuotaOverrides(ctx); err != nil {
-		db.Close()
+		s.Close()
 		return nil, fmt.Errorf("open store %s: %w", dir, err)
 	}
 	return s, nil
@@ -106,6 +108,7 @@ func dsn(path string) string {
 
 // Close closes the database. Blob files need no closing.
 func (s *Store) Close() error {
+	s.stopCheckpointer()
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close store %s: %w", s.dir, err)
 	}
@@ -182,6 +185,7 @@ func (s *Store) write(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	s.committed()
 	return nil
 }
 

@@ -100,18 +100,19 @@ func TestEveryConnectionHasThePragmas(t *testing.T) {
 		}
 		conns = append(conns, c)
 		var mode string
-		var busy, fk, sync int
+		var busy, fk, sync, autockpt int
 		for q, dst := range map[string]any{
 			`PRAGMA journal_mode`: &mode, `PRAGMA busy_timeout`: &busy,
 			`PRAGMA foreign_keys`: &fk, `PRAGMA synchronous`: &sync,
+			`PRAGMA wal_autocheckpoint`: &autockpt,
 		} {
 			if err := c.QueryRowContext(ctx, q).Scan(dst); err != nil {
 				t.Fatalf("%s: %v", q, err)
 			}
 		}
-		if mode != "wal" || busy != 10000 || fk != 1 || sync != 1 {
-			t.Errorf("connection %d: journal_mode=%s busy_timeout=%d foreign_keys=%d synchronous=%d, want wal 10000 1 1",
-				i, mode, busy, fk, sync)
+		if mode != "wal" || busy != 10000 || fk != 1 || sync != 1 || autockpt != 0 {
+			t.Errorf("connection %d: journal_mode=%s busy_timeout=%d foreign_keys=%d synchronous=%d wal_autocheckpoint=%d, want wal 10000 1 1 0",
+				i, mode, busy, fk, sync, autockpt)
 		}
 	}
 }
