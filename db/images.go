@@ -248,6 +248,31 @@ func (w *Workspace) Images(ctx context.Context) ([]*image.Record, error) {
 // already has is not an error and changes nothing. A zero rec.Created means the
 // config's created time.
 func (w *Workspace) PutImage(ctx context.Context, rec *image.Record) error {
+	return w.putImage(ctx, rec, "")
+}
+
+// PutHeldImage is Hold then PutImage in one transaction: a build's step stores its
+// image held by the build, with one commit instead of two (a class's first builds
+// commit thousands of steps in their first seconds, and every commit waits for the
+// one before).
+func (w *Workspace) PutHeldImage(ctx context.Context, holder string, rec *image.Record) error {
+	if holder == "" {
+		return fmt.Errorf("put held image: no holder: %w", ErrInvalid)
+	}
+	return w.putImage(ctx, rec, holder)
+}
+
+// hold is Hold's statement, in the caller's transaction.
+func (w *Workspace) hold(ctx context.Context, tx *sql.Tx, holder string, id digest.Digest) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO holds (workspace, image_id, holder, expires) VALUES (?, ?, ?, ?)
+		ON CONFLICT (workspace, image_id, holder) DO UPDATE SET expires = excluded.expires`,
+		w.name, id.String(), holder, formatTime(w.s.now().Add(HoldTime)))
+	return err
+}
+
+// putImage stores rec and, when holder is set, holds it for holder in the same
+// transaction.
+func (w *Workspace) putImage(ctx context.Context, rec *image.Record, holder string) error {
 	if rec == nil {
 		return fmt.Errorf("put image: nil record: %w", ErrInvalid)
 	}
@@ -264,6 +289,9 @@ func (w *Workspace) PutImage(ctx context.Context, rec *image.Record) error {
 		return fmt.Errorf("put image %s: %w", rec.ID, err)
 	}
 	if n > 0 {
+		if holder != "" {
+			return w.Hold(ctx, holder, rec.ID)
+		}
 		return nil
 	}
 	layers, err := json.Marshal(rec.Layers)
@@ -287,6 +315,11 @@ func (w *Workspace) PutImage(ctx context.Context, rec *image.Record) error {
 		created = img.Created
 	}
 	err = w.s.write(ctx, func(tx *sql.Tx) error {
+		if holder != "" {
+			if err := w.hold(ctx, tx, holder, rec.ID); err != nil {
+				return err
+			}
+		}
 		// One statement each for the blob check and the layer rows: an image built on a
 		// big base has dozens of layers, and this runs once per rebuilt step.
 		if len(rec.Layers) > 0 {
@@ -480,12 +513,7 @@ const HoldTime = 10 * time.Minute
 // Hold marks id as in use by holder (a running build): DeleteImage refuses it with
 // ErrHeld until Unhold or until the hold expires.
 func (w *Workspace) Hold(ctx context.Context, holder string, id digest.Digest) error {
-	err := w.s.write(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO holds (workspace, image_id, holder, expires) VALUES (?, ?, ?, ?)
-			ON CONFLICT (workspace, image_id, holder) DO UPDATE SET expires = excluded.expires`,
-			w.name, id.String(), holder, formatTime(w.s.now().Add(HoldTime)))
-		return err
-	})
+	err := w.s.write(ctx, func(tx *sql.Tx) error { return w.hold(ctx, tx, holder, id) })
 	if err != nil {
 		return fmt.Errorf("hold %s: %w", id, err)
 	}

@@ -470,6 +470,13 @@ func (r *run) commit(st *stage, cc *image.ContainerConfig, createdBy, container 
 	// Until its next step commits a child, this image looks dangling: hold it, before
 	// it exists, so a prune in another process never sees it unheld (in Docker the
 	// step's running container protects it).
+	if hs, ok := r.store.(HeldImageStore); ok {
+		r.held = true // a failed put may still have held it: Unhold at the end either way
+		if err := hs.PutHeldImage(r.ctx, r.opt.ID, rec); err != nil {
+			return nil, fmt.Errorf("commit image: %w", err)
+		}
+		return rec, nil
+	}
 	if err := r.store.Hold(r.ctx, r.opt.ID, id); err != nil {
 		return nil, err
 	}

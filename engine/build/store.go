@@ -42,6 +42,13 @@ type Store interface {
 	Unhold(ctx context.Context, holder string) error
 }
 
+// HeldImageStore is implemented by a store that can hold an image and store it in one
+// step (one transaction): a build's commit uses it when there.
+type HeldImageStore interface {
+	// PutHeldImage is Hold(holder, rec.ID) and PutImage(rec), at once.
+	PutHeldImage(ctx context.Context, holder string, rec *image.Record) error
+}
+
 // GeneratedStore is implemented by a store that can hold a blob as generated content:
 // digest, size and recipe recorded, no bytes written, the bytes made (and checked
 // against the digest) only when OpenBlob reads them. The stand-ins' layers are stored
