@@ -39,6 +39,10 @@ const (
 	maxLessonBody = 8 << 10
 	// evaluateTimeout bounds one evaluation after a build or a command.
 	evaluateTimeout = 30 * time.Second
+	// evaluateYield is the longest a lesson check waits for the builds waiting for a
+	// slot to start (evaluateLater): the panel and the dashboard are told a task is
+	// done that much later at most.
+	evaluateYield = 3 * time.Second
 )
 
 // lessonProgress is what a class's dashboard shows of one student's lesson: the tasks
@@ -510,6 +514,16 @@ func (s *Server) evaluateLater(ws *db.Workspace) {
 	go func() {
 		defer e.wg.Done()
 		for {
+			// A build is what the student waits for; the check after it is not. While
+			// builds wait for a slot (a class's first builds come all at once), the
+			// check waits for them, up to evaluateYield.
+			yield := time.NewTimer(evaluateYield)
+			select {
+			case <-s.queue.quiet():
+			case <-yield.C:
+			case <-e.ctx.Done():
+			}
+			yield.Stop()
 			select {
 			case e.slots <- struct{}{}:
 			case <-e.ctx.Done():

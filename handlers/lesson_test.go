@@ -667,3 +667,53 @@ func TestLessonEvaluationsBounded(t *testing.T) {
 		t.Errorf("at most %d evaluations at once and %d in all; want %d at once and %d", most, total, maxEvaluations, n)
 	}
 }
+
+// TestLessonEvaluationYieldsToBuilds: while a build waits for a slot, an evaluation
+// waits for it to start; once none waits, the evaluation runs.
+func TestLessonEvaluationYieldsToBuilds(t *testing.T) {
+	env := newTestServer(t, func(d *Deps) { d.Limits.MaxBuilds = 1 })
+	ran := make(chan string, 1)
+	env.Server.evals.onRun = func(ws string) { ran <- ws }
+	ctx := context.Background()
+	release, err := env.Server.queue.acquire(ctx, func(string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waiting := make(chan func(), 1)
+	go func() {
+		r, err := env.Server.queue.acquire(ctx, func(string) {})
+		if err != nil {
+			t.Error(err)
+		}
+		waiting <- r
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		select {
+		case <-env.Server.queue.quiet():
+			if time.Now().After(deadline) {
+				t.Fatal("the second build did not queue")
+			}
+			continue
+		default: // the second build waits
+		}
+		break
+	}
+	ws := env.newBrowser().workspace()
+	env.Server.evaluateLater(ws)
+	select {
+	case got := <-ran:
+		t.Fatalf("the evaluation of %s ran while a build waited for a slot", got)
+	case <-time.After(300 * time.Millisecond):
+	}
+	release() // the waiting build starts: nothing waits any more
+	select {
+	case got := <-ran:
+		if got != ws.Name() {
+			t.Errorf("evaluated %s, want %s", got, ws.Name())
+		}
+	case <-time.After(evaluateYield + 5*time.Second):
+		t.Fatal("the evaluation did not run once no build waited")
+	}
+	(<-waiting)()
+	env.settle()
+}

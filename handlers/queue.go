@@ -22,6 +22,9 @@ type buildQueue struct {
 	running int                    // slots held
 	waiting []*queued              // in arrival order
 	starts  map[string][]time.Time // per workspace: its starts in the last minute
+	// drained is closed when the last waiting build leaves the queue (nil while none
+	// waits): work that yields to builds waits on it (quiet).
+	drained chan struct{}
 }
 
 // queued is a build waiting for a slot.
@@ -83,6 +86,9 @@ func (q *buildQueue) acquireAs(ctx context.Context, ws string, notify func(strin
 	}
 	me := &queued{ws: ws, granted: make(chan struct{}), moved: make(chan struct{}, 1)}
 	q.waiting = append(q.waiting, me)
+	if q.drained == nil {
+		q.drained = make(chan struct{})
+	}
 	q.mu.Unlock()
 
 	shown := 0
@@ -166,6 +172,7 @@ func (q *buildQueue) releaser() func() {
 			q.waiting = q.waiting[1:]
 			close(next.granted)
 			q.nudgeLocked()
+			q.drainedLocked()
 		})
 	}
 }
@@ -175,10 +182,32 @@ func (q *buildQueue) removeLocked(me *queued) {
 		if w == me {
 			q.waiting = append(q.waiting[:i], q.waiting[i+1:]...)
 			q.nudgeLocked()
+			q.drainedLocked()
 			return
 		}
 	}
 }
+
+// drainedLocked closes drained once no build waits.
+func (q *buildQueue) drainedLocked() {
+	if len(q.waiting) == 0 && q.drained != nil {
+		close(q.drained)
+		q.drained = nil
+	}
+}
+
+// quiet returns a channel closed once no build waits for a slot (at once when none
+// does). Work the builds should not compete with (a lesson's checks) waits on it.
+func (q *buildQueue) quiet() <-chan struct{} {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.drained == nil {
+		return closedChan
+	}
+	return q.drained
+}
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
 // nudgeLocked tells every waiting build that its place may have changed.
 func (q *buildQueue) nudgeLocked() {

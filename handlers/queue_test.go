@@ -234,3 +234,71 @@ func TestQueuePlacesHalve(t *testing.T) {
 		t.Errorf("moving from 40th to 1st one place at a time, told %s, want %s", got, want)
 	}
 }
+
+// TestBuildQueueQuiet: quiet is closed while no build waits for a slot, open while one
+// does, and closes when the last waiting build leaves the queue, started or cancelled.
+func TestBuildQueueQuiet(t *testing.T) {
+	q := newBuildQueue(1, 100, time.Now)
+	ctx := context.Background()
+	isQuiet := func() bool {
+		select {
+		case <-q.quiet():
+			return true
+		default:
+			return false
+		}
+	}
+	if !isQuiet() {
+		t.Fatal("an empty queue is not quiet")
+	}
+	release, err := q.acquire(ctx, func(string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !isQuiet() {
+		t.Fatal("a running build with none waiting: not quiet")
+	}
+	started := make(chan func())
+	go func() {
+		r, err := q.acquire(ctx, func(string) {})
+		if err != nil {
+			t.Error(err)
+		}
+		started <- r
+	}()
+	for deadline := time.Now().Add(10 * time.Second); isQuiet(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("a waiting build did not make the queue busy")
+		}
+	}
+	quiet := q.quiet()
+	release()
+	select {
+	case <-quiet:
+	case <-time.After(10 * time.Second):
+		t.Fatal("quiet did not close when the waiting build started")
+	}
+	(<-started)()
+
+	// A cancelled waiter leaves the queue quiet too.
+	release, _ = q.acquire(ctx, func(string) {})
+	cctx, cancel := context.WithCancel(ctx)
+	gone := make(chan struct{})
+	go func() {
+		defer close(gone)
+		if _, err := q.acquire(cctx, func(string) {}); err == nil {
+			t.Error("a cancelled wait got a slot")
+		}
+	}()
+	for deadline := time.Now().Add(10 * time.Second); isQuiet(); time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the second waiting build did not make the queue busy")
+		}
+	}
+	cancel()
+	<-gone
+	if !isQuiet() {
+		t.Fatal("the queue is not quiet after its only waiter was cancelled")
+	}
+	release()
+}
