@@ -418,7 +418,7 @@ func TestRedTeam(t *testing.T) {
 	// time and queues the rest.
 	t.Run("concurrent-builds", func(t *testing.T) {
 		// The server-wide limit is set here, not guessed: its default depends on the
-		// machine's CPUs (twice them, at least 4), and a guess failed on CI's machine.
+		// machine's CPUs (one per CPU, at least 2), and a guess failed on CI's machine.
 		const limit = 3
 		rt, victim, _ := rtSetup(t, rtFlags(t, fmt.Sprintf("--max-builds=%d", limit))...)
 		var students []*rtClient

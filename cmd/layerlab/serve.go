@@ -51,7 +51,7 @@ func serveFlags(o *serveOptions) (*flag.FlagSet, []string) {
 	fs.Var((*byteSize)(&l.WorkspaceQuota), "workspace-quota", "Bytes stored that only one workspace uses (layers, configs, context files), checked before a build, pull, push or upload writes")
 	def("workspace-quota")
 	fs.Var((*positiveInt)(&l.MaxBuilds), "max-builds", fmt.Sprintf("Builds the server runs at once; more wait in a queue "+
-		"(default: twice the number of CPUs, at least 4; %d here)", l.MaxBuilds))
+		"(default: one per CPU, at least 2; %d here)", l.MaxBuilds))
 	def("max-builds")
 	fs.Var((*positiveInt)(&l.BuildsPerMinute), "builds-per-minute", "Builds one workspace may start per minute")
 	def("builds-per-minute")
