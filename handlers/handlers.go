@@ -31,6 +31,9 @@ type Deps struct {
 	Limits Limits
 	// Lessons are the lessons the playground's panel offers; nil: lessons.Builtin().
 	Lessons *lessons.Set
+	// NoEngineAPI turns the Docker Engine API under /ws/<token>/ off (engineapi.go):
+	// every request there gets 404 saying so.
+	NoEngineAPI bool
 }
 
 // Server is the playground's http.Handler. Close cancels the running builds and waits
@@ -55,6 +58,8 @@ type Server struct {
 	follow    followHub    // follow-the-teacher rooms and their followers (follow.go)
 	teach     classState   // the joins limiter (class.go)
 	classes   *classHub    // the class dashboards' live cards and the presence counts (classhub.go)
+	// noEngineAPI: the Docker Engine API is off (Deps.NoEngineAPI, engineapi.go).
+	noEngineAPI bool
 }
 
 // New returns the playground's handler over store.
@@ -65,7 +70,7 @@ func New(d Deps) *Server {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	s := &Server{store: d.Store, log: d.Log, now: d.Now, secure: d.Secure, publicURL: d.PublicURL, limits: d.Limits.withDefaults()}
+	s := &Server{store: d.Store, log: d.Log, now: d.Now, secure: d.Secure, publicURL: d.PublicURL, limits: d.Limits.withDefaults(), noEngineAPI: d.NoEngineAPI}
 	s.broadcast = newBroadcaster()
 	s.setupLessons(d.Lessons)
 	s.classes = newClassHub(s)
@@ -96,6 +101,7 @@ func (s *Server) routes() chi.Router {
 	r.Handle("/static/*", http.StripPrefix("/static/", staticHandler()))
 	r.Get("/healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	r.Mount("/v2", s.registryRoutes()) // the hub (OCI registry): its own auth, no session or CSRF
+	s.engineRoutes(r)                  // the Docker Engine API per workspace: its token, no session or CSRF
 	r.Group(func(r chi.Router) {
 		r.Use(s.session, s.checkCSRF, s.createWorkspace)
 		s.playgroundRoutes(r)
