@@ -207,7 +207,8 @@ func (s *Server) engineVersionInfo(w http.ResponseWriter, r *http.Request) {
 		"Platform": map[string]string{"Name": "layerlab"},
 		"Components": []map[string]any{{
 			"Name": "Engine", "Version": layerlabVersion,
-			"Details": map[string]string{"ApiVersion": engineAPIVersion, "MinAPIVersion": engineAPIMinVersion, "Os": "linux", "Arch": runtime.GOARCH},
+			"Details": map[string]string{"ApiVersion": engineAPIVersion, "MinAPIVersion": engineAPIMinVersion, "Os": "linux", "Arch": runtime.GOARCH,
+				"GoVersion": runtime.Version(), "Experimental": "false", "GitCommit": "", "BuildTime": ""},
 		}},
 		"Version":       layerlabVersion,
 		"ApiVersion":    engineAPIVersion,
