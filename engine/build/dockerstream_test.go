@@ -111,7 +111,7 @@ func TestDockerStreamFrames(t *testing.T) {
 			started: false,
 		},
 		{
-			name: "quiet: the image ID alone",
+			name:  "quiet: the image ID alone",
 			quiet: true,
 			events: append(append([]build.Event{}, from...),
 				build.Event{Type: build.EventBuildDone, Image: base, Tags: []string{"x:latest"}}),
@@ -119,7 +119,7 @@ func TestDockerStreamFrames(t *testing.T) {
 			started: true,
 		},
 		{
-			name: "quiet failure: what was held back, then the error",
+			name:  "quiet failure: what was held back, then the error",
 			quiet: true,
 			events: append(append([]build.Event{}, from...),
 				build.Event{Type: build.EventBuildFailed, Step: 2, Error: "boom", ExitCode: 1}),
