@@ -27,6 +27,9 @@ type buildRequest struct {
 	Target    string            `json:"target"`
 	NoCache   bool              `json:"no_cache"`
 	File      string            `json:"file"`
+	// Via is where the build was started from (viaPage, viaTerminal, viaEngine:
+	// workspacefeed.go); the playground page says so. Not settable by a client.
+	Via string `json:"-"`
 }
 
 // buildInputs is what a build was given, stored with it for the comparison.
@@ -118,17 +121,33 @@ func (r *runner) start(ws *db.Workspace, req buildRequest, extra build.Sink) (*r
 	if err != nil {
 		return nil, err
 	}
+	bfiles := make([]build.File, 0, len(files))
+	for _, f := range files {
+		bfiles = append(bfiles, build.File{Path: f.Path, Data: f.Data, Mode: f.Mode})
+	}
+	return r.startFiles(ws, req, bfiles, extra)
+}
+
+// startFiles is start with the given files as the context instead of the workspace's
+// stored ones (the Engine API's POST /build sends its own tar): the build is stored,
+// queued and bounded as any other of the workspace's, and the workspace's files stay
+// as they are.
+func (r *runner) startFiles(ws *db.Workspace, req buildRequest, bfiles []build.File, extra build.Sink) (*runningBuild, error) {
+	if r.ctx.Err() != nil {
+		return nil, errConflict("the server is shutting down")
+	}
 	name := req.File
 	if name == "" {
 		name = "Dockerfile"
 	}
 	in := buildInputs{Files: map[string]string{}, Args: req.BuildArgs, Target: req.Target, NoCache: req.NoCache, File: name}
-	var bfiles []build.File
 	var df []byte
-	for _, f := range files {
+	for _, f := range bfiles {
+		if f.Dir || f.Symlink != "" {
+			continue
+		}
 		sum := sha256.Sum256(f.Data)
 		in.Files[f.Path] = "sha256:" + hex.EncodeToString(sum[:])
-		bfiles = append(bfiles, build.File{Path: f.Path, Data: f.Data, Mode: f.Mode})
 		if f.Path == name {
 			df = f.Data
 		}
@@ -164,6 +183,7 @@ func (r *runner) start(ws *db.Workspace, req buildRequest, extra build.Sink) (*r
 		return nil, err
 	}
 	rb.ID = rec.ID
+	r.s.workspaceBuildStarted(ws.Name(), rec.ID, req) // the workspace's open pages follow it (workspacefeed.go)
 	// The workspace keeps its last KeepBuilds builds (this one among them); older ones
 	// and their events go now, so a student's builds never pile up.
 	if _, err := ws.TrimBuilds(r.ctx, r.s.limits.KeepBuilds); err != nil {
