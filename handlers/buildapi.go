@@ -29,6 +29,7 @@ func (s *Server) startBuild(w http.ResponseWriter, r *http.Request) {
 		tags = append(tags, strings.Fields(t)...)
 	}
 	req.Tags = tags
+	req.Via = viaPage
 	rb, err := s.builds.start(workspace(r), req, nil)
 	if err != nil {
 		s.fail(w, r, err)

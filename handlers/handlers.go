@@ -60,6 +60,8 @@ type Server struct {
 	classes   *classHub    // the class dashboards' live cards and the presence counts (classhub.go)
 	// noEngineAPI: the Docker Engine API is off (Deps.NoEngineAPI, engineapi.go).
 	noEngineAPI bool
+	// feed announces builds to the workspace's open pages (workspacefeed.go).
+	feed workspaceFeed
 }
 
 // New returns the playground's handler over store.

@@ -48,6 +48,8 @@ func (s *Server) playgroundRoutes(r chi.Router) {
 	r.Get("/api/builds/{id}/events", s.buildEvents)
 	r.Get("/api/builds/{id}/compare", s.compareBuild)
 	r.Get("/ws/builds/{id}", s.watchBuild)
+	s.engineTokenRoutes(r) // the panel "Use your own docker CLI": its token (enginetoken.go)
+	r.Get("/ws/workspace", s.workspaceFeedSocket) // builds started anywhere in the workspace (workspacefeed.go)
 }
 
 func (s *Server) page(r *http.Request, title, active string) web.Page {
@@ -95,6 +97,7 @@ func (s *Server) playgroundPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	v.Notice = s.takeNotice(w, r) // "You joined CLASS as NAME" after /join (class.go)
+	v.EngineAPI = s.engineAPIView(r) // the panel "Use your own docker CLI" (enginetoken.go)
 	web.PlaygroundPage(s.page(r, "Playground", "playground"), v).Render(r.Context(), w)
 }
 

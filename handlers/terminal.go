@@ -306,6 +306,7 @@ func (s *Server) terminalBuild(ctx context.Context, ws *db.Workspace, args []str
 		fmt.Fprintf(stdout, "Sending build context to Docker daemon %s\n\n", build.ContextSize(bctx))
 		sink = build.ClassicPrinter(stdout)
 	}
+	req.Via = viaTerminal
 	rb, err := s.builds.start(ws, req, sink)
 	if err != nil {
 		_, msg, internal := status(err)
