@@ -81,6 +81,12 @@ func saveFile(ctx context.Context, st Store, output string, items []archive.Item
 	return os.Rename(f.Name(), output)
 }
 
+// SaveItems is saveItems for the Engine API's GET /images/get (handlers), which
+// streams the same archive as `save` writes for the same names.
+func SaveItems(ctx context.Context, st Store, names []string) ([]archive.Item, error) {
+	return saveItems(ctx, st, names)
+}
+
 // saveItems resolves the names as the daemon does: name:tag (or name@digest) saves
 // that image with that tag; a bare name saves every image of the repository with
 // its tags, or the image whose ID it prefixes; an ID saves the image without tags.
