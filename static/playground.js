@@ -227,6 +227,8 @@
     if (ev) ev.preventDefault();
     if (starting || (build && !build.ended)) return;
     starting = true;
+    let started;
+    ownStart = new Promise((r) => { started = r; }); // an announcement of this build waits for its id
     endReplay(false);
     try {
       await flushSave();
@@ -239,6 +241,8 @@
       setStatus(el("span", { class: "error-msg", "data-testid": "build-error", text: e.message }));
     } finally {
       starting = false;
+      started();
+      ownStart = null;
     }
   }
 
@@ -249,7 +253,7 @@
   function beginWatch(id) {
     build = newBuild(id);
     $("layers").replaceChildren();
-    for (const w of document.querySelectorAll('[data-testid="warning"]')) w.remove();
+    for (const w of document.querySelectorAll('[data-testid="warning"], [data-testid="build-origin"]')) w.remove();
     $("compare").hidden = true;
     $("replay-btn").disabled = true;
     narrate("");
@@ -319,6 +323,65 @@
       setStatus(el("span", { class: "error-msg", "data-testid": "watch-refused" },
         el("span", { "aria-hidden": "true", text: "⚠" }), " " + (body.error || "too many watchers") + " (retrying)"));
     } catch (_) { /* aborted or offline: the retry says enough */ }
+  }
+
+  // ---- builds started elsewhere in this workspace (the workspace feed) ---------------
+  // /ws/workspace announces every build of the workspace: a `docker build` through the
+  // Engine API, the web terminal's, another tab's Build button. One not started by
+  // this page is followed as its own is: its stream opens and the stack lights up.
+
+  let ownStart = null; // resolves once this page's build POST has answered (its id known)
+  let feedDelay = 1000;
+
+  // VIA says where an announced build came from (handlers/workspacefeed.go's via).
+  const VIA = {
+    engine: "docker build from a terminal, through the Docker Engine API",
+    terminal: "docker build in the web terminal",
+    page: "the Build button in another tab of this playground",
+  };
+
+  async function onAnnounce(a) {
+    if (ownStart) await ownStart; // the page's own build's announcement can come before its POST's answer
+    if (build && build.id === a.id) return; // its own, or followed already
+    endReplay(false);
+    beginWatch(a.id);
+    $("build-btn").disabled = true;
+    if (a.command) $("build-cmd").textContent = a.command;
+    $("layers").before(el("p", { class: "notice", "data-testid": "build-origin", "data-via": a.via || "" },
+      el("span", { "aria-hidden": "true", text: "⇢ " }),
+      "Following a build started elsewhere: " + (VIA[a.via] || "outside this page") + (a.command ? " — " : ""),
+      a.command ? el("code", { text: a.command }) : null));
+  }
+
+  function feedNotice(text) {
+    for (const n of document.querySelectorAll('[data-testid="feed-refused"]')) n.remove();
+    if (text) $("layers").before(el("p", { class: "error-msg", "data-testid": "feed-refused" }, el("span", { "aria-hidden": "true", text: "⚠ " }), text));
+  }
+
+  function openFeed() {
+    const proto = location.protocol === "https:" ? "wss:" : "ws:";
+    const ws = new WebSocket(proto + "//" + location.host + "/ws/workspace");
+    let refused = "";
+    ws.onopen = () => { document.body.dataset.feed = "1"; feedDelay = 1000; feedNotice(""); };
+    ws.onmessage = (m) => {
+      let a;
+      try { a = JSON.parse(m.data); } catch (_) { return; }
+      if (a.type === "error") { refused = a.error || "refused"; return; }
+      if (a.type === "build.started" && a.id) onAnnounce(a);
+    };
+    ws.onclose = (e) => {
+      document.body.dataset.feed = "0";
+      let wait = feedDelay;
+      feedDelay = Math.min(feedDelay * 2, 60000);
+      if (e.code === 4001) wait = 15000; // nothing stored in this workspace yet: nothing can build in it
+      if (e.code === 4029) {
+        wait = 60000;
+        feedNotice("Builds started outside this page are not shown live: " + refused + " (trying again in a minute)");
+      } else if (e.code === 1000 || e.code === 1001 || e.code === 1013) {
+        wait = 1000; // the server stopping, or this page fell behind: reconnect soon
+      }
+      setTimeout(openFeed, wait);
+    };
   }
 
   // layerlab.dropConnection closes the websocket as a network failure would (the e2e
@@ -760,7 +823,11 @@
     loadContext("Dockerfile").then(() => {
       lint(fileByPath("Dockerfile") ? fileByPath("Dockerfile").content || "" : "");
       if (last && !build) return showStored(last);
-    }).finally(() => { document.body.dataset.ready = "1"; });
+    }).finally(() => {
+      document.body.dataset.ready = "1";
+      // After the last build is shown: an announcement of it then finds it followed.
+      if ("WebSocket" in window) openFeed();
+    });
   }
 
   init();
