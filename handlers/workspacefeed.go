@@ -45,7 +45,9 @@ const (
 // feedAnnounce is what the feed sends: a build began (or, to a page that connects
 // while it runs, is running).
 type feedAnnounce struct {
-	Type    string `json:"type"` // "build.started", or "error" (then Error says why)
+	// Type is "feed.open" (the first message of an admitted feed: the page is now told
+	// of every build), "build.started", or "error" (refused: Error says why).
+	Type    string `json:"type"`
 	ID      string `json:"id,omitempty"`
 	Via     string `json:"via,omitempty"`     // viaPage, viaTerminal, viaEngine; "" unknown
 	Command string `json:"command,omitempty"` // the docker command line that does the same
@@ -206,6 +208,9 @@ func (s *Server) workspaceFeedSocket(w http.ResponseWriter, r *http.Request) {
 	defer st.Close()
 	sub, leave := s.subscribeFeed(name)
 	defer leave()
+	if !st.send([]byte(`{"type":"feed.open"}`)) {
+		return
+	}
 	for {
 		select {
 		case msg := <-sub.send:

@@ -37,6 +37,16 @@ func dialFeed(t *testing.T, b *browser) *websocket.Conn {
 	return conn
 }
 
+// dialOpenFeed is dialFeed once the feed has said it is open.
+func dialOpenFeed(t *testing.T, b *browser) *websocket.Conn {
+	t.Helper()
+	conn := dialFeed(t, b)
+	if a := readAnnounce(t, conn); a.Type != "feed.open" {
+		t.Fatalf("the feed's first message is %+v, want feed.open", a)
+	}
+	return conn
+}
+
 // TestWorkspaceFeedAnnouncesBuilds: a page's feed is told of every build of its
 // workspace, whichever route started it, with where it came from and the docker
 // command; another workspace's builds are not announced to it.
@@ -45,8 +55,8 @@ func TestWorkspaceFeedAnnouncesBuilds(t *testing.T) {
 	env.setContext(map[string]string{"Dockerfile": demoDockerfile, "main.py": demoMain})
 	other := env.newBrowser()
 	other.setContext(map[string]string{"Dockerfile": demoDockerfile, "main.py": demoMain})
-	feed := dialFeed(t, env.browser)
-	otherFeed := dialFeed(t, other)
+	feed := dialOpenFeed(t, env.browser)
+	otherFeed := dialOpenFeed(t, other)
 
 	tests := []struct {
 		name    string
@@ -117,7 +127,7 @@ func TestWorkspaceFeedTellsTheRunningBuild(t *testing.T) {
 	r.mu.Unlock()
 	env.Server.workspaceBuildStarted(name, rb.ID, buildRequest{Via: viaEngine, Tags: []string{"x:1"}})
 
-	conn := dialFeed(t, env.browser)
+	conn := dialOpenFeed(t, env.browser)
 	if got := readAnnounce(t, conn); got.ID != rb.ID || got.Via != viaEngine || got.Command != "docker build -t x:1 ." {
 		t.Errorf("a page connecting while the build runs got %+v", got)
 	}
@@ -159,8 +169,8 @@ func TestWorkspaceFeedDropsASlowPage(t *testing.T) {
 func TestWorkspaceFeedLimit(t *testing.T) {
 	env := newTestServer(t, func(d *Deps) { d.Limits.WatchersPerWorkspace = 2 })
 	env.setContext(map[string]string{"Dockerfile": demoDockerfile})
-	first, second := dialFeed(t, env.browser), dialFeed(t, env.browser)
-	_ = first
+	dialOpenFeed(t, env.browser)
+	second := dialOpenFeed(t, env.browser)
 	third := dialFeed(t, env.browser)
 	got := readAnnounce(t, third)
 	if got.Type != "error" || !strings.Contains(got.Error, "the limit is 2 open playground pages per workspace") {
@@ -177,15 +187,13 @@ func TestWorkspaceFeedLimit(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		conn := dialFeed(t, env.browser)
-		conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
-		_, data, err := conn.ReadMessage()
-		var ne interface{ Timeout() bool }
-		if errors.As(err, &ne) && ne.Timeout() {
-			break // open and quiet: admitted
+		a := readAnnounce(t, conn)
+		if a.Type == "feed.open" {
+			break // admitted
 		}
 		conn.Close()
 		if time.Now().After(deadline) {
-			t.Fatalf("no feed admitted after one closed: %s %v", data, err)
+			t.Fatalf("no feed admitted after one closed: %+v", a)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -362,18 +362,21 @@
     const proto = location.protocol === "https:" ? "wss:" : "ws:";
     const ws = new WebSocket(proto + "//" + location.host + "/ws/workspace");
     let refused = "";
-    ws.onopen = () => { document.body.dataset.feed = "1"; feedDelay = 1000; feedNotice(""); };
+
     ws.onmessage = (m) => {
       let a;
       try { a = JSON.parse(m.data); } catch (_) { return; }
       if (a.type === "error") { refused = a.error || "refused"; return; }
+      if (a.type === "feed.open") { document.body.dataset.feed = "1"; feedDelay = 1000; feedNotice(""); return; }
       if (a.type === "build.started" && a.id) onAnnounce(a);
     };
     ws.onclose = (e) => {
       document.body.dataset.feed = "0";
       let wait = feedDelay;
       feedDelay = Math.min(feedDelay * 2, 60000);
-      if (e.code === 4001) wait = 15000; // nothing stored in this workspace yet: nothing can build in it
+      // Nothing stored in this workspace yet, so nothing builds in it; soon something may
+      // (the panel "Use your own docker CLI" stores it): look again every few seconds.
+      if (e.code === 4001) wait = 3000;
       if (e.code === 4029) {
         wait = 60000;
         feedNotice("Builds started outside this page are not shown live: " + refused + " (trying again in a minute)");
