@@ -58,6 +58,7 @@ func (s *Server) engineBuild(w http.ResponseWriter, r *http.Request) {
 	stream := build.NewDockerStream(out.push)
 	stream.Quiet = quiet
 	stream.NoAux = versionLess(engineVersion(r), "1.30")
+	req.Via = viaEngine // the workspace's open pages say "docker build from a terminal" (workspacefeed.go)
 	rb, err := s.builds.startFiles(ws, req, files, stream.Sink)
 	if err != nil {
 		s.engineFail(w, r, err)
@@ -112,11 +113,7 @@ func (s *Server) engineBuild(w http.ResponseWriter, r *http.Request) {
 func (s *Server) engineBuildFailed(w http.ResponseWriter, r *http.Request, err error) {
 	var pe *dockerfile.Error
 	if errors.As(err, &pe) {
-		msg := pe.Msg
-		if pe.Hint != "" {
-			msg += fmt.Sprintf("\n[layerlab] line %d: %s", pe.Line, pe.Hint)
-		}
-		engineError(w, http.StatusBadRequest, msg)
+		engineError(w, http.StatusBadRequest, build.WithHint(pe.Msg, pe.Line, pe.Hint))
 		return
 	}
 	if code, _, internal := status(err); internal || code == http.StatusInternalServerError {

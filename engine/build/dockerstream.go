@@ -100,11 +100,20 @@ func (d *DockerStream) Sink(e Event) {
 // classicMessage is a failed build's message as ClassicError gives it: Docker's text
 // first, then layerlab's hint with the line when there is one.
 func classicMessage(e Event) string {
-	msg := e.Error
-	if e.Hint != "" {
-		msg += fmt.Sprintf("\n[layerlab] line %d: %s", e.Line, e.Hint)
+	return WithHint(e.Error, e.Line, e.Hint)
+}
+
+// WithHint is a Docker error message with layerlab's hint after it, on a line of its
+// own ("[layerlab] line 3: ..."; no line when the error has none): the CLI prints the
+// message verbatim, so Docker's text stays first and whole.
+func WithHint(msg string, line int, hint string) string {
+	switch {
+	case hint == "":
+		return msg
+	case line > 0:
+		return fmt.Sprintf("%s\n[layerlab] line %d: %s", msg, line, hint)
 	}
-	return msg
+	return msg + "\n[layerlab] " + hint
 }
 
 func (d *DockerStream) stream(text string) { d.emit(streamFrame(text)) }

@@ -103,6 +103,15 @@ func TestDockerStreamFrames(t *testing.T) {
 			started: true,
 		},
 		{
+			name: "an error with no line: the hint without one",
+			events: append(append([]build.Event{}, from...),
+				build.Event{Type: build.EventBuildFailed, Error: "No image was generated. Is your Dockerfile empty?", Hint: "add an instruction"},
+			),
+			want: crlf(`{"stream":"Step 1/3 : FROM busybox:local"}`, `{"stream":"\n"}`, `{"stream":" ---\u003e 12694d9d0bae\n"}`,
+				`{"errorDetail":{"message":"No image was generated. Is your Dockerfile empty?\n[layerlab] add an instruction"},"error":"No image was generated. Is your Dockerfile empty?\n[layerlab] add an instruction"}`),
+			started: true,
+		},
+		{
 			name: "failed before the first step: nothing written, the caller answers",
 			events: []build.Event{
 				{Type: build.EventBuildFailed, Line: 2, Error: "dockerfile parse error line 2: unknown instruction: FROBNICATE"},
