@@ -70,6 +70,7 @@ Options:
 
 Commands:
   build       Build an image from a Dockerfile
+  context     Print the lines that point your docker CLI at this workspace (--rotate: a new token)
   history     Show the history of an image
   hub         The built-in registry: "hub token" prints your namespace and push token
   images      List images
@@ -128,6 +129,8 @@ func run(ctx context.Context, args []string, getenv env, stdin io.Reader, stdout
 		return cli.serve(ctx, args[1:])
 	case "hub":
 		return cli.hub(ctx, args[1:])
+	case "context":
+		return cli.contextCmd(ctx, args[1:])
 	case "teacher":
 		return cli.teacher(ctx, args[1:])
 	case "pull":

@@ -27,7 +27,10 @@ type serveOptions struct {
 	secure    bool
 	publicURL string
 	lessons   string // a directory of more lessons (docs/lessons.md), "" for the built-in ones
-	limits    handlers.Limits
+	// noEngineAPI: --engine-api=false, no Docker Engine API under /ws/<token>/
+	// (handlers.Deps.NoEngineAPI); the zero options serve it, as the flag's default.
+	noEngineAPI bool
+	limits      handlers.Limits
 }
 
 // serveFlags defines serve's flags on a FlagSet, with handlers.DefaultLimits as the
@@ -48,6 +51,9 @@ func serveFlags(o *serveOptions) (*flag.FlagSet, []string) {
 	def("public-url")
 	fs.StringVar(&o.lessons, "lessons", "", "A directory of lesson files (*.yaml, the format of docs/lessons.md) offered besides the built-in lessons")
 	def("lessons")
+	fs.Var((*onSwitch)(&o.noEngineAPI), "engine-api", "Serve the Docker Engine API of each workspace under /ws/<token>/, for the docker CLI "+
+		"(the lines are on the playground page and from layerlab context); --engine-api=false turns it off (default true)")
+	def("engine-api")
 	fs.Var((*byteSize)(&l.WorkspaceQuota), "workspace-quota", "Bytes stored that only one workspace uses (layers, configs, context files), checked before a build, pull, push or upload writes")
 	def("workspace-quota")
 	fs.Var((*positiveInt)(&l.MaxBuilds), "max-builds", fmt.Sprintf("Builds the server runs at once; more wait in a queue "+
@@ -145,7 +151,13 @@ func parseServeArgs(args []string) (o serveOptions, help bool, err error) {
 		if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
 			return o, false, usageErr("unknown flag or argument: " + dashes(args, name))
 		}
-		if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
+		rest, ok := strings.CutPrefix(msg, "invalid value ")
+		if !ok { // a boolean flag's (--engine-api=maybe): "invalid boolean value V for -x: ..."
+			if rest, ok = strings.CutPrefix(msg, "invalid boolean value "); ok {
+				rest = strings.Replace(rest, " for -", " for flag -", 1)
+			}
+		}
+		if ok {
 			if v, after, ok := strings.Cut(rest, " for flag -"); ok {
 				name, why, _ := strings.Cut(after, ": ")
 				return o, false, usageErr(fmt.Sprintf("invalid argument %s for \"--%s\" flag: %s", v, name, why))
@@ -229,7 +241,7 @@ func (c *cli) serveOn(ctx context.Context, ln net.Listener, o serveOptions) erro
 	}
 	log := slog.New(slog.NewTextHandler(c.stderr, nil))
 	h := handlers.New(handlers.Deps{Store: c.store, Log: log, Secure: o.secure,
-		PublicURL: strings.TrimRight(o.publicURL, "/"), Limits: o.limits, Lessons: set})
+		PublicURL: strings.TrimRight(o.publicURL, "/"), Limits: o.limits, Lessons: set, NoEngineAPI: o.noEngineAPI})
 	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -268,6 +280,22 @@ func (c *cli) serveOn(ctx context.Context, ln net.Listener, o serveOptions) erro
 	}
 	c.store = nil // closed: cli.close has nothing left to do
 	return err
+}
+
+// onSwitch is a boolean flag that is on by default, stored as its off switch (true
+// when off), so that the zero serveOptions has it on.
+type onSwitch bool
+
+func (o *onSwitch) String() string   { return strconv.FormatBool(!bool(*o)) }
+func (o *onSwitch) IsBoolFlag() bool { return true }
+
+func (o *onSwitch) Set(s string) error {
+	v, err := strconv.ParseBool(s)
+	if err != nil {
+		return errors.New("want true or false")
+	}
+	*o = onSwitch(!v)
+	return nil
 }
 
 // positiveInt is an int flag that must be at least 1: a limit of 0 would otherwise
