@@ -116,5 +116,9 @@ func TestEngineAPIBuildShowsLive(t *testing.T) {
 	if !strings.Contains(b.text(`li[data-testid="layer-2"] [data-testid="step-log"]`), "counted to 3000") {
 		t.Errorf("step 2's log on the page: %q", b.text(`li[data-testid="layer-2"] [data-testid="step-log"]`))
 	}
+	// The CLI's Dockerfile is not the editor's: no line of the editor is marked with its steps.
+	if n := eval[int](b, `document.querySelectorAll("#editor .cm-step").length`); n != 0 {
+		t.Errorf("the editor marks %d lines of its own Dockerfile with the CLI's build's steps", n)
+	}
 	b.screenshot("engineapi-live.png")
 }

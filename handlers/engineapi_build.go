@@ -230,7 +230,7 @@ func readBuildContext(body io.Reader) ([]build.File, error) {
 	}
 	tooLarge := func(what string) error {
 		return errTooLarge(fmt.Sprintf("the build context %s: a layerlab playground takes contexts of up to %d files of up to %s each, %s in all, as its page's context; "+
-			"leave files out with a .dockerignore", what, maxContextFiles, humanBytes(maxFileBytes), humanBytes(maxContextBytes)))
+			"leave files out with a .dockerignore", what, maxContextFiles, mib(maxFileBytes), mib(maxContextBytes)))
 	}
 	tr := tar.NewReader(in)
 	var files []build.File
@@ -243,7 +243,7 @@ func readBuildContext(body io.Reader) ([]build.File, error) {
 		}
 		if err != nil {
 			if limited.N <= 0 {
-				return nil, tooLarge(fmt.Sprintf("is more than %s", humanBytes(maxContextBytes)))
+				return nil, tooLarge(fmt.Sprintf("is more than %s", mib(maxContextBytes)))
 			}
 			return nil, errBadRequest("the build context is not a tar archive: " + err.Error())
 		}
@@ -270,10 +270,10 @@ func readBuildContext(body io.Reader) ([]build.File, error) {
 			total += int64(len(f.Data))
 		case tar.TypeReg:
 			if h.Size > maxFileBytes {
-				return nil, tooLarge(fmt.Sprintf("holds %s, of %s", h.Name, humanBytes(h.Size)))
+				return nil, tooLarge(fmt.Sprintf("holds %s, of %d bytes", h.Name, h.Size))
 			}
 			if total+h.Size > maxContextBytes {
-				return nil, tooLarge(fmt.Sprintf("is more than %s", humanBytes(maxContextBytes)))
+				return nil, tooLarge(fmt.Sprintf("is more than %s", mib(maxContextBytes)))
 			}
 			data, err := io.ReadAll(tr)
 			if err != nil {
@@ -285,11 +285,19 @@ func readBuildContext(body io.Reader) ([]build.File, error) {
 			continue // devices, fifos: the CLI sends none, and a context holds no such thing
 		}
 		if total > maxContextBytes {
-			return nil, tooLarge(fmt.Sprintf("is more than %s", humanBytes(maxContextBytes)))
+			return nil, tooLarge(fmt.Sprintf("is more than %s", mib(maxContextBytes)))
 		}
 		seen[name] = len(files)
 		files = append(files, f)
 	}
+}
+
+// mib is a limit in MiB, as the limits are set ("16 MiB").
+func mib(n int64) string {
+	if n%(1<<20) == 0 {
+		return fmt.Sprintf("%d MiB", n>>20)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 // hasContextFile tells whether the context holds name as a file (or a link to one).

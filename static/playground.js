@@ -347,10 +347,18 @@
     beginWatch(a.id);
     $("build-btn").disabled = true;
     if (a.command) $("build-cmd").textContent = a.command;
+    // A docker CLI sends its own context: its Dockerfile is not the one in the editor, so
+    // the editor's lines are not marked with its steps (and the older marks go).
+    build.external = a.via === "engine";
+    if (build.external) {
+      lastMarks = [];
+      if (current === dockerfileName()) editor.markSteps([]);
+    }
     $("layers").before(el("p", { class: "notice", "data-testid": "build-origin", "data-via": a.via || "" },
       el("span", { "aria-hidden": "true", text: "⇢ " }),
       "Following a build started elsewhere: " + (VIA[a.via] || "outside this page") + (a.command ? " — " : ""),
-      a.command ? el("code", { text: a.command }) : null));
+      a.command ? el("code", { text: a.command }) : null,
+      build.external ? " (its Dockerfile and files are the ones that docker CLI sent, not the editor's: the editor's lines are not marked)" : null));
   }
 
   function feedNotice(text) {
@@ -555,7 +563,7 @@
           b.last = renderStep(b, s, Object.assign({}, prev, e, { state: "failed", reason: prev.reason || e.error }), "failed");
           if (!stored) follow(s);
         }
-        if (e.line) {
+        if (e.line && !b.external) {
           b.marks.set(e.step || 0, { line: e.line, endLine: e.end_line || e.line, state: "failed" });
           applyMarks(b);
           diagnostics = diagnostics.filter((d) => d.severity !== "error").concat([{ line: e.line, endLine: e.end_line || e.line, severity: "error", message: e.error }]);
@@ -572,6 +580,7 @@
   }
 
   function applyMarks(b) {
+    if (b.external) return; // its Dockerfile is not the editor's (a docker CLI sent its own)
     lastMarks = [...b.marks.values()];
     if (current === dockerfileName()) editor.markSteps(lastMarks);
   }
