@@ -292,6 +292,9 @@ func engineJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
 	enc := json.NewEncoder(w)
+	// The daemon does not escape <, > and & (httputils.WriteJSON), and `docker
+	// inspect` prints the JSON as it came: "cat a > b", not "cat a \u003e b".
+	enc.SetEscapeHTML(false)
 	enc.Encode(v)
 }
 
