@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -33,6 +35,7 @@ type lessonStep struct {
 	args  []string
 	stdin string                 // {TOKEN} is the side's hub token
 	edit  func(dir string) error // run in the context directory first (the rebuild)
+	order *rowOrder              // lines Docker prints in no fixed order
 }
 
 // lessonSteps is the lesson's sequence (research README §2): build, rebuild after an
@@ -45,22 +48,22 @@ func lessonSteps() []lessonStep {
 			return os.WriteFile(filepath.Join(dir, "hello.txt"), []byte("hello again, class\n"), 0o644)
 		}},
 		{name: "rebuild cached", args: []string{"build", "-t", "lesson:v1", "."}},
-		{name: "images", args: []string{"images"}},
-		{name: "images -a", args: []string{"images", "-a"}},
+		{name: "images", order: imagesAnyOrder, args: []string{"images"}},
+		{name: "images -a", order: imagesAnyOrder, args: []string{"images", "-a"}},
 		{name: "images dangling", args: []string{"image", "ls", "-q", "-f", "dangling=true"}},
 		{name: "history", args: []string{"history", "lesson:v1"}},
 		{name: "image inspect", args: []string{"image", "inspect", "lesson:v1"}},
 		{name: "inspect", args: []string{"inspect", "lesson:v1"}},
 		{name: "tag", args: []string{"tag", "lesson:v1", "lesson:v2"}},
-		{name: "images after tag", args: []string{"images"}},
+		{name: "images after tag", order: imagesAnyOrder, args: []string{"images"}},
 		{name: "rmi", args: []string{"rmi", "lesson:v2"}},
 		{name: "tag for the hub", args: []string{"tag", "lesson:v1", "{HUB}/lesson:v1"}},
 		{name: "push without login", args: []string{"push", "{HUB}/lesson:v1"}},
 		{name: "login", args: []string{"login", "{REGISTRY}", "-u", "{NS}", "--password-stdin"}, stdin: "{TOKEN}\n"},
-		{name: "push", args: []string{"push", "{HUB}/lesson:v1"}},
+		{name: "push", order: pushAnyOrder, args: []string{"push", "{HUB}/lesson:v1"}},
 		{name: "rmi the hub's tag", args: []string{"rmi", "{HUB}/lesson:v1"}},
 		{name: "pull", args: []string{"pull", "{HUB}/lesson:v1"}},
-		{name: "images after pull", args: []string{"images"}},
+		{name: "images after pull", order: imagesAnyOrder, args: []string{"images"}},
 		{name: "rmi the pulled tag", args: []string{"rmi", "{HUB}/lesson:v1"}},
 		{name: "logout", args: []string{"logout", "{REGISTRY}"}},
 		{name: "save", args: []string{"save", "lesson:v1", "-o", "{DIR}/lesson.tar"}},
@@ -68,9 +71,9 @@ func lessonSteps() []lessonStep {
 		{name: "tag v3", args: []string{"tag", "lesson:v1", "lesson:v3"}},
 		{name: "rmi -f, another tag left", args: []string{"image", "rm", "-f", "lesson:v1"}},
 		{name: "rmi -f, the last tag", args: []string{"rmi", "-f", "lesson:v3"}},
-		{name: "images -a after rmi", args: []string{"images", "-a"}},
+		{name: "images -a after rmi", order: imagesAnyOrder, args: []string{"images", "-a"}},
 		{name: "prune -f", args: []string{"image", "prune", "-f"}},
-		{name: "images -a after prune", args: []string{"images", "-a"}},
+		{name: "images -a after prune", order: imagesAnyOrder, args: []string{"images", "-a"}},
 		{name: "prune -f, nothing left", args: []string{"image", "prune", "-f"}},
 		{name: "rmi missing", args: []string{"rmi", "nosuch:tag"}},
 		{name: "history missing", args: []string{"history", "nosuch:tag"}},
@@ -285,29 +288,37 @@ func compareLesson(t *testing.T, dk, ll *lessonSide) {
 			for j, a := range st.args {
 				args[j] = s.expand(a)
 			}
-			r := s.run(t, args, s.expand(st.stdin))
-			r.stdout = normaliseCLI(r.stdout, s)
-			r.stderr = normaliseCLI(r.stderr, s)
-			runs[i] = r
+			runs[i] = s.run(t, args, s.expand(st.stdin))
 		}
 		cmdline := "docker " + strings.Join(st.args, " ")
 		for _, f := range []struct {
 			stream string
-			d, l   string
-		}{{"stdout", runs[0].stdout, runs[1].stdout}, {"stderr", runs[0].stderr, runs[1].stderr}} {
-			d, l := f.d, f.l
+			d, l   *string
+		}{{"stdout", &runs[0].stdout, &runs[1].stdout}, {"stderr", &runs[0].stderr, &runs[1].stderr}} {
+			// The exceptions go first, on the raw output: an ID on a line left out
+			// must not shift the numbers of the IDs after it.
 			for i, ex := range lessonExceptions {
 				if ex.step != st.name || ex.stream != f.stream {
 					continue
 				}
-				var hit bool
-				d, hit = dropLines(d, ex.pattern)
-				var hit2 bool
-				l, hit2 = dropLines(l, ex.pattern)
+				var hit, hit2 bool
+				*f.d, hit = dropLines(*f.d, ex.pattern)
+				*f.l, hit2 = dropLines(*f.l, ex.pattern)
 				if hit || hit2 {
 					used[i] = true
 					t.Logf("%s (%s): allowed difference: lines matching %s left out: %s", st.name, f.stream, ex.pattern, ex.why)
 				}
+			}
+			d, derr := normaliseStep(*f.d, dk, st.order)
+			l, lerr := normaliseStep(*f.l, ll, st.order)
+			if derr != nil {
+				t.Errorf("%s: `%s`: docker's %s: %v (the check is wrong, not layerlab)", st.name, cmdline, f.stream, derr)
+			}
+			if lerr != nil {
+				t.Errorf("%s: `%s`: layerlab's %s: %v", st.name, cmdline, f.stream, lerr)
+			}
+			if st.order != nil && (d != l || lerr != nil) {
+				t.Logf("%s: rows compared in any order: %s", st.name, st.order.why)
 			}
 			if d != l {
 				t.Errorf("%s: `%s`: %s differs (- docker, + layerlab):\n%s", st.name, cmdline, f.stream, unifiedDiff(t, d, l))
@@ -322,6 +333,119 @@ func compareLesson(t *testing.T, dk, ll *lessonSide) {
 			t.Errorf("allowed difference for %q (%s, %s) matched nothing: remove it from lessonExceptions", ex.step, ex.stream, ex.pattern)
 		}
 	}
+}
+
+// rowOrder says which lines of a step's output Docker itself prints in no fixed
+// order, and why; they are compared as a sorted set.
+type rowOrder struct {
+	rows *regexp.Regexp // the raw lines whose order is free
+	// numbered: sort the rows by their normalised text, after the IDs are numbered
+	// (push's Pushed lines, whose IDs the Preparing lines numbered in a fixed order);
+	// otherwise by the raw line with its IDs and times masked, before the numbering
+	// (images' rows, which number the IDs).
+	numbered bool
+	// newestFirst: the rows' human times must run from the newest to the oldest on
+	// each side (what is left of the order once ties are free).
+	newestFirst bool
+	why         string
+}
+
+var (
+	// imagesAnyOrder: the daemon sorts images by Created, whole seconds, with an
+	// unstable sort (daemon/images: sort.Sort(sort.Reverse(byCreated(...)))), so the
+	// images of one second come in any order; which images share a second depends on
+	// how fast each side builds. The rows are compared as a set, and each side's
+	// column of times must still run newest first.
+	imagesAnyOrder = &rowOrder{rows: regexp.MustCompile(`^\S+ +\S+ +[0-9a-f]{12} `), newestFirst: true,
+		why: "Docker orders images by Created in whole seconds with an unstable sort: images of one second come in any order, and which share a second depends on the builder's speed"}
+	// pushAnyOrder: the daemon uploads layers at once and prints each as it ends.
+	pushAnyOrder = &rowOrder{rows: regexp.MustCompile(`: (Pushed|Layer already exists|Mounted from .*)$`), numbered: true,
+		why: "the daemon pushes layers concurrently and prints each one as it finishes"}
+)
+
+// normaliseStep is normaliseCLI with the step's free order applied; it reports rows
+// that are not newest first where the order asks for it.
+func normaliseStep(out string, s *lessonSide, o *rowOrder) (string, error) {
+	if o == nil {
+		return normaliseCLI(out, s), nil
+	}
+	var err error
+	if o.newestFirst {
+		err = checkNewestFirst(out, o.rows)
+	}
+	if !o.numbered {
+		out = sortRows(out, o.rows, mask)
+		return normaliseCLI(out, s), err
+	}
+	out = normaliseCLI(out, s)
+	// The rows were found on the raw text; here their IDs are numbered, and the
+	// pattern matches what follows the ID.
+	return sortRows(out, o.rows, func(l string) string { return l }), err
+}
+
+// checkNewestFirst fails when a row's human time is newer than the row's before it.
+func checkNewestFirst(out string, rows *regexp.Regexp) error {
+	prev := time.Duration(-1)
+	for _, l := range strings.Split(out, "\n") {
+		if !rows.MatchString(l) {
+			continue
+		}
+		d, ok := agoDuration(ago.FindString(l))
+		if !ok {
+			continue
+		}
+		if d < prev {
+			return fmt.Errorf("rows not newest first: %q comes after an older one", l)
+		}
+		prev = d
+	}
+	return nil
+}
+
+// agoDuration reads go-units' HumanDuration back, to its lower bound.
+func agoDuration(s string) (time.Duration, bool) {
+	m := ago.FindStringSubmatch(s)
+	if m == nil {
+		return 0, false
+	}
+	n := 1
+	switch m[1] {
+	case "Less than a":
+		n = 0
+	case "About a", "About an", "a", "an":
+	default:
+		v, err := strconv.Atoi(m[1])
+		if err != nil {
+			return 0, false
+		}
+		n = v
+	}
+	unit := map[string]time.Duration{"second": time.Second, "minute": time.Minute, "hour": time.Hour,
+		"day": 24 * time.Hour, "week": 7 * 24 * time.Hour, "month": 30 * 24 * time.Hour, "year": 365 * 24 * time.Hour}[m[2]]
+	return time.Duration(n) * unit, true
+}
+
+// sortRows sorts the lines matching rows by key, in the places those lines held.
+func sortRows(out string, rows *regexp.Regexp, key func(string) string) string {
+	lines := strings.Split(out, "\n")
+	var at []int
+	var picked []string
+	for i, l := range lines {
+		if rows.MatchString(l) {
+			at = append(at, i)
+			picked = append(picked, l)
+		}
+	}
+	sort.SliceStable(picked, func(a, b int) bool { return key(picked[a]) < key(picked[b]) })
+	for j, i := range at {
+		lines[i] = picked[j]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// mask hides what differs between two runs, for ordering only.
+func mask(l string) string {
+	return ago.ReplaceAllString(hexID.ReplaceAllString(l, "<ID>"), "<AGO>")
 }
 
 // dropLines removes the lines matching re and says whether any did.
@@ -428,6 +552,51 @@ func TestNormaliseCLI(t *testing.T) {
 			a, b := normaliseCLI(tc.a, s), normaliseCLI(tc.b, other)
 			if (a == b) != tc.same {
 				t.Errorf("same = %v, want %v:\n%q\n%q", a == b, tc.same, a, b)
+			}
+		})
+	}
+}
+
+// TestLessonRowOrder: rows Docker prints in no fixed order compare equal in any order,
+// but an images list must still run newest first, and other lines keep their order.
+func TestLessonRowOrder(t *testing.T) {
+	s := &lessonSide{dir: "/tmp/ctx1", scratch: "/tmp/s1", cfg: "/tmp/c1", registry: "127.0.0.1:4000", ns: "u1x"}
+	head := "REPOSITORY   TAG       IMAGE ID       CREATED         SIZE\n"
+	lesson := "lesson       v1        4838b2b269c0   1 second ago    1.98MB\n"
+	none := "<none>       <none>    287bff45caab   3 seconds ago   1.98MB\n"
+	noneSame := "<none>       <none>    287bff45caab   1 second ago    1.98MB\n"
+	busybox := "busybox      local     12694d9d0bae   2 minutes ago   1.98MB\n"
+	pushed := func(a, b string) string {
+		return "4838b2b269c0: Preparing\n287bff45caab: Preparing\n" + a + ": Pushed\n" + b + ": Pushed\nv1: digest: sha256:" + strings.Repeat("e", 64) + " size: 1148\n"
+	}
+	tests := []struct {
+		name    string
+		order   *rowOrder
+		a, b    string
+		same    bool
+		bad     bool // b is not newest first
+		wantErr bool
+	}{
+		{name: "images of one second, swapped", order: imagesAnyOrder, a: head + lesson + noneSame + busybox, b: head + noneSame + lesson + busybox, same: true},
+		{name: "images of two seconds on one side, one on the other", order: imagesAnyOrder, a: head + lesson + none + busybox, b: head + noneSame + lesson + busybox, same: true},
+		{name: "oldest first", order: imagesAnyOrder, a: head + lesson + none + busybox, b: head + busybox + lesson + none, same: true, wantErr: true},
+		{name: "an image missing", order: imagesAnyOrder, a: head + lesson + none + busybox, b: head + lesson + busybox},
+		{name: "pushed in another order", order: pushAnyOrder, a: pushed("4838b2b269c0", "287bff45caab"), b: pushed("287bff45caab", "4838b2b269c0"), same: true},
+		{name: "pushed twice", order: pushAnyOrder, a: pushed("4838b2b269c0", "287bff45caab"), b: pushed("287bff45caab", "287bff45caab")},
+		{name: "no free order", a: lesson + none, b: none + lesson},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			a, aerr := normaliseStep(tc.a, s, tc.order)
+			b, berr := normaliseStep(tc.b, s, tc.order)
+			if aerr != nil {
+				t.Fatalf("a: %v", aerr)
+			}
+			if (berr != nil) != tc.wantErr {
+				t.Errorf("b's error = %v, want one: %v", berr, tc.wantErr)
+			}
+			if (a == b) != tc.same {
+				t.Errorf("same = %v, want %v:\n%s\n%s", a == b, tc.same, a, b)
 			}
 		})
 	}
