@@ -211,6 +211,10 @@ func TestEngineImageHistoryInspect(t *testing.T) {
 	if !strings.Contains(r.Body, `"Id":"`+top.ID+`"`) {
 		t.Errorf("inspect of lesson:v1 is not the history's top image %s", top.ID)
 	}
+	// As the daemon writes it: `docker inspect` shows the JSON as it came.
+	if !strings.Contains(r.Body, `"cat hello.txt > copy.txt && echo built"`) {
+		t.Errorf("inspect escapes its JSON: %.2000s", r.Body)
+	}
 
 	// Names with a registry, a user, a digest algorithm: the rest of the path is the
 	// name, the last segment the action.
