@@ -571,8 +571,10 @@ func (s *Server) engineAuthLogin(w http.ResponseWriter, r *http.Request) {
 
 // ---- GET /images/get: save ----
 
-// engineImagesSave is GET /images/get?names=A&names=B: `docker save`, the archive
-// `layerlab save` writes, streamed.
+// engineImagesSave is GET /images/get?names=A&names=B: `docker save`, the names
+// resolved as `layerlab save` resolves them, the archive in Docker 20.10's layout
+// (archive.SaveLegacy: the layout of the API version served, which dive reads),
+// streamed.
 func (s *Server) engineImagesSave(w http.ResponseWriter, r *http.Request) {
 	ws := engineWorkspace(r)
 	names := r.URL.Query()["names"]
@@ -585,9 +587,18 @@ func (s *Server) engineImagesSave(w http.ResponseWriter, r *http.Request) {
 		s.engineFail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/x-tar")
-	w.WriteHeader(http.StatusOK)
-	if err := archive.Save(r.Context(), w, ws, items); err != nil {
+	out := &lazyTar{w: w}
+	err = archive.SaveLegacy(r.Context(), out, ws, items)
+	switch {
+	case err == nil:
+		if !out.started { // an archive always has bytes; a guard, not a case
+			out.Write(nil)
+		}
+	case !out.started && errors.Is(err, archive.ErrEmptyExport):
+		engineError(w, http.StatusInternalServerError, err.Error()) // Docker 20.10's words and status
+	case !out.started:
+		s.engineFail(w, r, err)
+	default:
 		if !errors.Is(err, context.Canceled) {
 			s.log.Error("engine api save", "workspace", ws.Name(), "err", err)
 		}
@@ -595,6 +606,22 @@ func (s *Server) engineImagesSave(w http.ResponseWriter, r *http.Request) {
 		// than leave it a tar that merely looks whole.
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// lazyTar answers 200 application/x-tar at the archive's first byte, so that an
+// error found before it is still an HTTP error.
+type lazyTar struct {
+	w       http.ResponseWriter
+	started bool
+}
+
+func (l *lazyTar) Write(p []byte) (int, error) {
+	if !l.started {
+		l.started = true
+		l.w.Header().Set("Content-Type", "application/x-tar")
+		l.w.WriteHeader(http.StatusOK)
+	}
+	return l.w.Write(p)
 }
 
 // ---- POST /images/load ----
@@ -617,13 +644,12 @@ func (s *Server) engineImagesLoad(w http.ResponseWriter, r *http.Request) {
 		s.engineFail(w, r, err)
 		return
 	}
-	body := http.MaxBytesReader(w, r.Body, limit)
+	body := &boundedBody{r: r.Body, left: limit}
 	loaded, err := archive.Load(r.Context(), body, ws, archive.LoadOptions{})
 	st := newEngineStream(w)
 	if err != nil {
-		var mbe *http.MaxBytesError
 		switch {
-		case errors.As(err, &mbe):
+		case body.over:
 			st.fail(tooLarge)
 		case errors.Is(err, context.Canceled):
 		default:
@@ -649,6 +675,37 @@ func (s *Server) engineImagesLoad(w http.ResponseWriter, r *http.Request) {
 			st.send(engineStreamLine{Stream: "Loaded image ID: " + l.ID.String() + "\n"})
 		}
 	}
+}
+
+// boundedBody reads at most left bytes of a request body; past them it fails and
+// notes it (the archive reader wraps its reader's error in words of its own).
+type boundedBody struct {
+	r    io.Reader
+	left int64
+	over bool
+}
+
+func (b *boundedBody) Read(p []byte) (int, error) {
+	if b.left <= 0 {
+		// One byte more tells a body of exactly the bound from a longer one.
+		var one [1]byte
+		for {
+			n, err := b.r.Read(one[:])
+			if n > 0 {
+				b.over = true
+				return 0, errors.New("the archive is larger than the bound")
+			}
+			if err != nil {
+				return 0, err
+			}
+		}
+	}
+	if int64(len(p)) > b.left {
+		p = p[:b.left]
+	}
+	n, err := b.r.Read(p)
+	b.left -= int64(n)
+	return n, err
 }
 
 // refusingRegistry is a registry that refuses every call with err: what a push the
