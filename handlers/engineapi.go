@@ -21,6 +21,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"runtime"
@@ -96,6 +97,11 @@ func (s *Server) engineRoutes(r chi.Router) {
 		// `docker inspect NAME` asks for a container first and falls through to the
 		// image on a 404, as against Docker.
 		r.Get("/containers/{name}/json", engineNoSuchContainer)
+		// It then asks for a network, a volume and a plugin: Docker's 404s, so that
+		// `docker inspect nosuch` ends in "Error: No such object: nosuch".
+		r.Get("/networks/{name}", engineNoSuchObject("network %s not found"))
+		r.Get("/volumes/{name}", engineNoSuchObject("get %s: no such volume"))
+		r.Get("/plugins/{name}/json", engineNoSuchObject("plugin %q not found"))
 		r.NotFound(engineNotServed)
 		r.MethodNotAllowed(engineNotServed)
 	})
@@ -243,6 +249,14 @@ func (s *Server) engineInfo(w http.ResponseWriter, r *http.Request) {
 // containers; 404, so that `docker inspect NAME` goes on to the image.
 func engineNoSuchContainer(w http.ResponseWriter, r *http.Request) {
 	engineError(w, http.StatusNotFound, "No such container: "+chi.URLParam(r, "name"))
+}
+
+// engineNoSuchObject answers a GET of one network, volume or plugin by name with
+// Docker's 404 and words (format has one verb, for the name): the playground has none.
+func engineNoSuchObject(format string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		engineError(w, http.StatusNotFound, fmt.Sprintf(format, chi.URLParam(r, "name")))
+	}
 }
 
 // engineNotServed answers every other path: containers, volumes, networks, exec ...

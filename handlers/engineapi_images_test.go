@@ -375,3 +375,29 @@ func TestEngineImagePrune(t *testing.T) {
 		t.Errorf("second prune: %d %q", r.Code, r.Body)
 	}
 }
+
+// TestEngineInspectNoSuchObject: `docker inspect nosuch` asks for a container, an
+// image, a network, a volume and a plugin by that name, and says "No such object"
+// only when each answers 404 (Docker's words for each, recorded from 20.10).
+func TestEngineInspectNoSuchObject(t *testing.T) {
+	env := newTestServer(t)
+	base := env.engineBase(env.workspace()) + "/v1.41"
+	for _, tc := range []struct{ path, msg string }{
+		{"/containers/nosuch/json", "No such container: nosuch"},
+		{"/images/nosuch/json", "No such image: nosuch:latest"},
+		{"/networks/nosuch", "network nosuch not found"},
+		{"/volumes/nosuch", "get nosuch: no such volume"},
+		{"/plugins/nosuch/json", `plugin "nosuch" not found`},
+	} {
+		t.Run(tc.path, func(t *testing.T) {
+			r := env.engineDo("GET", base+tc.path, "")
+			if r.Code != http.StatusNotFound || engineMessage(t, r) != tc.msg {
+				t.Errorf("%d %q, want 404 %q", r.Code, r.Body, tc.msg)
+			}
+		})
+	}
+	// The lists stay refused, saying why.
+	if r := env.engineDo("GET", base+"/networks", ""); r.Code != http.StatusNotImplemented {
+		t.Errorf("GET /networks: %d %s", r.Code, r.Body)
+	}
+}
