@@ -481,6 +481,15 @@ func (s *Server) engineHubAuthorize(r *http.Request, repo string, auth registryA
 	req := r.Clone(r.Context())
 	req.Header = http.Header{}
 	if auth.Username != "" || auth.Password != "" {
+		// A daemon trades the credentials for a token first (registry_token.go):
+		// wrong ones are refused there, in the token service's words.
+		ok, err := s.store.CheckHubToken(r.Context(), auth.Username, auth.Password)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errors.New("unauthorized: " + regWrongToken)
+		}
 		req.SetBasicAuth(auth.Username, auth.Password)
 	}
 	if e := s.hubAuthorize(req, repo, hubPush); e != nil {
@@ -526,8 +535,8 @@ func refusePush(ctx context.Context, ws *db.Workspace, ref image.Ref, progress f
 // ---- POST /auth ----
 
 // engineAuthLogin is POST /auth: `docker login HOST:PORT`. It checks the credentials
-// as the hub's token service does (a namespace and its token); the CLI keeps them and
-// sends them with each push.
+// as the hub's token service does (a namespace and its token) and fails in the words
+// a Docker daemon uses for this hub; the CLI keeps them and sends them with each push.
 func (s *Server) engineAuthLogin(w http.ResponseWriter, r *http.Request) {
 	var a registryAuth
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxAuthBody))
@@ -560,7 +569,10 @@ func (s *Server) engineAuthLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !ok {
-		engineError(w, http.StatusInternalServerError, "login attempt to http://"+host+"/v2/ failed with status: 401 Unauthorized")
+		// What a Docker daemon says of this hub's refusal: its token service answers
+		// the /v2/ ping's challenge with 401 (Docker says "login attempt to ... failed
+		// with status: 401 Unauthorized" of a registry with basic auth only).
+		engineError(w, http.StatusInternalServerError, `Get "http://`+host+`/v2/": unauthorized: `+regWrongToken)
 		return
 	}
 	engineJSON(w, http.StatusOK, struct {

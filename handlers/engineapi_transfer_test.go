@@ -90,9 +90,10 @@ func TestEngineAuthLogin(t *testing.T) {
 		{"right token", login(ns, tok, host), 200, `{"IdentityToken":"","Status":"Login Succeeded"}` + "\n", ""},
 		{"localhost is the same server", login(ns, tok, "localhost"+port), 200, "", ""},
 		{"with a scheme", login(ns, tok, "http://"+host+"/v2/"), 200, "", ""},
+		// A Docker daemon's words for this hub's refusal (dockerd 20.10 against layerlab).
 		{"wrong token", login(ns, tok+"x", host), 500, "",
-			"login attempt to http://" + host + "/v2/ failed with status: 401 Unauthorized"},
-		{"another namespace's name", login("nobody", tok, host), 500, "", "failed with status: 401 Unauthorized"},
+			`Get "http://` + host + `/v2/": unauthorized: the user name or token is wrong: log in with your namespace and the token ` + "`layerlab hub token`" + ` prints`},
+		{"another namespace's name", login("nobody", tok, host), 500, "", `/v2/": unauthorized: the user name or token is wrong`},
 		{"docker hub", login(ns, tok, "https://index.docker.io/v1/"), 500, "", "the playground does not reach index.docker.io"},
 		{"another registry", login(ns, tok, "10.9.8.7:5000"), 500, "", "docker login " + host + " -u NAMESPACE"},
 		{"not JSON", "{", 400, "", "Bad parameters"},
@@ -150,7 +151,7 @@ func TestEnginePushPull(t *testing.T) {
 		name, auth, want string
 	}{
 		{"not logged in", "e30=", `"error":"unauthorized: authentication required`},
-		{"a wrong token", registryAuthHeader(ns, tok+"x", host), `"error":"unauthorized: the user name or token is wrong`},
+		{"a wrong token", registryAuthHeader(ns, tok+"x", host), `"error":"unauthorized: the user name or token is wrong: log in with your namespace`},
 		{"a classmate's namespace", registryAuthHeader(benNS, benTok, host), `"error":"denied: namespace ` + ns + ` belongs to another workspace`},
 	}
 	for _, tt := range refused {

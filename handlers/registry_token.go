@@ -32,6 +32,9 @@ import (
 )
 
 const (
+	// regWrongToken is the token service's refusal of a namespace and token, which a
+	// Docker daemon shows for a failed login or push ("unauthorized: " before it).
+	regWrongToken     = "the user name or token is wrong: log in with your namespace and the token `layerlab hub token` prints"
 	regService        = "layerlab hub"
 	regAnonymousToken = "anonymous"
 	regTokenPrefix    = "llhub1." // then base64url(namespace ":" token)
@@ -124,8 +127,7 @@ func (s *Server) regToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !valid {
-			regWriteError(w, http.StatusUnauthorized, "UNAUTHORIZED",
-				"the user name or token is wrong: log in with your namespace and the token `layerlab hub token` prints", nil)
+			regWriteError(w, http.StatusUnauthorized, "UNAUTHORIZED", regWrongToken, nil)
 			return
 		}
 		token = regTokenPrefix + base64.RawURLEncoding.EncodeToString([]byte(user+":"+pass))
