@@ -100,6 +100,9 @@ func ListImages(ctx context.Context, st Store, all bool, filters Filters) ([]Ima
 	out := make([]ImageSummary, 0, len(sums))
 	for _, s := range sums {
 		img, err := s.rec.ConfigFile(ctx)
+		if errors.Is(err, build.ErrNotFound) {
+			continue // deleted since it was listed (a concurrent rmi or prune): gone
+		}
 		if err != nil {
 			return nil, fmt.Errorf("read config of %s: %w", s.rec.ID, err)
 		}

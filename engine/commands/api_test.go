@@ -5,12 +5,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
+
+	"layerlab/engine/build"
+	"layerlab/engine/build/buildtest"
+	"layerlab/engine/image"
 )
 
 // lessonDockerfile is the research's lesson: a tagged image over four legacy steps.
@@ -423,5 +428,40 @@ func TestTagImageAPI(t *testing.T) {
 				t.Errorf("%s names %s, want %s", tt.want, got, v1)
 			}
 		})
+	}
+}
+
+// vanishingStore lists one image more than it has: one deleted (by a concurrent rmi)
+// between the list and the read of its config.
+type vanishingStore struct {
+	*buildtest.Store
+	gone *image.Record
+}
+
+func (v *vanishingStore) Images(ctx context.Context) ([]*image.Record, error) {
+	recs, err := v.Store.Images(ctx)
+	return append([]*image.Record{v.gone}, recs...), err
+}
+
+// TestListImagesAPIDeletedMeanwhile: an image deleted while the list is made is left
+// out, as the daemon would not list it; the list does not fail.
+func TestListImagesAPIDeletedMeanwhile(t *testing.T) {
+	h := newRmHarness(t)
+	h.build(lessonDockerfile, []string{"lesson:v1"}, "hello.txt", "hello\n")
+	gone := &image.Record{ID: digest.FromString("gone"), Created: h.clock.Add(time.Hour)}
+	gone.SetConfigLoader(func(context.Context) ([]byte, error) {
+		return nil, fmt.Errorf("config of image %s: %w", gone.ID, build.ErrNotFound)
+	})
+	sums, err := ListImages(context.Background(), &vanishingStore{Store: h.st, gone: gone}, true, Filters{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range sums {
+		if s.ID == gone.ID.String() {
+			t.Errorf("the deleted image is listed")
+		}
+	}
+	if len(sums) == 0 {
+		t.Errorf("nothing listed")
 	}
 }
