@@ -226,3 +226,18 @@ func TestEngineHostPort(t *testing.T) {
 		})
 	}
 }
+
+// TestEngineTokenPublicURL: with Deps.PublicURL the lines name it, whatever Host the
+// request says, and an https one gets the word on TLS.
+func TestEngineTokenPublicURL(t *testing.T) {
+	env := newTestServer(t, func(d *Deps) { d.PublicURL = "https://lab.example.org" })
+	b := env.browser
+	tok := engineTokenOf(t, b.workspace())
+	page := b.get("/").wantCode(http.StatusOK)
+	if got, want := strings.TrimSpace(page.text("engine-export")), "export DOCKER_HOST=tcp://lab.example.org:443/ws/"+tok; got != want {
+		t.Errorf("engine-export = %q, want %q", got, want)
+	}
+	if n := page.find("engine-tls"); len(n) != 1 || hasAttr(n[0], "hidden") {
+		t.Errorf("an https public URL's panel does not say the lines carry no TLS options")
+	}
+}

@@ -122,3 +122,24 @@ func checkContextAddr(addr string) error {
 	}
 	return nil
 }
+
+// contextCommand is the `layerlab context` command that prints the lines for a server
+// listening on addr (or reached at publicURL) over c's data directory, as serve
+// suggests it when it starts.
+func (c *cli) contextCommand(addr, publicURL string) string {
+	cmd := "layerlab"
+	if c.dataDir != c.getenv("LAYERLAB_DATA") && c.dataDir != defaultDataDir(c.getenv) {
+		cmd += " --data-dir " + c.dataDir
+	}
+	cmd += " context"
+	switch _, port, _ := net.SplitHostPort(addr); {
+	case publicURL != "":
+		cmd += " --public-url " + publicURL
+	case addr == "127.0.0.1:8080":
+	case checkContextAddr(addr) != nil: // :8080, 0.0.0.0:8080: the host the docker CLI dials is not known here
+		cmd += " --addr HOST:" + port + " (HOST: this machine's address as the docker CLI reaches it)"
+	default:
+		cmd += " --addr " + addr
+	}
+	return cmd
+}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"layerlab/db"
 )
@@ -192,5 +193,63 @@ func TestServeEngineAPIFlag(t *testing.T) {
 	defer stop()
 	if code, msg := enginePing(t, base, tok); code != http.StatusOK {
 		t.Errorf("with the API on, the same token's ping: %d %q", code, msg)
+	}
+}
+
+// TestServeSaysContext: serve's first lines tell how to reach a workspace with the
+// docker CLI: the `layerlab context` command for its address and data directory, or
+// that the API is off.
+func TestServeSaysContext(t *testing.T) {
+	data := t.TempDir()
+	tests := []struct {
+		name  string
+		flags []string
+		want  string
+	}{
+		{"on", nil, "the command line's workspace's: layerlab --data-dir " + data + " context --addr 127.0.0.1:"},
+		{"public url", []string{"--public-url", "http://10.0.0.5:8080"}, "context --public-url http://10.0.0.5:8080\n"},
+		{"off", []string{"--engine-api=false"}, "the Docker Engine API is off (--engine-api=false)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			var out, errb syncBuffer
+			done := make(chan error, 1)
+			go func() {
+				args := append([]string{"--data-dir", data, "serve", "--addr", "127.0.0.1:0"}, tc.flags...)
+				done <- run(ctx, args, func(string) string { return "" }, strings.NewReader(""), &out, &errb)
+			}()
+			// serve prints its lines before it serves; shutting down prints the last.
+			for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "layerlab: your own docker CLI") &&
+				!strings.Contains(out.String(), "API is off"); time.Sleep(20 * time.Millisecond) {
+				select {
+				case err := <-done:
+					t.Fatalf("serve ended: %v\n%s%s", err, out.String(), errb.String())
+				default:
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("serve printed no docker CLI line:\n%s", out.String())
+				}
+			}
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("shutdown: %v", err)
+			}
+			if !strings.Contains(out.String(), tc.want) {
+				t.Errorf("serve printed\n%s\nwant a line with %q", out.String(), tc.want)
+			}
+		})
+	}
+	var c cli
+	c.getenv = func(string) string { return "" }
+	c.dataDir = defaultDataDir(c.getenv)
+	for addr, want := range map[string]string{
+		"127.0.0.1:8080": "layerlab context",
+		"10.0.0.5:9000":  "layerlab context --addr 10.0.0.5:9000",
+		"[::]:8080":      "layerlab context --addr HOST:8080 (HOST: this machine's address as the docker CLI reaches it)",
+	} {
+		if got := c.contextCommand(addr, ""); got != want {
+			t.Errorf("contextCommand(%q) = %q, want %q", addr, got, want)
+		}
 	}
 }

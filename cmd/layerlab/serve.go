@@ -253,6 +253,12 @@ func (c *cli) serveOn(ctx context.Context, ln net.Listener, o serveOptions) erro
 	}
 	fmt.Fprintf(c.stdout, "layerlab: the playground is at http://%s/ (data in %s; Ctrl+C stops)\n", ln.Addr(), c.dataDir)
 	fmt.Fprintln(c.stdout, teacherLinkLine(teacherLink))
+	if o.noEngineAPI {
+		fmt.Fprintln(c.stdout, "layerlab: the Docker Engine API is off (--engine-api=false): no docker CLI reaches a workspace")
+	} else {
+		fmt.Fprintln(c.stdout, "layerlab: your own docker CLI: a browser's lines are on its playground page (\"Use your own docker CLI\"); "+
+			"the command line's workspace's: "+c.contextCommand(ln.Addr().String(), o.publicURL))
+	}
 	if o.secure && o.publicURL != "" && strings.HasPrefix(o.publicURL, "http://") {
 		fmt.Fprintln(c.stdout, "layerlab: --secure-cookies with an http:// --public-url: browsers send Secure cookies only over HTTPS, so sessions will not stick")
 	}
