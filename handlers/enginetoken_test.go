@@ -241,3 +241,21 @@ func TestEngineTokenPublicURL(t *testing.T) {
 		t.Errorf("an https public URL's panel does not say the lines carry no TLS options")
 	}
 }
+
+// TestEngineTokenShowForm: without JavaScript, the first visit's button (a form) stores
+// the workspace, makes its token and comes back to the open panel with the lines.
+func TestEngineTokenShowForm(t *testing.T) {
+	env := newTestServer(t)
+	b := env.newBrowser()
+	page := b.postForm("/engine-token", nil).wantCode(http.StatusOK)
+	tok := engineTokenOf(t, b.workspace())
+	if got := page.text("engine-create"); !strings.HasSuffix(got, "/ws/"+tok) {
+		t.Errorf("after the form the panel shows %q, want the lines of %s", got, tok)
+	}
+	if len(page.find("engine-show")) != 0 {
+		t.Errorf("the panel still offers the button once the token exists")
+	}
+	if n := page.find("engine-api"); len(n) != 1 || !hasAttr(n[0], "open") {
+		t.Errorf("the panel is not open after the form")
+	}
+}
