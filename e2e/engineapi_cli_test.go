@@ -3,8 +3,10 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"layerlab/db"
+	"layerlab/internal/testenv"
 )
 
 // The lesson's sequence typed by a real docker CLI, once against a layerlab workspace's
@@ -167,25 +169,18 @@ func cliEnv(host, cfg string) []string {
 	return append(env, "DOCKER_HOST="+host, "DOCKER_CONFIG="+cfg)
 }
 
-// engineToken is the Engine API token of the command line's workspace in a server's
-// data directory (the server has it open too: SQLite's WAL lets both).
-func engineToken(t *testing.T, dataDir string) string {
+// engineHost is the DOCKER_HOST of the command line's workspace on a running server,
+// as a user gets it: from `layerlab context`.
+func engineHost(t *testing.T, srv *server) string {
 	t.Helper()
-	ctx := context.Background()
-	st, err := db.Open(ctx, dataDir)
-	if err != nil {
-		t.Fatal(err)
+	out := layerlabCLI(t, srv.DataDir, "context", "--addr", strings.TrimPrefix(srv.URL, "http://"))
+	for _, l := range strings.Split(out, "\n") {
+		if h, ok := strings.CutPrefix(l, "export DOCKER_HOST="); ok {
+			return h
+		}
 	}
-	defer st.Close()
-	ws, err := st.Workspace(ctx, db.DefaultWorkspace)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tok, err := ws.EngineToken(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tok
+	t.Fatalf("layerlab context printed no export DOCKER_HOST= line:\n%s", out)
+	return ""
 }
 
 // hubLogin is the namespace and token of the command line's workspace on a server's hub.
@@ -234,7 +229,7 @@ func TestEngineAPILessonMatchesDocker(t *testing.T) {
 			t.Logf("CLI: %s, version %s", cli, strings.TrimSpace(string(ver)))
 			llSrv := startServer(t)
 			dkHub := startServer(t)
-			ll := newLessonSide(t, "layerlab", cli, "tcp://"+strings.TrimPrefix(llSrv.URL, "http://")+"/ws/"+engineToken(t, llSrv.DataDir), llSrv)
+			ll := newLessonSide(t, "layerlab", cli, engineHost(t, llSrv), llSrv)
 			dk := newLessonSide(t, "docker", cli, dockerHost, dkHub)
 			cleanDocker(t, dk)
 			t.Cleanup(func() { cleanDocker(t, dk) })
@@ -599,5 +594,111 @@ func TestLessonRowOrder(t *testing.T) {
 				t.Errorf("same = %v, want %v:\n%s\n%s", a == b, tc.same, a, b)
 			}
 		})
+	}
+}
+
+// diveVersion is the dive release scripts/test installs (go install from the module
+// proxy; @latest resolves to an untagged commit whose module has no main package).
+const diveVersion = "v0.13.1"
+
+// divePath finds dive: $LAYERLAB_DIVE, else dive on PATH.
+func divePath(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("LAYERLAB_DIVE"); p != "" {
+		return p
+	}
+	p, err := exec.LookPath("dive")
+	testenv.Need(t, err == nil, "dive is not installed: scripts/test installs it (GOBIN=DIR go install github.com/wagoodman/dive@"+diveVersion+")")
+	return p
+}
+
+var (
+	diveEfficiency = regexp.MustCompile(`efficiency: ([0-9.]+) %`)
+	diveWasted     = regexp.MustCompile(`wastedBytes: (\d+) bytes \(([^)]*)\)`)
+	pageWasted     = regexp.MustCompile(`<strong>([^<]+)</strong> wasted:`)
+	pageEfficiency = regexp.MustCompile(`Efficiency ([0-9.]+)%:`)
+)
+
+// TestDiveReadsLayerlabImage: dive (github.com/wagoodman/dive), a real Engine API
+// client, analyses an image of a browser's workspace through the API and finds the
+// wasted bytes and the efficiency that the workspace's history page shows.
+func TestDiveReadsLayerlabImage(t *testing.T) {
+	needDocker(t)
+	dive := divePath(t)
+	srv := startServer(t)
+	c, err := newRTClient(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body, err := c.do(http.MethodPost, "/api/engine-token", nil)
+	if err != nil || code != http.StatusOK {
+		t.Fatalf("POST /api/engine-token: %d %v\n%s", code, err, body)
+	}
+	var tok struct{ Export string }
+	if err := json.Unmarshal([]byte(body), &tok); err != nil {
+		t.Fatalf("POST /api/engine-token: %v\n%s", err, body)
+	}
+	host, ok := strings.CutPrefix(tok.Export, "export DOCKER_HOST=")
+	if !ok {
+		t.Fatalf("the export line is %q", tok.Export)
+	}
+
+	// An image that wastes bytes: a file written twice, then deleted.
+	dir := t.TempDir()
+	files := map[string][]byte{
+		"Dockerfile": []byte("FROM busybox:local\nCOPY big.bin /data/big.bin\nCOPY big2.bin /data/big.bin\nRUN echo hello > /data/note.txt && rm /data/big.bin\n"),
+		"big.bin":    bytes.Repeat([]byte("0123456789"), 2000),
+		"big2.bin":   bytes.Repeat([]byte("abcde"), 1000),
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ll := &lessonSide{name: "layerlab", cli: "/usr/bin/docker", host: host, cfg: t.TempDir(), dir: dir}
+	base := filepath.Join(t.TempDir(), "busybox.tar")
+	if out, err := exec.Command("/usr/bin/docker", "save", "busybox:local", "-o", base).CombinedOutput(); err != nil {
+		t.Fatalf("docker save busybox:local: %v\n%s", err, out)
+	}
+	for _, args := range [][]string{{"load", "-i", base}, {"build", "-q", "-t", "waste:v1", "."}} {
+		if r := ll.run(t, args, ""); r.code != 0 {
+			t.Fatalf("docker %s: exit %d\n%s%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, dive, "--ci", "--source", "docker", "waste:v1")
+	cmd.Env = append(cliEnv(host, ll.cfg), "NO_COLOR=1")
+	out, err := cmd.CombinedOutput()
+	// dive --ci exits 1 when its rules fail, as they must for this image; any other
+	// failure leaves its figures out.
+	em, wm := diveEfficiency.FindSubmatch(out), diveWasted.FindSubmatch(out)
+	if em == nil || wm == nil {
+		t.Fatalf("dive --ci: %v; no efficiency or wastedBytes in:\n%s", err, out)
+	}
+	t.Logf("%s: efficiency %s %%, wastedBytes %s (%s)", dive, em[1], wm[1], wm[2])
+
+	code, page, err := c.do(http.MethodGet, "/images/waste:v1/history", nil)
+	if err != nil || code != http.StatusOK {
+		t.Fatalf("GET the history page: %d %v", code, err)
+	}
+	pw, pe := pageWasted.FindStringSubmatch(page), pageEfficiency.FindStringSubmatch(page)
+	if pw == nil || pe == nil {
+		t.Fatalf("the history page has no wasted or efficiency figure:\n%.3000s", page)
+	}
+	t.Logf("history page: %s wasted, efficiency %s%%", pw[1], pe[1])
+	if want := int64(len(files["big.bin"]) + len(files["big2.bin"])); string(wm[1]) != strconv.FormatInt(want, 10) {
+		t.Errorf("dive's wastedBytes = %s, want %d (both versions of /data/big.bin)", wm[1], want)
+	}
+	if strings.ReplaceAll(pw[1], " ", "") != strings.ReplaceAll(string(wm[2]), " ", "") {
+		t.Errorf("wasted: the history page shows %q, dive %q", pw[1], wm[2])
+	}
+	de, err := strconv.ParseFloat(string(em[1]), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strconv.FormatFloat(de, 'f', 1, 64); got != pe[1] {
+		t.Errorf("efficiency: the history page shows %s%%, dive %s %% (%s rounded)", pe[1], em[1], got)
 	}
 }
