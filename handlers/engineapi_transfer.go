@@ -642,7 +642,8 @@ func (l *lazyTar) Write(p []byte) (int, error) {
 // request's body only (never a path of the server's). The body is bounded by the
 // workspace's storage quota (nothing larger can be stored in it) and read with the
 // command line's archive limits; each layer is counted against the quota as it is
-// stored. Docker answers 200 at once and puts a failure in the stream.
+// stored; the load takes a transfer slot as a pull does. Docker answers 200 at once
+// and puts a failure in the stream.
 func (s *Server) engineImagesLoad(w http.ResponseWriter, r *http.Request) {
 	ws := engineWorkspace(r)
 	limit := s.limits.WorkspaceQuota
@@ -657,8 +658,43 @@ func (s *Server) engineImagesLoad(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := &boundedBody{r: r.Body, left: limit}
-	loaded, err := archive.Load(r.Context(), body, ws, archive.LoadOptions{})
+	// A load writes layers as a pull does: it takes a transfer slot, and counts in the
+	// workspace's bound on transfers. It reads the request's body, so the handler
+	// returns only once it has ended.
+	var loaded []archive.Loaded
+	t, err := s.transfers.start(ws.Name(), "load", "-", "docker load", "", func(ctx context.Context, _ func(remote.Message)) error {
+		var err error
+		loaded, err = archive.Load(ctx, body, ws, archive.LoadOptions{})
+		return err
+	})
+	if err != nil {
+		s.engineFail(w, r, err)
+		return
+	}
 	st := newEngineStream(w)
+	wake := t.watch()
+	defer t.unwatch(wake)
+	var c cursor
+	for end := (*transferEnd)(nil); end == nil; {
+		var msgs []remote.Message
+		msgs, end = t.since(&c)
+		for _, m := range msgs { // the slot's queue: plain lines, which the CLI prints
+			st.send(engineStreamLine{Stream: m.Status + "\n"})
+		}
+		if end != nil {
+			err = end.err
+			break
+		}
+		select {
+		case <-wake:
+		case <-r.Context().Done():
+			t.cancel()
+			for t.end() == nil {
+				<-wake
+			}
+			return
+		}
+	}
 	if err != nil {
 		switch {
 		case body.over:

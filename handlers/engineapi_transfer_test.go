@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"layerlab/db"
 	"layerlab/remote"
@@ -289,8 +290,8 @@ func TestEnginePushPull(t *testing.T) {
 	}
 }
 
-// TestEngineTransferLimits: the Engine API's pulls and pushes take the page's transfer
-// slots (at most TransfersPerWorkspace running or waiting for one workspace) and are
+// TestEngineTransferLimits: the Engine API's pulls, pushes and loads take the page's
+// transfer slots (at most TransfersPerWorkspace running or waiting for one workspace) and are
 // refused before they start when the workspace is at its storage quota.
 func TestEngineTransferLimits(t *testing.T) {
 	env := newTestServer(t, func(d *Deps) { d.Limits.TransfersPerWorkspace = 1 })
@@ -321,7 +322,10 @@ func TestEngineTransferLimits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, do := range map[string]func() *testResponse{"pull": pull, "push": pushReq} {
+	loadReq := func() *testResponse {
+		return env.engineReq(http.MethodPost, base+"/images/load?quiet=1", strings.NewReader("x"), nil)
+	}
+	for name, do := range map[string]func() *testResponse{"pull": pull, "push": pushReq, "load": loadReq} {
 		if r := do(); r.Code != http.StatusTooManyRequests || !strings.Contains(engineMessage(t, r), "the server's limit per workspace (1)") {
 			t.Errorf("%s past the bound: %d %s", name, r.Code, r.Body)
 		}
@@ -569,4 +573,53 @@ func TestEngineLoadBounds(t *testing.T) {
 			t.Errorf("%d %s", r.Code, r.Body)
 		}
 	})
+}
+
+// TestEngineTransferQueue: a pull that waits for one of the server's transfer slots
+// says so in its stream, as the page's does, and goes on once one is free.
+func TestEngineTransferQueue(t *testing.T) {
+	env := newTestServer(t, func(d *Deps) { d.Limits.TransferSlots = 1 })
+	ws := env.workspace()
+	host := env.hubHostOf()
+	ns, tok := hubToken(t, ws)
+	env.build("FROM scratch\nCOPY a.txt /\n", map[string]string{"a.txt": "q\n"}, host+"/"+ns+"/q:1")
+	if r := env.engineReq(http.MethodPost, env.engineBase(ws)+"/images/"+host+"/"+ns+"/q/push?tag=1", nil,
+		map[string]string{"X-Registry-Auth": registryAuthHeader(ns, tok, host)}); r.Code != 200 || strings.Contains(r.Body, `"error"`) {
+		t.Fatalf("push: %d %s", r.Code, r.Body)
+	}
+	release := make(chan struct{})
+	held, err := env.Server.transfers.start("someone-else", "pull", "x", "docker pull x", "ns/x",
+		func(ctx context.Context, _ func(remote.Message)) error { <-release; return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	ben := env.newBrowser()
+	done := make(chan *testResponse, 1)
+	go func() {
+		done <- env.engineReq(http.MethodPost, env.engineBase(ben.workspace())+"/images/create?fromImage="+url.QueryEscape(host+"/"+ns+"/q")+"&tag=1", nil, nil)
+	}()
+	for { // until the pull waits in the queue
+		env.Server.transfers.mu.Lock()
+		n := len(env.Server.transfers.waiting)
+		env.Server.transfers.mu.Unlock()
+		if n == 1 {
+			break
+		}
+		select {
+		case r := <-done:
+			t.Fatalf("the pull did not wait for the slot: %d %s", r.Code, r.Body)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	close(release)
+	r := <-done
+	lines := streamLines(t, r.Body)
+	if r.Code != 200 || lines[0] != `{"status":"[layerlab] waiting for a transfer slot: 1st in the queue (1 pulls and pushes run at once on this server)"}` ||
+		!strings.Contains(lines[len(lines)-1], "Downloaded newer image for "+host+"/"+ns+"/q:1") {
+		t.Errorf("%d\n%s", r.Code, r.Body)
+	}
+	wake := held.watch()
+	for held.end() == nil {
+		<-wake
+	}
 }
