@@ -27,6 +27,7 @@ type EngineLines struct {
 	Build  string // docker --context layerlab build -t my_image:latest .
 	Export string // export DOCKER_HOST=... (this shell only, no context)
 	Update string // docker context update layerlab --docker host=...: after a new token
+	Token  string // the token in them
 	// TLS: the server's public URL is https. The docker CLI speaks plain HTTP to a
 	// tcp:// host unless it is given TLS options, which the lines do not carry.
 	TLS bool
@@ -42,6 +43,7 @@ func EngineCLILines(hostport, token string, tls bool) EngineLines {
 		Build:  "docker --context " + EngineContextName + " build -t my_image:latest .",
 		Export: "export DOCKER_HOST=" + host,
 		Update: "docker context update " + EngineContextName + " --docker host=" + host,
+		Token:  token,
 		TLS:    tls,
 	}
 }
@@ -104,7 +106,7 @@ func (s *Server) engineAPIView(r *http.Request) web.EngineAPIView {
 }
 
 func webLines(l EngineLines) *web.EngineLines {
-	return &web.EngineLines{Host: l.Host, Create: l.Create, Build: l.Build, Export: l.Export, Update: l.Update, TLS: l.TLS}
+	return &web.EngineLines{Host: l.Host, Create: l.Create, Build: l.Build, Export: l.Export, Update: l.Update, TLS: l.TLS, Token: l.Token}
 }
 
 // engineTokenJSON is the panel's actions' answer.
@@ -114,6 +116,7 @@ type engineTokenJSON struct {
 	Build   string `json:"build"`
 	Export  string `json:"export"`
 	Update  string `json:"update"`
+	Token   string `json:"token"`
 	TLS     bool   `json:"tls"`
 	Rotated bool   `json:"rotated"`
 }
@@ -150,7 +153,7 @@ func (s *Server) answerEngineToken(w http.ResponseWriter, r *http.Request, rotat
 	l := s.engineLinesFor(r, tok)
 	if wantsJSON(r) {
 		writeJSON(w, http.StatusOK, engineTokenJSON{Host: l.Host, Create: l.Create, Build: l.Build,
-			Export: l.Export, Update: l.Update, TLS: l.TLS, Rotated: rotate})
+			Export: l.Export, Update: l.Update, Token: l.Token, TLS: l.TLS, Rotated: rotate})
 		return
 	}
 	if rotate {
