@@ -83,10 +83,18 @@ type buildJSON struct {
 	Error    string    `json:"error,omitempty"`
 	Created  time.Time `json:"created"`
 	Finished time.Time `json:"finished,omitzero"`
+	// Via is where the build was started from (workspacefeed.go's via*): a page does
+	// not mark its editor's lines with the steps of a build whose Dockerfile a docker
+	// CLI sent. "" for builds stored before it was recorded.
+	Via string `json:"via,omitempty"`
 }
 
 func toBuildJSON(b *db.Build) buildJSON {
-	return buildJSON{ID: b.ID, State: string(b.State), Tags: b.Tags, Image: b.Image.String(), Error: b.Error, Created: b.Created, Finished: b.Finished}
+	var in struct {
+		Via string `json:"via"`
+	}
+	_ = json.Unmarshal(b.Inputs, &in) // "{}" or older inputs: no via
+	return buildJSON{ID: b.ID, State: string(b.State), Tags: b.Tags, Image: b.Image.String(), Error: b.Error, Created: b.Created, Finished: b.Finished, Via: in.Via}
 }
 
 func (s *Server) listBuilds(w http.ResponseWriter, r *http.Request) {

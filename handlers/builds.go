@@ -39,6 +39,7 @@ type buildInputs struct {
 	Target  string            `json:"target"`
 	NoCache bool              `json:"no_cache"`
 	File    string            `json:"file"`
+	Via     string            `json:"via,omitempty"` // where it was started from (workspacefeed.go)
 }
 
 // runner runs the workspaces' builds, one at a time per workspace, each in its own
@@ -140,7 +141,7 @@ func (r *runner) startFiles(ws *db.Workspace, req buildRequest, bfiles []build.F
 	if name == "" {
 		name = "Dockerfile"
 	}
-	in := buildInputs{Files: map[string]string{}, Args: req.BuildArgs, Target: req.Target, NoCache: req.NoCache, File: name}
+	in := buildInputs{Files: map[string]string{}, Args: req.BuildArgs, Target: req.Target, NoCache: req.NoCache, File: name, Via: req.Via}
 	var df []byte
 	for _, f := range bfiles {
 		if f.Dir || f.Symlink != "" {

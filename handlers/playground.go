@@ -49,7 +49,8 @@ func (s *Server) playgroundRoutes(r chi.Router) {
 	r.Get("/api/builds/{id}/compare", s.compareBuild)
 	r.Get("/ws/builds/{id}", s.watchBuild)
 	s.engineTokenRoutes(r) // the panel "Use your own docker CLI": its token (enginetoken.go)
-	r.Get("/ws/workspace", s.workspaceFeedSocket) // builds started anywhere in the workspace (workspacefeed.go)
+	// Builds started anywhere in the workspace (workspacefeed.go).
+	r.Get("/ws/workspace", s.workspaceFeedSocket)
 }
 
 func (s *Server) page(r *http.Request, title, active string) web.Page {

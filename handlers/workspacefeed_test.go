@@ -91,6 +91,12 @@ func TestWorkspaceFeedAnnouncesBuilds(t *testing.T) {
 			if got != want {
 				t.Errorf("announced %+v, want %+v", got, want)
 			}
+			// The build keeps where it came from (a reloaded page says so too).
+			var bj buildJSON
+			env.withT(t).get("/api/builds/" + id).wantCode(http.StatusOK).json(&bj)
+			if bj.Via != tc.via {
+				t.Errorf("GET /api/builds/%s: via %q, want %q", id, bj.Via, tc.via)
+			}
 		})
 	}
 

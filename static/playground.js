@@ -267,13 +267,17 @@
   // of the page keeps the last build in view: its steps, states and line marks). A build
   // still running is watched live instead.
   async function showStored(id) {
-    let evs;
-    try { evs = await api("GET", "/api/builds/" + encodeURIComponent(id) + "/events"); } catch (e) { return; }
+    let evs, info;
+    try {
+      [evs, info] = await Promise.all([api("GET", "/api/builds/" + encodeURIComponent(id) + "/events"),
+        api("GET", "/api/builds/" + encodeURIComponent(id)).catch(() => ({}))]);
+    } catch (e) { return; }
     if (!Array.isArray(evs) || (build && build.id !== id)) return; // a new build began meanwhile
     const end = evs.find((e) => e.type === "build.done" || e.type === "build.failed");
-    if (!end) { beginWatch(id); return; }
+    if (!end) { beginWatch(id); showOrigin(build, info.via, ""); return; }
     build = newBuild(id);
     $("layers").replaceChildren();
+    showOrigin(build, info.via, "");
     document.body.dataset.buildId = id;
     for (const e of evs) {
       build.lastSeq = e.seq;
@@ -347,18 +351,26 @@
     beginWatch(a.id);
     $("build-btn").disabled = true;
     if (a.command) $("build-cmd").textContent = a.command;
-    // A docker CLI sends its own context: its Dockerfile is not the one in the editor, so
-    // the editor's lines are not marked with its steps (and the older marks go).
-    build.external = a.via === "engine";
-    if (build.external) {
+    showOrigin(build, a.via || "elsewhere", a.command);
+  }
+
+  // showOrigin says where the build b came from when it was not this playground's Build
+  // button (via "page", or "" for a build stored before via was recorded, says nothing).
+  // A docker CLI sends its own context: its Dockerfile is not the one in the editor, so
+  // the editor's lines are not marked with its steps (and the older marks go).
+  function showOrigin(b, via, command) {
+    for (const n of document.querySelectorAll('[data-testid="build-origin"]')) n.remove();
+    if (!via || (via === "page" && !command)) return;
+    b.external = via === "engine";
+    if (b.external) {
       lastMarks = [];
       if (current === dockerfileName()) editor.markSteps([]);
     }
-    $("layers").before(el("p", { class: "notice", "data-testid": "build-origin", "data-via": a.via || "" },
+    $("layers").before(el("p", { class: "notice", "data-testid": "build-origin", "data-via": via },
       el("span", { "aria-hidden": "true", text: "⇢ " }),
-      "Following a build started elsewhere: " + (VIA[a.via] || "outside this page") + (a.command ? " — " : ""),
-      a.command ? el("code", { text: a.command }) : null,
-      build.external ? " (its Dockerfile and files are the ones that docker CLI sent, not the editor's: the editor's lines are not marked)" : null));
+      "Started elsewhere: " + (VIA[via] || "outside this page") + (command ? " — " : ""),
+      command ? el("code", { text: command }) : null,
+      b.external ? " (its Dockerfile and files are the ones that docker CLI sent, not the editor's: the editor's lines are not marked)" : null));
   }
 
   function feedNotice(text) {
