@@ -41,6 +41,15 @@ func TestEngineTokenPanel(t *testing.T) {
 			t.Errorf("%s = %q, want %q", id, got, line)
 		}
 	}
+	// static/engineapi.js masks the token in presenter mode and copies data-line.
+	for id, line := range want {
+		if n := page.find(id); len(n) != 1 || attrOf(n[0], "data-line") != line {
+			t.Errorf("%s's data-line is not its whole line %q", id, line)
+		}
+	}
+	if n := page.find("engine-api"); len(n) != 1 || attrOf(n[0], "data-token") != aliceTok {
+		t.Errorf("the panel's data-token is not alice's token")
+	}
 	if strings.Contains(page.Body, bobTok) {
 		t.Errorf("alice's page shows bob's token %s", bobTok)
 	}
