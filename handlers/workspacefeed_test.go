@@ -82,6 +82,17 @@ func TestWorkspaceFeedAnnouncesBuilds(t *testing.T) {
 			}
 			return bs[0].ID
 		}, viaTerminal, "docker build -t b:1 ."},
+		{"a docker CLI through the Engine API", func(t *testing.T) string {
+			tar := contextTarOf(t, map[string]string{"Dockerfile": "FROM busybox\nRUN echo from a terminal\n"})
+			if r := env.engineBuildPost(env.engineBase(env.workspace()), "t=c:1", tar); r.Code != http.StatusOK || !strings.Contains(r.Body, "Successfully tagged c:1") {
+				t.Fatalf("POST /build: %d %s", r.Code, r.Body)
+			}
+			bs, err := env.workspace().Builds(t.Context(), 1)
+			if err != nil || len(bs) != 1 {
+				t.Fatalf("builds = %v, %v", bs, err)
+			}
+			return bs[0].ID
+		}, viaEngine, "docker build -t c:1 ."},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
