@@ -39,6 +39,8 @@ type Limits struct {
 	UploadBytes    int64
 	// WatchersPerBuild and WatchersPerWorkspace bound the open event streams
 	// (websockets and event replays) of one build and of one workspace.
+	// WatchersPerWorkspace also bounds, counted apart, a workspace's open live feeds
+	// (/ws/workspace, one per playground page: workspacefeed.go).
 	WatchersPerBuild     int
 	WatchersPerWorkspace int
 	// TransferSlots is the number of pulls and pushes the server runs at once, and
