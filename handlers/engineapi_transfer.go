@@ -242,7 +242,7 @@ func (s *Server) engineImageCreate(w http.ResponseWriter, r *http.Request) {
 		} else {
 			name += ":" + tag
 		}
-	} else if r, err := reference.ParseNormalizedNamed(name); err == nil && reference.IsNameOnly(r) {
+	} else if named, err := reference.ParseNormalizedNamed(name); err == nil && reference.IsNameOnly(named) {
 		// The CLI sends no tag for --all-tags only.
 		engineError(w, http.StatusNotImplemented, "[layerlab] docker pull --all-tags is not supported: pull one tag at a time")
 		return
