@@ -79,6 +79,28 @@ func lessonSteps() []lessonStep {
 		{name: "prune -f, nothing left", args: []string{"image", "prune", "-f"}},
 		{name: "rmi missing", args: []string{"rmi", "nosuch:tag"}},
 		{name: "history missing", args: []string{"history", "nosuch:tag"}},
+		{name: "image inspect missing", args: []string{"image", "inspect", "nosuch:tag"}},
+		{name: "inspect missing", args: []string{"inspect", "nosuch:tag"}},
+		{name: "tag missing", args: []string{"tag", "nosuch:tag", "lesson:x"}},
+		{name: "save missing", args: []string{"save", "nosuch:tag", "-o", "{DIR}/bad.tar"}},
+		// The research's failure cases (README §3): a RUN's exit code is docker
+		// build's, COPY of a missing file, a parse error, a Dockerfile not in the context.
+		// --force-rm: without it the daemon keeps the failed RUN's container, which
+		// holds its parent image against prune; layerlab has no containers to keep.
+		{name: "build, RUN fails", args: []string{"build", "--force-rm", "-f", "Dockerfile.fail", "-t", "lesson:fail", "."}},
+		{name: "build, COPY missing", args: []string{"build", "-f", "Dockerfile.nocopy", "-t", "lesson:fail", "."}},
+		{name: "build, parse error", args: []string{"build", "-f", "Dockerfile.parse", "-t", "lesson:fail", "."}},
+		{name: "build, no such Dockerfile", args: []string{"build", "-f", "Dockerfile.nosuch", "-t", "lesson:fail", "."}},
+		{name: "build, bad tag", args: []string{"build", "-t", "Lesson:v1", "."}},
+		// Quiet, from nothing cached, and its images removed again.
+		{name: "build -q", args: []string{"build", "-q", "-t", "lesson:q", "."}},
+		{name: "tag q2", args: []string{"tag", "lesson:q", "lesson:q2"}},
+		{name: "rmi by ID, two tags", args: []string{"rmi", "{ID lesson:q}"}},
+		{name: "rmi a tag of two", args: []string{"rmi", "lesson:q2"}},
+		{name: "rmi the base, a child depends", args: []string{"rmi", "{ID busybox:local}"}},
+		{name: "rmi lesson:q", args: []string{"rmi", "lesson:q"}},
+		{name: "prune, all of the first build", args: []string{"image", "prune", "-f"}},
+		{name: "images -a at the end", order: imagesAnyOrder, args: []string{"images", "-a"}},
 	}
 }
 
@@ -248,7 +270,10 @@ func newLessonSide(t *testing.T, name, cli, host string, hub *server) *lessonSid
 	s := &lessonSide{name: name, cli: cli, host: host, cfg: t.TempDir(), dir: t.TempDir(), scratch: t.TempDir(),
 		registry: strings.TrimPrefix(hub.URL, "http://")}
 	s.ns, s.token = hubLogin(t, hub)
-	for name, body := range map[string]string{"Dockerfile": lessonDockerfile, "hello.txt": "hello from lesson\n"} {
+	for name, body := range map[string]string{"Dockerfile": lessonDockerfile, "hello.txt": "hello from lesson\n",
+		"Dockerfile.fail":   "FROM busybox:local\nENV X=1\nRUN exit 3\n",
+		"Dockerfile.nocopy": "FROM busybox:local\nCOPY missing.txt .\n",
+		"Dockerfile.parse":  "FROM busybox:local\nFROBNICATE now\n"} {
 		if err := os.WriteFile(filepath.Join(s.dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -262,7 +287,13 @@ func newLessonSide(t *testing.T, name, cli, host string, hub *server) *lessonSid
 func cleanDocker(t *testing.T, s *lessonSide) {
 	t.Helper()
 	s.run(t, []string{"rmi", "-f", "lesson:v1", "lesson:v2", "lesson:v3", s.registry + "/" + s.ns + "/lesson:v1"}, "")
+	s.run(t, []string{"container", "prune", "-f"}, "") // a failed RUN's, from an interrupted run
 	s.run(t, []string{"image", "prune", "-f"}, "")
+	r := s.run(t, []string{"images", "-a", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"}, "")
+	if strings.TrimSpace(r.stdout) != "busybox:local "+strings.Fields(r.stdout + " x x")[1] || strings.Count(r.stdout, "\n") != 1 {
+		t.Fatalf("the daemon holds images besides busybox:local, which the lesson's images, rmi and prune would list:\n%s"+
+			"use a daemon of its own: LAYERLAB_DOCKERD_DIR=/tmp/layerlab-dockerd-lesson scripts/dockerd-up", r.stdout)
+	}
 }
 
 // compareLesson runs each step on the docker side, then on the layerlab side, and
@@ -282,6 +313,16 @@ func compareLesson(t *testing.T, dk, ll *lessonSide) {
 			args := make([]string, len(st.args))
 			for j, a := range st.args {
 				args[j] = s.expand(a)
+				// {ID ref} is the image's short ID on this side.
+				if ref, ok := strings.CutPrefix(args[j], "{ID "); ok {
+					ref = strings.TrimSuffix(ref, "}")
+					r := s.run(t, []string{"image", "inspect", "--format", "{{.Id}}", ref}, "")
+					id := strings.TrimPrefix(strings.TrimSpace(r.stdout), "sha256:")
+					if r.code != 0 || len(id) < 12 {
+						t.Fatalf("%s: the ID of %s on %s: exit %d %s%s", st.name, ref, s.name, r.code, r.stdout, r.stderr)
+					}
+					args[j] = id[:12]
+				}
 			}
 			runs[i] = s.run(t, args, s.expand(st.stdin))
 		}
