@@ -116,11 +116,14 @@ type lessonException struct {
 }
 
 var lessonExceptions = []lessonException{
-	{step: "image inspect", stream: "stdout", pattern: regexp.MustCompile(`^\s*"(GraphDriver|Data|LowerDir|MergedDir|UpperDir|WorkDir|Name)"|^\s*},?$`),
-		why: "layerlab has no overlay2 storage driver: GraphDriver's directories are the daemon's own (README: images are stored as blobs in SQLite's store)"},
-	{step: "inspect", stream: "stdout", pattern: regexp.MustCompile(`^\s*"(GraphDriver|Data|LowerDir|MergedDir|UpperDir|WorkDir|Name)"|^\s*},?$`),
-		why: "as for image inspect"},
+	{step: "image inspect", stream: "stdout", pattern: graphDriverBlock,
+		why: `layerlab keeps layers as blobs, not in a storage driver's directories: its GraphDriver is {"Data": null, "Name": "layerlab"} where Docker shows overlay2's LowerDir/MergedDir/UpperDir/WorkDir`},
+	{step: "inspect", stream: "stdout", pattern: graphDriverBlock, why: "as for image inspect"},
 }
+
+// graphDriverBlock starts inspect's GraphDriver object; dropLines leaves it out up to
+// its closing brace.
+var graphDriverBlock = regexp.MustCompile(`^\s*"GraphDriver": \{$`)
 
 // cliRun is what one command printed.
 type cliRun struct {
@@ -484,13 +487,27 @@ func mask(l string) string {
 	return ago.ReplaceAllString(hexID.ReplaceAllString(l, "<ID>"), "<AGO>")
 }
 
-// dropLines removes the lines matching re and says whether any did.
+// dropLines removes the lines matching re and says whether any did. A line that opens
+// a JSON object or array ("Key": { or [) goes with everything up to the line that closes
+// it at the same indentation.
 func dropLines(s string, re *regexp.Regexp) (string, bool) {
 	var keep []string
 	hit := false
+	closing := "" // the indentation and bracket that ends the block being dropped
 	for _, line := range strings.SplitAfter(s, "\n") {
-		if line != "" && re.MatchString(strings.TrimSuffix(line, "\n")) {
+		bare := strings.TrimSuffix(line, "\n")
+		if closing != "" {
+			if strings.HasPrefix(bare, closing) {
+				closing = ""
+			}
+			continue
+		}
+		if line != "" && re.MatchString(bare) {
 			hit = true
+			if t := strings.TrimRight(bare, " "); strings.HasSuffix(t, "{") || strings.HasSuffix(t, "[") {
+				indent := bare[:len(bare)-len(strings.TrimLeft(bare, " "))]
+				closing = indent + map[bool]string{true: "}", false: "]"}[strings.HasSuffix(t, "{")]
+			}
 			continue
 		}
 		keep = append(keep, line)
@@ -741,5 +758,30 @@ func TestDiveReadsLayerlabImage(t *testing.T) {
 	}
 	if got := strconv.FormatFloat(de, 'f', 1, 64); got != pe[1] {
 		t.Errorf("efficiency: the history page shows %s%%, dive %s %% (%s rounded)", pe[1], em[1], got)
+	}
+}
+
+// TestDropLines: an allowed difference leaves out its lines, or its whole block, and
+// nothing after it.
+func TestDropLines(t *testing.T) {
+	docker := "[\n    {\n        \"Size\": 1,\n        \"GraphDriver\": {\n            \"Data\": {\n                \"LowerDir\": \"/x\"\n            },\n            \"Name\": \"overlay2\"\n        },\n        \"RootFS\": {\n            \"Type\": \"layers\"\n        }\n    }\n]\n"
+	layerlab := "[\n    {\n        \"Size\": 1,\n        \"GraphDriver\": {\n            \"Data\": null,\n            \"Name\": \"layerlab\"\n        },\n        \"RootFS\": {\n            \"Type\": \"layers\"\n        }\n    }\n]\n"
+	want := "[\n    {\n        \"Size\": 1,\n        \"RootFS\": {\n            \"Type\": \"layers\"\n        }\n    }\n]\n"
+	tests := []struct {
+		name, in, want string
+		hit            bool
+	}{
+		{name: "docker's block", in: docker, want: want, hit: true},
+		{name: "layerlab's block", in: layerlab, want: want, hit: true},
+		{name: "no block", in: want, want: want},
+		{name: "not the key", in: "a\nGraphDriver: {\nb\n", want: "a\nGraphDriver: {\nb\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, hit := dropLines(tc.in, graphDriverBlock)
+			if got != tc.want || hit != tc.hit {
+				t.Errorf("dropLines = %q, %v; want %q, %v", got, hit, tc.want, tc.hit)
+			}
+		})
 	}
 }
