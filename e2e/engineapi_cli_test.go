@@ -30,8 +30,10 @@ import (
 // lessonDockerfile is the research's lesson context (../shared/research/docker-engine-api).
 const lessonDockerfile = "FROM busybox:local\nENV GREETING=hello\nWORKDIR /app\nCOPY hello.txt .\nRUN cat hello.txt > copy.txt && echo built\n"
 
-// lessonStep is one command of the sequence. Its args may hold {HUB} (the side's
-// registry, HOST:PORT/NAMESPACE) and {DIR} (the side's scratch directory).
+// lessonStep is one command of the sequence. Its args may hold {REGISTRY} (the side's
+// hub, HOST:PORT), {NS} (its namespace there), {HUB} ({REGISTRY}/{NS}), {DIR} (the
+// side's scratch directory) and, as a whole argument, {ID ref} (the short ID of ref on
+// that side).
 type lessonStep struct {
 	name  string
 	args  []string
@@ -99,7 +101,7 @@ func lessonSteps() []lessonStep {
 		{name: "rmi a tag of two", args: []string{"rmi", "lesson:q2"}},
 		{name: "rmi the base, a child depends", args: []string{"rmi", "{ID busybox:local}"}},
 		{name: "rmi lesson:q", args: []string{"rmi", "lesson:q"}},
-		{name: "prune, all of the first build", args: []string{"image", "prune", "-f"}},
+		{name: "prune at the end", args: []string{"image", "prune", "-f"}},
 		{name: "images -a at the end", order: imagesAnyOrder, args: []string{"images", "-a"}},
 	}
 }
