@@ -254,7 +254,9 @@ func readBuildContext(body io.Reader) ([]build.File, error) {
 		if name == "" {
 			continue // the context's own directory
 		}
-		f := build.File{Path: name, Mode: fs.FileMode(h.Mode).Perm(), ModTime: h.ModTime}
+		// BareMode: the 28.x CLI's headers carry the permissions alone (0644), the 20.10
+		// CLI's the file type too (0100644); Docker's COPY checksums differ by it.
+		f := build.File{Path: name, Mode: fs.FileMode(h.Mode).Perm(), ModTime: h.ModTime, BareMode: h.Mode&^0o7777 == 0}
 		switch h.Typeflag {
 		case tar.TypeDir:
 			f.Dir = true

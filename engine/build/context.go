@@ -38,6 +38,8 @@ type Context struct {
 	// (`secret` for "secret" and "!secret/keep.txt"): the CLI sends no entry for them,
 	// so the daemon has no checksum for them either.
 	implicit map[string]bool
+	// bareMode are the entries whose mode came without type bits (File.BareMode).
+	bareMode map[string]bool
 }
 
 // File is one file of a context given as data (the browser's editor, tests).
@@ -48,6 +50,10 @@ type File struct {
 	Dir     bool
 	Symlink string // target, for a symlink
 	ModTime time.Time
+	// BareMode: the sender's tar header held the mode without its file-type bits (the
+	// 28.x docker CLI sends 0644 where the 20.10 CLI sends 0100644). Docker's COPY
+	// checksum takes the header's mode as sent, so the two CLIs' contexts hash apart.
+	BareMode bool
 }
 
 // NewContext builds a context from files. dockerfile names the Dockerfile among them
@@ -55,8 +61,12 @@ type File struct {
 func NewContext(files []File, dockerfile string) (*Context, error) {
 	f := rootfs.New()
 	var total int64
+	bare := map[string]bool{}
 	for _, file := range files {
 		p := rootfs.Clean(file.Path)
+		if file.BareMode {
+			bare[p] = true
+		}
 		if p == "" || strings.HasPrefix(filepath.ToSlash(filepath.Clean(file.Path)), "../") {
 			return nil, fmt.Errorf("context file %q: the path must stay inside the context", file.Path)
 		}
@@ -90,7 +100,14 @@ func NewContext(files []File, dockerfile string) (*Context, error) {
 			return nil, fmt.Errorf("context file %q: %w", file.Path, err)
 		}
 	}
-	return prepare(f, dockerfile)
+	c, err := prepare(f, dockerfile)
+	if err != nil {
+		return nil, err
+	}
+	if len(bare) > 0 {
+		c.bareMode = bare
+	}
+	return c, nil
 }
 
 // LoadDir reads a context directory from disk, as the docker CLI does: .dockerignore

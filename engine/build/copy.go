@@ -317,7 +317,7 @@ func (r *run) sum(src *rootfs.FS, key string, e *rootfs.Entry, uname string) str
 			gn = "root"
 		}
 	}
-	h := fileSum(name, e, un, gn)
+	h := fileSumMode(name, e, un, gn, !(cacheable && r.bctx.bareMode[key]))
 	if cacheable {
 		r.srcHash[key] = h
 	}

@@ -219,3 +219,37 @@ func TestDockerStreamLessonBuild(t *testing.T) {
 		})
 	}
 }
+
+// TestBareModeContextSum: a context file whose tar header carried its mode without the
+// file-type bits (the 28.x CLI's) gets the COPY checksum Docker 20.10's daemon gave it,
+// and one with them (the 20.10 CLI's) the other; both recorded from the daemon's
+// `docker history --no-trunc` of the same hello.txt sent by each CLI.
+func TestBareModeContextSum(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		bare bool
+		want string
+	}{
+		{"the 28.x CLI's 0644", true, "file:2ba2a9689dedcc47f18dd6249ad3469dabbfdef54a509a369fe2c25d67d84c6a"},
+		{"the 20.10 CLI's 0100644", false, "file:a7956b3087947453bb8c142db846cec7dbf41abadf6928b49df0c0bd0efca6cb"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := buildtest.New()
+			baseImage(t, st)
+			c, err := build.NewContext([]build.File{
+				{Path: "Dockerfile", Data: []byte("FROM busybox:local\nCOPY hello.txt .\n"), BareMode: tc.bare},
+				{Path: "hello.txt", Data: []byte("hist2 1796646917\n"), BareMode: tc.bare},
+			}, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := build.New(st, build.StandIns{}).Build(context.Background(), c, build.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := res.Steps[len(res.Steps)-1].CreatedBy; !strings.Contains(got, "COPY "+tc.want+" in . ") {
+				t.Errorf("COPY's history: %q, want %s", got, tc.want)
+			}
+		})
+	}
+}

@@ -23,6 +23,12 @@ import (
 // (the docker CLI sends 0:0 without names), "root" for uid/gid 0 of an image source
 // (the daemon looks names up on its host).
 func fileSum(name string, e *rootfs.Entry, uname, gname string) string {
+	return fileSumMode(name, e, uname, gname, true)
+}
+
+// fileSumMode is fileSum with the mode's file-type bits in the sum or not, as the
+// sender's tar header had them (File.BareMode).
+func fileSumMode(name string, e *rootfs.Entry, uname, gname string, typeBits bool) string {
 	h := sha256.New()
 	mode := rootfs.ModeBits(e.Mode)
 	var size int64
@@ -39,6 +45,9 @@ func fileSum(name string, e *rootfs.Entry, uname, gname string) string {
 	default:
 		mode |= 0o100000
 		size = e.Size()
+	}
+	if !typeBits {
+		mode &= 0o7777
 	}
 	var b strings.Builder
 	b.WriteString("name")
