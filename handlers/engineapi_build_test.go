@@ -277,3 +277,34 @@ func TestEngineBuildPrune(t *testing.T) {
 		t.Errorf("POST /build/prune: %d %q", r.Code, r.Body)
 	}
 }
+
+// TestReadBuildContextBareMode: a member's mode without file-type bits (the 28.x CLI's
+// 0644) is marked so, one with them (the 20.10 CLI's 0100644) is not: Docker's COPY
+// checksum differs by it (build.File.BareMode).
+func TestReadBuildContextBareMode(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		mode int64
+		bare bool
+	}{
+		{"28.x", 0o644, true},
+		{"20.10", 0o100644, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			tw := tar.NewWriter(&buf)
+			if err := tw.WriteHeader(&tar.Header{Name: "Dockerfile", Mode: tc.mode, Size: 2, Typeflag: tar.TypeReg}); err != nil {
+				t.Fatal(err)
+			}
+			tw.Write([]byte("x\n"))
+			tw.Close()
+			files, err := readBuildContext(&buf)
+			if err != nil || len(files) != 1 {
+				t.Fatalf("%v %v", files, err)
+			}
+			if files[0].BareMode != tc.bare || files[0].Mode != 0o644 {
+				t.Errorf("mode %o: BareMode %v, Mode %v; want %v, 0644", tc.mode, files[0].BareMode, files[0].Mode, tc.bare)
+			}
+		})
+	}
+}
