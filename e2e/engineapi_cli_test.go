@@ -40,6 +40,7 @@ type lessonStep struct {
 	stdin string                 // {TOKEN} is the side's hub token
 	edit  func(dir string) error // run in the context directory first (the rebuild)
 	order *rowOrder              // lines Docker prints in no fixed order
+	local bool                   // args is a command run here, not by the docker CLI
 }
 
 // lessonSteps is the lesson's sequence (research README §2): build, rebuild after an
@@ -71,6 +72,9 @@ func lessonSteps() []lessonStep {
 		{name: "rmi the pulled tag", args: []string{"rmi", "{HUB}/lesson:v1"}},
 		{name: "logout", args: []string{"logout", "{REGISTRY}"}},
 		{name: "save", args: []string{"save", "lesson:v1", "-o", "{DIR}/lesson.tar"}},
+		{name: "the saved tar's members", local: true, order: tarAnyOrder, args: []string{"tar", "-tvf", "{DIR}/lesson.tar"}},
+		{name: "the saved manifest", local: true, args: []string{"tar", "-xOf", "{DIR}/lesson.tar", "manifest.json"}},
+		{name: "the saved repositories", local: true, args: []string{"tar", "-xOf", "{DIR}/lesson.tar", "repositories"}},
 		{name: "load", args: []string{"load", "-i", "{DIR}/lesson.tar"}},
 		{name: "tag v3", args: []string{"tag", "lesson:v1", "lesson:v3"}},
 		{name: "rmi -f, another tag left", args: []string{"image", "rm", "-f", "lesson:v1"}},
@@ -171,6 +175,22 @@ func (s *lessonSide) run(t *testing.T, args []string, stdin string) cliRun {
 	}
 	if ctx.Err() != nil {
 		errb.WriteString("\n[the test stopped the CLI after 2 minutes]\n")
+	}
+	return cliRun{stdout: out.String(), stderr: errb.String(), code: code}
+}
+
+// runLocal runs a command of this machine (tar) on the side's files.
+func (s *lessonSide) runLocal(t *testing.T, args []string) cliRun {
+	t.Helper()
+	cmd := exec.Command(args[0], args[1:]...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	code := 0
+	var ee *exec.ExitError
+	if err := cmd.Run(); errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%s: %v", strings.Join(args, " "), err)
 	}
 	return cliRun{stdout: out.String(), stderr: errb.String(), code: code}
 }
@@ -329,9 +349,16 @@ func compareLesson(t *testing.T, dk, ll *lessonSide) {
 					args[j] = id[:12]
 				}
 			}
+			if st.local {
+				runs[i] = s.runLocal(t, args)
+				continue
+			}
 			runs[i] = s.run(t, args, s.expand(st.stdin))
 		}
 		cmdline := "docker " + strings.Join(st.args, " ")
+		if st.local {
+			cmdline = strings.Join(st.args, " ")
+		}
 		for _, f := range []struct {
 			stream string
 			d, l   *string
@@ -388,7 +415,10 @@ type rowOrder struct {
 	// newestFirst: the rows' human times must run from the newest to the oldest on
 	// each side (what is left of the order once ties are free).
 	newestFirst bool
-	why         string
+	// masked: the rows are compared with every ID as <ID>, not numbered (their order
+	// would number them differently on each side).
+	masked bool
+	why    string
 }
 
 var (
@@ -404,6 +434,11 @@ var (
 		why: "the daemon pushes layers concurrently and prints each one as it finishes"}
 )
 
+// tarAnyOrder: docker save writes its members in the order of their names, which are
+// digests, so the order differs with every image.
+var tarAnyOrder = &rowOrder{rows: regexp.MustCompile(`^[-dl][-rwx]{9} `), masked: true,
+	why: "docker save writes its members sorted by name, and the names are digests: the order differs with every image"}
+
 // normaliseStep is normaliseCLI with the step's free order applied; it reports rows
 // that are not newest first where the order asks for it.
 func normaliseStep(out string, s *lessonSide, o *rowOrder) (string, error) {
@@ -413,6 +448,15 @@ func normaliseStep(out string, s *lessonSide, o *rowOrder) (string, error) {
 	var err error
 	if o.newestFirst {
 		err = checkNewestFirst(out, o.rows)
+	}
+	if o.masked {
+		lines := strings.Split(sortRows(out, o.rows, mask), "\n")
+		for i, l := range lines {
+			if o.rows.MatchString(l) {
+				lines[i] = mask(l)
+			}
+		}
+		return normaliseCLI(strings.Join(lines, "\n"), s), err
 	}
 	if !o.numbered {
 		out = sortRows(out, o.rows, mask)
@@ -486,7 +530,7 @@ func sortRows(out string, rows *regexp.Regexp, key func(string) string) string {
 
 // mask hides what differs between two runs, for ordering only.
 func mask(l string) string {
-	return ago.ReplaceAllString(hexID.ReplaceAllString(l, "<ID>"), "<AGO>")
+	return tarTime.ReplaceAllString(ago.ReplaceAllString(hexID.ReplaceAllString(l, "<ID>"), "<AGO>"), "<TIME>")
 }
 
 // dropLines removes the lines matching re and says whether any did. A line that opens
@@ -537,6 +581,9 @@ var (
 	hexID = regexp.MustCompile(`\b[0-9a-f]{64}\b|\b[0-9a-f]{12}\b`)
 	// ago is the CLI's human duration ("2 seconds ago", "About a minute ago").
 	ago = regexp.MustCompile(`\b(\d+|About an?|an?|Less than a) (second|minute|hour|day|week|month|year)s? ago\b`)
+	// tarTime is a member's time in tar -tv's listing; 1970 (what docker save gives
+	// manifest.json and repositories) is left as it is.
+	tarTime = regexp.MustCompile(`\b(19[89]\d|2\d{3})-\d{2}-\d{2} \d{2}:\d{2}\b`)
 	// timestamp is an RFC 3339 time, as inspect prints Created and LastTagTime.
 	timestamp = regexp.MustCompile(`\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})`)
 	// innerSpaces is a run of spaces between two columns of a table: its width follows
@@ -573,6 +620,7 @@ func normaliseCLI(out string, s *lessonSide) string {
 	})
 	out = ago.ReplaceAllString(out, "<AGO>")
 	out = timestamp.ReplaceAllString(out, "<TIME>")
+	out = tarTime.ReplaceAllString(out, "<TIME>")
 	out = progress.ReplaceAllString(out, "<PROGRESS>")
 	lines := strings.Split(out, "\n")
 	for i, l := range lines {
@@ -599,6 +647,8 @@ func TestNormaliseCLI(t *testing.T) {
 		{name: "timestamps", a: `"Created": "2026-12-06T23:19:44.702646046Z",`, b: `"Created": "2026-12-07T01:02:03Z",`, same: true},
 		{name: "a different word", a: "Untagged: lesson:v1\n", b: "Deleted: lesson:v1\n"},
 		{name: "a missing line", a: "Step 1/5 : FROM busybox:local\n ---> 4838b2b269c0\n", b: "Step 1/5 : FROM busybox:local\n"},
+		{name: "tar times", a: "-rw-r--r-- 0/0 3 2026-12-07 12:35 x/VERSION", b: "-rw-r--r-- 0/0 3 2026-12-08 01:00 x/VERSION", same: true},
+		{name: "the epoch kept", a: "-rw-r--r-- 0/0 428 1970-01-01 00:00 manifest.json", b: "-rw-r--r-- 0/0 428 2026-12-08 01:00 manifest.json"},
 		{name: "indentation kept", a: "    \"Id\": 1", b: "  \"Id\": 1"},
 	}
 	other := &lessonSide{dir: "/tmp/ctx2", scratch: "/tmp/s2", cfg: "/tmp/c2", registry: "127.0.0.1:5000", ns: "u2y"}
@@ -639,6 +689,11 @@ func TestLessonRowOrder(t *testing.T) {
 		{name: "pushed in another order", order: pushAnyOrder, a: pushed("4838b2b269c0", "287bff45caab"), b: pushed("287bff45caab", "4838b2b269c0"), same: true},
 		{name: "pushed twice", order: pushAnyOrder, a: pushed("4838b2b269c0", "287bff45caab"), b: pushed("287bff45caab", "287bff45caab")},
 		{name: "no free order", a: lesson + none, b: none + lesson},
+		{name: "tar members in another order", order: tarAnyOrder,
+			a: "-rw-r--r-- 0/0 3 2026-12-07 12:35 " + strings.Repeat("a", 64) + "/VERSION\n-rw-r--r-- 0/0 9 2026-12-07 12:35 " + strings.Repeat("b", 64) + "/json\n",
+			b: "-rw-r--r-- 0/0 9 2026-12-07 12:35 " + strings.Repeat("c", 64) + "/json\n-rw-r--r-- 0/0 3 2026-12-07 12:35 " + strings.Repeat("d", 64) + "/VERSION\n", same: true},
+		{name: "a tar member's size", order: tarAnyOrder,
+			a: "-rw-r--r-- 0/0 428 1970-01-01 00:00 manifest.json\n", b: "-rw-r--r-- 0/0 429 1970-01-01 00:00 manifest.json\n"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
