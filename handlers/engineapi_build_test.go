@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"archive/tar"
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"layerlab/db"
 )
@@ -306,5 +308,55 @@ func TestReadBuildContextBareMode(t *testing.T) {
 				t.Errorf("mode %o: BareMode %v, Mode %v; want %v, 0644", tc.mode, files[0].BareMode, files[0].Mode, tc.bare)
 			}
 		})
+	}
+}
+
+// TestEngineBuildOutlivesItsClient: a docker build whose client goes away (Ctrl+C)
+// goes on, as a page build does when its tab closes: here the client leaves while the
+// build waits for a slot, and the build then runs to its end and tags its image.
+func TestEngineBuildOutlivesItsClient(t *testing.T) {
+	env := newTestServer(t, func(d *Deps) { d.Limits.MaxBuilds = 1 })
+	release, err := env.Server.queue.acquireAs(context.Background(), "someone-else", func(string) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := env.workspace()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, env.engineBase(ws)+"/v1.41/build?t=kept:v1",
+		bytes.NewReader(contextTarOf(t, map[string]string{"Dockerfile": "FROM busybox\nRUN echo kept\n"})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		release()
+		t.Fatal(err)
+	}
+	first, _ := bufio.NewReader(resp.Body).ReadString('\n')
+	cancel()
+	resp.Body.Close()
+	release()
+	if !strings.Contains(first, "waiting for a build slot") {
+		t.Fatalf("first frame %q, want the queue's line", first)
+	}
+	deadline := time.Now().Add(time.Minute)
+	for {
+		builds, err := ws.Builds(context.Background(), 1)
+		if err != nil || len(builds) != 1 {
+			t.Fatalf("builds: %v %v", builds, err)
+		}
+		if builds[0].State != db.BuildRunning {
+			if builds[0].State != db.BuildSucceeded {
+				t.Fatalf("the build ended %s, want succeeded", builds[0].State)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the build did not end within a minute")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := ws.Lookup(context.Background(), "kept:v1"); err != nil {
+		t.Errorf("kept:v1: %v", err)
 	}
 }
