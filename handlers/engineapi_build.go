@@ -21,7 +21,6 @@ import (
 	"path"
 	"strings"
 	"sync"
-	"time"
 
 	"layerlab/engine/build"
 	"layerlab/engine/dockerfile"
@@ -44,16 +43,15 @@ func (s *Server) engineBuild(w http.ResponseWriter, r *http.Request) {
 		s.engineFail(w, r, err)
 		return
 	}
-	// The body is read: from here the answer streams for as long as the build runs,
-	// which may be longer than the server's ReadTimeout; a read deadline passing would
-	// cancel the request's context and end the stream mid-build.
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Time{})
 	if !hasContextFile(files, req.File) {
 		engineError(w, http.StatusInternalServerError, "Cannot locate specified Dockerfile: "+req.File)
 		return
 	}
 
+	// The answer streams for as long as the build runs, past serve's ReadTimeout too:
+	// net/http's deadline bounds reading the request, and the body is read by now
+	// (checked: a handler streaming after its deadline is not cancelled).
+	rc := http.NewResponseController(w)
 	out := &frameQueue{ready: make(chan struct{}, 1)}
 	stream := build.NewDockerStream(out.push)
 	stream.Quiet = quiet
