@@ -138,17 +138,18 @@ func SaveLegacy(ctx context.Context, w io.Writer, blobs Blobs, items []Item) err
 			repos[ref.Repository()][ref.Tag()] = parent.Encoded()
 		}
 	}
+	// The daemon writes these two with json.Encoder, so each ends with a newline.
 	mb, err := json.Marshal(manifest)
 	if err != nil {
 		return err
 	}
-	entries = append(entries, entry{name: "manifest.json", data: mb, mtime: epoch})
+	entries = append(entries, entry{name: "manifest.json", data: append(mb, '\n'), mtime: epoch})
 	if len(repos) > 0 {
 		rb, err := json.Marshal(repos)
 		if err != nil {
 			return err
 		}
-		entries = append(entries, entry{name: "repositories", data: rb, mtime: epoch})
+		entries = append(entries, entry{name: "repositories", data: append(rb, '\n'), mtime: epoch})
 	}
 	// The daemon tars its export directory as a walk visits it: each directory's names
 	// in lexical order, a directory's content right after it.
@@ -161,15 +162,19 @@ func SaveLegacy(ctx context.Context, w io.Writer, blobs Blobs, items []Item) err
 		var err error
 		switch {
 		case e.dir:
-			err = tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: e.name, Mode: 0o755, ModTime: e.mtime})
+			err = tw.WriteHeader(legacyHeader(tar.TypeDir, e.name, modeDir|0o755, e.mtime))
 		case e.link != "":
-			err = tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: e.name, Linkname: e.link, Mode: 0o777, ModTime: e.mtime})
+			h := legacyHeader(tar.TypeSymlink, e.name, modeSymlink|0o777, e.mtime)
+			h.Linkname = e.link
+			err = tw.WriteHeader(h)
 		case e.layer != "":
-			if _, err = copyBlob(ctx, tw, blobs, e.layer, e.name, e.mtime); err != nil {
+			if _, err = copyBlob(ctx, tw, blobs, e.layer, *legacyHeader(tar.TypeReg, e.name, modeRegular|0o644, e.mtime)); err != nil {
 				err = fmt.Errorf("save layer %s: %w", e.layer, err)
 			}
 		default:
-			if err = tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: e.name, Mode: 0o644, Size: int64(len(e.data)), ModTime: e.mtime}); err == nil {
+			h := legacyHeader(tar.TypeReg, e.name, modeRegular|0o644, e.mtime)
+			h.Size = int64(len(e.data))
+			if err = tw.WriteHeader(h); err == nil {
 				_, err = tw.Write(e.data)
 			}
 		}
@@ -178,6 +183,21 @@ func SaveLegacy(ctx context.Context, w io.Writer, blobs Blobs, items []Item) err
 		}
 	}
 	return tw.Close()
+}
+
+// The file type bits of a tar header's mode (c_ISDIR, c_ISREG, c_ISLNK of Go's
+// archive/tar), which tar.FileInfoHeader sets and so the daemon's archive has.
+const (
+	modeDir     = 0o40000
+	modeRegular = 0o100000
+	modeSymlink = 0o120000
+)
+
+// legacyHeader is a member's header as the daemon's archive.TarWithOptions writes its
+// export directory: owned by root by number and by name (the daemon runs as root and
+// looks the names up: `tar -tv` shows root/root), the mode with the file type bits.
+func legacyHeader(typ byte, name string, mode int64, mtime time.Time) *tar.Header {
+	return &tar.Header{Typeflag: typ, Name: name, Mode: mode, ModTime: mtime, Uname: "root", Gname: "root"}
 }
 
 // emptyContainerConfig is the container config of a v1 image made for a layer below

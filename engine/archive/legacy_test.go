@@ -22,7 +22,10 @@ import (
 // by its v1 ID with VERSION, json (id, parent) and layer.tar, whose content hashes to
 // the config's diff_id; a layer saved already is a symlink to the first copy; the v1
 // chain of an image ends at the ID repositories names; nothing of the OCI layout; Load
-// reads it back. An image without layers is refused as 20.10 refuses it.
+// reads it back. An image without layers is refused as 20.10 refuses it. Every member is
+// written as the daemon's archive writes its export directory: root/root by name and
+// by number, the mode with its file type bits (040755, 0100644, 0120777); manifest.json
+// and repositories end with a newline (json.Encoder).
 func TestSaveLegacy(t *testing.T) {
 	ctx := context.Background()
 	st := buildtest.New()
@@ -68,6 +71,10 @@ func TestSaveLegacy(t *testing.T) {
 		if h.Typeflag == tar.TypeSymlink {
 			links[h.Name] = h.Linkname
 		}
+		wantMode := map[byte]int64{tar.TypeDir: 0o40755, tar.TypeReg: 0o100644, tar.TypeSymlink: 0o120777}[h.Typeflag]
+		if h.Uname != "root" || h.Gname != "root" || h.Uid != 0 || h.Gid != 0 || h.Mode != wantMode {
+			t.Errorf("%s: owner %s/%s (%d/%d) mode %o, want root/root (0/0) mode %o", h.Name, h.Uname, h.Gname, h.Uid, h.Gid, h.Mode, wantMode)
+		}
 		data, _ := io.ReadAll(tr)
 		files[h.Name] = data
 	}
@@ -78,6 +85,11 @@ func TestSaveLegacy(t *testing.T) {
 	}
 	if err := json.Unmarshal(files["manifest.json"], &manifest); err != nil || len(manifest) != 2 {
 		t.Fatalf("manifest.json %s: %v", files["manifest.json"], err)
+	}
+	for _, name := range []string{"manifest.json", "repositories"} {
+		if !bytes.HasSuffix(files[name], []byte("]\n")) && !bytes.HasSuffix(files[name], []byte("}\n")) {
+			t.Errorf("%s does not end with one newline after the JSON: %q", name, files[name])
+		}
 	}
 	var repos map[string]map[string]string
 	if err := json.Unmarshal(files["repositories"], &repos); err != nil {

@@ -93,7 +93,7 @@ func Save(ctx context.Context, w io.Writer, blobs Blobs, items []Item) error {
 			name := "blobs/sha256/" + l.Encoded()
 			me.Layers = append(me.Layers, name)
 			if !written[name] {
-				n, err := copyBlob(ctx, tw, blobs, l, name, mtime)
+				n, err := copyBlob(ctx, tw, blobs, l, tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, ModTime: mtime})
 				if err != nil {
 					return fmt.Errorf("save %s: layer %s: %w", image.ShortID(rec.ID), l, err)
 				}
@@ -160,10 +160,11 @@ func Save(ctx context.Context, w io.Writer, blobs Blobs, items []Item) error {
 	return tw.Close()
 }
 
-// copyBlob streams a layer into the archive. The header needs the size first: it is
-// taken from the store when it can say, else the blob is counted on a first read.
-// It returns the blob's size.
-func copyBlob(ctx context.Context, tw *tar.Writer, blobs Blobs, d digest.Digest, name string, mtime time.Time) (int64, error) {
+// copyBlob streams a layer into the archive under hdr (its name, time, mode and
+// owner; copyBlob sets the size). The header needs the size first: it is taken from
+// the store when it can say, else the blob is counted on a first read. It returns the
+// blob's size.
+func copyBlob(ctx context.Context, tw *tar.Writer, blobs Blobs, d digest.Digest, hdr tar.Header) (int64, error) {
 	var size int64 = -1
 	if s, ok := blobs.(BlobSizer); ok {
 		if n, err := s.BlobSize(ctx, d); err == nil {
@@ -186,7 +187,8 @@ func copyBlob(ctx context.Context, tw *tar.Writer, blobs Blobs, d digest.Digest,
 		return 0, err
 	}
 	defer rc.Close()
-	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: name, Mode: 0o644, Size: size, ModTime: mtime}); err != nil {
+	hdr.Size = size
+	if err := tw.WriteHeader(&hdr); err != nil {
 		return 0, err
 	}
 	n, err := io.Copy(tw, rc)
