@@ -56,6 +56,7 @@ func (s *Server) engineBuild(w http.ResponseWriter, r *http.Request) {
 	stream := build.NewDockerStream(out.push)
 	stream.Quiet = quiet
 	stream.NoAux = versionLess(engineVersion(r), "1.30")
+	stream.ForceRm = boolParam(r.URL.Query().Get("forcerm"))
 	req.Via = viaEngine // the workspace's open pages say "docker build from a terminal" (workspacefeed.go)
 	rb, err := s.builds.startFiles(ws, req, files, stream.Sink)
 	if err != nil {
@@ -106,17 +107,17 @@ func (s *Server) engineBuild(w http.ResponseWriter, r *http.Request) {
 }
 
 // engineBuildFailed answers a build that failed before it wrote anything, as the
-// daemon does: a Dockerfile's mistake is a 400 with Docker's text (layerlab's hint
-// after it), anything else its status().
+// daemon does: a Dockerfile's mistake is a 400 with Docker's text, anything else its
+// status(). layerlab's hints are left out, as in the stream (build.DockerStream): the
+// CLI prints the message as the daemon's; the page watching the build shows them.
 func (s *Server) engineBuildFailed(w http.ResponseWriter, r *http.Request, err error) {
 	var pe *dockerfile.Error
 	if errors.As(err, &pe) {
-		engineError(w, http.StatusBadRequest, build.WithHint(pe.Msg, pe.Line, pe.Hint))
+		engineError(w, http.StatusBadRequest, pe.Msg)
 		return
 	}
 	if code, _, internal := status(err); internal || code == http.StatusInternalServerError {
-		msg, _ := build.ClassicError(err)
-		engineError(w, http.StatusInternalServerError, msg)
+		engineError(w, http.StatusInternalServerError, err.Error())
 		return
 	}
 	s.engineFail(w, r, err)
@@ -197,7 +198,8 @@ func engineBuildRequest(r *http.Request) (req buildRequest, quiet bool, err erro
 	req.NoCache = boolParam(q.Get("nocache"))
 	// rm and forcerm (remove the intermediate containers) are accepted: a playground
 	// build makes no containers to remove, and prints "Removing intermediate container"
-	// as Docker does with rm's default.
+	// as Docker does with rm's default, and with forcerm for a failed step too
+	// (build.DockerStream.ForceRm).
 	return req, boolParam(q.Get("q")), nil
 }
 

@@ -3,6 +3,7 @@ package build
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // DockerStream writes a build's events as Docker 20.10's daemon answers the classic
@@ -23,10 +24,14 @@ type DockerStream struct {
 	Quiet bool
 	// NoAux leaves out the {"aux":{"ID"}} frame: the daemon sends it from API 1.30 on.
 	NoAux bool
+	// ForceRm is POST /build?forcerm=1: a failed step's container is removed too, and
+	// the daemon says so before the error.
+	ForceRm bool
 
 	write   func(frame []byte)
 	held    [][]byte // Quiet: the frames not sent
 	started bool
+	running string // the container of the step running, until its removal is told
 }
 
 // NewDockerStream is a DockerStream writing its frames to write.
@@ -50,8 +55,12 @@ func (d *DockerStream) Sink(e Event) {
 	case EventStepLog:
 		switch {
 		case e.Container != "" && e.Text == "":
+			d.running = e.Container
 			d.stream(" ---> Running in " + e.Container + "\n")
 		case e.Text != "":
+			if e.Container != "" && e.Container == d.running && strings.HasPrefix(e.Text, "Removing intermediate container") {
+				d.running = ""
+			}
 			d.stream(e.Text + "\n")
 		}
 	case EventStepDone:
@@ -89,31 +98,16 @@ func (d *DockerStream) Sink(e Event) {
 		if !d.started {
 			return // before the stream: the caller answers with an HTTP error
 		}
+		if d.ForceRm && d.running != "" {
+			d.stream("Removing intermediate container " + d.running + "\n")
+			d.running = ""
+		}
 		for _, f := range d.held {
 			d.write(f)
 		}
 		d.held = nil
-		d.write(ErrorFrame(classicMessage(e), e.ExitCode))
+		d.write(ErrorFrame(e.Error, e.ExitCode))
 	}
-}
-
-// classicMessage is a failed build's message as ClassicError gives it: Docker's text
-// first, then layerlab's hint with the line when there is one.
-func classicMessage(e Event) string {
-	return WithHint(e.Error, e.Line, e.Hint)
-}
-
-// WithHint is a Docker error message with layerlab's hint after it, on a line of its
-// own ("[layerlab] line 3: ..."; no line when the error has none): the CLI prints the
-// message verbatim, so Docker's text stays first and whole.
-func WithHint(msg string, line int, hint string) string {
-	switch {
-	case hint == "":
-		return msg
-	case line > 0:
-		return fmt.Sprintf("%s\n[layerlab] line %d: %s", msg, line, hint)
-	}
-	return msg + "\n[layerlab] " + hint
 }
 
 func (d *DockerStream) stream(text string) { d.emit(streamFrame(text)) }

@@ -37,6 +37,7 @@ func TestDockerStreamFrames(t *testing.T) {
 		name    string
 		quiet   bool
 		noAux   bool
+		forceRm bool
 		events  []build.Event
 		want    string
 		started bool
@@ -92,23 +93,38 @@ func TestDockerStreamFrames(t *testing.T) {
 			started: true,
 		},
 		{
-			name: "COPY fails: no code, layerlab's hint after Docker's text",
+			name:    "forcerm: the failed step's container is removed, and said so before the error",
+			forceRm: true,
+			events: append(append([]build.Event{}, from...),
+				build.Event{Type: build.EventStepStarted, Step: 2, Of: 2, Instruction: "RUN exit 3"},
+				build.Event{Type: build.EventStepLog, Step: 2, Container: "4f5ccc8d2fbd"},
+				build.Event{Type: build.EventStepDone, Step: 2, State: build.StateFailed, Reason: "exit 3"},
+				build.Event{Type: build.EventBuildFailed, Step: 2, Line: 2, Error: "The command '/bin/sh -c exit 3' returned a non-zero code: 3", ExitCode: 3},
+			),
+			want: crlf(`{"stream":"Step 1/3 : FROM busybox:local"}`, `{"stream":"\n"}`, `{"stream":" ---\u003e 12694d9d0bae\n"}`,
+				`{"stream":"Step 2/2 : RUN exit 3"}`, `{"stream":"\n"}`, `{"stream":" ---\u003e Running in 4f5ccc8d2fbd\n"}`,
+				`{"stream":"Removing intermediate container 4f5ccc8d2fbd\n"}`,
+				`{"errorDetail":{"code":3,"message":"The command '/bin/sh -c exit 3' returned a non-zero code: 3"},"error":"The command '/bin/sh -c exit 3' returned a non-zero code: 3"}`),
+			started: true,
+		},
+		{
+			name: "COPY fails: no code, Docker's text alone (the hint is the page's)",
 			events: append(append([]build.Event{}, from...),
 				build.Event{Type: build.EventStepStarted, Step: 2, Of: 2, Instruction: "COPY missing.txt ."},
 				build.Event{Type: build.EventBuildFailed, Step: 2, Line: 2, Error: "COPY failed: file not found", Hint: "add missing.txt"},
 			),
 			want: crlf(`{"stream":"Step 1/3 : FROM busybox:local"}`, `{"stream":"\n"}`, `{"stream":" ---\u003e 12694d9d0bae\n"}`,
 				`{"stream":"Step 2/2 : COPY missing.txt ."}`, `{"stream":"\n"}`,
-				`{"errorDetail":{"message":"COPY failed: file not found\n[layerlab] line 2: add missing.txt"},"error":"COPY failed: file not found\n[layerlab] line 2: add missing.txt"}`),
+				`{"errorDetail":{"message":"COPY failed: file not found"},"error":"COPY failed: file not found"}`),
 			started: true,
 		},
 		{
-			name: "an error with no line: the hint without one",
+			name: "an error with no line: Docker's text alone",
 			events: append(append([]build.Event{}, from...),
 				build.Event{Type: build.EventBuildFailed, Error: "No image was generated. Is your Dockerfile empty?", Hint: "add an instruction"},
 			),
 			want: crlf(`{"stream":"Step 1/3 : FROM busybox:local"}`, `{"stream":"\n"}`, `{"stream":" ---\u003e 12694d9d0bae\n"}`,
-				`{"errorDetail":{"message":"No image was generated. Is your Dockerfile empty?\n[layerlab] add an instruction"},"error":"No image was generated. Is your Dockerfile empty?\n[layerlab] add an instruction"}`),
+				`{"errorDetail":{"message":"No image was generated. Is your Dockerfile empty?"},"error":"No image was generated. Is your Dockerfile empty?"}`),
 			started: true,
 		},
 		{
@@ -161,7 +177,7 @@ func TestDockerStreamFrames(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var out frames
 			d := build.NewDockerStream(out.write)
-			d.Quiet, d.NoAux = tc.quiet, tc.noAux
+			d.Quiet, d.NoAux, d.ForceRm = tc.quiet, tc.noAux, tc.forceRm
 			for _, e := range tc.events {
 				d.Sink(e)
 			}
