@@ -125,7 +125,7 @@ func TestEngineAPIBuildShowsLive(t *testing.T) {
 	// Reloaded, the page shows the same build from the store, still saying where it
 	// came from, and still marks none of the editor's lines with it.
 	b.openPlayground()
-	wait[bool](b, "the reloaded page to show the build", fmt.Sprintf(`document.body.dataset.shown === document.body.dataset.buildId && !!document.querySelector('[data-testid="build-done"]') && document.querySelectorAll('li[data-testid^="layer-"]').length === 4 && !!document.querySelector('[data-testid="build-origin"][data-via="engine"]')`))
+	wait[bool](b, "the reloaded page to show the build", `document.body.dataset.shown === document.body.dataset.buildId && !!document.querySelector('[data-testid="build-done"]') && document.querySelectorAll('li[data-testid^="layer-"]').length === 4 && !!document.querySelector('[data-testid="build-origin"][data-via="engine"]')`)
 	if n := eval[int](b, `document.querySelectorAll("#editor .cm-step").length`); n != 0 {
 		t.Errorf("after a reload the editor marks %d lines of its own Dockerfile with the CLI's build's steps", n)
 	}

@@ -97,7 +97,7 @@ func (s *Server) playgroundPage(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
-	v.Notice = s.takeNotice(w, r) // "You joined CLASS as NAME" after /join (class.go)
+	v.Notice = s.takeNotice(w, r)    // "You joined CLASS as NAME" after /join (class.go)
 	v.EngineAPI = s.engineAPIView(r) // the panel "Use your own docker CLI" (enginetoken.go)
 	web.PlaygroundPage(s.page(r, "Playground", "playground"), v).Render(r.Context(), w)
 }
