@@ -234,7 +234,8 @@ func TestEngineImageHistoryInspect(t *testing.T) {
 		code       int
 		msg        string
 	}{
-		{"inspect missing", "/images/nosuch/json", 404, "No such image: nosuch:latest"},
+		{"inspect missing", "/images/nosuch/json", 404, "no such image: nosuch: No such image: nosuch:latest"},
+		{"inspect missing, tagged", "/images/nosuch:tag/json", 404, "no such image: nosuch:tag: No such image: nosuch:tag"},
 		{"history missing", "/images/nosuch:v9/history", 404, "No such image: nosuch:v9"},
 		{"inspect malformed", "/images/Demo/json", 400, "no such image: Demo: invalid reference format: repository name must be lowercase"},
 		{"unknown action", "/images/lesson:v1/colour", 404, "page not found"},
@@ -384,7 +385,7 @@ func TestEngineInspectNoSuchObject(t *testing.T) {
 	base := env.engineBase(env.workspace()) + "/v1.41"
 	for _, tc := range []struct{ path, msg string }{
 		{"/containers/nosuch/json", "No such container: nosuch"},
-		{"/images/nosuch/json", "No such image: nosuch:latest"},
+		{"/images/nosuch/json", "no such image: nosuch: No such image: nosuch:latest"},
 		{"/networks/nosuch", "network nosuch not found"},
 		{"/volumes/nosuch", "get nosuch: no such volume"},
 		{"/plugins/nosuch/json", `plugin "nosuch" not found`},

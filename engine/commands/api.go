@@ -167,14 +167,19 @@ func ImageHistory(ctx context.Context, st Store, name string) ([]HistoryItem, er
 // object `docker image inspect` prints.
 type ImageInspect = imageInspect
 
-// InspectImage is GET /images/{name}/json. A malformed name fails as the daemon words
-// it ("no such image: Demo: invalid reference format ...", ErrInvalid), a missing one
-// with "No such image: nosuch:latest" (ErrNotFound).
+// InspectImage is GET /images/{name}/json. The daemon's LookupImage wraps every
+// failure of GetImage in "no such image: <name as given>: ", so a malformed name is
+// "no such image: Demo: invalid reference format ..." (ErrInvalid) and a missing one
+// "no such image: nosuch: No such image: nosuch:latest" (ErrNotFound); history and
+// tag answer the inner text alone.
 func InspectImage(ctx context.Context, st Store, name string) (*ImageInspect, error) {
 	if _, err := daemonRefName(name); err != nil {
 		return nil, fmt.Errorf("no such image: %s: %w", name, err)
 	}
 	rec, err := lookupImage(ctx, st, name)
+	if errors.Is(err, ErrNotFound) {
+		return nil, fmt.Errorf("no such image: %s: %w", name, err)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -248,7 +248,9 @@ func TestInspectImageAPI(t *testing.T) {
 		name, ref, msg string
 		class          error
 	}{
-		{"missing", "nosuch:v9", "No such image: nosuch:v9", ErrNotFound},
+		{"missing", "nosuch:v9", "no such image: nosuch:v9: No such image: nosuch:v9", ErrNotFound},
+		{"missing, no tag", "nosuch", "no such image: nosuch: No such image: nosuch:latest", ErrNotFound},
+		{"missing, long form", "docker.io/library/nosuch:tag", "no such image: docker.io/library/nosuch:tag: No such image: nosuch:tag", ErrNotFound},
 		{"malformed", "Demo", "no such image: Demo: invalid reference format: repository name must be lowercase", ErrInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
