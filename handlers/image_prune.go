@@ -57,8 +57,8 @@ func (s *Server) prunePage(w http.ResponseWriter, r *http.Request) {
 
 // planPrune is what `docker image prune [-a]` would remove, and the space it would
 // free, for the confirmation: the command's own dry run (engine/commands.PlanPrune),
-// so the preview and the prune make one choice.
-// (A layer another workspace shares stays on disk: the real prune reports what it freed.)
+// so the preview and the prune make one choice and report one figure (Docker's: the
+// released layers' content sizes).
 func planPrune(ctx context.Context, ws *db.Workspace, all bool, now time.Time) (*web.PrunePlan, error) {
 	dry, err := commands.PlanPrune(ctx, ws, all, now)
 	if err != nil {

@@ -242,8 +242,9 @@ type PruneReport struct {
 
 // PruneImages is POST /images/prune: `docker image prune` with filters (dangling,
 // until, label, label!; no dangling filter means dangling=true), by the same code.
-// SpaceReclaimed is, as for the command, the bytes actually freed on disk. now is the
-// clock of an until= duration.
+// SpaceReclaimed is, as for the command and as Docker reports it, the content size of
+// the layers the prune released (not the bytes freed on disk). now is the clock of an
+// until= duration.
 func PruneImages(ctx context.Context, st Store, filters Filters, now time.Time) (*PruneReport, error) {
 	env := &Env{Store: st, Now: func() time.Time { return now }}
 	recs, reclaimed, err := pruneImages(ctx, env, filters.imageFilters())

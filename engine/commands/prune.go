@@ -88,12 +88,13 @@ func confirm(in io.Reader, out io.Writer, message string) bool {
 }
 
 // pruneImages is the daemon's ImagesPrune. It returns what was untagged and deleted
-// and the bytes reclaimed.
+// and the space reclaimed as Docker reports it (spaceReclaimed).
 //
-// Reclaimed space: Docker adds up the content sizes of the layers it released. layerlab
-// reports what it actually freed: the bytes the store's GC removed from disk after the
-// deletions (layer tars, so headers and padding count; a blob another workspace still
-// uses, or one the store keeps for its grace period, frees nothing).
+// The layers the deletions released are freed on disk at once (the store's Release,
+// then its GC of blobs that killed builds or loads left behind), but the figure is not
+// those bytes: Docker 20.10 adds up the content size of each released layer, and so
+// does layerlab (a layer tar's headers and padding, and a blob another workspace
+// still uses, make no difference to it).
 func pruneImages(ctx context.Context, env *Env, filters imageFilters) ([]deleteRecord, int64, error) {
 	started := time.Now()
 	rules, err := parsePruneFilters(filters, env.now())
@@ -108,26 +109,43 @@ func pruneImages(ctx context.Context, env *Env, filters imageFilters) ([]deleteR
 	if err != nil {
 		return nil, 0, err
 	}
-	var reclaimed int64
 	if len(out) > 0 {
-		freed, err := env.Store.Release(ctx, idx.released(), started)
-		if err != nil {
+		if _, err := env.Store.Release(ctx, idx.released(), started); err != nil {
 			failed = append(failed, fmt.Sprintf("collect unused layers: %v", err))
 		}
-		reclaimed = freed
 	}
 	// Blobs that a killed build or load left referenced by nothing go too, once they
 	// are old enough that no running command can still be about to use them.
-	if freed, err := env.Store.GC(ctx); err == nil {
-		reclaimed += freed
-	} else {
+	if _, err := env.Store.GC(ctx); err != nil {
 		failed = append(failed, fmt.Sprintf("collect unused blobs: %v", err))
 	}
+	reclaimed := idx.spaceReclaimed(out)
 	if len(failed) > 0 {
 		// The daemon only logs these; layerlab's user is its own administrator.
 		return out, reclaimed, fmt.Errorf("%s", strings.Join(failed, "; "))
 	}
 	return out, reclaimed, nil
+}
+
+// spaceReclaimed is the daemon's SpaceReclaimed (moby daemon/images/image_prune.go):
+// for each deleted record that is the chain ID of a layer the store held when the
+// index was loaded, that layer's DiffSize, which is the content size `docker history`
+// shows for its step (two RUN layers of an 18-byte file each: 36B). Image IDs among
+// the records add nothing.
+func (x *imageIndex) spaceReclaimed(recs []deleteRecord) int64 {
+	sizes := map[digest.Digest]int64{}
+	for _, rec := range x.loaded {
+		for i, c := range chainIDs(rec) {
+			sizes[c] = rec.Layers[i].Size
+		}
+	}
+	var n int64
+	for _, r := range recs {
+		if r.deleted != "" {
+			n += sizes[digest.Digest(r.deleted)]
+		}
+	}
+	return n
 }
 
 // pruneRules are image prune's filters as the daemon reads them.

@@ -26,10 +26,8 @@ type PrunePlan struct {
 	// prints them ("untagged: demo:v1"); an image whose references go can stay when an
 	// image that stays still has it as parent.
 	Untagged []string
-	// Bytes is the space it would free: the stored size of the layer blobs of the
-	// deleted images that no remaining image of the store uses. (The real prune reports
-	// what it freed on disk: a layer another workspace shares stays, and it also collects
-	// blobs that killed builds left behind.)
+	// Bytes is the space it would report reclaimed, as Docker counts it: the content
+	// sizes of the layers of the deleted images that no remaining image uses.
 	Bytes int64
 }
 
@@ -42,11 +40,6 @@ type PrunedImage struct {
 	// ParentOf is set when the image is no candidate of its own but goes as the
 	// untagged parent of that image, deleted just before it.
 	ParentOf digest.Digest
-}
-
-// blobSizer is a store that knows the stored size of a blob (db.Workspace).
-type blobSizer interface {
-	BlobSize(ctx context.Context, d digest.Digest) (int64, error)
 }
 
 // PlanPrune is the dry run of `image prune [-a] [--filter F]...` over st: what the
@@ -98,32 +91,8 @@ func PlanPrune(ctx context.Context, st Store, all bool, now time.Time, filters .
 		prev = ev.id
 	}
 
-	// The layers that go: those of the deleted images that no remaining image has.
-	kept := map[digest.Digest]bool{}
-	for _, rec := range idx.images {
-		for _, l := range rec.Layers {
-			kept[l.DiffID] = true
-		}
-	}
-	counted := map[digest.Digest]bool{}
-	sizer, _ := st.(blobSizer)
-	for _, item := range plan.Images {
-		for _, l := range item.Record.Layers {
-			if kept[l.DiffID] || counted[l.DiffID] {
-				continue
-			}
-			counted[l.DiffID] = true
-			// What prune reports is the bytes freed on disk (the layer tars), so the
-			// plan counts the same when the store can say.
-			if sizer != nil {
-				if n, err := sizer.BlobSize(ctx, l.DiffID); err == nil {
-					plan.Bytes += n
-					continue
-				}
-			}
-			plan.Bytes += l.Size
-		}
-	}
+	// What the prune will report: Docker's sum of the released layers' content sizes.
+	plan.Bytes = idx.spaceReclaimed(out)
 	return plan, nil
 }
 
