@@ -124,7 +124,7 @@ func (r *run) prepareCopy(st *stage, in *dockerfile.Instruction, next *image.Con
 	if c.From != "" {
 		sums = nil // the learner-facing reasons talk about context files
 	}
-	return &dispatch{containerConfig: cc, apply: func(st *stage) { st.config = next }, sources: sums,
+	return &dispatch{containerConfig: cc, apply: func(st *stage) { st.config = next }, sources: sums, commit: commitExport,
 		run: func(fs *rootfs.FS, _ string) error {
 			uid, gid := 0, 0
 			if chown != "" {

@@ -24,11 +24,38 @@ type dispatch struct {
 	apply func(st *stage)
 	// run changes the filesystem; nil for metadata-only steps.
 	run func(fs *rootfs.FS, container string) error
-	// showsContainer: the classic builder prints "Running in" for this step.
-	showsContainer bool
-	sources        map[string]string
-	buildArgs      map[string]string
+	// commit is how Docker's classic builder makes this step's image: whether the
+	// step has a container ("Running in") and what its image's config records of it.
+	commit    stepCommit
+	sources   map[string]string
+	buildArgs map[string]string
 }
+
+// stepCommit is how Docker 20.10's classic builder makes a step's image. It decides
+// what the image's config says of a container, and so the image's ID: "container" and
+// container_config.Hostname. Checked with a 20.10.24 daemon for every instruction,
+// ONBUILD triggers included (hostname_test.go has the recording).
+type stepCommit int
+
+const (
+	// commitMeta: ENV, LABEL, MAINTAINER, EXPOSE, USER, VOLUME, STOPSIGNAL, HEALTHCHECK,
+	// ONBUILD, SHELL, CMD, ENTRYPOINT, ARG and WORKDIR. The builder creates a container
+	// from the very config it then commits as container_config, and the daemon's
+	// create fills that config's empty Hostname with the container ID's first 12
+	// characters: "container" is the ID, container_config.Hostname its prefix.
+	commitMeta stepCommit = iota
+	// commitRun: RUN. The container is created from a copy of the config (the command
+	// to run, the build args in Env); container_config is the cache probe's config,
+	// which the daemon never sees: "container" is the ID, Hostname "".
+	commitRun
+	// commitExport: COPY and ADD. No container: the files go into a new layer that is
+	// exported as the image: no "container", Hostname "", and no "Running in".
+	commitExport
+)
+
+// hasContainer says whether the step runs in a container (the classic builder
+// prints "Running in" and "Removing intermediate container" for it).
+func (c stepCommit) hasContainer() bool { return c != commitExport }
 
 func (r *run) prepare(st *stage, in *dockerfile.Instruction) (*dispatch, error) {
 	next := st.config.Clone()
@@ -36,7 +63,7 @@ func (r *run) prepare(st *stage, in *dockerfile.Instruction) (*dispatch, error) 
 	meta := func(comment string) *dispatch {
 		cc := next.Clone()
 		cc.Cmd = append(append([]string{}, shellOf(next)...), "#(nop) ", comment)
-		return &dispatch{containerConfig: cc, apply: setNext, showsContainer: true}
+		return &dispatch{containerConfig: cc, apply: setNext, commit: commitMeta}
 	}
 	switch in.Keyword {
 	case "ENV":
@@ -226,7 +253,7 @@ func (r *run) prepare(st *stage, in *dockerfile.Instruction) (*dispatch, error) 
 		cc := next.Clone()
 		cc.Cmd = append(append([]string{}, shellOf(next)...), "#(nop) WORKDIR "+wd)
 		now := r.b.now()
-		return &dispatch{containerConfig: cc, apply: setNext, showsContainer: true,
+		return &dispatch{containerConfig: cc, apply: setNext, commit: commitMeta,
 			run: func(fs *rootfs.FS, _ string) error {
 				if e, _, err := fs.Stat(wd); err == nil {
 					if e.Kind != rootfs.KindDir {
@@ -325,7 +352,7 @@ func (r *run) prepareRun(st *stage, in *dockerfile.Instruction, next *image.Cont
 	for v := range next.Volumes {
 		volumes = append(volumes, v)
 	}
-	return &dispatch{containerConfig: cc, apply: func(*stage) {}, showsContainer: true, buildArgs: argMap,
+	return &dispatch{containerConfig: cc, apply: func(*stage) {}, commit: commitRun, buildArgs: argMap,
 		run: func(fs *rootfs.FS, container string) (err error) {
 			defer func() {
 				// The sandbox is meant never to panic; if it does, fail the step, not the server.

@@ -318,7 +318,7 @@ func (r *run) step(st *stage, in *dockerfile.Instruction, trigger bool) error {
 	}
 	state, reason := r.whyRebuilt(st, in, key, info)
 	container := digest.FromString(fmt.Sprintf("%s/%d/%s/%d", r.opt.ID, in.Step, createdBy, time.Now().UnixNano())).Encoded()
-	if d.showsContainer {
+	if d.commit.hasContainer() {
 		r.emit(Event{Type: EventStepLog, Step: in.Step, Container: container[:12]})
 	}
 	var changes []rootfs.Change
@@ -356,7 +356,7 @@ func (r *run) step(st *stage, in *dockerfile.Instruction, trigger bool) error {
 	}
 	d.apply(st)
 	st.config.Image = st.id.String()
-	rec, err := r.commit(st, cc, createdBy, container, changes, emptyLayer, key, info)
+	rec, err := r.commit(st, cc, d.commit, createdBy, container, changes, emptyLayer, key, info)
 	if err != nil {
 		return r.fail(in.Step, in, err, "")
 	}
@@ -373,7 +373,7 @@ func (r *run) step(st *stage, in *dockerfile.Instruction, trigger bool) error {
 	}
 	res.Ms = ms(time.Since(t0))
 	r.res.Steps = append(r.res.Steps, res)
-	if d.showsContainer {
+	if d.commit.hasContainer() {
 		r.emit(Event{Type: EventStepLog, Step: in.Step, Text: "Removing intermediate container " + container[:12], Container: container[:12]})
 	}
 	r.emitDone(in, st, res)
@@ -417,10 +417,19 @@ func (r *run) emitDone(in *dockerfile.Instruction, st *stage, res StepResult) {
 }
 
 // commit stores the image a step made: the parent's image JSON with the new config,
-// container config, history row and (when the step changed files) layer.
-func (r *run) commit(st *stage, cc *image.ContainerConfig, createdBy, container string, changes []rootfs.Change,
+// container config, history row and (when the step changed files) layer. how says
+// what Docker's config records of the step's container (see stepCommit).
+func (r *run) commit(st *stage, cc *image.ContainerConfig, how stepCommit, createdBy, container string, changes []rootfs.Change,
 	emptyLayer bool, key string, info *image.StepInfo) (*image.Record, error) {
 	now := r.b.now()
+	switch how {
+	case commitMeta:
+		cc.Hostname = container[:12]
+	case commitRun:
+		cc.Hostname = ""
+	case commitExport:
+		cc.Hostname, container = "", ""
+	}
 	img := &image.Image{
 		Created:         now,
 		Container:       container,
@@ -432,7 +441,6 @@ func (r *run) commit(st *stage, cc *image.ContainerConfig, createdBy, container 
 		OS:              "linux",
 		RootFS:          image.RootFS{Type: "layers"},
 	}
-	cc.Hostname = container[:12]
 	var layers []image.Layer
 	if st.rec != nil {
 		parent, err := st.rec.ConfigFile(r.ctx)
