@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -67,7 +68,7 @@ func contextOf(t *testing.T, dir, dockerfile string) *build.Context {
 			return err
 		}
 		rel, _ := filepath.Rel(dir, p)
-		if rel == "recorded.txt" {
+		if rel == "recorded.txt" || rel == "config.json" {
 			return nil
 		}
 		fi, err := d.Info()
@@ -136,23 +137,97 @@ func builtChain(t *testing.T, st *buildtest.Store, top digest.Digest) []builtIma
 	return out
 }
 
+var (
+	maskID      = regexp.MustCompile(`sha256:[0-9a-f]{64}`)
+	maskHost    = regexp.MustCompile(`"Hostname":"[0-9a-f]{12}"`)
+	maskCID     = regexp.MustCompile(`"[0-9a-f]{64}"`)
+	maskCreated = regexp.MustCompile(`"created":"[^"]*"`)
+)
+
+func maskConfig(b []byte) string {
+	s := maskID.ReplaceAllString(string(b), "sha256:<ID>")
+	s = maskHost.ReplaceAllString(s, `"Hostname":"<HOST>"`)
+	s = maskCID.ReplaceAllString(s, `"<CONTAINER>"`)
+	return maskCreated.ReplaceAllString(s, `"created":"<TIME>"`)
+}
+
+// checkConfigBytes compares the built image's config JSON with Docker's (config.json,
+// the config file of `docker save`), byte for byte with IDs, times and the container's
+// Hostname masked: the given top-level keys, and the history rows the Dockerfile added
+// (Docker's base, busybox:local, has one row; the busybox stand-in has others). The
+// image ID is the digest of these bytes, so order and omitted fields count.
+func checkConfigBytes(t *testing.T, st *buildtest.Store, id digest.Digest, dockerPath string, keys []string) {
+	t.Helper()
+	want, err := os.ReadFile(dockerPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := st.Image(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := rec.RawConfig(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g, w map[string]json.RawMessage
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(want, &w); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if maskConfig(g[k]) != maskConfig(w[k]) {
+			t.Errorf("%q:\n got %s\nwant %s (Docker's)", k, maskConfig(g[k]), maskConfig(w[k]))
+		}
+	}
+	var gh, wh []json.RawMessage
+	if err := json.Unmarshal(g["history"], &gh); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(w["history"], &wh); err != nil {
+		t.Fatal(err)
+	}
+	wh = wh[1:] // busybox:local's own row
+	if len(gh) < len(wh) {
+		t.Fatalf("%d history rows, Docker added %d", len(gh), len(wh))
+	}
+	gh = gh[len(gh)-len(wh):]
+	for i := range wh {
+		if maskConfig(gh[i]) != maskConfig(wh[i]) {
+			t.Errorf("history row %d:\n got %s\nwant %s (Docker's)", i+1, maskConfig(gh[i]), maskConfig(wh[i]))
+		}
+	}
+}
+
 // TestContainerHostnameAsDocker: Docker 20.10's classic builder leaves a container's ID
 // in a step's image ("container") and its first 12 characters in container_config.Hostname
 // only for steps it commits from the container it created with that very config: the
 // metadata steps, WORKDIR and ARG. RUN has a container but commits the cache probe's
 // config (Hostname ""); COPY and ADD have no container at all (no "container", Hostname
 // ""). The image ID is the digest of these bytes. Recorded with a 20.10.24 daemon, each
-// step's image inspected (testdata/hostname/*/recorded.txt); ONBUILD triggers follow the
-// same rule as the instruction they run.
+// step's image inspected (testdata/hostname/*/recorded.txt) and the last one's config
+// saved (config.json); ONBUILD triggers follow the same rule as the instruction they
+// run. The same recordings show MAINTAINER's author in every later history row of its
+// stage ("author" before "created_by") and no author taken from the base image.
 func TestContainerHostnameAsDocker(t *testing.T) {
 	tests := []struct {
 		name string
 		dir  string
-		// parent, when set, is built first from Dockerfile.parent and tagged h14c.
-		parent bool
+		// parentTag, when set: Dockerfile.parent is built first and tagged so.
+		parentTag string
+		// recorded: the folder has recorded.txt, every step's image inspected.
+		recorded bool
+		// configKeys: the top-level keys of config.json compared (history always).
+		configKeys []string
 	}{
-		{name: "every instruction", dir: "testdata/hostname/all"},
-		{name: "onbuild triggers", dir: "testdata/hostname/onbuild", parent: true},
+		{name: "every instruction", dir: "testdata/hostname/all", recorded: true,
+			configKeys: []string{"author", "config", "container", "container_config"}},
+		{name: "onbuild triggers", dir: "testdata/hostname/onbuild", parentTag: "h14c", recorded: true},
+		// The base's config differs here (busybox:local has no Cmd, the stand-in has sh).
+		{name: "maintainer not inherited", dir: "testdata/hostname/maintainer", parentTag: "h14p",
+			configKeys: []string{"author", "container"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -160,9 +235,9 @@ func TestContainerHostnameAsDocker(t *testing.T) {
 			b := build.New(st, build.StandIns{})
 			clock := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 			b.Now = func() time.Time { clock = clock.Add(time.Second); return clock }
-			if tt.parent {
+			if tt.parentTag != "" {
 				c := contextOf(t, tt.dir, "Dockerfile.parent")
-				if _, err := b.Build(context.Background(), c, build.Options{Tags: []string{"h14c"}}); err != nil {
+				if _, err := b.Build(context.Background(), c, build.Options{Tags: []string{tt.parentTag}}); err != nil {
 					t.Fatalf("build parent: %v", err)
 				}
 			}
@@ -170,6 +245,12 @@ func TestContainerHostnameAsDocker(t *testing.T) {
 			res, err := b.Build(context.Background(), c, build.Options{Tags: []string{"h14"}})
 			if err != nil {
 				t.Fatalf("build: %v", err)
+			}
+			if tt.configKeys != nil {
+				checkConfigBytes(t, st, res.Image, filepath.Join(tt.dir, "config.json"), tt.configKeys)
+			}
+			if !tt.recorded {
+				return
 			}
 			want := readRecorded(t, filepath.Join(tt.dir, "recorded.txt"))
 			got := builtChain(t, st, res.Image)

@@ -123,9 +123,8 @@ func (r *run) from(st *stage, ds *dockerfile.Stage) error {
 		}
 		st.id, st.rec = rec.ID, rec
 		st.config = img.Config.Clone()
-		if img.Author != "" {
-			st.author = img.Author
-		}
+		// st.author is not the base's Author: Docker's stage starts with no maintainer
+		// (checked with 20.10.24: FROM an image whose author is "me", then ENV, gives "").
 	}
 	if _, ok := st.config.GetEnv("PATH"); !ok {
 		st.config.Env = append(st.config.Env, "PATH="+defaultPath)
@@ -463,7 +462,8 @@ func (r *run) commit(st *stage, cc *image.ContainerConfig, how stepCommit, creat
 		layers = append(layers, l)
 		info.ContentSize = l.Size
 	}
-	img.History = append(img.History, image.History{Created: now, CreatedBy: createdBy, EmptyLayer: emptyLayer})
+	// Docker writes the stage's maintainer into the step's history row too.
+	img.History = append(img.History, image.History{Created: now, Author: st.author, CreatedBy: createdBy, EmptyLayer: emptyLayer})
 	info.EmptyLayer = emptyLayer
 	raw, id, err := img.Encode()
 	if err != nil {

@@ -186,8 +186,8 @@ func sortedLabels(m map[string]string) []string {
 // History is one row of an image's history.
 type History struct {
 	Created    time.Time `json:"created,omitempty"`
+	Author     string    `json:"author,omitempty"` // before created_by, as in Docker's image.History: the ID hashes this order
 	CreatedBy  string    `json:"created_by,omitempty"`
-	Author     string    `json:"author,omitempty"`
 	Comment    string    `json:"comment,omitempty"`
 	EmptyLayer bool      `json:"empty_layer,omitempty"`
 }
