@@ -191,6 +191,16 @@ func engineBuildRequest(r *http.Request) (req buildRequest, quiet bool, err erro
 			return req, false, errBadRequest("layerlab does not take docker build --cache-from: its builds use the workspace's own images as the cache")
 		}
 	}
+	// --network: the sandbox has no network whatever the mode, and the classic builder
+	// records a step's container as the mode makes it (host: the daemon host's name as
+	// the metadata steps' hostname), so a mode that would change the image is refused
+	// rather than built differently.
+	switch mode := q.Get("networkmode"); mode {
+	case "", "default", "bridge", "none":
+	default:
+		return req, false, errBadRequest("layerlab does not take docker build --network " + mode +
+			": its RUN steps are simulated with no network, as with the default mode; leave --network out")
+	}
 	if boolParam(q.Get("squash")) {
 		return req, false, errBadRequest("squash is only supported with experimental mode")
 	}

@@ -103,6 +103,8 @@ func TestEngineBuild(t *testing.T) {
 			`{"message":"failed to reach build target nosuch in Dockerfile"}` + "\n"},
 		{"BuildKit", "version=2&remote=client-session&session=abc", nil, 400,
 			`{"message":"layerlab serves Docker's classic builder only, not BuildKit: build with DOCKER_BUILDKIT=0 (docker build then sends the context to the classic builder)"}` + "\n"},
+		{"network host", "networkmode=host", map[string]string{"Dockerfile": ok}, 400,
+			`{"message":"layerlab does not take docker build --network host: its RUN steps are simulated with no network, as with the default mode; leave --network out"}` + "\n"},
 		{"labels", "labels=%7B%22a%22%3A%22b%22%7D", map[string]string{"Dockerfile": ok}, 400,
 			`{"message":"layerlab does not apply docker build --label: put the labels in the Dockerfile (LABEL key=value) instead"}` + "\n"},
 		{"another Dockerfile, build args, a target", "dockerfile=sub/Dockerfile.x&buildargs=%7B%22V%22%3A%22arg-value%22%7D&target=one&labels=%7B%7D&cachefrom=%5B%5D",
