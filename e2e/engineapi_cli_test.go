@@ -245,8 +245,16 @@ func hubLogin(t *testing.T, srv *server) (ns, token string) {
 func lessonCLIs(t *testing.T) []string {
 	t.Helper()
 	clis := []string{"/usr/bin/docker"}
-	if _, err := os.Stat("/usr/local/bin/docker"); err == nil {
-		clis = append(clis, "/usr/local/bin/docker")
+	// A newer CLI: the docker on PATH when it is not Debian's, else the usual place of
+	// a static one.
+	newer := "/usr/local/bin/docker"
+	if p, err := exec.LookPath("docker"); err == nil {
+		if abs, err := filepath.EvalSymlinks(p); err == nil && abs != "/usr/bin/docker" {
+			newer = abs
+		}
+	}
+	if _, err := os.Stat(newer); err == nil {
+		clis = append(clis, newer)
 	}
 	return clis
 }
