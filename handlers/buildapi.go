@@ -247,6 +247,35 @@ func (st *stream) send(data []byte) bool {
 }
 
 // pingNow sends a ping (on st.ping's ticks); false when the connection is gone.
+// pump sends each message of send until the client goes or ctx ends; when the sender
+// drops this client for falling behind (dropped closes), the close frame says slow and
+// asks it to reconnect; when the server stops (stopping closes), it says so. It pings
+// the client meanwhile. The follow-the-teacher and workspace feeds use it.
+func (st *stream) pump(ctx context.Context, send <-chan []byte, dropped, stopping <-chan struct{}, slow string) {
+	for {
+		select {
+		case msg := <-send:
+			if !st.send(msg) {
+				return
+			}
+		case <-dropped:
+			st.closeWith(websocket.CloseTryAgainLater, slow)
+			return
+		case <-st.ping.C:
+			if !st.pingNow() {
+				return
+			}
+		case <-st.gone:
+			return
+		case <-ctx.Done():
+			return
+		case <-stopping:
+			st.closeWith(websocket.CloseGoingAway, "the server is stopping")
+			return
+		}
+	}
+}
+
 func (st *stream) pingNow() bool {
 	st.conn.SetWriteDeadline(time.Now().Add(wsWriteWait))
 	return st.conn.WriteMessage(websocket.PingMessage, nil) == nil

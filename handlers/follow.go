@@ -24,7 +24,6 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
-	"github.com/gorilla/websocket"
 
 	"layerlab/db"
 	"layerlab/web"
@@ -547,26 +546,7 @@ func (s *Server) followSocket(w http.ResponseWriter, r *http.Request) {
 	defer st.Close()
 	fl, leave := s.joinRoom(f.Teacher)
 	defer leave()
-	for {
-		select {
-		case msg := <-fl.send:
-			if !st.send(msg) {
-				return
-			}
-		case <-fl.dropped:
-			st.closeWith(websocket.CloseTryAgainLater, "too slow: reconnect")
-			return
-		case <-st.ping.C:
-			if !st.pingNow() {
-				return
-			}
-		case <-st.gone:
-			return
-		case <-s.broadcast.done:
-			st.closeWith(websocket.CloseGoingAway, "the server is stopping")
-			return
-		}
-	}
+	st.pump(r.Context(), fl.send, fl.dropped, s.broadcast.done, "too slow: reconnect")
 }
 
 // teacherBuildEvents returns the stored events of a build of the teacher the

@@ -16,8 +16,6 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
-
-	"github.com/gorilla/websocket"
 )
 
 // Where a build was started from (buildRequest.Via); the page says so.
@@ -211,26 +209,5 @@ func (s *Server) workspaceFeedSocket(w http.ResponseWriter, r *http.Request) {
 	if !st.send([]byte(`{"type":"feed.open"}`)) {
 		return
 	}
-	for {
-		select {
-		case msg := <-sub.send:
-			if !st.send(msg) {
-				return
-			}
-		case <-sub.dropped:
-			st.closeWith(websocket.CloseTryAgainLater, "fell behind: reconnect")
-			return
-		case <-st.ping.C:
-			if !st.pingNow() {
-				return
-			}
-		case <-st.gone:
-			return
-		case <-r.Context().Done():
-			return
-		case <-s.builds.ctx.Done():
-			st.closeWith(websocket.CloseGoingAway, "the server is stopping")
-			return
-		}
-	}
+	st.pump(r.Context(), sub.send, sub.dropped, s.builds.ctx.Done(), "fell behind: reconnect")
 }
