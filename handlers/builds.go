@@ -111,6 +111,11 @@ func (r *runner) failInterrupted() {
 // maxEventBytes bounds one stored event (a RUN step's log line can be long).
 const maxEventBytes = 64 << 10
 
+// maxBuildTags bounds the tags one build is given (-t): each is a write to the store
+// when the build ends, and a 64 KiB request could otherwise name thousands of them,
+// holding the store's writer for seconds after every build. Docker has no such bound.
+const maxBuildTags = 32
+
 // start begins a build of the workspace's context. extra, if not nil, also receives
 // every event (the terminal prints them as docker build does). A workspace runs one
 // build at a time: a second start while one runs is a conflict.
@@ -136,6 +141,10 @@ func (r *runner) start(ws *db.Workspace, req buildRequest, extra build.Sink) (*r
 func (r *runner) startFiles(ws *db.Workspace, req buildRequest, bfiles []build.File, extra build.Sink) (*runningBuild, error) {
 	if r.ctx.Err() != nil {
 		return nil, errConflict("the server is shutting down")
+	}
+	if len(req.Tags) > maxBuildTags {
+		return nil, errBadRequest(fmt.Sprintf("%d tags for one build: layerlab's limit is %d tags (-t) a build; tag the image afterwards with docker tag for more",
+			len(req.Tags), maxBuildTags))
 	}
 	name := req.File
 	if name == "" {

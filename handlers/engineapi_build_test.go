@@ -103,6 +103,8 @@ func TestEngineBuild(t *testing.T) {
 			`{"message":"failed to reach build target nosuch in Dockerfile"}` + "\n"},
 		{"BuildKit", "version=2&remote=client-session&session=abc", nil, 400,
 			`{"message":"layerlab serves Docker's classic builder only, not BuildKit: build with DOCKER_BUILDKIT=0 (docker build then sends the context to the classic builder)"}` + "\n"},
+		{"33 tags: past the limit, refused before anything is built", manyTags(33), map[string]string{"Dockerfile": ok}, 400,
+			`{"message":"33 tags for one build: layerlab's limit is 32 tags (-t) a build; tag the image afterwards with docker tag for more"}` + "\n"},
 		{"network host", "networkmode=host", map[string]string{"Dockerfile": ok}, 400,
 			`{"message":"layerlab does not take docker build --network host: its RUN steps are simulated with no network, as with the default mode; leave --network out"}` + "\n"},
 		{"labels", "labels=%7B%22a%22%3A%22b%22%7D", map[string]string{"Dockerfile": ok}, 400,
@@ -360,5 +362,43 @@ func TestEngineBuildOutlivesItsClient(t *testing.T) {
 	}
 	if _, err := ws.Lookup(context.Background(), "kept:v1"); err != nil {
 		t.Errorf("kept:v1: %v", err)
+	}
+}
+
+// manyTags is a query naming n different tags.
+func manyTags(n int) string {
+	q := make([]string, n)
+	for i := range q {
+		q[i] = fmt.Sprintf("t=lesson:v%d", i)
+	}
+	return strings.Join(q, "&")
+}
+
+// TestBuildTagsBounded: a build takes at most maxBuildTags tags, from the page as from
+// the Engine API (the runner checks): at the bound it builds and tags each; past it the
+// request is refused naming the limit, and no build is stored.
+func TestBuildTagsBounded(t *testing.T) {
+	env := newTestServer(t)
+	env.setContext(map[string]string{"Dockerfile": "FROM busybox\nENV A=1\n"})
+	tags := func(n int) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = fmt.Sprintf("lesson:v%d", i)
+		}
+		return out
+	}
+	r := env.postJSON("/api/builds", map[string]any{"tags": tags(maxBuildTags + 1)})
+	if r.Code != http.StatusBadRequest || !strings.Contains(r.Body, "layerlab's limit is 32 tags") {
+		t.Fatalf("%d tags: %d %s, want 400 naming the limit", maxBuildTags+1, r.Code, r.Body)
+	}
+	if bs, err := env.workspace().Builds(context.Background(), 10); err != nil || len(bs) != 0 {
+		t.Fatalf("a refused build was stored: %d builds, %v", len(bs), err)
+	}
+	var res struct {
+		ID string `json:"id"`
+	}
+	env.postJSON("/api/builds", map[string]any{"tags": tags(maxBuildTags)}).wantCode(http.StatusAccepted).json(&res)
+	if b := env.waitBuild(res.ID); b.State != string(db.BuildSucceeded) || len(b.Tags) != maxBuildTags {
+		t.Fatalf("%d tags: build %s with %d tags, want succeeded with all", maxBuildTags, b.State, len(b.Tags))
 	}
 }
