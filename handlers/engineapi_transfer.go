@@ -28,6 +28,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/distribution/reference"
 	digest "github.com/opencontainers/go-digest"
@@ -594,6 +595,12 @@ func (s *Server) engineImagesSave(w http.ResponseWriter, r *http.Request) {
 		engineError(w, http.StatusBadRequest, "no images named: docker save IMAGE [IMAGE...]")
 		return
 	}
+	release, err := s.saves.take(ws.Name(), s.limits.TransfersPerWorkspace)
+	if err != nil {
+		s.engineFail(w, r, err)
+		return
+	}
+	defer release()
 	items, err := commands.SaveItems(r.Context(), ws, names)
 	if err != nil {
 		s.engineFail(w, r, err)
@@ -774,4 +781,39 @@ func (g refusingRegistry) PutBlob(context.Context, string, digest.Digest, int64,
 }
 func (g refusingRegistry) PutManifest(context.Context, string, string, *remote.Manifest) error {
 	return g.err
+}
+
+// saveCounter bounds the saves a workspace streams at once. A save only reads, so it
+// takes no transfer slot (a slow reader would hold one from the class's pulls and
+// pushes for as long as it likes), but each holds a connection, a goroutine and open
+// blobs while its reader reads: a workspace may have --transfers-per-workspace of them
+// at once, and the next is refused. Its zero value is ready.
+type saveCounter struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+// take counts one more save of workspace ws, or refuses it (429) at limit.
+func (c *saveCounter) take(ws string, limit int) (func(), error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n[ws] >= limit {
+		return nil, &httpError{http.StatusTooManyRequests, fmt.Sprintf(
+			"you have %d docker saves streaming, the server's limit per workspace (%d, --transfers-per-workspace): wait for one to finish, then try again",
+			c.n[ws], limit)}
+	}
+	if c.n == nil {
+		c.n = map[string]int{}
+	}
+	c.n[ws]++
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if c.n[ws]--; c.n[ws] <= 0 {
+				delete(c.n, ws)
+			}
+		})
+	}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -621,5 +622,43 @@ func TestEngineTransferQueue(t *testing.T) {
 	wake := held.watch()
 	for held.end() == nil {
 		<-wake
+	}
+}
+
+// TestEngineSavesBounded: a workspace streams at most --transfers-per-workspace saves
+// at once; the next is refused with 429 naming the limit, another workspace's save
+// is not, and a finished save frees its place.
+func TestEngineSavesBounded(t *testing.T) {
+	env := newTestServer(t)
+	ana, ben := env.browser, env.newBrowser()
+	anaBase, benBase := env.engineBase(ana.workspace()), env.engineBase(ben.workspace())
+	ana.build("FROM scratch\nCOPY a.txt /\n", map[string]string{"a.txt": "one\n"}, "lesson:v1")
+	ben.build("FROM scratch\nCOPY a.txt /\n", map[string]string{"a.txt": "two\n"}, "lesson:v1")
+	limit := env.Server.limits.TransfersPerWorkspace
+	var held []func()
+	for range limit { // saves streaming to slow readers
+		release, err := env.Server.saves.take(ana.workspace().Name(), limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, release)
+	}
+	r := env.saveArchive(anaBase, "lesson:v1")
+	if r.Code != http.StatusTooManyRequests || !strings.Contains(engineMessage(t, r), fmt.Sprintf("limit per workspace (%d, --transfers-per-workspace)", limit)) {
+		t.Fatalf("a save past the bound: %d %q", r.Code, r.Body)
+	}
+	if r := env.saveArchive(benBase, "lesson:v1"); r.Code != http.StatusOK {
+		t.Fatalf("another workspace's save: %d %q", r.Code, r.Body)
+	}
+	held[0]()
+	held[0]() // a release counts once
+	if r := env.saveArchive(anaBase, "lesson:v1"); r.Code != http.StatusOK {
+		t.Fatalf("a save once one ended: %d %q", r.Code, r.Body)
+	}
+	if r := env.saveArchive(anaBase, "lesson:v1"); r.Code != http.StatusOK {
+		t.Fatalf("a save after a finished one: %d %q (a finished save must free its place)", r.Code, r.Body)
+	}
+	for _, release := range held[1:] {
+		release()
 	}
 }

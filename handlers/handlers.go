@@ -60,6 +60,7 @@ type Server struct {
 	classes   *classHub    // the class dashboards' live cards and the presence counts (classhub.go)
 	// noEngineAPI: the Docker Engine API is off (Deps.NoEngineAPI, engineapi.go).
 	noEngineAPI bool
+	saves       saveCounter // the Engine API's docker saves streaming, per workspace (engineapi_transfer.go)
 	// feed announces builds to the workspace's open pages (workspacefeed.go).
 	feed workspaceFeed
 }
